@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine (see README):
+#   make run   — install what is missing, create and seed the SQLite database, serve the platform
+#   make test  — install what is missing and run the whole test suite (what CI runs)
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean system
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+system:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: system $(STAMP)
+	@$(BIN)/cnvisa demo setup
+	@echo "cnvisa is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
+	@$(BIN)/cnvisa serve --host $(HOST) --port $(PORT) --workers 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: system lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/law.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,297 @@
+"""HTTP speed of the platform (issue 4), on PostgreSQL with 1,000,000 stored cases and 2 workers, load from wrk on
+127.0.0.1 only.
+
+    .venv/bin/python benchmarks/web.py [--seconds 15] [--connections 32]
+
+(Named web.py, not http.py: that name would shadow the standard library.)
+
+Needs the database of `benchmarks/cases.py queue --cases 1000000` (cnvisa_bench_queue); it is migrated to head and
+given the demo sign-ins. Measures: progress inquiry (req/s, p99) against a bare Starlette + asyncpg endpoint
+running the same query in the same run; the officer queue page (p95); submission (req/s, p99); each worker's
+resident memory. Figures go to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+PG = os.environ.get("CNVISA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/cnvisa_bench_queue")
+URL = PG.replace("postgresql://", "postgresql+asyncpg://")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(200):
+        try:
+            if requests.get(probe, timeout=1).status_code < 500:
+                return proc
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"server did not start: {args}")
+
+
+REPORT_FIRST_ERROR = """
+local reported = false
+response = function(status, headers, body)
+  if status >= 400 and not reported then
+    reported = true
+    io.stderr:write("first error " .. status .. ": " .. string.sub(body, 1, 300) .. "\\n")
+  end
+end
+"""
+
+
+def wrk(url: str, seconds: float, connections: int, script: str) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script + REPORT_FIRST_ERROR)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(p: str) -> float:
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        assert m, out
+        v = float(m.group(1))
+        return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50_ms": pct("50"),
+        "p90_ms": pct("90"),
+        "p99_ms": pct("99"),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def lua_pairs(pairs: list[tuple[str, str]], path: str) -> str:
+    items = ",".join(f'"{path}?number={n}&passport={p}"' for n, p in pairs)
+    return f"""
+local paths = {{{items}}}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+"""
+
+
+def signin(base: str, username: str) -> dict[str, str]:
+    from cnvisa.demo_web import DEMO
+
+    password = next(d.password for d in DEMO if d.username == username)
+    session = requests.Session()
+    r = session.post(base + "/api/v1/auth/signin", json={"username": username, "password": password})
+    r.raise_for_status()
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    return {"cookie": cookie, "csrf": r.json()["csrf"]}
+
+
+def ids(base: str, who: dict[str, str]) -> dict[str, int]:
+    me = requests.get(base + "/api/v1/auth/me", headers={"Cookie": who["cookie"]}).json()
+    offices = requests.get(base + "/api/v1/offices").json()
+    office = next(
+        o for o in (offices if isinstance(offices, list) else offices["offices"]) if o["code"] == "SH01"
+    )
+    return {"person_id": me["person_id"], "office_id": office["id"]}
+
+
+def lua_get(who: dict[str, str]) -> str:
+    return f"""
+wrk.headers["Cookie"] = "{who["cookie"]}"
+"""
+
+
+def lua_submit(who: dict[str, str], ids: dict[str, int]) -> str:
+    import json as _json
+
+    today = dt.date.today()
+    application = _json.dumps(
+        {
+            "person_id": ids["person_id"],
+            "office_id": ids["office_id"],
+            "matter": "visa_extension",
+            "inputs": {
+                "entry_date": (today - dt.timedelta(days=5)).isoformat(),
+                "visa": {
+                    "category": "L",
+                    "entries": "single",
+                    "stay_days": 30,
+                    "valid_until": (today + dt.timedelta(days=90)).isoformat(),
+                },
+                "requested": {"extension_days": 30},
+            },
+        }
+    )
+    boundary = "cnvisaBENCH"
+    crlf = "\r\n"
+    body = crlf.join(
+        [
+            f"--{boundary}",
+            'Content-Disposition: form-data; name="application"',
+            "",
+            application,
+            f"--{boundary}",
+            'Content-Disposition: form-data; name="passport"; filename="p.pdf"',
+            "Content-Type: application/pdf",
+            "",
+            "%PDF-1.4 cnvisa benchmark passport page",
+            f"--{boundary}--",
+            "",
+        ]
+    )
+    # a Lua string literal: backslashes, quotes and CR/LF written as escapes
+    literal = body.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
+    return f"""
+wrk.method = "POST"
+wrk.headers["Cookie"] = "{who["cookie"]}"
+wrk.headers["X-CSRF-Token"] = "{who["csrf"]}"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary={boundary}"
+wrk.body = "{literal}"
+local counter = 0
+local thread_id = tostring(math.random(1, 1000000000))
+request = function()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = "bench-" .. thread_id .. "-" .. counter
+  return wrk.format()
+end
+"""
+
+
+def rss_mb(parent: int) -> list[float]:
+    out = subprocess.run(
+        ["ps", "--ppid", str(parent), "-o", "pid=,rss="], capture_output=True, text=True
+    ).stdout
+    return [int(line.split()[1]) / 1024 for line in out.strip().splitlines() if line.strip()]
+
+
+async def prepare() -> list[tuple[str, str]]:
+    from cnvisa.demo_web import seed_web
+    from cnvisa.store.db import make_engine
+    from cnvisa.store.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, URL)
+    conn = await asyncpg.connect(PG)
+    try:
+        has = await conn.fetchval("SELECT count(*) FROM accounts WHERE username = 'alice'")
+        rows = await conn.fetch(
+            "SELECT c.number, t.number AS passport FROM cases c JOIN travel_documents t ON t.person_id = c.person_id "
+            "ORDER BY c.id LIMIT 2000 OFFSET 400000"
+        )
+    finally:
+        await conn.close()
+    if not has:
+        engine = make_engine(URL)
+        await seed_web(engine, dt.date(2025, 11, 20))
+        await engine.dispose()
+    return [(r["number"], r["passport"]) for r in rows]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--connections", type=int, default=32)
+    args = ap.parse_args()
+    pairs = asyncio.run(prepare())
+    port, bare_port = free_port(), free_port()
+    env = {"CNVISA_DATABASE_URL": URL, "PYTHONPATH": str(ROOT / "src")}
+    app = serve(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cnvisa.web.app:create_app",
+            "--factory",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env,
+        f"http://127.0.0.1:{port}/api/openapi.json",
+    )
+    bare = serve(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:create_app",
+            "--factory",
+            "--workers",
+            "2",
+            "--port",
+            str(bare_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--app-dir",
+            str(ROOT / "benchmarks"),
+        ],
+        {"BARE_DSN": PG},
+        f"http://127.0.0.1:{bare_port}/progress?number=x&passport=y",
+    )
+    results: dict[str, dict[str, float]] = {}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wrk(base, 3, args.connections, lua_pairs(pairs, "/api/v1/progress"))  # warm-up
+        wrk(f"http://127.0.0.1:{bare_port}", 3, args.connections, lua_pairs(pairs, "/progress"))
+        results["progress (cnvisa)"] = wrk(
+            base, args.seconds, args.connections, lua_pairs(pairs, "/api/v1/progress")
+        )
+        results["progress (bare Starlette + asyncpg)"] = wrk(
+            f"http://127.0.0.1:{bare_port}", args.seconds, args.connections, lua_pairs(pairs, "/progress")
+        )
+        officer = signin(base, "sh01.officer")
+        results["officer queue page"] = wrk(base + "/office/queue", args.seconds, 8, lua_get(officer))
+        applicant = signin(base, "alice")
+        results["submission (POST /api/v1/cases)"] = wrk(
+            base + "/api/v1/cases", args.seconds, 16, lua_submit(applicant, ids(base, applicant))
+        )
+        results["memory"] = {f"worker{i + 1}_rss_mb": v for i, v in enumerate(rss_mb(app.pid))}
+    finally:
+        app.terminate()
+        bare.terminate()
+        app.wait(10)
+        bare.wait(10)
+    for name, figures in results.items():
+        print(name)
+        for k, v in figures.items():
+            print(f"  {k:22s} {v:,.2f}")
+    ours, yard = results["progress (cnvisa)"]["rps"], results["progress (bare Starlette + asyncpg)"]["rps"]
+    print(f"progress throughput relative to bare: {ours / yard:.0%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""The public check of a document's authenticity (no sign-in): the QR code on a receipt, notice or decision
+leads here. It confirms the document is genuine and gives its kind, number, office, dates and state — never the
+person's name, birth date or nationality. See ``cnvisa.web.pdf`` for the token."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+
+from cnvisa.web import pdf
+from cnvisa.web.deps import PlatformDep
+from cnvisa.web.problems import Problem
+
+router = APIRouter(tags=["public"])
+
+Kind = Literal["receipt", "notice", "decision"]
+
+
+@router.get(
+    "/public/check/{kind}/{token}",
+    response_model=dict[str, Any],
+    summary="Check that a receipt, one-time notice or decision is genuine (no sign-in; no personal data)",
+)
+async def check(kind: Kind, token: str, p: PlatformDep) -> dict[str, Any]:
+    found = await pdf.check(p, kind, token)
+    if found is None:
+        raise Problem(
+            404,
+            "Not genuine",
+            "no document of this kind matches this check code",
+            field="token",
+            code="not_genuine",
+        )
+    return found

@@ -1,0 +1,23 @@
+"""All API routers, in the order they appear in the OpenAPI document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cnvisa.api import applicant as applicant_api
+from cnvisa.api import auth
+from cnvisa.api import office as office_api
+from cnvisa.api import org as org_api
+from cnvisa.api import progress as progress_api
+from cnvisa.api import public as public_api
+from cnvisa.api import verify as verify_api
+
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    applicant_api.router,
+    progress_api.router,
+    org_api.router,
+    verify_api.router,
+    office_api.router,
+    public_api.router,
+]

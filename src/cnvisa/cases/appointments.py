@@ -1,0 +1,429 @@
+"""Online appointments (NIA measures 2024-03-20: 在线预约办证): one seat of one slot of one office on one
+working day.
+
+- Days: from tomorrow up to ``HORIZON_DAYS`` calendar days ahead, working days only (工作日: the State Council's
+  yearly holiday notice decides, ``cnvisa.law.calendar.is_working_day``; a year without a loaded notice offers
+  no days — the calendar never guesses).
+- Slots: within the office's ``opening_hours`` (``{"mon-fri": ["09:00-12:00", "13:30-17:00"]}``; keys are day
+  names or ranges, comma-separated), in steps of ``slot_minutes``; a slot starts where a whole slot still fits.
+  A Saturday or Sunday the notice makes a working day (调休) keeps the office's Monday-to-Friday hours.
+- Capacity: a slot has seats 1..``slot_capacity``. A booking tries the free seats in order, each INSERT in its
+  own savepoint: the unique constraint (office, day, slot, seat) lets exactly one of two racing requests take a
+  seat, the loser moves on to the next, and when none is left the slot is full. The unique constraint
+  (person, day, slot) keeps one person from holding two appointments at the same time.
+- Who: an applicant books for themself, an agent for the people they hold a mandate for (Regulations Art 19;
+  the same rule the case service applies). Bookings and cancellations are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Final
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cnvisa.cases import audit
+from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.errors import BadInput, CaseError, Forbidden, NotFound
+from cnvisa.cases.service import Actor
+from cnvisa.cases.workflow import Role
+from cnvisa.law import calendar as workdays
+from cnvisa.law.application import IN_COUNTRY_MATTERS as _IN_COUNTRY_MATTERS
+from cnvisa.law.errors import CalendarYearNotLoaded
+from cnvisa.store.tables import Appointment, Office
+
+HORIZON_DAYS: Final = 30
+"""Office rule: appointments are offered up to 30 days ahead."""
+DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+IN_COUNTRY_MATTERS: Final = _IN_COUNTRY_MATTERS
+"""The matters an exit-entry administration in China handles (Regulations Art 10-23)."""
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class NotBookable(BadInput):
+    """The day or slot cannot be booked; ``rule`` names the rule (``appointment.working_day`` …)."""
+
+    def __init__(self, field: str, message: str, rule: str) -> None:
+        self.rule = rule
+        super().__init__(field, message)
+
+
+class SlotFull(CaseError):
+    code = "slot_full"
+
+
+class AlreadyBooked(CaseError):
+    """The person already holds an appointment in this slot."""
+
+    code = "double_booking"
+
+
+class AppointmentPast(CaseError):
+    code = "appointment_past"
+
+
+# ------------------------------------------------------------------------------------- opening hours
+
+
+def _days_of(key: str) -> set[int]:
+    out: set[int] = set()
+    for part in key.lower().split(","):
+        part = part.strip()
+        if "-" in part:
+            a, _, b = part.partition("-")
+            if a.strip() in DAY_NAMES and b.strip() in DAY_NAMES:
+                i, j = DAY_NAMES.index(a.strip()), DAY_NAMES.index(b.strip())
+                out.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+        elif part in DAY_NAMES:
+            out.add(DAY_NAMES.index(part))
+    return out
+
+
+def _ranges(value: Any) -> list[tuple[int, int]]:
+    """Minutes since midnight of each well-formed "HH:MM-HH:MM" range (others are ignored)."""
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        m = _RANGE.match(str(item))
+        if m:
+            start = int(m[1]) * 60 + int(m[2])
+            end = int(m[3]) * 60 + int(m[4])
+            if 0 <= start < end <= 24 * 60:
+                out.append((start, end))
+    return out
+
+
+def hours_on(opening_hours: dict[str, Any], weekday: int) -> list[tuple[int, int]]:
+    """The opening ranges (minutes since midnight) of a weekday (0 = Monday)."""
+    ranges: list[tuple[int, int]] = []
+    for key, value in (opening_hours or {}).items():
+        if weekday in _days_of(str(key)):
+            ranges.extend(_ranges(value))
+    return sorted(set(ranges))
+
+
+def slot_times(office: Office, day: dt.date) -> list[str]:
+    """The slots ("HH:MM") of an office on a day, by its opening hours (not checking the calendar)."""
+    hours = hours_on(office.opening_hours, day.weekday())
+    if not hours and day.weekday() >= 5 and _adjusted_working_day(day):
+        for weekday in range(5):  # 调休: a worked weekend day keeps the weekday hours
+            hours = hours_on(office.opening_hours, weekday)
+            if hours:
+                break
+    step = max(5, int(office.slot_minutes or 30))
+    out: list[str] = []
+    for start, end in hours:
+        t = start
+        while t + step <= end:
+            out.append(f"{t // 60:02d}:{t % 60:02d}")
+            t += step
+    return sorted(set(out))
+
+
+def _adjusted_working_day(day: dt.date) -> bool:
+    try:
+        return workdays.day_kind(day) == workdays.ADJUSTED_WORKING_DAY
+    except CalendarYearNotLoaded:
+        return False
+
+
+# ------------------------------------------------------------------------------------- the service
+
+
+def people_for(actor: Actor) -> frozenset[int]:
+    """The people an actor may book for and follow: the case service's rule (``CaseService._may_touch``)."""
+    if actor.role is Role.APPLICANT:
+        return frozenset({actor.person_id}) if actor.person_id is not None else frozenset()
+    if actor.role in (Role.AGENT, Role.ORG_STAFF):
+        return actor.represents
+    return frozenset()
+
+
+def may_act_for(actor: Actor, person_id: int) -> None:
+    if actor.role not in (Role.APPLICANT, Role.AGENT, Role.ORG_STAFF):
+        raise Forbidden(f"a {actor.role} does not book appointments")
+    if person_id not in people_for(actor):
+        if actor.role is Role.APPLICANT:
+            raise Forbidden("an applicant books for themself; acting for another needs a mandate")
+        raise Forbidden("no mandate to act for this person")
+
+
+def office_dict(o: Office) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "code": o.code,
+        "name": {"en": o.name_en, "zh": o.name_zh},
+        "level": o.level,
+        "region": o.region,
+        "opening_hours": o.opening_hours,
+        "slot_minutes": o.slot_minutes,
+        "slot_capacity": o.slot_capacity,
+    }
+
+
+def _appointment_dict(a: Appointment, o: Office) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "office": {"id": o.id, "code": o.code, "name": {"en": o.name_en, "zh": o.name_zh}},
+        "person_id": a.person_id,
+        "booked_by": a.booked_by,
+        "day": a.day.isoformat(),
+        "slot": a.slot,
+        "seat": a.seat,
+        "matter": a.matter,
+    }
+
+
+class Appointments:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
+        self.sessions = sessions
+        self.clock: Clock = clock or SystemClock()
+
+    def today(self) -> dt.date:
+        return today(self.clock)
+
+    # ----------------------------------------------------------------- days and slots
+    def window(self) -> tuple[dt.date, dt.date]:
+        """First and last day that may be booked: tomorrow to ``HORIZON_DAYS`` days ahead."""
+        on = self.today()
+        return on + dt.timedelta(days=1), on + dt.timedelta(days=HORIZON_DAYS)
+
+    def check_day(self, day: dt.date) -> None:
+        """``NotBookable`` (field ``day``) unless the day is in the window and a working day."""
+        first, last = self.window()
+        if day < first:
+            raise NotBookable(
+                "day", f"appointments are booked from tomorrow ({first.isoformat()})", "appointment.window"
+            )
+        if day > last:
+            raise NotBookable(
+                "day",
+                f"appointments are booked at most {HORIZON_DAYS} days ahead (until {last.isoformat()})",
+                "appointment.window",
+            )
+        try:
+            working = workdays.is_working_day(day)
+        except CalendarYearNotLoaded as exc:
+            raise NotBookable(
+                "day",
+                f"no State Council holiday notice is loaded for {exc.year}: its working days are unknown",
+                "appointment.working_day",
+            ) from None
+        if not working:
+            holiday = workdays.holiday_on(day)
+            why = f"a public holiday ({holiday})" if holiday else "a Saturday or Sunday"
+            raise NotBookable(
+                "day",
+                f"{day.isoformat()} is not a working day: it is {why} (State Council holiday notice "
+                f"{day.year}; Regulations Art 36 para 2)",
+                "appointment.working_day",
+            )
+
+    def bookable_days(self, office: Office) -> list[dt.date]:
+        """The days of the window that are working days with at least one slot at the office."""
+        first, last = self.window()
+        out = []
+        day = first
+        while day <= last:
+            try:
+                self.check_day(day)
+            except NotBookable:
+                pass
+            else:
+                if slot_times(office, day):
+                    out.append(day)
+            day += dt.timedelta(days=1)
+        return out
+
+    async def offices(self) -> list[Office]:
+        async with self.sessions() as s:
+            return list((await s.execute(select(Office).order_by(Office.code))).scalars())
+
+    async def office(self, office_id: int) -> Office:
+        if (
+            not 1 <= office_id < 2**63
+        ):  # not a 64-bit key: no such office (and nothing for the driver to choke on)
+            raise NotFound(f"office {office_id}")
+        async with self.sessions() as s:
+            office = await s.get(Office, office_id)
+        if office is None:
+            raise NotFound(f"office {office_id}")
+        return office
+
+    async def slots(self, office_id: int, day: dt.date) -> dict[str, Any]:
+        """The slots of an office on a bookable day, each with its capacity and the seats still free."""
+        office = await self.office(office_id)
+        self.check_day(day)
+        async with self.sessions() as s:
+            taken = dict(
+                (
+                    await s.execute(
+                        select(Appointment.slot, func.count())
+                        .where(Appointment.office_id == office_id, Appointment.day == day)
+                        .group_by(Appointment.slot)
+                    )
+                ).all()
+            )
+        cap = office.slot_capacity
+        return {
+            "office_id": office.id,
+            "day": day.isoformat(),
+            "slots": [
+                {
+                    "slot": t,
+                    "capacity": cap,
+                    "taken": int(taken.get(t, 0)),
+                    "free": max(0, cap - int(taken.get(t, 0))),
+                }
+                for t in slot_times(office, day)
+            ],
+        }
+
+    # ----------------------------------------------------------------- booking
+    async def book(
+        self,
+        actor: Actor,
+        *,
+        person_id: int,
+        office_id: int,
+        day: dt.date,
+        slot: str,
+        matter: str,
+    ) -> dict[str, Any]:
+        may_act_for(actor, person_id)
+        if matter not in IN_COUNTRY_MATTERS:
+            raise BadInput("matter", f"one of {', '.join(IN_COUNTRY_MATTERS)}")
+        office = await self.office(office_id)
+        self.check_day(day)
+        if slot not in slot_times(office, day):
+            raise NotBookable(
+                "slot",
+                f"{slot} is not a slot of office {office.code} on {day.isoformat()} (opening hours in steps "
+                f"of {office.slot_minutes} minutes)",
+                "appointment.opening_hours",
+            )
+        async with self.sessions() as s, s.begin():
+            mine = (
+                await s.execute(
+                    select(Appointment.id).where(
+                        Appointment.person_id == person_id, Appointment.day == day, Appointment.slot == slot
+                    )
+                )
+            ).first()
+            if mine is not None:
+                raise AlreadyBooked(f"person {person_id} already holds an appointment at {day} {slot}")
+            taken = set(
+                (
+                    await s.execute(
+                        select(Appointment.seat).where(
+                            Appointment.office_id == office_id,
+                            Appointment.day == day,
+                            Appointment.slot == slot,
+                        )
+                    )
+                ).scalars()
+            )
+            appointment_id: int | None = None
+            seat = 0
+            for seat in range(1, office.slot_capacity + 1):
+                if seat in taken:
+                    continue
+                try:
+                    async with s.begin_nested():
+                        appointment_id = (
+                            await s.execute(
+                                insert(Appointment)
+                                .values(
+                                    office_id=office_id,
+                                    person_id=person_id,
+                                    booked_by=actor.account_id,
+                                    day=day,
+                                    slot=slot,
+                                    seat=seat,
+                                    matter=matter,
+                                    created_at=self.clock.now(),
+                                )
+                                .returning(Appointment.id)
+                            )
+                        ).scalar_one()
+                except IntegrityError as exc:
+                    if "person" in str(exc.orig).lower():  # uq_appointments_person_slot: a racing twin
+                        raise AlreadyBooked(
+                            f"person {person_id} already holds an appointment at {day} {slot}"
+                        ) from None
+                    continue  # someone took this seat a moment ago: try the next
+                break
+            if appointment_id is None:
+                raise SlotFull(f"the slot {day} {slot} at office {office.code} is full")
+            await audit.append(
+                s,
+                at=self.clock.now(),
+                actor_account_id=actor.account_id,
+                role=str(actor.role),
+                office_id=office_id,
+                case_id=None,
+                action="book_appointment",
+                detail={
+                    "appointment": appointment_id,
+                    "person": person_id,
+                    "day": day.isoformat(),
+                    "slot": slot,
+                    "seat": seat,
+                    "matter": matter,
+                },
+            )
+        return {
+            "id": appointment_id,
+            "office": {
+                "id": office.id,
+                "code": office.code,
+                "name": {"en": office.name_en, "zh": office.name_zh},
+            },
+            "person_id": person_id,
+            "booked_by": actor.account_id,
+            "day": day.isoformat(),
+            "slot": slot,
+            "seat": seat,
+            "matter": matter,
+        }
+
+    async def cancel(self, actor: Actor, appointment_id: int) -> None:
+        """Cancel an appointment of a person the actor acts for; a day already begun cannot be cancelled."""
+        async with self.sessions() as s, s.begin():
+            a = await s.get(Appointment, appointment_id)
+            if a is None:
+                raise NotFound(f"appointment {appointment_id}")
+            may_act_for(actor, a.person_id)
+            if a.day <= self.today():
+                raise AppointmentPast(f"the appointment of {a.day.isoformat()} can no longer be cancelled")
+            detail = {"appointment": a.id, "person": a.person_id, "day": a.day.isoformat(), "slot": a.slot}
+            office_id = a.office_id
+            await s.execute(delete(Appointment).where(Appointment.id == appointment_id))
+            await audit.append(
+                s,
+                at=self.clock.now(),
+                actor_account_id=actor.account_id,
+                role=str(actor.role),
+                office_id=office_id,
+                case_id=None,
+                action="cancel_appointment",
+                detail=detail,
+            )
+
+    async def of(self, actor: Actor, *, past: bool = False) -> list[dict[str, Any]]:
+        """The appointments of the people the actor acts for: upcoming ones (from today), or all."""
+        people = people_for(actor)
+        if not people:
+            return []
+        q = (
+            select(Appointment, Office)
+            .join(Office, Office.id == Appointment.office_id)
+            .where(Appointment.person_id.in_(sorted(people)))
+        )
+        if not past:
+            q = q.where(Appointment.day >= self.today())
+        async with self.sessions() as s:
+            rows = (await s.execute(q.order_by(Appointment.day, Appointment.slot, Appointment.id))).all()
+        return [_appointment_dict(a, o) for a, o in rows]

@@ -1,0 +1,314 @@
+"""Identity verification for institutions — Regulations Art 27 — and the holder's view of the checks.
+
+Who may ask: an account in the role ``verifier`` whose organisation is in a sector Art 27 names (finance,
+education, medical care, telecommunications — ``cnvisa.law.verification.institution_may_verify``). The
+sector of an organisation is read from its kind (``SECTOR_BY_KIND``):
+
+====================================================  ====================
+organisation kind                                     Art 27 sector
+====================================================  ====================
+finance, bank, insurer, securities, payment           finance
+education, school, university                         education
+medical, hospital, clinic                             medical
+telecommunications, telecom                           telecommunications
+employer, inviting_entity, service_agency, …          none: may not verify
+====================================================  ====================
+
+What is asked: a document number (a passport or other travel document, or a visa or permit number), a name,
+a birth date, the purpose, and the date to check. What is answered, and nothing else:
+
+- ``match``: a person exists who holds a document with that number and has that name and birth date. The
+  name matches when its words (upper case; commas, ``<`` and extra spaces ignored) are the surname followed by
+  the given names, or the given names followed by the surname.
+- ``covered``: the matched person holds on that date a valid visa whose stay is running (entered on it, not
+  left since, within the stay and its extension — Art 36 para 1(3)), or a valid stay or residence permit
+  (in force from its first to its last day). Void or cancelled documents prove nothing (Art 34-35). An
+  acceptance receipt or a visa-free entry is not a document in this sense. Without a match, never covered.
+
+Every check is logged (``IdentityCheck``) and audited in one transaction, and limited per verifier account
+(``identity_checks_per_minute`` in the last 60 seconds). The check is attached to the holder of the document
+number (so that the holder sees it, even when the name or birth date given did not match); the name and
+birth date asked are not stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Final, cast
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cnvisa.cases import audit
+from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.errors import BadInput, CaseError, Forbidden
+from cnvisa.cases.service import Actor
+from cnvisa.cases.workflow import Role
+from cnvisa.law.status import DocumentState, HoldingKind, residence_status
+from cnvisa.law.status import Holding as LawHolding
+from cnvisa.law.verification import INSTITUTION_SECTORS, institution_may_verify
+from cnvisa.store.tables import (
+    Account,
+    Holding,
+    IdentityCheck,
+    Movement,
+    Organisation,
+    Person,
+    TravelDocument,
+)
+
+ART_27: Final = "Regulations Art 27"
+SECTOR_BY_KIND: Final[dict[str, str]] = {
+    "finance": "finance",
+    "bank": "finance",
+    "insurer": "finance",
+    "securities": "finance",
+    "payment": "finance",
+    "education": "education",
+    "school": "education",
+    "university": "education",
+    "medical": "medical",
+    "hospital": "medical",
+    "clinic": "medical",
+    "telecommunications": "telecommunications",
+    "telecom": "telecommunications",
+}
+"""Organisation kind → Art 27 sector (see the module docstring); kinds not listed have no Art 27 sector."""
+WINDOW: Final = dt.timedelta(seconds=60)
+_NUMBER = re.compile(r"[A-Z0-9]{5,24}")
+_SEPARATORS = re.compile(r"[\s,<]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class SectorNotAllowed(Forbidden):
+    rule = ART_27
+
+
+class RateLimited(CaseError):
+    code = "rate_limited"
+
+    def __init__(self, per_minute: int, retry_after: int) -> None:
+        self.per_minute = per_minute
+        self.retry_after = retry_after
+        super().__init__(f"at most {per_minute} identity checks a minute: try again in {retry_after} s")
+
+
+def sector_of(kind: str) -> str | None:
+    return SECTOR_BY_KIND.get(kind)
+
+
+def normalise_number(number: str) -> str:
+    return re.sub(r"[\s-]+", "", number).upper()
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in _SEPARATORS.split(name.upper()) if w)
+
+
+def name_matches(given: str, surname: str, given_names: str) -> bool:
+    asked = name_words(given)
+    sur, first = name_words(surname), name_words(given_names)
+    return bool(asked) and asked in (sur + first, first + sur)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+async def covered_on(s: AsyncSession, person_id: int, on: dt.date) -> bool:
+    """Does a valid visa with its stay running, or a valid stay or residence permit, cover ``on``?"""
+    holdings = (await s.execute(select(Holding).where(Holding.person_id == person_id))).scalars().all()
+    last_entry = (
+        (
+            await s.execute(
+                select(Movement)
+                .where(Movement.person_id == person_id, Movement.direction == "entry", Movement.on <= on)
+                .order_by(Movement.on.desc(), Movement.id.desc())
+            )
+        )
+        .scalars()
+        .first()
+    )
+    left_since = False
+    if last_entry is not None:
+        left_since = (
+            await s.execute(
+                select(func.count()).where(
+                    Movement.person_id == person_id,
+                    Movement.direction == "exit",
+                    Movement.on >= last_entry.on,
+                    Movement.on < on,
+                )
+            )
+        ).scalar_one() > 0
+    basis: list[LawHolding] = []
+    for h in holdings:
+        state = cast(DocumentState, h.status if h.status in ("void", "cancelled") else "valid")
+        if h.kind in ("stay_permit", "residence_permit"):
+            if h.valid_from <= on:
+                basis.append(
+                    LawHolding(cast(HoldingKind, h.kind), h.number, valid_until=h.valid_until, state=state)
+                )
+        elif (
+            h.kind == "visa"
+            and last_entry is not None
+            and not left_since
+            and h.stay_days
+            # the visa of the last entry, or one issued in China after it (replacement, reissue: Guide VI(III),
+            # VI(IV)); its stay counts from the day after that entry (Art 36 para 1(3))
+            and (
+                last_entry.holding_id == h.id
+                or (h.issued_by_case_id is not None and h.valid_from >= last_entry.on)
+            )
+        ):
+            basis.append(
+                LawHolding("visa", h.number, last_entry.on, h.stay_days, h.extended_days, state=state)
+            )
+    return residence_status(on, basis).lawful
+
+
+class IdentityChecks:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
+        self.sessions = sessions
+        self.clock: Clock = clock or SystemClock()
+
+    async def check(
+        self,
+        actor: Actor,
+        *,
+        document_number: str,
+        name: str,
+        birth_date: dt.date,
+        purpose: str,
+        on: dt.date | None = None,
+        per_minute: int = 30,
+    ) -> dict[str, bool]:
+        """Art 27: the yes/no answer ``{"match", "covered"}``; logged, audited and rate-limited."""
+        if actor.role is not Role.VERIFIER or actor.organisation_id is None or actor.account_id is None:
+            raise Forbidden("only an institution's verifier checks identities (Regulations Art 27)")
+        number = normalise_number(document_number)
+        if not _NUMBER.fullmatch(number):
+            raise BadInput("document_number", "5-24 letters or digits")
+        if not name_words(name) or len(name) > 200 or _CONTROL.search(name):
+            raise BadInput("name", "the name as written in the document (at most 200 characters)")
+        purpose = purpose.strip()
+        if not purpose or len(purpose) > 200 or _CONTROL.search(purpose):
+            raise BadInput("purpose", "the business the check is for (1-200 characters; Regulations Art 27)")
+        now = _utc(self.clock.now())
+        on = on or today(self.clock)
+        async with self.sessions() as s, s.begin():
+            org = await s.get(Organisation, actor.organisation_id)
+            sector = sector_of(org.kind) if org else None
+            if sector is None or not institution_may_verify(sector):
+                named = ", ".join(en.lower() for en, _ in INSTITUTION_SECTORS.values())
+                raise SectorNotAllowed(
+                    f"institutions in {named} and the like may verify identities ({ART_27}); "
+                    f"an organisation of kind {org.kind if org else '?'} may not"
+                )
+            # one verifier's checks queue here (row lock on PostgreSQL; SQLite serialises writers), so two
+            # requests cannot both slip under the limit
+            await s.execute(select(Account.id).where(Account.id == actor.account_id).with_for_update())
+            recent = (
+                await s.execute(
+                    select(func.count(), func.min(IdentityCheck.at)).where(
+                        IdentityCheck.verifier_account_id == actor.account_id, IdentityCheck.at > now - WINDOW
+                    )
+                )
+            ).one()
+            if recent[0] >= per_minute:
+                oldest = _utc(recent[1])
+                raise RateLimited(per_minute, max(1, int((oldest + WINDOW - now).total_seconds()) + 1))
+            candidates = {
+                pid
+                for (pid,) in await s.execute(
+                    select(TravelDocument.person_id).where(TravelDocument.number == number)
+                )
+            } | {pid for (pid,) in await s.execute(select(Holding.person_id).where(Holding.number == number))}
+            people = (
+                (await s.execute(select(Person).where(Person.id.in_(sorted(candidates))).order_by(Person.id)))
+                .scalars()
+                .all()
+                if candidates
+                else []
+            )
+            matched = [
+                p
+                for p in people
+                if p.birth_date == birth_date and name_matches(name, p.surname, p.given_names)
+            ]
+            holder = matched[0].id if matched else (people[0].id if len(people) == 1 else None)
+            covered = bool(matched) and await covered_on(s, matched[0].id, on)
+            row = IdentityCheck(
+                verifier_account_id=actor.account_id,
+                organisation_id=actor.organisation_id,
+                document_number=number,
+                purpose=purpose,
+                on=on,
+                matched=bool(matched),
+                covered=covered,
+                holder_person_id=holder,
+                at=now,
+            )
+            s.add(row)
+            await s.flush()
+            await audit.append(
+                s,
+                at=now,
+                actor_account_id=actor.account_id,
+                role=str(actor.role),
+                office_id=None,
+                case_id=None,
+                action="identity_check",
+                detail={
+                    "check": row.id,
+                    "organisation": actor.organisation_id,
+                    "sector": sector,
+                    "on": on.isoformat(),
+                    "match": bool(matched),
+                    "covered": covered,
+                },
+            )
+        return {"match": bool(matched), "covered": covered}
+
+    async def checks_of_holder(self, actor: Actor) -> list[dict[str, Any]]:
+        """The checks of the documents of the signed-in holder (an applicant's own person) or of the people an
+        agent holds a mandate for — newest first; never anyone else's."""
+        if actor.role not in (Role.APPLICANT, Role.AGENT):
+            raise Forbidden("only the holder (or their agent) sees who checked their documents")
+        people = set(actor.represents)
+        if actor.person_id is not None:
+            people.add(actor.person_id)
+        if not people:
+            return []
+        async with self.sessions() as s:
+            rows = (
+                await s.execute(
+                    select(IdentityCheck, Organisation, Person)
+                    .outerjoin(Organisation, Organisation.id == IdentityCheck.organisation_id)
+                    .join(Person, Person.id == IdentityCheck.holder_person_id)
+                    .where(IdentityCheck.holder_person_id.in_(sorted(people)))
+                    .order_by(IdentityCheck.at.desc(), IdentityCheck.id.desc())
+                )
+            ).all()
+        out = []
+        for c, org, person in rows:
+            sector = sector_of(org.kind) if org else None
+            out.append(
+                {
+                    "id": c.id,
+                    "at": _utc(c.at).isoformat(),
+                    "person_id": person.id,
+                    "person_name": f"{person.surname} {person.given_names}".strip(),
+                    "institution": org.name if org else None,
+                    "sector": sector,
+                    "sector_en": INSTITUTION_SECTORS[sector][0] if sector else None,
+                    "sector_zh": INSTITUTION_SECTORS[sector][1] if sector else None,
+                    "purpose": c.purpose,
+                    "document_number": c.document_number,
+                    "on": c.on.isoformat(),
+                    "match": c.matched,
+                    "covered": c.covered,
+                }
+            )
+        return out

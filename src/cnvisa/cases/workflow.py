@@ -1,0 +1,119 @@
+"""The case workflow as one transition table: state × command → next state, guards, roles allowed.
+
+Read it as the procedure of the Regulations and the Guide: an application is submitted (Guide VII(I)),
+either given a one-time notice of everything missing (Art 13 para 2, Art 18 para 2) or accepted with a
+receipt (Art 13 para 1, Art 18 para 1); the reasons may be verified (Art 20); the office decides within
+the receipt's validity, a refusal on cited grounds (Art 21; Law Art 21, 31) confirmed by a second
+officer; the document is issued and collected in person with the receipt (Guide X).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    DEFICIENT = "deficient"
+    ACCEPTED = "accepted"
+    UNDER_VERIFICATION = "under_verification"
+    REFUSAL_PROPOSED = "refusal_proposed"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    ISSUED = "issued"
+    COLLECTED = "collected"
+    WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"
+
+
+class Command(StrEnum):
+    SUBMIT = "submit"
+    ISSUE_NOTICE = "issue_notice"
+    SUPPLEMENT = "supplement"
+    ACCEPT = "accept"
+    REQUEST_VERIFICATION = "request_verification"
+    RECORD_VERIFICATION = "record_verification"
+    APPROVE = "approve"
+    PROPOSE_REFUSAL = "propose_refusal"
+    CONFIRM_REFUSAL = "confirm_refusal"
+    REVOKE_REFUSAL_PROPOSAL = "revoke_refusal_proposal"
+    ISSUE = "issue"
+    COLLECT = "collect"
+    WITHDRAW = "withdraw"
+    LAPSE = "lapse"
+
+
+class Role(StrEnum):
+    APPLICANT = "applicant"
+    AGENT = "agent"
+    ORG_STAFF = "org_staff"
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    VERIFIER = "verifier"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+S, C, R = State, Command, Role
+APPLICANT_SIDE: Final = frozenset({R.APPLICANT, R.AGENT, R.ORG_STAFF})
+STAFF: Final = frozenset({R.OFFICER, R.SUPERVISOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    next: State
+    roles: frozenset[Role]
+    guards: tuple[str, ...] = ()
+
+
+# fmt: off
+TRANSITIONS: Final[dict[tuple[State, Command], Transition]] = {
+    (S.DRAFT,              C.SUBMIT):                  Transition(S.SUBMITTED, APPLICANT_SIDE, ("submitter_may_apply",)),
+    (S.SUBMITTED,          C.ISSUE_NOTICE):            Transition(S.DEFICIENT, STAFF, ("notice_repeats_nothing",)),
+    (S.SUBMITTED,          C.PROPOSE_REFUSAL):         Transition(S.REFUSAL_PROPOSED, STAFF, ("refusal_grounds_valid",)),
+    (S.DEFICIENT,          C.SUPPLEMENT):              Transition(S.SUBMITTED, APPLICANT_SIDE),
+    (S.SUBMITTED,          C.ACCEPT):                  Transition(S.ACCEPTED, STAFF, ("application_complete",)),
+    (S.ACCEPTED,           C.REQUEST_VERIFICATION):    Transition(S.UNDER_VERIFICATION, STAFF),
+    (S.UNDER_VERIFICATION, C.RECORD_VERIFICATION):     Transition(S.ACCEPTED, STAFF),
+    (S.ACCEPTED,           C.APPROVE):                 Transition(S.APPROVED, STAFF),
+    (S.ACCEPTED,           C.PROPOSE_REFUSAL):         Transition(S.REFUSAL_PROPOSED, STAFF, ("refusal_grounds_valid",)),
+    (S.UNDER_VERIFICATION, C.PROPOSE_REFUSAL):         Transition(S.REFUSAL_PROPOSED, STAFF, ("refusal_grounds_valid",)),
+    (S.REFUSAL_PROPOSED,   C.CONFIRM_REFUSAL):         Transition(S.REFUSED, STAFF, ("second_officer",)),
+    (S.REFUSAL_PROPOSED,   C.REVOKE_REFUSAL_PROPOSAL): Transition(S.ACCEPTED, STAFF),
+    (S.APPROVED,           C.ISSUE):                   Transition(S.ISSUED, STAFF),
+    (S.ISSUED,             C.COLLECT):                 Transition(S.COLLECTED, STAFF, ("passport_presented",)),
+    (S.DRAFT,              C.WITHDRAW):                Transition(S.WITHDRAWN, APPLICANT_SIDE),
+    (S.SUBMITTED,          C.WITHDRAW):                Transition(S.WITHDRAWN, APPLICANT_SIDE),
+    (S.DEFICIENT,          C.WITHDRAW):                Transition(S.WITHDRAWN, APPLICANT_SIDE),
+    (S.ACCEPTED,           C.WITHDRAW):                Transition(S.WITHDRAWN, APPLICANT_SIDE),
+    (S.UNDER_VERIFICATION, C.WITHDRAW):                Transition(S.WITHDRAWN, APPLICANT_SIDE),
+    (S.DRAFT,              C.LAPSE):                   Transition(S.LAPSED, frozenset({R.SYSTEM}), ("draft_abandoned",)),
+    (S.DEFICIENT,          C.LAPSE):                   Transition(S.LAPSED, frozenset({R.SYSTEM}), ("notice_unanswered",)),
+}
+# fmt: on
+
+GUARD_ARTICLES: Final[dict[str, str]] = {
+    "submitter_may_apply": "Regulations Art 19; Guide IV",
+    "notice_repeats_nothing": "Regulations Art 13 para 2; Regulations Art 18 para 2 (一次性告知)",
+    "application_complete": "Regulations Art 13 para 1; Regulations Art 18 para 1; Guide VII(II)",
+    "refusal_grounds_valid": "Regulations Art 21; Exit and Entry Administration Law Art 21, 31",
+    "second_officer": "Regulations Art 21 (refusal confirmed by a second officer: office rule)",
+    "passport_presented": "Guide X",
+    "draft_abandoned": "Office rule: a draft not submitted within the retention period",
+    "notice_unanswered": "Regulations Art 13 para 2; Regulations Art 18 para 2: the notice's reply period ran out",
+}
+
+TERMINAL: Final = frozenset({S.REFUSED, S.COLLECTED, S.WITHDRAWN, S.LAPSED})
+OPEN_FOR_DEADLINE: Final = frozenset({S.ACCEPTED, S.UNDER_VERIFICATION, S.REFUSAL_PROPOSED})
+"""States in which the statutory decision deadline (the receipt's end) runs."""
+
+
+def transition(state: State, command: Command) -> Transition | None:
+    return TRANSITIONS.get((state, command))
+
+
+def allowed_commands(state: State, role: Role) -> list[Command]:
+    return [c for (s, c), t in TRANSITIONS.items() if s == state and role in t.roles]

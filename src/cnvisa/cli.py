@@ -1,0 +1,319 @@
+"""The ``cnvisa`` command line.
+
+Bad input exits with status 2 and one line naming the field and what is wrong — never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from cnvisa.law import calendar as workdays
+from cnvisa.law.errors import InvalidInput, LawError
+
+app = typer.Typer(
+    help="cnvisa — the PRC rules for foreigners' visas, stay permits and residence permits, as cited code.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+calendar_app = typer.Typer(
+    help="Chinese working days (Regulations Art 36 last paragraph).", no_args_is_help=True
+)
+law_app = typer.Typer(help="The law engine itself.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(law_app, name="law")
+db_app = typer.Typer(
+    help="The database (SQLite by default; CNVISA_DATABASE_URL for PostgreSQL).", no_args_is_help=True
+)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+demo_app = typer.Typer(help="Deterministic demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{field}: {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def _dump(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def assess(
+    file: Annotated[str | None, typer.Argument(help="Application JSON file, or - for standard input")] = None,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the input JSON Schema and exit")] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print a short human summary instead of JSON")
+    ] = False,
+) -> None:
+    """Assess an application and print the cited answer as JSON."""
+    from cnvisa.law import assess as run
+    from cnvisa.law.application import json_schema
+
+    if schema:
+        _dump(json_schema())
+        return
+    if file is None:
+        _fail("FILE: give an application JSON file, or - for standard input (see --schema)")
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"FILE: cannot read {file}: {exc.strerror}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"FILE: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+    try:
+        result = run(data)
+    except LawError as exc:
+        _fail(str(exc))
+    if summary:
+        typer.echo(_summary(result))
+    else:
+        _dump(result)
+
+
+def _summary(r: dict[str, Any]) -> str:
+    lines = [
+        f"{r['matter']} on {r['on']}: {'ACCEPTABLE' if r['acceptable'] else 'NOT ACCEPTABLE as submitted'}"
+    ]
+    for key in (
+        "last_day_of_stay",
+        "apply_by",
+        "max_extension_days",
+        "receipt_valid_until",
+        "fee_cny",
+        "proxy_allowed",
+    ):
+        if r.get(key) is not None:
+            lines.append(f"  {key}: {r[key]}")
+    if r.get("issuable"):
+        lines.append(f"  issuable: {json.dumps(r['issuable'], ensure_ascii=False)}")
+    for p in r["problems"]:
+        cites = "; ".join(c["cite"] for c in p["citations"])
+        lines.append(f"  [{p['severity']}] {p['code']}: {p['message']['en']} ({cites})")
+    if r["missing_materials"]:
+        lines.append("  one-time notice — missing: " + ", ".join(r["missing_materials"]))
+    lines.append(
+        f"  law: {r['law_version']}; {len(r['citations'])} citations; {len(r['trace']['steps'])} trace steps"
+    )
+    return "\n".join(lines)
+
+
+@calendar_app.command("is-working-day")
+def is_working_day(day: Annotated[str, typer.Argument(metavar="DATE")]) -> None:
+    """Print true or false."""
+    try:
+        typer.echo("true" if workdays.is_working_day(_date(day, "DATE")) else "false")
+    except LawError as exc:
+        _fail(str(exc))
+
+
+@calendar_app.command("add-working-days")
+def add_working_days(
+    day: Annotated[str, typer.Argument(metavar="DATE")],
+    n: Annotated[str, typer.Argument(metavar="N")],
+) -> None:
+    """Print the N-th working day after DATE (DATE itself does not count)."""
+    start = _date(day, "DATE")
+    try:
+        count = int(n)
+    except ValueError:
+        _fail(f"N: {n!r} is not a whole number")
+    try:
+        typer.echo(workdays.add_working_days(start, count).isoformat())
+    except InvalidInput as exc:
+        _fail(f"N: {exc.message}" if exc.field == "n" else str(exc))
+    except LawError as exc:
+        _fail(str(exc))
+
+
+@app.command("check-mrz")
+def check_mrz(line1: str, line2: str) -> None:
+    """Check a passport (TD3) or visa (MRV) machine-readable zone; prints JSON with `valid`."""
+    from cnvisa.law.documents import check_mrz as check
+
+    _dump(check(line1, line2).as_dict())
+
+
+@law_app.command("coverage")
+def coverage(
+    tests: Annotated[
+        Path | None, typer.Option(help="The tests folder to read (default: the repository's)")
+    ] = None,
+) -> None:
+    """Every article of the Regulations and section of the Guide: code and tests, or why not applicable."""
+    from cnvisa.coverage import render, report
+
+    folder = tests or Path(__file__).resolve().parents[2] / "tests"
+    if not folder.is_dir():
+        _fail(f"--tests: {folder} is not a folder (run from a checkout, or pass --tests)")
+    lines = report(folder)
+    typer.echo(render(lines))
+    if any(not line.ok for line in lines):
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None) -> None:
+    """Create or migrate the schema (Alembic migrations are the only way the schema is made)."""
+    from cnvisa.store.db import database_url as resolve
+    from cnvisa.store.migrate import upgrade
+
+    url = resolve(database_url)
+    try:
+        upgrade(url)
+    except Exception as exc:  # one line, never a traceback
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    typer.echo(f"schema at head on {url.split('@')[-1]}")
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DbUrl = None) -> None:
+    """Recompute the whole chain; name the first event that does not match (exit 1)."""
+    import asyncio
+
+    from cnvisa.cases.audit import verify
+    from cnvisa.store.db import make_engine, sessionmaker
+
+    async def run() -> tuple[bool, str]:
+        engine = make_engine(database_url)
+        try:
+            async with sessionmaker(engine)() as s:
+                r = await verify(s)
+        finally:
+            await engine.dispose()
+        if r.ok:
+            return True, f"audit chain ok: {r.events} events"
+        return (
+            False,
+            f"audit chain BROKEN at event {r.first_bad_seq}: {r.reason} ({r.events} events verified before it)",
+        )
+
+    try:
+        ok, message = asyncio.run(run())
+    except Exception as exc:
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    typer.echo(message)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    cases: Annotated[int, typer.Option(min=0, help="How many cases")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = 1,
+    database_url: DbUrl = None,
+) -> None:
+    """Load realistic, deterministic synthetic data: offices, organisations, people, documents, cases."""
+    import asyncio
+    import time
+
+    from cnvisa.demo import seed as run_seed
+    from cnvisa.store.db import make_engine
+
+    async def run() -> dict[str, int]:
+        engine = make_engine(database_url)
+        try:
+            return await run_seed(engine, cases, seed)
+        finally:
+            await engine.dispose()
+
+    t = time.perf_counter()
+    try:
+        counts = asyncio.run(run())
+    except Exception as exc:
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]} (run `cnvisa db upgrade` first?)")
+    typer.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) + f" in {time.perf_counter() - t:.1f} s")
+
+
+@demo_app.command("setup")
+def demo_setup(
+    cases: Annotated[int, typer.Option(min=0, help="Demo cases to seed on first setup")] = 2000,
+    database_url: DbUrl = None,
+) -> None:
+    """Make the database ready for a demo: migrate, seed demo data and sign-ins once, print the sign-ins."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from cnvisa.cases.clock import SystemClock, today
+    from cnvisa.demo import seed as run_seed
+    from cnvisa.demo_web import DEMO, seed_web
+    from cnvisa.store.db import database_url as resolve
+    from cnvisa.store.db import make_engine
+    from cnvisa.store.migrate import upgrade
+    from cnvisa.store.tables import Account
+
+    url = resolve(database_url)
+    upgrade(url)
+
+    async def run() -> bool:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                has = (
+                    await conn.execute(
+                        select(func.count()).select_from(Account).where(Account.username == "alice")
+                    )
+                ).scalar_one()
+            if has:
+                return False
+            on = today(SystemClock())
+            await run_seed(engine, cases, 1, today=on)
+            await seed_web(engine, on)
+            return True
+        finally:
+            await engine.dispose()
+
+    fresh = asyncio.run(run())
+    typer.echo("demo data seeded" if fresh else "demo data already present")
+    typer.echo("demo sign-ins (user name / password — role):")
+    for d in DEMO:
+        typer.echo(f"  {d.username:18s} {d.password:22s} {d.description}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Serve the platform (pages, and the JSON API under /api/v1) with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "cnvisa.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""The law as code: the Regulations (revised 2025), the Exit and Entry Administration Law articles
+they lean on, and the NIA Guide — pure, dated, cited rules. No I/O (beyond reading the bundled data
+files once), no clock, no database: every rule takes the date it is asked "as of".
+"""
+
+from __future__ import annotations
+
+from cnvisa.law.assess import assess
+from cnvisa.law.errors import CalendarYearNotLoaded, InvalidInput, LawError, NotInForce
+
+__all__ = ["CalendarYearNotLoaded", "InvalidInput", "LawError", "NotInForce", "assess"]

@@ -1,0 +1,207 @@
+"""The application as the law engine reads it: the public input contract of ``assess``.
+
+Unknown keys are refused (a misspelt key would otherwise be ignored silently); every error names
+the field by its dotted path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cnvisa.law.errors import InvalidInput
+
+Matter = Literal[
+    "visa",
+    "visa_extension",
+    "visa_replacement",
+    "visa_reissue",
+    "stay_permit",
+    "residence_permit",
+    "residence_permit_extension",
+    "residence_permit_replacement",
+    "residence_permit_reissue",
+    "study_work_annotation",
+    "exit_without_passport",
+]
+InCountryMatter = Literal[
+    "visa_extension",
+    "visa_replacement",
+    "visa_reissue",
+    "stay_permit",
+    "residence_permit",
+    "residence_permit_extension",
+    "residence_permit_replacement",
+    "residence_permit_reissue",
+    "study_work_annotation",
+    "exit_without_passport",
+]
+"""The matters an exit-entry administration in China handles (Regulations Art 10-23): all but the overseas visa."""
+IN_COUNTRY_MATTERS: tuple[str, ...] = get_args(InCountryMatter)
+Entries = Literal["zero", "single", "double", "multiple"]
+Submitter = Literal["self", "inviting_entity", "inviting_person", "relative", "service_agency"]
+PermitTypeIn = Literal["work", "study", "journalist", "family_reunion", "private_affairs"]
+
+VISA_MATTERS = frozenset({"visa_extension", "visa_replacement", "visa_reissue"})
+RESIDENCE_MATTERS = frozenset(
+    {
+        "residence_permit",
+        "residence_permit_extension",
+        "residence_permit_replacement",
+        "residence_permit_reissue",
+        "study_work_annotation",
+    }
+)
+
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+
+
+def _in_range(value: dt.date) -> dt.date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return value
+
+
+LawDate = Annotated[dt.date, AfterValidator(_in_range)]
+"""A calendar date the rules can count with (periods of up to ten years are added to it)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Applicant(_Model):
+    birth_date: LawDate | None = None
+    nationality: str | None = Field(
+        None, description="ICAO/ISO 3166-1 alpha-3 code", min_length=1, max_length=3
+    )
+    first_entry: bool | None = Field(
+        None, description="Is this the applicant's first entry into China (Art 19(2))"
+    )
+    good_record: bool | None = Field(
+        None, description="Good record of stay and residence in China (Art 19(2))"
+    )
+    mobility_impaired: bool = Field(
+        False, description="Difficulty moving due to illness or similar (Art 19(1))"
+    )
+    talent: bool = Field(
+        False,
+        description="Foreign high-level or urgently needed specialised talent (Art 16(1), Art 19 para 2)",
+    )
+    reciprocal_fees: bool | dict[str, int] | None = Field(
+        None,
+        description="Null/false: the Guide IX table applies. True: a reciprocal country with no configured figure "
+        "(fee unknown). Mapping: the configured reciprocal fees in CNY by fee row (zero, single, double, "
+        "multiple_half_year, multiple_one_year, accompanying_person).",
+    )
+    refused_entry_before: bool = Field(
+        False, description="Record of refused entry or order to leave (Art 8(3))"
+    )
+    identity_needs_verification: bool = Field(False, description="Art 8(2)")
+
+
+class Visa(_Model):
+    category: str = Field(..., min_length=1, max_length=2)
+    entries: Entries | None = None
+    entries_used: int = Field(0, ge=0, description="Entries already made with this visa (Art 36 para 1(1))")
+    valid_until: LawDate | None = Field(None, description="Last day of the entry validity (Art 36 para 1(2))")
+    stay_days: int | None = Field(
+        None, ge=1, le=3660, description="Duration of stay per entry (Art 36 para 1(3))"
+    )
+    extended_days: int = Field(
+        0, ge=0, description="Extensions already granted for the current entry (Art 14)"
+    )
+    group: bool = False
+
+
+class Requested(_Model):
+    category: str | None = Field(None, min_length=1, max_length=2)
+    entries: Entries | None = None
+    entry_validity_days: int | None = Field(None, ge=1)
+    stay_days: int | None = Field(None, ge=1)
+    extension_days: int | None = Field(None, ge=1)
+    permit_type: PermitTypeIn | None = None
+    validity_days: int | None = Field(None, ge=1)
+
+
+class ResidencePermit(_Model):
+    type: PermitTypeIn
+    valid_until: LawDate
+    annotations: list[str] = Field(default_factory=list)
+
+
+class ForeignDocument(_Model):
+    """A material issued abroad or written in a foreign language (Guide XII(III) and last paragraph)."""
+
+    code: str
+    issued_abroad: bool = True
+    issuing_state_apostille_party: bool | None = None
+    legalisation: Literal["none", "consular", "apostille"] = "none"
+    language: str = Field("other", description="'zh' when written in Chinese")
+    translated_into_chinese: bool = False
+
+
+class Application(_Model):
+    matter: Matter
+    on: LawDate = Field(..., description="Date of application (the date the rules are asked as of)")
+    accepted_on: LawDate | None = None
+    applicant: Applicant = Field(default_factory=Applicant)
+    visa: Visa | None = None
+    entry_date: LawDate | None = None
+    ground: str | None = None
+    purpose: str | None = None
+    requested: Requested = Field(default_factory=Requested)
+    residence_permit: ResidencePermit | None = None
+    health_certificate_issued_on: LawDate | None = None
+    submitted_by: Submitter = "self"
+    inviter_covers_expenses: bool = False
+    materials: list[str] = Field(
+        default_factory=list, description="Codes of the materials and procedures provided"
+    )
+    particulars_changed_on: LawDate | None = Field(
+        None, description="Law Art 33: date registered particulars changed"
+    )
+    foreign_documents: list[ForeignDocument] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Application:
+        if self.accepted_on is not None and self.accepted_on < self.on:
+            raise ValueError("accepted_on: cannot be before the date of application `on`")
+        if self.matter != "visa" and self.entry_date is not None and self.entry_date > self.on:
+            # In-country matters concern an entry already made; an overseas visa may name the planned entry.
+            raise ValueError("entry_date: cannot be after the date of application `on`")
+        return self
+
+
+def parse(application: dict[str, Any] | Application) -> Application:
+    """Validate ``application``; an error names the field (dotted path) and what is wrong."""
+    if isinstance(application, Application):
+        return application
+    if not isinstance(application, dict):
+        raise InvalidInput("application", "must be a JSON object")
+    try:
+        return Application.model_validate(application)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "application"
+        msg = str(err["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+            if ": " in msg and not loc.count("."):
+                loc, _, msg = msg.partition(": ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a known key of the application contract (see `cnvisa assess --schema`)"
+        elif err["type"] == "missing":
+            msg = "is required"
+        raise InvalidInput(loc, msg) from None
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Application.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "cnvisa application (input of cnvisa.law.assess)"
+    return schema

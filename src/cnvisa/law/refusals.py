@@ -1,0 +1,221 @@
+"""Refusal grounds and finality — Regulations Art 21; Law Art 21, 31, 36; Guide V, VII(III).
+
+Every refusal names its grounds by code; each code carries its article. A visa refusal may be
+given without reasons (Law Art 21 para 2); the exit-entry administration's refusals of visa
+extension, replacement or reissue, of stay or residence permits and of residence extensions are
+final (Law Art 36: 为最终决定) — there is no administrative reconsideration or suit against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from cnvisa.law.citations import Citation, guide, law, reg
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalGround:
+    code: str
+    en: str
+    zh: str
+    citation: Citation
+    matters: frozenset[str]
+
+
+_IN_COUNTRY = frozenset(
+    {
+        "visa_extension",
+        "visa_replacement",
+        "visa_reissue",
+        "stay_permit",
+        "residence_permit_extension",
+        "residence_permit_replacement",
+        "residence_permit_reissue",
+    }
+)
+_RESIDENCE = frozenset(
+    {
+        "residence_permit",
+        "residence_permit_extension",
+        "residence_permit_replacement",
+        "residence_permit_reissue",
+        "study_work_annotation",
+    }
+)
+_VISA = frozenset({"visa"})
+_IN_COUNTRY_VISAS = frozenset({"visa_extension", "visa_replacement", "visa_reissue"})
+
+GROUNDS: Final[dict[str, RefusalGround]] = {
+    g.code: g
+    for g in (
+        # Regulations Art 21 (in-country visa matters, stay and residence permits; Guide V)
+        RefusalGround(
+            "reg21_1",
+            "Failure to provide application materials as required",
+            "未按规定提交申请材料",
+            reg(21, 1),
+            _IN_COUNTRY,
+        ),
+        RefusalGround(
+            "reg21_2", "Fraud in the application process", "在申请过程中弄虚作假", reg(21, 2), _IN_COUNTRY
+        ),
+        RefusalGround(
+            "reg21_3",
+            "Violated Chinese laws or administrative regulations and not suitable to stay or reside in China",
+            "违反中国有关法律、行政法规规定，不适合在中国境内停留居留",
+            reg(21, 3),
+            _IN_COUNTRY,
+        ),
+        RefusalGround(
+            "reg21_4",
+            "Other circumstances in which approval is inappropriate",
+            "不宜批准签证、证件的其他情形",
+            reg(21, 4),
+            _IN_COUNTRY,
+        ),
+        # Law Art 21 (visas)
+        RefusalGround(
+            "law21_1",
+            "Deported or repatriated and the period barring entry has not expired",
+            "被处驱逐出境或者被决定遣送出境，未满不准入境规定年限",
+            law(21, 1),
+            _VISA | _IN_COUNTRY_VISAS,
+        ),
+        RefusalGround(
+            "law21_2",
+            "Serious mental disorder, infectious pulmonary tuberculosis or another infectious "
+            "disease that may seriously endanger public health",
+            "患有严重精神障碍、传染性肺结核病或者可能对公共卫生造成重大危害的其他传染病",
+            law(21, 2),
+            _VISA | _IN_COUNTRY_VISAS,
+        ),
+        RefusalGround(
+            "law21_3",
+            "May endanger China's national security and interests, disrupt public order, or "
+            "engage in other illegal or criminal activities",
+            "可能危害中国国家安全和利益、破坏社会公共秩序或者从事其他违法犯罪活动",
+            law(21, 3),
+            _VISA | _IN_COUNTRY_VISAS,
+        ),
+        RefusalGround(
+            "law21_4",
+            "Fraud in the visa application, or cannot guarantee the expenses of the stay in China",
+            "在申请签证过程中弄虚作假或者不能保障在中国境内期间所需费用",
+            law(21, 4),
+            _VISA | _IN_COUNTRY_VISAS,
+        ),
+        RefusalGround(
+            "law21_5",
+            "Cannot submit the materials the visa authority requires",
+            "不能提交签证机关要求提交的相关材料",
+            law(21, 5),
+            _VISA | _IN_COUNTRY_VISAS,
+        ),
+        RefusalGround(
+            "law21_6",
+            "Other circumstances in which the visa authority deems issuing a visa inappropriate",
+            "签证机关认为不宜签发签证的其他情形",
+            law(21, 6),
+            _VISA | _IN_COUNTRY_VISAS,
+        ),
+        # Law Art 31 (residence permits)
+        RefusalGround(
+            "law31_1",
+            "The visa held is of a category for which no residence permit should be issued",
+            "所持签证类别属于不应办理外国人居留证件的",
+            law(31, 1),
+            _RESIDENCE,
+        ),
+        RefusalGround(
+            "law31_2", "Fraud in the application process", "在申请过程中弄虚作假", law(31, 2), _RESIDENCE
+        ),
+        RefusalGround(
+            "law31_3",
+            "Cannot provide the supporting materials as required",
+            "不能按照规定提供相关证明材料",
+            law(31, 3),
+            _RESIDENCE,
+        ),
+        RefusalGround(
+            "law31_4",
+            "Violated Chinese laws or administrative regulations and not suitable to reside in China",
+            "违反中国有关法律、行政法规，不适合在中国境内居留",
+            law(31, 4),
+            _RESIDENCE,
+        ),
+        RefusalGround(
+            "law31_5",
+            "Other circumstances in which the issuing authority deems issuing a residence "
+            "permit inappropriate",
+            "签发机关认为不宜签发外国人居留证件的其他情形",
+            law(31, 5),
+            _RESIDENCE,
+        ),
+        # Guide VII(III): no-show at a scheduled interview without valid reason
+        RefusalGround(
+            "guide_vii3_no_show",
+            "Failed to attend a scheduled interview without a valid reason",
+            "无正当理由不按约定接受面谈",
+            guide("VII(III)"),
+            _IN_COUNTRY | _RESIDENCE,
+        ),
+    )
+}
+
+FINAL_MATTERS: Final = _IN_COUNTRY | _RESIDENCE
+"""Law Art 36: refusals by the exit-entry administration of these matters are final."""
+REASONS_MAY_BE_WITHHELD: Final = _VISA | _IN_COUNTRY_VISAS
+"""Law Art 21 para 2: 对不予签发签证的，签证机关可以不说明理由 — visas only, not permits."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalCheck:
+    valid: bool
+    grounds: tuple[RefusalGround, ...]
+    errors: tuple[str, ...]
+    reasons_may_be_withheld: bool
+    final: bool
+    citations: tuple[Citation, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "grounds": [
+                {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
+                for g in self.grounds
+            ],
+            "errors": list(self.errors),
+            "reasons_may_be_withheld": self.reasons_may_be_withheld,
+            "final": self.final,
+            "citations": [c.as_dict() for c in self.citations],
+        }
+
+
+def grounds_for(matter: str) -> list[RefusalGround]:
+    return [g for g in GROUNDS.values() if matter in g.matters]
+
+
+def check_refusal(matter: str, codes: list[str]) -> RefusalCheck:
+    """Is a refusal of ``matter`` on ``codes`` well-founded in form: at least one ground, each known
+    and applicable to the matter? Says whether reasons may be withheld and whether it is final."""
+    errors: list[str] = []
+    found: list[RefusalGround] = []
+    if not codes:
+        errors.append("a refusal needs at least one ground code")
+    for code in codes:
+        ground = GROUNDS.get(code)
+        if ground is None:
+            errors.append(f"unknown refusal ground {code!r}")
+        elif matter not in ground.matters:
+            errors.append(f"ground {code} ({ground.citation.cite}) does not apply to {matter}")
+        else:
+            found.append(ground)
+    final = matter in FINAL_MATTERS
+    withheld = matter in REASONS_MAY_BE_WITHHELD
+    cites = tuple(g.citation for g in found)
+    if final:
+        cites += (law(36),)
+    if withheld:
+        cites += (law(21, paragraph=2),)
+    return RefusalCheck(not errors, tuple(found), tuple(errors), withheld, final, cites)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 (async) tables and repositories; Alembic migrations make the schema."""

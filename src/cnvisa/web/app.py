@@ -1,0 +1,87 @@
+"""The application factory: ``cnvisa serve`` runs ``create_app`` under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from cnvisa import __version__
+from cnvisa.cases.clock import Clock
+from cnvisa.cases.registry import Registry
+from cnvisa.cases.service import CaseService
+from cnvisa.store.db import make_engine, sessionmaker
+from cnvisa.web import problems
+from cnvisa.web.deps import Platform
+from cnvisa.web.i18n import negotiate
+from cnvisa.web.settings import Settings
+from cnvisa.web.templating import render
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        sessions = sessionmaker(engine)
+        app.state.platform = Platform(
+            sessions, CaseService(sessions, clock), Registry(sessions, clock), settings
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="cnvisa — China Visa Service Platform",
+        version=__version__,
+        description="Visas, stay permits and residence permits of foreigners in China, under the Regulations "
+        "(revised 2025), the Exit and Entry Administration Law and the NIA Guide. Every answer carries its "
+        "citations. Errors are application/problem+json naming the field and the rule.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url="/api/redoc",
+        lifespan=lifespan,
+        # no OpenTelemetry wiring here: the per-request probe for a tracer costs more than the progress query
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    problems.install(app)
+
+    @app.exception_handler(problems.Problem)
+    async def _problem(request: Request, exc: problems.Problem) -> HTMLResponse | JSONResponse:
+        return page_or_problem(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
+        return page_or_problem(request, exc)  # a 500 with no traceback to the client
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from cnvisa.api import routes as api_routes
+    from cnvisa.web import pages
+
+    for router in api_routes.ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+    for router in pages.ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
+    """API paths answer problem+json; pages answer an HTML page in the reader's language."""
+    if request.url.path.startswith("/api"):
+        return problems.problem_response(request, exc)
+    p = problems.as_problem(exc)
+    if p.status == 401:
+        return HTMLResponse(status_code=303, headers={"Location": f"/signin?next={request.url.path}"})
+    loc = negotiate(request)
+    html = render(
+        loc, "error.html", problem=p.body(request.url.path), principal=None, csrf=None, path=request.url.path
+    )
+    return HTMLResponse(html, status_code=p.status)

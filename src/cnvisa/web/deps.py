@@ -1,0 +1,144 @@
+"""Request dependencies: the platform's services, and who is asking (cookie session or bearer token)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cnvisa.cases.registry import Registry
+from cnvisa.cases.service import Actor, CaseService
+from cnvisa.cases.workflow import Role
+from cnvisa.store.tables import Account, Mandate
+from cnvisa.web import security
+from cnvisa.web.i18n import negotiate
+from cnvisa.web.problems import Problem
+from cnvisa.web.settings import Settings
+
+
+@dataclass(frozen=True)
+class Platform:
+    sessions: async_sessionmaker[AsyncSession]
+    cases: CaseService
+    registry: Registry
+    settings: Settings
+    fast_pool: Any = None
+    """PostgreSQL only: an asyncpg pool for the few hot, read-only queries (progress inquiry) that are served
+    without the ORM; None on SQLite."""
+
+    def now(self) -> dt.datetime:
+        """Now, in UTC: instants are stored in UTC (SQLite keeps no offset)."""
+        return self.cases.now().astimezone(dt.UTC)
+
+    def today(self) -> dt.date:
+        """Today in Beijing time: the date rules are asked as of."""
+        return self.cases.today()
+
+
+def platform(request: Request) -> Platform:
+    p: Platform = request.app.state.platform
+    return p
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in account and the actor the case core checks."""
+
+    account: Account
+    actor: Actor
+    csrf: str | None
+    """None for bearer-token clients (no cookie, so no CSRF)."""
+    via: str  # "session" | "token"
+
+    @property
+    def role(self) -> Role:
+        return self.actor.role
+
+
+async def _actor(s: AsyncSession, account: Account, on: dt.date) -> Actor:
+    represents: frozenset[int] = frozenset()
+    if account.role in (Role.AGENT, Role.ORG_STAFF, Role.APPLICANT):
+        rows = await s.execute(
+            select(Mandate.person_id).where(
+                Mandate.agent_account_id == account.id,
+                Mandate.valid_from <= on,
+                (Mandate.valid_until.is_(None)) | (Mandate.valid_until >= on),
+            )
+        )
+        represents = frozenset(r[0] for r in rows)
+    return Actor(
+        account.id,
+        Role(account.role),
+        office_id=account.office_id,
+        person_id=account.person_id,
+        represents=represents,
+        organisation_id=account.organisation_id,
+    )
+
+
+async def optional_principal(request: Request, p: Annotated[Platform, Depends(platform)]) -> Principal | None:
+    if hasattr(request.state, "principal"):
+        cached: Principal | None = request.state.principal
+        return cached
+    now = p.now()
+    principal: Principal | None = None
+    auth = request.headers.get("authorization", "")
+    async with p.sessions() as s:
+        if auth.lower().startswith("bearer "):
+            account = await security.find_api_token(s, auth[7:].strip())
+            if account is None:
+                raise Problem(401, "Unauthorised", "unknown or revoked bearer token", code="bad_token")
+            principal = Principal(account, await _actor(s, account, p.today()), None, "token")
+        elif token := request.cookies.get(security.COOKIE):
+            found = await security.find_session(s, token, now)
+            if found is not None:
+                session, account = found
+                principal = Principal(account, await _actor(s, account, p.today()), session.csrf, "session")
+    request.state.principal = principal
+    return principal
+
+
+async def principal(who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if who is None:
+        raise Problem(401, "Unauthorised", "sign in first", code="signin_required")
+    return who
+
+
+def require(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that admits only the given roles."""
+
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in roles:
+            raise Problem(403, "Forbidden", f"a {who.role} may not do this", code="forbidden")
+        return who
+
+    return check
+
+
+async def check_csrf(request: Request, who: Principal) -> None:
+    """State-changing requests from a browser session must carry the session's CSRF token."""
+    if who.via != "session" or who.csrf is None:
+        return
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf")
+        given = value if isinstance(value, str) else None
+    if not security.csrf_ok(who.csrf, given):
+        raise Problem(403, "Forbidden", "missing or wrong CSRF token", code="csrf")
+
+
+def locale(request: Request) -> str:
+    return negotiate(request)
+
+
+PlatformDep = Annotated[Platform, Depends(platform)]
+PrincipalDep = Annotated[Principal, Depends(principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+LocaleDep = Annotated[str, Depends(locale)]

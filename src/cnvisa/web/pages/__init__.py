@@ -1,0 +1,23 @@
+"""Server-rendered pages. Each area has its module and its router; ``ROUTERS`` lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cnvisa.web import pdf
+from cnvisa.web.pages import applicant as applicant_pages
+from cnvisa.web.pages import common
+from cnvisa.web.pages import office as office_pages
+from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import public as public_pages
+from cnvisa.web.pages import verify as verify_pages
+
+ROUTERS: list[APIRouter] = [
+    common.router,
+    applicant_pages.router,
+    org_pages.router,
+    verify_pages.router,
+    office_pages.router,
+    public_pages.router,
+    pdf.router,
+]

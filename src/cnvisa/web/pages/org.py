@@ -1,0 +1,213 @@
+"""Pages of employers and schools (Regulations Art 26): our people and their documents, reporting an event, our
+reports; and the office's list of the reports routed to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from babel import Locale
+from babel.dates import format_datetime
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cnvisa.cases.clock import SHANGHAI
+from cnvisa.cases.errors import BadInput
+from cnvisa.cases.org_reports import OrgReports, events_for
+from cnvisa.cases.workflow import Role
+from cnvisa.law.citations import REGULATIONS
+from cnvisa.law.reports import EVENTS
+from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.web.i18n import negotiate
+from cnvisa.web.pages.render import page, t
+
+router = APIRouter(include_in_schema=False)
+
+OrgStaff = Annotated[Principal, Depends(require(Role.ORG_STAFF))]
+OfficeStaff = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
+
+GROUPS = (
+    ("employee", "Employees — Regulations Art 26(1)"),
+    ("student", "Students — Regulations Art 26(2)"),
+    ("both", "Employees, students and invitees — Regulations Art 26(3)-(4)"),
+)
+
+
+def when(request: Request, value: str | dt.datetime | None) -> str:
+    """An instant in Beijing time, formatted for the reader's locale."""
+    if not value:
+        return ""
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return format_datetime(at.astimezone(SHANGHAI), format="medium", locale=Locale.parse(negotiate(request)))
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1-99 in Chinese numerals (二十六, 十一)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return head + (_DIGITS[ones] if ones or not head else "")
+
+
+def rule_label(request: Request, code: str) -> str:
+    """The Art 26 item of an event, cited in the reader's language (《条例》第二十六条第（一）项)."""
+    c = EVENTS[code].citation
+    if negotiate(request) != "zh_CN" or c.instrument != REGULATIONS or not c.article.isdigit():
+        return c.cite
+    out = f"《条例》第{chinese_number(int(c.article))}条"
+    if c.paragraph is not None:
+        out += f"第{chinese_number(c.paragraph)}款"
+    if c.item is not None:
+        out += f"第（{chinese_number(c.item)}）项"
+    return out
+
+
+def event_label(request: Request, code: str) -> str:
+    e = EVENTS[code]
+    return e.zh if negotiate(request) == "zh_CN" else e.en
+
+
+def event_groups(request: Request) -> list[dict[str, Any]]:
+    """The Art 26 events for the form, grouped by whom they concern."""
+    employee = {e.code for e in events_for("employee")}
+    student = {e.code for e in events_for("student")}
+    out: list[dict[str, Any]] = []
+    for key, label in GROUPS:
+        codes = (
+            [c for c in EVENTS if c in employee and c not in student]
+            if key == "employee"
+            else [c for c in EVENTS if c in student and c not in employee]
+            if key == "student"
+            else [c for c in EVENTS if c in employee and c in student]
+        )
+        out.append(
+            {
+                "label": t(request, label),
+                "events": [
+                    {"code": c, "label": event_label(request, c), "rule": EVENTS[c].citation.cite}
+                    for c in codes
+                ],
+            }
+        )
+    return out
+
+
+def error_message(request: Request, exc: BadInput, event: str) -> str:
+    messages = {
+        "person_id": "Choose one of your organisation's invitees, employees or students.",
+        "event": "This event cannot be reported for this person's relation to your organisation.",
+        "occurred_on": "Give the date the event occurred; it cannot be in the future.",
+        "note": "Describe the circumstance (at most 2000 characters).",
+    }
+    text = t(request, messages.get(exc.field, "Check this field."))
+    rule = getattr(exc, "rule", None)
+    if rule and event in EVENTS:
+        rule = rule_label(request, event)
+    return f"{text} ({rule})" if rule else text
+
+
+def _service(p: PlatformDep) -> OrgReports:
+    return OrgReports(p.sessions, p.cases.clock)
+
+
+@router.get("/org/people", response_class=HTMLResponse)
+async def people(request: Request, who: OrgStaff, p: PlatformDep) -> HTMLResponse:
+    rows = await _service(p).people(who.actor)
+    return page(request, "org/people.html", who, people=rows, today=p.today())
+
+
+async def _form(
+    request: Request,
+    who: Principal,
+    p: PlatformDep,
+    status: int = 200,
+    error: str | None = None,
+    error_field: str | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    people = await _service(p).people(who.actor)
+    people.sort(key=lambda r: r["name"])
+    return page(
+        request,
+        "org/report_form.html",
+        who,
+        status=status,
+        people=people,
+        groups=event_groups(request),
+        today=p.today().isoformat(),
+        values=values,
+        error=error,
+        error_field=error_field,
+    )
+
+
+@router.get("/org/reports/new", response_class=HTMLResponse)
+async def new_report(
+    request: Request, who: OrgStaff, p: PlatformDep, person_id: int | None = None
+) -> HTMLResponse:
+    return await _form(request, who, p, person_id=person_id)
+
+
+@router.post("/org/reports", response_model=None)
+async def file_report(
+    request: Request,
+    who: OrgStaff,
+    p: PlatformDep,
+    person_id: Annotated[str, Form()] = "",
+    event: Annotated[str, Form()] = "",
+    occurred_on: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    await check_csrf(request, who)
+    values: dict[str, Any] = {
+        "person_id": person_id,
+        "event": event,
+        "occurred_on": occurred_on,
+        "note": note,
+    }
+    try:
+        if not person_id.isdigit() or len(person_id) > 18:
+            raise BadInput("person_id", "required")
+        try:
+            on = dt.date.fromisoformat(occurred_on)
+        except ValueError:
+            raise BadInput("occurred_on", "a date (YYYY-MM-DD)") from None
+        report = await _service(p).file(
+            who.actor, person_id=int(person_id), event=event, occurred_on=on, note=note
+        )
+    except BadInput as exc:
+        return await _form(
+            request,
+            who,
+            p,
+            status=422,
+            error=error_message(request, exc, event),
+            error_field=exc.field,
+            **values,
+        )
+    return RedirectResponse(f"/org/reports?filed={report['id']}", status_code=303)
+
+
+def _rows(request: Request, reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for r in reports:
+        r["event_label"] = r["event_zh"] if negotiate(request) == "zh_CN" else r["event_en"]
+        r["reported_when"] = when(request, r["reported_at"])
+        r["rule_label"] = rule_label(request, r["event"])
+    return reports
+
+
+@router.get("/org/reports", response_class=HTMLResponse)
+async def org_reports(
+    request: Request, who: OrgStaff, p: PlatformDep, filed: int | None = None
+) -> HTMLResponse:
+    reports = _rows(request, await _service(p).reports(who.actor))
+    return page(request, "org/reports.html", who, reports=reports, filed=filed, office_view=False)
+
+
+@router.get("/office/reports", response_class=HTMLResponse)
+async def office_reports(request: Request, who: OfficeStaff, p: PlatformDep) -> HTMLResponse:
+    reports = _rows(request, await _service(p).reports(who.actor))
+    return page(request, "org/reports.html", who, reports=reports, filed=None, office_view=True)

@@ -1,0 +1,36 @@
+"""Rendering a page: the template gets the reader's language, who is signed in and the CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from cnvisa.web.deps import Principal
+from cnvisa.web.i18n import COOKIE, gettext, negotiate
+from cnvisa.web.templating import render
+
+
+def page(
+    request: Request, template: str, who: Principal | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    loc = negotiate(request)
+    html = render(
+        loc,
+        template,
+        principal=who,
+        csrf=who.csrf if who else None,
+        path=request.url.path,
+        request=request,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    chosen = request.query_params.get(COOKIE)
+    if chosen in ("zh_CN", "en"):
+        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def t(request: Request, message: str, **values: Any) -> str:
+    return gettext(negotiate(request), message, **values)

@@ -1,0 +1,123 @@
+"""Pages of identity verification (Regulations Art 27): the institution's check and its API tokens; the
+holder's "who checked my documents"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from cnvisa.api.verify import create_token
+from cnvisa.cases.errors import BadInput
+from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
+from cnvisa.cases.workflow import Role
+from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.web.i18n import negotiate
+from cnvisa.web.pages.org import when
+from cnvisa.web.pages.render import page, t
+from cnvisa.web.problems import Problem
+
+router = APIRouter(include_in_schema=False)
+
+Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
+Holder = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
+
+FIELD_MESSAGES = {
+    "document_number": "Give the passport, visa or permit number (5-24 letters or digits).",
+    "name": "Give the name as written in the document.",
+    "birth_date": "Give the birth date (YYYY-MM-DD).",
+    "purpose": "Give the business the check is for (at most 200 characters).",
+    "on": "Give the date to check (YYYY-MM-DD).",
+    "label": "Name the API client (at most 100 characters).",
+}
+
+
+def _service(p: PlatformDep) -> IdentityChecks:
+    return IdentityChecks(p.sessions, p.cases.clock)
+
+
+def _form(
+    request: Request, who: Principal, p: PlatformDep, status: int = 200, **context: Any
+) -> HTMLResponse:
+    context.setdefault("values", {})
+    context["values"].setdefault("on", p.today().isoformat())
+    return page(request, "verify/form.html", who, status=status, **context)
+
+
+def _date(field: str, value: str, default: dt.date | None = None) -> dt.date:
+    if not value.strip() and default is not None:
+        return default
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput(field, "a date (YYYY-MM-DD)") from None
+
+
+@router.get("/verify", response_class=HTMLResponse)
+async def verify_form(request: Request, who: Verifier, p: PlatformDep) -> HTMLResponse:
+    return _form(request, who, p)
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify(
+    request: Request,
+    who: Verifier,
+    p: PlatformDep,
+    document_number: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    birth_date: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    on: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    await check_csrf(request, who)
+    values = {"document_number": document_number, "name": name, "birth_date": birth_date, "purpose": purpose}
+    values["on"] = on
+    try:
+        checked_on = _date("on", on, p.today())
+        answer = await _service(p).check(
+            who.actor,
+            document_number=document_number,
+            name=name,
+            birth_date=_date("birth_date", birth_date),
+            purpose=purpose,
+            on=checked_on,
+            per_minute=p.settings.identity_checks_per_minute,
+        )
+    except BadInput as exc:
+        message = t(request, FIELD_MESSAGES.get(exc.field, "Check this field."))
+        return _form(request, who, p, status=422, values=values, error=message, error_field=exc.field)
+    except RateLimited as exc:
+        message = t(
+            request, "Too many checks this minute. Try again in %(seconds)s seconds.", seconds=exc.retry_after
+        )
+        return _form(request, who, p, status=429, values=values, error=message)
+    except SectorNotAllowed as exc:
+        raise Problem(403, "Forbidden", str(exc), rule=exc.rule, code="sector_not_allowed") from None
+    values["on"] = checked_on.isoformat()
+    return _form(request, who, p, values=values, answer=answer, checked_on=checked_on)
+
+
+@router.post("/verify/tokens", response_class=HTMLResponse)
+async def new_token(
+    request: Request, who: Verifier, p: PlatformDep, label: Annotated[str, Form()] = ""
+) -> HTMLResponse:
+    await check_csrf(request, who)
+    if not label.strip() or len(label.strip()) > 100:
+        return _form(
+            request, who, p, status=422, error=t(request, FIELD_MESSAGES["label"]), error_field="label"
+        )
+    token = await create_token(p, who, label)
+    return _form(request, who, p, token=token, token_label=label.strip())
+
+
+@router.get("/my/checks", response_class=HTMLResponse)
+async def my_checks(request: Request, who: Holder, p: PlatformDep) -> HTMLResponse:
+    checks = await _service(p).checks_of_holder(who.actor)
+    zh = negotiate(request) == "zh_CN"
+    for c in checks:
+        c["when"] = when(request, c["at"])
+        c["sector_label"] = c["sector_zh"] if zh else c["sector_en"]
+    many = len({c["person_id"] for c in checks}) > 1 or bool(who.actor.represents)
+    return page(request, "verify/checks.html", who, checks=checks, many=many)

@@ -1,0 +1,121 @@
+"""Errors as ``application/problem+json`` (RFC 9457), each naming the field and the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cnvisa.cases.errors import (
+    BadInput,
+    CaseError,
+    Conflict,
+    Forbidden,
+    GuardFailed,
+    InvalidCommand,
+    NotFound,
+)
+from cnvisa.law.errors import InvalidInput, LawError, NotInForce
+
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        code: str | None = None,
+        **extra: Any,
+    ) -> None:
+        self.status, self.title, self.detail = status, title, detail
+        self.field, self.rule, self.code, self.extra = field, rule, code, extra
+        super().__init__(detail)
+
+    def body(self, instance: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": f"about:blank#{self.code or self.status}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+        }
+        if self.field:
+            out["field"] = self.field
+        if self.rule:
+            out["rule"] = self.rule
+        if self.code:
+            out["code"] = self.code
+        out.update(self.extra)
+        return out
+
+
+def as_problem(exc: Exception) -> Problem:
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, BadInput):
+        return Problem(422, "Invalid input", exc.message, field=exc.field, code="bad_input")
+    if isinstance(exc, InvalidInput):
+        return Problem(422, "Invalid input", exc.message, field=exc.field, code="bad_input")
+    if isinstance(exc, NotInForce):
+        return Problem(422, "Not in force", str(exc), rule=exc.cite, code="not_in_force")
+    if isinstance(exc, GuardFailed):
+        return Problem(409, "Not allowed by the rules", exc.detail, rule=exc.article, code=exc.guard)
+    if isinstance(exc, Conflict):
+        return Problem(409, "Conflict", str(exc), code="conflict")
+    if isinstance(exc, InvalidCommand):
+        return Problem(409, "Not possible now", str(exc), code="invalid_command")
+    if isinstance(exc, Forbidden):
+        return Problem(403, "Forbidden", str(exc), code="forbidden")
+    if isinstance(exc, NotFound):
+        return Problem(404, "Not found", str(exc), code="not_found")
+    if isinstance(exc, (CaseError, LawError)):
+        return Problem(422, "Invalid request", str(exc), code="invalid")
+    if isinstance(exc, (OverflowError, DataError)) or (
+        isinstance(exc, DBAPIError) and "out of range" in str(exc.orig)
+    ):
+        # a number the database cannot hold (e.g. an id beyond 64 bits): bad input, not a server fault
+        return Problem(422, "Invalid input", "a number is out of range", code="bad_input")
+    if isinstance(exc, DBAPIError) and ("0x00" in str(exc.orig) or "invalid byte sequence" in str(exc.orig)):
+        # PostgreSQL text cannot hold NUL characters: bad input, not a server fault
+        return Problem(422, "Invalid input", "text must not contain NUL characters", code="bad_input")
+    return Problem(500, "Internal error", "the server could not complete the request", code="internal")
+
+
+def problem_response(request: Request, exc: Exception) -> JSONResponse:
+    p = as_problem(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if p.status == 401 else None
+    return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        err = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid"}
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        field = ".".join(loc) or "body"
+        msg = str(err.get("msg", "invalid"))
+        return problem_response(request, Problem(422, "Invalid input", msg, field=field, code="bad_input"))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            request,
+            Problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http_{exc.status_code}"),
+        )
+
+    for cls in (Problem, CaseError, LawError):
+        app.add_exception_handler(cls, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

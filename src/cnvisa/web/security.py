@@ -1,0 +1,140 @@
+"""Sign-in and sessions.
+
+- Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile).
+- A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure when served over https);
+  the database keeps only its SHA-256, so a stolen database does not give working cookies.
+- Every form carries the session's CSRF token; state-changing requests authenticated by cookie must send it
+  (form field ``csrf`` or header ``X-CSRF-Token``). Bearer tokens (institution API clients) need none.
+- Sign-in is rate-limited per user name: after ``signin_max_failures`` failures within the lockout window the
+  account is locked for that window, whatever the password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cnvisa.store.tables import Account, ApiToken, SigninAttempt, WebSession
+
+COOKIE = "cnvisa_session"
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("not a password")  # equalises timing for unknown user names
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Locked(Exception):
+    def __init__(self, until: dt.datetime) -> None:
+        self.until = until
+        super().__init__(f"too many failed sign-ins: try again after {until:%H:%M}")
+
+
+async def sign_in(
+    s: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    now: dt.datetime,
+    ip: str | None,
+    max_failures: int,
+    lockout_minutes: int,
+) -> Account | None:
+    """The account, or None for a wrong name or password; ``Locked`` while locked out. Every attempt is
+    recorded."""
+    window = now - dt.timedelta(minutes=lockout_minutes)
+    failures = (
+        await s.execute(
+            select(func.count(), func.max(SigninAttempt.at)).where(
+                SigninAttempt.username == username, SigninAttempt.ok.is_(False), SigninAttempt.at > window
+            )
+        )
+    ).one()
+    if failures[0] >= max_failures:
+        last = failures[1] if failures[1].tzinfo else failures[1].replace(tzinfo=dt.UTC)  # stored in UTC
+        raise Locked(last + dt.timedelta(minutes=lockout_minutes))
+    account = (await s.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+    ok = account is not None and account.active and verify_password(account.password_hash, password)
+    s.add(SigninAttempt(username=username[:80], ip=ip, ok=ok, at=now))
+    return account if ok else None
+
+
+async def open_session(s: AsyncSession, account_id: int, *, now: dt.datetime, hours: int) -> tuple[str, str]:
+    """A new session: (cookie token, csrf token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    s.add(
+        WebSession(
+            id=digest(token),
+            account_id=account_id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    )
+    return token, csrf
+
+
+async def find_session(s: AsyncSession, token: str, now: dt.datetime) -> tuple[WebSession, Account] | None:
+    row = (
+        await s.execute(
+            select(WebSession, Account)
+            .join(Account, Account.id == WebSession.account_id)
+            .where(WebSession.id == digest(token))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    session, account = row
+    expires = session.expires_at if session.expires_at.tzinfo else session.expires_at.replace(tzinfo=dt.UTC)
+    if expires <= now or not account.active:
+        return None
+    return session, account
+
+
+async def close_session(s: AsyncSession, token: str) -> None:
+    await s.execute(delete(WebSession).where(WebSession.id == digest(token)))
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected, given)
+
+
+async def issue_api_token(s: AsyncSession, account_id: int, label: str, now: dt.datetime) -> str:
+    token = "cnv_" + secrets.token_urlsafe(32)
+    s.add(
+        ApiToken(token_hash=digest(token), account_id=account_id, label=label, created_at=now, revoked=False)
+    )
+    return token
+
+
+async def find_api_token(s: AsyncSession, token: str) -> Account | None:
+    row = (
+        await s.execute(
+            select(Account)
+            .join(ApiToken, ApiToken.account_id == Account.id)
+            .where(
+                ApiToken.token_hash == digest(token), ApiToken.revoked.is_(False), Account.active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+    return row

@@ -1,0 +1,42 @@
+"""Settings from the environment (``CNVISA_*``), with defaults fit for the embedded demo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class PhotoSpec:
+    """The application photo (出入境证件相片照相指引): JPEG, 354-480 × 472-640 px, 3:4, 20-80 KB."""
+
+    media_type: str = "image/jpeg"
+    min_width: int = 354
+    max_width: int = 480
+    min_height: int = 472
+    max_height: int = 640
+    ratio: tuple[int, int] = (3, 4)
+    ratio_tolerance: float = 0.02
+    min_bytes: int = 20 * 1024
+    max_bytes: int = 80 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = field(default_factory=lambda: os.environ.get("CNVISA_DATABASE_URL"))
+    secure_cookies: bool = field(default_factory=lambda: os.environ.get("CNVISA_SECURE_COOKIES", "0") == "1")
+    session_hours: int = field(default_factory=lambda: _int("CNVISA_SESSION_HOURS", 8))
+    signin_max_failures: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_MAX_FAILURES", 5))
+    signin_lockout_minutes: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_LOCKOUT_MINUTES", 15))
+    identity_checks_per_minute: int = field(
+        default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
+    )
+    max_upload_bytes: int = field(default_factory=lambda: _int("CNVISA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+    photo: PhotoSpec = field(default_factory=PhotoSpec)
+    public_base_url: str = field(
+        default_factory=lambda: os.environ.get("CNVISA_PUBLIC_URL", "http://127.0.0.1:8000")
+    )

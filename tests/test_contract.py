@@ -1,0 +1,196 @@
+"""The public contract of cnvisa.law.assess: output keys, no tracebacks on bad input, citations."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnvisa.law import InvalidInput, assess
+from cnvisa.law.application import json_schema
+from cnvisa.law.assess import OUTPUT_KEYS
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_carry_every_output_key_and_citations(path: Path) -> None:
+    out = assess(json.loads(path.read_text()))
+    for key in OUTPUT_KEYS:
+        assert key in out
+    assert out["citations"], "every answer carries its citations"
+    assert out["trace"]["version"] == 1 and out["trace"]["steps"]
+    for step in out["trace"]["steps"]:
+        assert {"rule", "citations", "inputs", "result"} <= set(step)
+    for p in out["problems"]:
+        assert p["message"]["en"] and p["message"]["zh"] and p["citations"]
+    for m in out["required_materials"]:
+        assert m["label"]["en"] and m["label"]["zh"] and m["citations"]
+    json.dumps(out)  # JSON-ready
+
+
+def test_k_visa_not_in_force_before_2025_10_01() -> None:
+    app = {"matter": "visa", "requested": {"category": "K"}}
+    before = assess({**app, "on": "2025-09-30"})
+    after = assess({**app, "on": "2025-10-01"})
+    assert "category_not_in_force" in [p["code"] for p in before["problems"]]
+    assert not before["acceptable"]
+    assert "category_not_in_force" not in [p["code"] for p in after["problems"]]
+    assert "Regulations Art 6(6)" in [c["cite"] for c in after["citations"]]
+
+
+def test_regulations_not_in_force_before_2013_09_01() -> None:
+    out = assess({"matter": "visa", "on": "2013-08-31", "requested": {"category": "L"}})
+    assert out["acceptable"] is False and out["problems"][0]["code"] == "not_in_force"
+
+
+@pytest.mark.parametrize(
+    ("app", "field"),
+    [
+        ({"on": "2025-01-01"}, "matter"),
+        ({"matter": "visa_extension", "on": "2025-02-30"}, "on"),
+        (
+            {"matter": "visa_extension", "on": "2025-01-10", "visa": {"category": "L", "stay_days": -1}},
+            "visa.stay_days",
+        ),
+        (
+            {"matter": "visa_extension", "on": "2025-01-10", "visa": {"category": "L", "stay_days": 30}},
+            "entry_date",
+        ),
+        (
+            {"matter": "visa_replacement", "on": "2025-01-10", "entry_date": "2025-01-01", "ground": "whim"},
+            "ground",
+        ),
+        ({"matter": "visa", "on": "2025-01-10", "visa": {"category": "L"}, "colour": "red"}, "colour"),
+        ({"matter": "residence_permit", "on": "2025-01-10"}, "requested.permit_type"),
+        ({"matter": "visa", "on": "2025-01-10", "requested": {"category": "ZZ"}}, "requested.category"),
+    ],
+)
+def test_bad_input_names_the_field(app: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        assess(app)
+    assert info.value.field == field, str(info.value)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5000)
+    | st.text(max_size=12)
+    | st.sampled_from(["2025-01-01", "2025-10-01", "L", "Z", "multiple", "lost", "work", "self", "relative"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        [
+            "visa",
+            "visa_extension",
+            "visa_replacement",
+            "visa_reissue",
+            "stay_permit",
+            "residence_permit",
+            "residence_permit_extension",
+            "residence_permit_replacement",
+            "residence_permit_reissue",
+            "study_work_annotation",
+            "exit_without_passport",
+        ]
+    ),
+    st.dates(),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "visa": st.fixed_dictionaries(
+                {"category": st.sampled_from(["L", "Z", "K", "S2", "X1", "Q2"])},
+                optional={
+                    "stay_days": st.integers(1, 400),
+                    "extended_days": st.integers(0, 400),
+                    "group": st.booleans(),
+                    "entries": st.sampled_from(["zero", "single", "double", "multiple"]),
+                    "entries_used": st.integers(0, 3),
+                    "valid_until": st.dates(),
+                },
+            ),
+            "entry_date": st.dates(),
+            "ground": st.sampled_from(
+                ["lost", "damaged", "new_passport", "change_of_purpose", "particulars_changed"]
+            ),
+            "requested": st.fixed_dictionaries(
+                {},
+                optional={
+                    "category": st.sampled_from(["F", "M", "L", "R"]),
+                    "entries": st.sampled_from(["single", "multiple"]),
+                    "entry_validity_days": st.integers(1, 4000),
+                    "stay_days": st.integers(1, 400),
+                    "permit_type": st.sampled_from(["work", "study"]),
+                    "validity_days": st.integers(1, 3000),
+                },
+            ),
+            "residence_permit": st.fixed_dictionaries(
+                {"type": st.sampled_from(["work", "study"]), "valid_until": st.dates()}
+            ),
+            "materials": st.lists(st.sampled_from(["passport", "photo", "application_form", "itinerary"])),
+            "junk": json_values,
+        },
+    ),
+)
+def test_never_a_traceback(matter: str, on: Any, rest: dict[str, Any]) -> None:
+    """Any input gives either an answer with every key or InvalidInput naming a field — nothing else."""
+    app = {"matter": matter, "on": on.isoformat(), **rest}
+    for key in ("entry_date",):
+        if key in app:
+            app[key] = app[key].isoformat()
+    if "visa" in app and "valid_until" in app["visa"]:
+        app["visa"] = {**app["visa"], "valid_until": app["visa"]["valid_until"].isoformat()}
+    if "residence_permit" in app:
+        app["residence_permit"] = {
+            **app["residence_permit"],
+            "valid_until": app["residence_permit"]["valid_until"].isoformat(),
+        }
+    try:
+        out = assess(app)
+    except InvalidInput as exc:
+        assert exc.field and exc.message
+        return
+    assert set(OUTPUT_KEYS) <= set(out)
+
+
+def test_schema_lists_the_contract_keys() -> None:
+    props = json_schema()["properties"]
+    for key in (
+        "matter",
+        "on",
+        "accepted_on",
+        "applicant",
+        "visa",
+        "entry_date",
+        "ground",
+        "purpose",
+        "requested",
+        "residence_permit",
+        "health_certificate_issued_on",
+        "submitted_by",
+        "inviter_covers_expenses",
+        "materials",
+    ):
+        assert key in props
+
+
+def test_assessment_is_fast_enough_to_serve() -> None:
+    """A sanity bound only (the measured figure is in benchmarks/RESULTS.md): 200 assessments < 2 s."""
+    app = json.loads(EXAMPLES[0].read_text())
+    t = time.perf_counter()
+    for _ in range(200):
+        assess(app)
+    assert time.perf_counter() - t < 2.0

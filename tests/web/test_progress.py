@@ -1,0 +1,38 @@
+"""Online progress inquiry by case number and passport number (NIA measures 2024-03-20)."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, select
+from web_support import Web
+
+from cnvisa.store.tables import Case, TravelDocument
+
+
+def _a_case(web: Web) -> tuple[str, str, str]:
+    engine = create_engine(web.db_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Case.number, TravelDocument.number, Case.state)
+            .join(TravelDocument, TravelDocument.person_id == Case.person_id)
+            .where(Case.state == "accepted")
+            .limit(1)
+        ).one()
+    engine.dispose()
+    return row[0], row[1], row[2]
+
+
+def test_progress_by_number_and_passport(web: Web) -> None:
+    number, passport, state = _a_case(web)
+    r = web.client.get("/api/v1/progress", params={"number": number, "passport": passport})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == state == "accepted" and body["receipt_valid_until"] and body["next_step"]
+    assert set(body) == {"number", "matter", "state", "next_step", "receipt_valid_until", "working_days_left"}
+
+
+def test_wrong_passport_is_not_found_without_saying_which(web: Web) -> None:
+    number, _passport, _ = _a_case(web)
+    r = web.client.get("/api/v1/progress", params={"number": number, "passport": "X0000000"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    bad = web.client.get("/api/v1/progress", params={"number": "short", "passport": "X0000000"})
+    assert bad.status_code == 422 and bad.json()["field"] == "number"
