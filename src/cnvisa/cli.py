@@ -308,6 +308,7 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=False,
+        timeout_graceful_shutdown=10,  # a stop never waits for ever on a stuck request
     )
 
 

@@ -32,6 +32,8 @@ def test_wrong_password_is_a_problem_and_lockout_follows(web: Web) -> None:
 def test_signout_needs_csrf(web: Web) -> None:
     csrf = web.signin("alice")
     assert web.client.post("/api/v1/auth/signout").status_code == 403
+    # a non-ASCII token in a form is simply wrong (403), never a server error
+    assert web.client.post("/api/v1/auth/signout", data={"csrf": "令牌"}).status_code == 403
     assert web.client.post("/api/v1/auth/signout", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert web.client.get("/api/v1/auth/me").status_code == 401
 

@@ -231,6 +231,10 @@ def test_public_check_shows_no_personal_data(web: Web) -> None:
     assert r.status_code == 404 and r.json()["field"] == "token"
     guessed = receipt["number"] + "." + "0" * 32
     assert anonymous.get(f"/api/v1/public/check/receipt/{guessed}").status_code == 404
+    # a non-ASCII MAC (found by schemathesis: "0.\u0080") is simply not genuine, never a server error
+    for odd in ("0.%C2%80", f"{receipt['number']}.%E4%B8%AD", f"{receipt['number']}.{token[-32:].upper()}"):
+        assert anonymous.get(f"/api/v1/public/check/receipt/{odd}").status_code == 404, odd
+        assert anonymous.get(f"/check/receipt/{odd}").status_code == 404, odd
 
 
 def test_public_check_of_notice_and_decision_follows_the_case(web: Web) -> None:

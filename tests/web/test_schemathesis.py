@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from web_support import PASSWORDS
 
 ROOT = Path(__file__).parents[2]
@@ -30,15 +30,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(seeded: dict[str, Any], db_url: str) -> Iterator[str]:
+def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = _free_port()
+    # The server's log goes to a file (a pipe nobody reads fills up and blocks the server); a failure shows it.
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")
     env = {**os.environ, "CNVISA_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cnvisa.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -50,21 +53,31 @@ def server(seeded: dict[str, Any], db_url: str) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not start")
-        yield base
+        yield base, log_path
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            log.close()
 
 
-def test_no_server_errors(server: str) -> None:
-    schema = schemathesis.openapi.from_url(server + "/api/openapi.json")
+def _log_tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def test_no_server_errors(server: tuple[str, Path]) -> None:
+    base, log_path = server
+    schema = schemathesis.openapi.from_url(base + "/api/openapi.json")
     sessions: list[requests.Session] = []
     for who in (None, "alice", "sh01.officer"):
         session = requests.Session()
         if who:
-            r = session.post(
-                server + "/api/v1/auth/signin", json={"username": who, "password": PASSWORDS[who]}
-            )
+            r = session.post(base + "/api/v1/auth/signin", json={"username": who, "password": PASSWORDS[who]})
             assert r.status_code == 200, r.text
             session.headers["X-CSRF-Token"] = r.json()["csrf"]
         sessions.append(session)
@@ -72,14 +85,27 @@ def test_no_server_errors(server: str) -> None:
     assert len(operations) >= 3
 
     for operation in operations:
-
+        # No shrinking: a failing request is reported as generated, with the command to repeat it and the
+        # server's log (shrinking against a live server can take many minutes and change its state meanwhile).
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=10,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+        )
         def check(case: Any) -> None:
             for session in sessions:
-                response = case.call(base_url=server, session=session)
+                try:
+                    response = case.call(base_url=base, session=session, timeout=30)
+                except requests.Timeout:
+                    pytest.fail(
+                        f"no answer in 30 s: {case.as_curl_command()}\n--- server log ---\n{_log_tail(log_path)}"
+                    )
                 assert response.status_code < 500, (
-                    f"{case.method} {case.path}: {response.status_code} {response.text[:300]}"
+                    f"{case.method} {case.path}: {response.status_code} {response.text[:300]}\n"
+                    f"{case.as_curl_command()}\n--- server log ---\n{_log_tail(log_path)}"
                 )
                 if response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
                     assert response.headers["content-type"].startswith("application/problem+json"), case.path

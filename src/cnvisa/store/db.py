@@ -31,20 +31,29 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, no torn writes
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
+LOCK_WAIT_SECONDS = 10  # the longest a statement waits for another transaction's lock (both engines)
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str | None = None, *, lock_wait_seconds: float = LOCK_WAIT_SECONDS, **kwargs: Any
+) -> AsyncEngine:
+    """An engine on which no request waits for ever: a lock wait ends after ``lock_wait_seconds`` (SQLite
+    busy_timeout; PostgreSQL lock_timeout), and on PostgreSQL a transaction left idle for a minute (a bug, or a
+    client gone) is ended by the server, releasing its locks. The web layer answers these as 503 "busy, nothing
+    changed" (cnvisa.web.problems)."""
     url = database_url(url)
+    wait_ms = max(1, int(lock_wait_seconds * 1000))
     if is_sqlite(url):
         engine = create_async_engine(url, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, no torn writes
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={wait_ms}")
+            cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
@@ -57,6 +66,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
             dbapi_conn.isolation_level = None
 
         return engine
+    if url.startswith("postgresql+asyncpg"):
+        settings = kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})
+        settings.setdefault("lock_timeout", f"{wait_ms}ms")
+        settings.setdefault("idle_in_transaction_session_timeout", "60s")
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     return create_async_engine(url, **kwargs)

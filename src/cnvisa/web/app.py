@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from cnvisa import __version__
 from cnvisa.cases.clock import Clock
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, lock_wait_seconds=settings.lock_wait_seconds)
         sessions = sessionmaker(engine)
         app.state.platform = Platform(
             sessions, CaseService(sessions, clock), Registry(sessions, clock), settings
@@ -56,6 +57,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @app.exception_handler(problems.Problem)
     async def _problem(request: Request, exc: problems.Problem) -> HTMLResponse | JSONResponse:
+        return page_or_problem(request, exc)
+
+    # Database answers that are the client's to act on (a number out of range, NUL in text: 422; a lock
+    # not granted in time: 503, retry) are handled here, not re-raised as server errors.
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OverflowError)
+    async def _database(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
         return page_or_problem(request, exc)
 
     @app.exception_handler(Exception)

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from functools import cache
 from pathlib import Path
@@ -76,6 +77,9 @@ def secret() -> bytes:
     return SECRET_FILE.read_text().strip().encode()
 
 
+_TOKEN_MAC = re.compile(r"[0-9a-f]{32}")
+
+
 def _mac(kind: str, number: str) -> str:
     return hmac.new(secret(), f"{kind}:{number}".encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -87,8 +91,8 @@ def check_token(kind: str, number: str) -> str:
 def parse_token(kind: str, token: str) -> str | None:
     """The document number a token names, or None when the token is not one the server made."""
     number, dot, mac = token.rpartition(".")
-    if kind not in KINDS or not dot or not number or len(token) > 120:
-        return None
+    if kind not in KINDS or not dot or not number or len(token) > 120 or not _TOKEN_MAC.fullmatch(mac):
+        return None  # compare_digest refuses non-ASCII str, so anything but a hex MAC stops here
     return number if hmac.compare_digest(_mac(kind, number), mac) else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,19 @@ from cnvisa.cases.errors import (
 from cnvisa.law.errors import InvalidInput, LawError, NotInForce
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("cnvisa.web")
+
+# The database waited too long for a lock (SQLite busy_timeout; PostgreSQL lock_timeout or statement_timeout,
+# SQLSTATE 55P03 / 57014; see cnvisa.store.db): the request changed nothing, so the client may simply retry.
+_BUSY_SQLSTATES = frozenset({"55P03", "57014"})
+
+
+def _busy(exc: Exception) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return sqlstate in _BUSY_SQLSTATES or "database is locked" in str(orig)
 
 
 class Problem(Exception):
@@ -87,12 +101,19 @@ def as_problem(exc: Exception) -> Problem:
     if isinstance(exc, DBAPIError) and ("0x00" in str(exc.orig) or "invalid byte sequence" in str(exc.orig)):
         # PostgreSQL text cannot hold NUL characters: bad input, not a server fault
         return Problem(422, "Invalid input", "text must not contain NUL characters", code="bad_input")
+    if _busy(exc):
+        return Problem(
+            503, "Busy", "the database is busy: nothing was changed, try again", code="busy", retry_after=1
+        )
+    log.error("unexpected error", exc_info=exc)  # the client sees no traceback; the operator must
     return Problem(500, "Internal error", "the server could not complete the request", code="internal")
 
 
 def problem_response(request: Request, exc: Exception) -> JSONResponse:
     p = as_problem(exc)
     headers = {"WWW-Authenticate": "Bearer"} if p.status == 401 else None
+    if p.status == 503:
+        headers = {"Retry-After": "1"}
     return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
 
 

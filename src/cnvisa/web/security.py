@@ -116,7 +116,8 @@ async def close_session(s: AsyncSession, token: str) -> None:
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected, given)
+    # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, not an answer)
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 async def issue_api_token(s: AsyncSession, account_id: int, label: str, now: dt.datetime) -> str:

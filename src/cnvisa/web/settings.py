@@ -35,6 +35,9 @@ class Settings:
     identity_checks_per_minute: int = field(
         default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
     )
+    lock_wait_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("CNVISA_LOCK_WAIT_SECONDS", "10"))
+    )
     max_upload_bytes: int = field(default_factory=lambda: _int("CNVISA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
     photo: PhotoSpec = field(default_factory=PhotoSpec)
     public_base_url: str = field(
