@@ -36,3 +36,35 @@ def test_wrong_passport_is_not_found_without_saying_which(web: Web) -> None:
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     bad = web.client.get("/api/v1/progress", params={"number": "short", "passport": "X0000000"})
     assert bad.status_code == 422 and bad.json()["field"] == "number"
+
+
+def test_the_fast_path_answers_as_the_documented_route(web: Web) -> None:
+    """On PostgreSQL a well-formed inquiry is answered by ``progress.FastPath`` on a plain asyncpg pool; the
+    answers (200 and 404 bodies, headers' media types) are those of the FastAPI route over the ORM."""
+    import dataclasses
+
+    app = web.client.app
+    platform = app.state.platform  # type: ignore[attr-defined]
+    assert (platform.fast_pool is not None) == web.db_url.startswith("postgresql")
+    number, passport, _ = _a_case(web)
+    asks = [
+        {"number": number, "passport": passport},
+        {"number": number, "passport": passport.lower()},
+        {"number": number, "passport": "X0000000"},
+        {"number": number + "\n", "passport": passport},  # `$` must not let a newline through
+        {"number": number, "passport": passport + "中"},
+        {"number": "short", "passport": passport},
+    ]
+    fast = [web.client.get("/api/v1/progress", params=a) for a in asks]
+    app.state.platform = dataclasses.replace(platform, fast_pool=None)  # type: ignore[attr-defined]
+    try:
+        slow = [web.client.get("/api/v1/progress", params=a) for a in asks]
+    finally:
+        app.state.platform = platform  # type: ignore[attr-defined]
+    assert [r.status_code for r in fast] == [200, 200, 404, 422, 422, 422]
+    for f, s in zip(fast, slow, strict=True):
+        assert (f.status_code, f.json(), f.headers["content-type"]) == (
+            s.status_code,
+            s.json(),
+            s.headers["content-type"],
+        )

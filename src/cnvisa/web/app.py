@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
 from cnvisa import __version__
+from cnvisa.api import progress
 from cnvisa.cases.clock import Clock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
@@ -32,12 +33,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, lock_wait_seconds=settings.lock_wait_seconds)
         sessions = sessionmaker(engine)
+        fast_pool = await progress.open_fast_pool(engine)
         app.state.platform = Platform(
-            sessions, CaseService(sessions, clock), Registry(sessions, clock), settings
+            sessions, CaseService(sessions, clock), Registry(sessions, clock), settings, fast_pool
         )
         try:
             yield
         finally:
+            if fast_pool is not None:
+                await fast_pool.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def _unexpected(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
         return page_or_problem(request, exc)  # a 500 with no traceback to the client
 
+    app.add_middleware(progress.FastPath)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from cnvisa.api import routes as api_routes
     from cnvisa.web import pages
