@@ -113,8 +113,7 @@ async def _names(p: Platform, case_ids: list[int]) -> dict[int, str]:
 async def queue_view(p: Platform, who: Principal, limit: int = 50) -> dict[str, Any]:
     office_id = _office_of(who)
     today = p.today()
-    items = await p.cases.queue(office_id, limit=limit, actor=who.actor)
-    overdue = await p.cases.overdue(office_id, actor=who.actor, limit=limit)
+    items, overdue = await p.cases.queue_and_overdue(office_id, limit, who.actor)
     names = await _names(p, [i["case_id"] for i in items] + [o["case_id"] for o in overdue])
     for item in items:
         item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today)

@@ -1,7 +1,9 @@
 """The audit log: append-only, hash-chained, written in the same transaction as the change it records.
 
 Every event has a global number ``seq`` and belongs to one of ``CHAINS`` hash chains (a case's events
-are always in the chain ``case_id % CHAINS``; events without a case in chain 0). Each event stores the
+are always in the chain ``case_id % CHAINS``; an event without a case — a staff member reading a list, a
+search, an identity check — goes to a chain drawn at random, so that such reads do not queue behind one lock
+either). Each event stores the
 SHA-256 of its canonical form (sorted-key compact JSON of every field but ``hash``) and, from the
 previous event of its chain, the hash (``prev_hash``) and the number (``prev_seq``) — so a changed event
 breaks its own hash, a removed one is named by its successor, and a removed last one by the chain's head.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +35,7 @@ CHAINS = 16
 
 
 def chain_for(case_id: int | None) -> int:
-    return 0 if case_id is None else case_id % CHAINS
+    return secrets.randbelow(CHAINS) if case_id is None else case_id % CHAINS
 
 
 def canonical(fields: dict[str, Any]) -> bytes:

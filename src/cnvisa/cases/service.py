@@ -988,6 +988,14 @@ class CaseService:
             for r in rows
         ]
 
+    async def queue_and_overdue(
+        self, office_id: int, limit: int, actor: Actor
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The officer's queue page: the queue and the overdue list (each at most ``limit``) under one audited
+        read."""
+        await self._audit_read(actor, "read_queue", {"office": office_id, "overdue": True}, office_id)
+        return await self.queue(office_id, limit), await self.overdue(office_id, limit=limit)
+
     async def overdue(
         self, office_id: int | None = None, actor: Actor | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
