@@ -55,6 +55,11 @@ def serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[
     raise SystemExit(f"server did not start: {args}")
 
 
+REPORT_P95 = """
+done = function(summary, latency, requests)
+  io.write(string.format("p95_us %d\\n", latency:percentile(95)))
+end
+"""
 REPORT_FIRST_ERROR = """
 local reported = false
 response = function(status, headers, body)
@@ -68,7 +73,7 @@ end
 
 def wrk(url: str, seconds: float, connections: int, script: str) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script + REPORT_FIRST_ERROR)
+        fh.write(script + REPORT_FIRST_ERROR + REPORT_P95)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, url],
         capture_output=True,
@@ -88,6 +93,7 @@ def wrk(url: str, seconds: float, connections: int, script: str) -> dict[str, fl
         "rps": rps,
         "p50_ms": pct("50"),
         "p90_ms": pct("90"),
+        "p95_ms": int(re.search(r"p95_us (\d+)", out).group(1)) / 1000,  # type: ignore[union-attr]
         "p99_ms": pct("99"),
         "errors": float(non2xx.group(1)) if non2xx else 0.0,
     }
@@ -220,7 +226,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--only", choices=["progress", "queue", "submission"], help="run one measure")
     args = ap.parse_args()
+
+    def want(name: str) -> bool:
+        return args.only in (None, name)
+
     pairs = asyncio.run(prepare())
     port, bare_port = free_port(), free_port()
     env = {"CNVISA_DATABASE_URL": URL, "PYTHONPATH": str(ROOT / "src")}
@@ -265,20 +276,24 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     try:
         base = f"http://127.0.0.1:{port}"
-        wrk(base, 3, args.connections, lua_pairs(pairs, "/api/v1/progress"))  # warm-up
-        wrk(f"http://127.0.0.1:{bare_port}", 3, args.connections, lua_pairs(pairs, "/progress"))
-        results["progress (cnvisa)"] = wrk(
-            base, args.seconds, args.connections, lua_pairs(pairs, "/api/v1/progress")
-        )
-        results["progress (bare Starlette + asyncpg)"] = wrk(
-            f"http://127.0.0.1:{bare_port}", args.seconds, args.connections, lua_pairs(pairs, "/progress")
-        )
-        officer = signin(base, "sh01.officer")
-        results["officer queue page"] = wrk(base + "/office/queue", args.seconds, 8, lua_get(officer))
-        applicant = signin(base, "alice")
-        results["submission (POST /api/v1/cases)"] = wrk(
-            base + "/api/v1/cases", args.seconds, 16, lua_submit(applicant, ids(base, applicant))
-        )
+        if want("progress"):
+            wrk(base, 3, args.connections, lua_pairs(pairs, "/api/v1/progress"))  # warm-up
+            wrk(f"http://127.0.0.1:{bare_port}", 3, args.connections, lua_pairs(pairs, "/progress"))
+            results["progress (cnvisa)"] = wrk(
+                base, args.seconds, args.connections, lua_pairs(pairs, "/api/v1/progress")
+            )
+            results["progress (bare Starlette + asyncpg)"] = wrk(
+                f"http://127.0.0.1:{bare_port}", args.seconds, args.connections, lua_pairs(pairs, "/progress")
+            )
+        if want("queue"):
+            officer = signin(base, "sh01.officer")
+            wrk(base + "/office/queue", 2, 8, lua_get(officer))  # warm-up
+            results["officer queue page"] = wrk(base + "/office/queue", args.seconds, 8, lua_get(officer))
+        if want("submission"):
+            applicant = signin(base, "alice")
+            results["submission (POST /api/v1/cases)"] = wrk(
+                base + "/api/v1/cases", args.seconds, 16, lua_submit(applicant, ids(base, applicant))
+            )
         results["memory"] = {f"worker{i + 1}_rss_mb": v for i, v in enumerate(rss_mb(app.pid))}
     finally:
         app.terminate()
@@ -289,8 +304,10 @@ def main() -> None:
         print(name)
         for k, v in figures.items():
             print(f"  {k:22s} {v:,.2f}")
-    ours, yard = results["progress (cnvisa)"]["rps"], results["progress (bare Starlette + asyncpg)"]["rps"]
-    print(f"progress throughput relative to bare: {ours / yard:.0%}")
+    if want("progress"):
+        ours = results["progress (cnvisa)"]["rps"]
+        yard = results["progress (bare Starlette + asyncpg)"]["rps"]
+        print(f"progress throughput relative to bare: {ours / yard:.0%}")
 
 
 if __name__ == "__main__":

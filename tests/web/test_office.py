@@ -430,3 +430,21 @@ def test_office_pages_in_chinese(web: Web) -> None:
     )
     page = web.client.get(f"/office/cases/{case_id}?done=issue_notice")
     assert "已完成" in page.text and "答复期限" in page.text
+
+
+def test_queue_page_shows_decisions_due_then_applications_awaiting_acceptance(web: Web) -> None:
+    """The page splits the queue: decisions due by deadline (Regulations Art 13, 18: the deadline runs from
+    acceptance), and submitted applications awaiting acceptance — so a new application is never pushed off
+    the page by a long list of running deadlines."""
+    csrf = web.signin("sh01.officer")
+    submitted, accepted = apply(web), apply(web)
+    command(web.client, csrf, accepted, "accept", 1)
+    page = web.client.get("/office/queue?lang=en&limit=500")
+    assert page.status_code == 200
+    due, awaiting = page.text.split('id="awaiting-h"', 1)
+    assert f'href="/office/cases/{accepted}"' in due and f'href="/office/cases/{accepted}"' not in awaiting
+    assert f'href="/office/cases/{submitted}"' in awaiting and f'href="/office/cases/{submitted}"' not in due
+    small = web.client.get("/office/queue?lang=en&limit=1")
+    assert small.text.count('href="/office/cases/') == 2 and 'href="/office/queue?limit=2"' in small.text
+    bad = web.client.get("/office/queue?limit=0")
+    assert bad.status_code == 422 and "between 1 and 500" in bad.text

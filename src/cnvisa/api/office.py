@@ -111,26 +111,34 @@ async def _names(p: Platform, case_ids: list[int]) -> dict[int, str]:
 
 # ----------------------------------------------------------------------------------------------- queue
 async def queue_view(p: Platform, who: Principal, limit: int = 50) -> dict[str, Any]:
+    """The API's queue: open cases by deadline, cases awaiting acceptance last (CaseService.queue)."""
     office_id = _office_of(who)
     today = p.today()
-    items, overdue = await p.cases.queue_and_overdue(office_id, limit, who.actor)
-    names = await _names(p, [i["case_id"] for i in items] + [o["case_id"] for o in overdue])
+    items = await p.cases.queue(office_id, limit=limit, actor=who.actor)
+    names = await _names(p, [i["case_id"] for i in items])
     for item in items:
         item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today)
         item["applicant"] = names.get(item["case_id"], "")
-    for o in overdue:
-        o["working_days_left"], _ = deadline_flag(o["state"], o["deadline"], today)
-        o["applicant"] = names.get(o["case_id"], "")
-    return {"office_id": office_id, "today": today.isoformat(), "items": items, "overdue": overdue}
+    return {"office_id": office_id, "today": today.isoformat(), "items": items}
+
+
+async def queue_page_view(p: Platform, who: Principal, limit: int) -> dict[str, Any]:
+    """The queue page: decisions due by deadline (near and overdue flagged), and applications awaiting
+    acceptance (CaseService.queue_page)."""
+    office_id = _office_of(who)
+    today = p.today()
+    view = await p.cases.queue_page(office_id, limit, who.actor)
+    for item in view["due"]:
+        item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today)
+    overdue = sum(1 for i in view["due"] if i["flag"] == "overdue")
+    return {"office_id": office_id, "today": today.isoformat(), "limit": limit, "overdue": overdue, **view}
 
 
 @router.get("/office/queue", response_model=dict[str, Any], summary="The office's open cases by deadline")
 async def queue(who: OfficeStaff, p: PlatformDep, limit: int = 50) -> dict[str, Any]:
     if not 1 <= limit <= 500:
         raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
-    view = await queue_view(p, who, limit)
-    view.pop("overdue")
-    return view
+    return await queue_view(p, who, limit)
 
 
 @router.get(

@@ -50,6 +50,7 @@ from cnvisa.store.tables import (
     Movement,
     Notice,
     Office,
+    Person,
     Verification,
 )
 
@@ -988,13 +989,52 @@ class CaseService:
             for r in rows
         ]
 
-    async def queue_and_overdue(
-        self, office_id: int, limit: int, actor: Actor
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The officer's queue page: the queue and the overdue list (each at most ``limit``) under one audited
-        read."""
-        await self._audit_read(actor, "read_queue", {"office": office_id, "overdue": True}, office_id)
-        return await self.queue(office_id, limit), await self.overdue(office_id, limit=limit)
+    async def queue_page(self, office_id: int, limit: int, actor: Actor) -> dict[str, list[dict[str, Any]]]:
+        """The officer's queue page under one audited read, in one session: ``due`` — open cases whose
+        statutory deadline runs, by deadline (overdue first) — and ``awaiting`` — submitted applications not yet
+        accepted, oldest first (no deadline runs before acceptance: Regulations Art 13, 18). Each at most
+        ``limit``, with the applicant's name; both are range scans of the partial index ix_cases_queue."""
+        await self._audit_read(actor, "read_queue", {"office": office_id}, office_id)
+        base = (
+            select(
+                Case.id,
+                Case.number,
+                Case.state,
+                Case.matter,
+                Case.deadline,
+                Case.version,
+                Person.surname,
+                Person.given_names,
+            )
+            .join(Person, Person.id == Case.person_id)
+            .where(
+                Case.office_id == office_id, text("cases." + QUEUE_PREDICATE)
+            )  # literal: the partial index
+        )
+        async with self.sessions() as s:
+            due = (
+                await s.execute(
+                    base.where(Case.deadline.is_not(None)).order_by(Case.deadline, Case.id).limit(limit)
+                )
+            ).all()
+            awaiting = (
+                await s.execute(base.where(Case.deadline.is_(None)).order_by(Case.id).limit(limit))
+            ).all()
+        return {
+            name: [
+                {
+                    "case_id": r.id,
+                    "number": r.number,
+                    "state": r.state,
+                    "matter": r.matter,
+                    "deadline": r.deadline.isoformat() if r.deadline else None,
+                    "version": r.version,
+                    "applicant": f"{r.surname} {r.given_names}",
+                }
+                for r in rows
+            ]
+            for name, rows in (("due", due), ("awaiting", awaiting))
+        }
 
     async def overdue(
         self, office_id: int | None = None, actor: Actor | None = None, limit: int | None = None

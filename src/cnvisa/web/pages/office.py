@@ -19,7 +19,7 @@ from cnvisa.api.office import (
     RowId,
     case_view,
     load_file,
-    queue_view,
+    queue_page_view,
     run_command,
     search_view,
 )
@@ -89,8 +89,10 @@ async def office_home() -> Response:
 
 
 @router.get("/office/queue", response_class=HTMLResponse)
-async def queue_page(request: Request, who: OfficeStaff, p: PlatformDep) -> HTMLResponse:
-    view = await queue_view(p, who, 100)
+async def queue_page(request: Request, who: OfficeStaff, p: PlatformDep, limit: int = 50) -> HTMLResponse:
+    if not 1 <= limit <= 500:
+        raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
+    view = await queue_page_view(p, who, limit)
     return page(request, "office/queue.html", who, view=view, **_ctx(request))
 
 
