@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,6 +38,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.platform = Platform(
             sessions, CaseService(sessions, clock), Registry(sessions, clock), settings, fast_pool
         )
+        # Everything loaded so far (law tables, templates, catalogs) lives as long as the worker: keep it out of
+        # the collector's full passes, which would otherwise walk it and stall requests (p99).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
