@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -57,10 +58,24 @@ _SQL = (
 )
 """The same query as the ORM one below, for the asyncpg hot path on PostgreSQL."""
 
-NUMBER = {"min_length": 8, "max_length": 24, "pattern": r"^[A-Za-z0-9-]+$"}
-PASSPORT = {"min_length": 5, "max_length": 20, "pattern": r"^[A-Za-z0-9]+$"}
-_NUMBER_RE = re.compile(NUMBER["pattern"])  # type: ignore[arg-type]
-_PASSPORT_RE = re.compile(PASSPORT["pattern"])  # type: ignore[arg-type]
+
+@dataclass(frozen=True)
+class TextRule:
+    min_length: int
+    max_length: int
+    pattern: str
+
+    def admits(self, value: str | None) -> bool:
+        # fullmatch: `$` alone would let a final newline through
+        return (
+            value is not None
+            and self.min_length <= len(value) <= self.max_length
+            and re.fullmatch(self.pattern, value) is not None
+        )
+
+
+NUMBER = TextRule(8, 24, r"^[A-Za-z0-9-]+$")
+PASSPORT = TextRule(5, 20, r"^[A-Za-z0-9]+$")
 
 
 def not_found() -> Problem:
@@ -76,20 +91,12 @@ def not_found() -> Problem:
 PATH = "/api/v1/progress"
 
 
-def _valid(value: str | None, rule: dict[str, Any], pattern: re.Pattern[str]) -> bool:
-    return (
-        value is not None
-        and rule["min_length"] <= len(value) <= rule["max_length"]
-        and bool(pattern.fullmatch(value))  # fullmatch: `$` alone would let a final newline through
-    )
-
-
 async def open_fast_pool(engine: AsyncEngine) -> Any:
     """On PostgreSQL (asyncpg), a small pool of plain asyncpg connections for ``find``; None otherwise. Same
     database and the same lock wait as the engine (cnvisa.store.db)."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "asyncpg":
         return None
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     return await asyncpg.create_pool(
@@ -137,8 +144,24 @@ async def find(p: Platform, number: str, passport: str) -> dict[str, Any] | None
 )
 async def progress(
     p: PlatformDep,
-    number: Annotated[str, Query(**NUMBER, description="Case number")],  # type: ignore[arg-type]
-    passport: Annotated[str, Query(**PASSPORT, description="Passport number")],  # type: ignore[arg-type]
+    number: Annotated[
+        str,
+        Query(
+            min_length=NUMBER.min_length,
+            max_length=NUMBER.max_length,
+            pattern=NUMBER.pattern,
+            description="Case number",
+        ),
+    ],
+    passport: Annotated[
+        str,
+        Query(
+            min_length=PASSPORT.min_length,
+            max_length=PASSPORT.max_length,
+            pattern=PASSPORT.pattern,
+            description="Passport number",
+        ),
+    ],
 ) -> Response:
     body = await find(p, number, passport)
     if body is None:
@@ -165,8 +188,8 @@ class FastPath:
         if (
             platform is None
             or platform.fast_pool is None
-            or not _valid(number, NUMBER, _NUMBER_RE)
-            or not _valid(passport, PASSPORT, _PASSPORT_RE)
+            or not NUMBER.admits(number)
+            or not PASSPORT.admits(passport)
         ):
             await self.app(scope, receive, send)
             return
