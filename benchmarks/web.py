@@ -80,6 +80,8 @@ def wrk(url: str, seconds: float, connections: int, script: str) -> dict[str, fl
         text=True,
         check=True,
     ).stdout
+    if os.environ.get("BENCH_RAW"):
+        print(out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def pct(p: str) -> float:
