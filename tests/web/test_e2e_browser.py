@@ -9,9 +9,10 @@ itinerary; the officer accepts (the receipt PDF downloads), approves and issues 
 the state and the new visa under /my/documents. Once in English and once in Chinese (``?lang=zh_CN`` at the
 start of each browser context, then remembered by the cookie).
 
-The server runs on the real clock (today in Beijing), while the demo data is dated 2025-11-20: the applicant's
-answers are relative to today. Screenshots of every step are kept in ``tests/web/e2e_artifacts/<lang>/``
-(gitignored). Never ``playwright install``: the browser is Debian's ``/usr/bin/chromium``.
+The server's clock starts on the demo data's day (2025-11-20, 09:00 Beijing time; ``CNVISA_CLOCK_START``) and
+runs at the real pace, so the story is the same whatever day the tests run on. Screenshots of every step are
+kept in ``tests/web/e2e_artifacts/<lang>/`` (gitignored). Never ``playwright install``: the browser is Debian's
+``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
@@ -30,12 +31,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from web_support import PASSWORDS
+from web_support import PASSWORDS, TODAY
 
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.web.i18n import gettext
@@ -57,6 +57,9 @@ TIMEOUT_MS = 20_000
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DOCUMENT_NUMBER = re.compile(r"\bV\d{11}\b")  # cnvisa.cases.records.document_number of a visa
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+CLOCK_START = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+"""The server's clock starts here (CNVISA_CLOCK_START): the demo data's day, 09:00 Beijing time."""
+
 MISSING = "itinerary"
 """Left out of the application and supplied after the notice: a Guide VI(II)5 material of an L visa."""
 
@@ -80,7 +83,8 @@ def _up(url: str) -> bool:
 
 @pytest.fixture
 def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[str]:
-    """The platform served by uvicorn (``cnvisa serve``) over the test's database, on the real clock."""
+    """The platform served by uvicorn (``cnvisa serve``) over the test's database; its clock starts at
+    CLOCK_START and runs at the real pace."""
     port = _free_port()
     log = tmp_path / "server.log"
     env = {
@@ -89,6 +93,8 @@ def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[str]
         "PYTHONPATH": str(ROOT / "src"),
         "CNVISA_SECRET": "e2e-test-secret",
         "CNVISA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # the demo data's day, whatever the date the tests run on (and whichever holiday notices exist then)
+        "CNVISA_CLOCK_START": CLOCK_START.isoformat(),
     }
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -242,7 +248,8 @@ def _context(browser: Browser, base: str, lang: str) -> BrowserContext:
 
 
 def beijing_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    """The server's today: its clock starts at CLOCK_START."""
+    return CLOCK_START.date()
 
 
 # ------------------------------------------------------------------------------------------------ the test

@@ -18,7 +18,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from web_support import PASSWORDS
+from web_support import PASSWORDS, TODAY
 
 ROOT = Path(__file__).parents[2]
 
@@ -35,7 +35,12 @@ def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[tupl
     # The server's log goes to a file (a pipe nobody reads fills up and blocks the server); a failure shows it.
     log_path = tmp_path / "server.log"
     log = log_path.open("wb")
-    env = {**os.environ, "CNVISA_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT / "src")}
+    env = {
+        **os.environ,
+        "CNVISA_DATABASE_URL": db_url,
+        "PYTHONPATH": str(ROOT / "src"),
+        "CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00:00+08:00",  # the demo data's day
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "cnvisa.cli", "serve", "--port", str(port)],
         cwd=ROOT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,18 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(SHANGHAI)
+
+
+class StartedClock:
+    """A clock that starts at a given instant and then runs at the real pace: a served platform for a demo, a
+    training room or a browser test, on dates whose holiday notices are loaded (``CNVISA_CLOCK_START``)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
+        self._t0 = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._start + dt.timedelta(seconds=time.monotonic() - self._t0)
 
 
 class ManualClock:

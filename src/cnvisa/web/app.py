@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cnvisa import __version__
 from cnvisa.api import progress
-from cnvisa.cases.clock import Clock
+from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
 from cnvisa.store.db import make_engine, sessionmaker
@@ -29,6 +31,15 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    if clock is None and settings.clock_start:
+        try:
+            start = dt.datetime.fromisoformat(settings.clock_start)
+        except ValueError:
+            raise SystemExit(
+                f"CNVISA_CLOCK_START: {settings.clock_start!r} is not an ISO date-time (2025-11-20T09:00+08:00)"
+            ) from None
+        clock = StartedClock(start)
+        logging.getLogger("cnvisa.web").warning("the clock starts at %s, not now (CNVISA_CLOCK_START)", start)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -35,6 +35,9 @@ class Settings:
     identity_checks_per_minute: int = field(
         default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
     )
+    clock_start: str | None = field(default_factory=lambda: os.environ.get("CNVISA_CLOCK_START") or None)
+    """An ISO instant (e.g. 2025-11-20T09:00+08:00) the platform's clock starts at instead of now; unset in
+    production."""
     lock_wait_seconds: float = field(
         default_factory=lambda: float(os.environ.get("CNVISA_LOCK_WAIT_SECONDS", "10"))
     )
