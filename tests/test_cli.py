@@ -39,6 +39,14 @@ def test_calendar_commands() -> None:
         (("calendar", "add-working-days", "2026-12-28", "7"), "2027"),
         (("calendar", "is-working-day", "2019-06-01"), "2019"),
         (("assess", "no-such-file.json"), "FILE"),
+        (("assess",), "FILE"),
+        # only YYYY-MM-DD: not the other ISO 8601 forms that Python's fromisoformat reads
+        (("calendar", "is-working-day", "20250101"), "DATE"),
+        (("calendar", "is-working-day", "2025-W01-1"), "DATE"),
+        (("calendar", "add-working-days", "2025-09-26", "-3"), "N"),
+        (("calendar", "add-working-days", "2025-09-26", "\u0667"), "N"),  # an Arabic-Indic 7
+        (("calendar", "add-working-days", "2025-09-26", "1e3"), "N"),
+        (("calendar", "add-working-days", "2025-09-26", "9" * 5000), "2027"),
     ],
 )
 def test_bad_input_exit_2_one_line(args: tuple[str, ...], needle: str) -> None:
@@ -74,12 +82,56 @@ def test_assess_file_stdin_and_schema() -> None:
         ),
         ('{"matter": "nope", "on": "2025-01-01"}', "matter"),
         ("[1, 2]", "application"),
+        ('"an application"', "application"),
+        ("null", "application"),
+        ("{}", "matter"),
+        ('{"matter": NaN, "on": "2025-01-01"}', "FILE"),
+        ("[" * 100_000 + "]" * 100_000, "FILE"),
+        ('{"matter": "visa", "on": 1735689600, "requested": {"category": "L"}}', "on"),
+        ('{"matter": "visa", "on": "2025-01-01T08:00:00", "requested": {"category": "L"}}', "on"),
+        (
+            '{"matter": "stay_permit", "on": "2025-01-01", "entry_date": "2024-12-01", '
+            '"visa": {"category": "L", "stay_days": 30, "extended_days": 99999999999}}',
+            "visa.extended_days",
+        ),
+        (
+            '{"matter": "visa", "on": "2025-01-01", "requested": {"category": "K"}, "materials": "all"}',
+            "materials",
+        ),
     ],
 )
 def test_assess_bad_input(stdin: str, field: str) -> None:
     r = run("assess", "-", stdin=stdin)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and field in r.stderr and "Traceback" not in r.stderr
+
+
+def test_assess_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes('{"matter": "visa", "on": "2025-01-01", "purpose": "caf\u00e9"}'.encode("latin-1"))
+    for args, stdin in ((("assess", str(bad)), None), (("assess", "-"), bad.read_bytes())):
+        r = subprocess.run(
+            [sys.executable, "-m", "cnvisa.cli", *args],
+            input=stdin,
+            capture_output=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+        err = r.stderr.decode()
+        assert r.returncode == 2 and len(err.strip().splitlines()) == 1, err
+        assert "FILE: not UTF-8" in err and "Traceback" not in err
+
+
+def test_assess_accepts_a_byte_order_mark() -> None:
+    app = {"matter": "visa", "on": "2025-10-02", "requested": {"category": "Z"}}
+    r = subprocess.run(
+        [sys.executable, "-m", "cnvisa.cli", "assess", "-"],
+        input=b"\xef\xbb\xbf" + json.dumps(app).encode(),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert r.returncode == 0 and json.loads(r.stdout)["matter"] == "visa"
 
 
 def test_check_mrz() -> None:

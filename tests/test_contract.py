@@ -77,6 +77,67 @@ def test_bad_input_names_the_field(app: dict[str, Any], field: str) -> None:
     assert info.value.field == field, str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("patch", "field", "needle"),
+    [
+        # a number is not a date (pydantic's lax mode would read it as a Unix timestamp)
+        ({"on": 1735689600}, "on", "YYYY-MM-DD"),
+        ({"on": "2025-01-01T00:00:00"}, "on", "YYYY-MM-DD"),
+        ({"on": "20250101"}, "on", "YYYY-MM-DD"),
+        ({"on": "2025-W01-3"}, "on", "YYYY-MM-DD"),
+        ({"entry_date": 20241220}, "entry_date", "YYYY-MM-DD"),
+        # a string, a float or a boolean is not a count of days
+        ({"visa": {"category": "L", "stay_days": "30"}}, "visa.stay_days", "integer"),
+        ({"visa": {"category": "L", "stay_days": 30.0}}, "visa.stay_days", "integer"),
+        ({"visa": {"category": "L", "stay_days": True}}, "visa.stay_days", "integer"),
+        # counts that would carry a date past the calendar's end are refused, not an OverflowError
+        ({"visa": {"category": "L", "stay_days": 30, "extended_days": 10**12}}, "visa.extended_days", "3660"),
+        ({"requested": {"extension_days": 10**12}}, "requested.extension_days", "3660"),
+        # "yes" is not true
+        ({"applicant": {"good_record": "yes"}}, "applicant.good_record", "boolean"),
+        ({"inviter_covers_expenses": 1}, "inviter_covers_expenses", "boolean"),
+        # Guide IX7 figures: known rows, whole CNY ≥ 0
+        ({"applicant": {"reciprocal_fees": {"zero": -5}}}, "applicant.reciprocal_fees", "≥ 0"),
+        ({"applicant": {"reciprocal_fees": {"zero": "160"}}}, "applicant.reciprocal_fees", "≥ 0"),
+        ({"applicant": {"reciprocal_fees": {"zer0": 160}}}, "applicant.reciprocal_fees", "Guide IX"),
+        ({"applicant": {"reciprocal_fees": "yes"}}, "applicant.reciprocal_fees", "mapping"),
+    ],
+)
+def test_wrong_types_are_refused_naming_the_field(patch: dict[str, Any], field: str, needle: str) -> None:
+    app = {
+        "matter": "visa_extension",
+        "on": "2025-01-01",
+        "entry_date": "2024-12-20",
+        "visa": {"category": "L", "stay_days": 30},
+        **patch,
+    }
+    with pytest.raises(InvalidInput) as info:
+        assess(app)
+    assert info.value.field == field, str(info.value)
+    assert needle in info.value.message, info.value.message
+
+
+def test_reciprocal_fee_rows_are_the_guide_ix_rows() -> None:
+    from cnvisa.law.application import FEE_ROW_CODES
+    from cnvisa.law.fees import TABLES
+
+    for table in TABLES:
+        assert set(table.rows) == set(FEE_ROW_CODES)
+
+
+def test_a_configured_reciprocal_figure_is_used() -> None:
+    app = {
+        "matter": "visa_extension",
+        "on": "2025-01-01",
+        "entry_date": "2024-12-20",
+        "visa": {"category": "L", "stay_days": 30},
+        "applicant": {"reciprocal_fees": {"zero": 185}},
+    }
+    assert assess(app)["fee_cny"] == 185
+    app["applicant"] = {"reciprocal_fees": {"single": 185}}
+    assert assess(app)["fee_cny"] is None
+
+
 json_values = st.recursive(
     st.none()
     | st.booleans()

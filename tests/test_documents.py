@@ -367,24 +367,43 @@ def test_unknown_country_codes_are_reported_not_rejected() -> None:
 
 def test_fpr_valid_constructed() -> None:
     body = "91101080000000001"
-    assert permanent_resident_id_check_char(body) == "2"
-    r = check_permanent_resident_id(body + "2")
+    assert permanent_resident_id_check_char(body) == "3"
+    r = check_permanent_resident_id(body + "3")
     assert r.valid and r.format == "18" and r.has_check_character
     assert r.as_dict()["citations"][0]["cite"] == "Guide XII(IV)"  # type: ignore[index]
 
 
+def _mod11_2_recursive(digits: str) -> str:
+    """ISO/IEC 7064 MOD 11-2 by its recursive definition (no weight table): an independent oracle."""
+    p = 0
+    for ch in digits:
+        p = (p + int(ch)) * 2 % 11
+    value = (12 - p) % 11
+    return "X" if value == 10 else str(value)
+
+
+def test_mod11_2_published_example() -> None:
+    """GB 11643-1999's worked example: 11010519491231002 has check character X."""
+    assert permanent_resident_id_check_char("11010519491231002") == "X"
+
+
+@given(st.text(alphabet="0123456789", min_size=16, max_size=16))
+def test_mod11_2_agrees_with_the_recursive_definition(tail: str) -> None:
+    assert permanent_resident_id_check_char("9" + tail) == _mod11_2_recursive("9" + tail)
+
+
 def test_fpr_check_x_and_lower_case_x() -> None:
-    assert permanent_resident_id_check_char("91000000000087109") == "X"
-    assert check_permanent_resident_id("91000000000087109X").valid
-    r = check_permanent_resident_id(" 91000000000087109x ")
-    assert r.valid and r.number == "91000000000087109X"
+    assert permanent_resident_id_check_char("91000000000000009") == "X"
+    assert check_permanent_resident_id("91000000000000009X").valid
+    r = check_permanent_resident_id(" 91000000000000009x ")
+    assert r.valid and r.number == "91000000000000009X"
     assert r.notes == ("position 18: lower-case 'x' read as 'X'",)
 
 
 def test_fpr_errors() -> None:
-    r = check_permanent_resident_id("911010800000000013")
-    assert r.errors == ("check character (position 18): found '3', expected '2'",)
-    r = check_permanent_resident_id("110101198001010016")  # a valid PRC citizen identity number
+    r = check_permanent_resident_id("911010800000000012")
+    assert r.errors == ("check character (position 18): found '2', expected '3'",)
+    r = check_permanent_resident_id("11010519491231002X")  # GB 11643-1999's own example citizen number
     assert not r.valid
     assert r.errors[0].startswith("position 1: '1'; a Foreign Permanent Resident ID number starts with 9")
     assert all(c.ok for c in r.checks)
@@ -407,7 +426,7 @@ def test_fpr_legacy_15() -> None:
 
 
 def test_fpr_check_char_rejects_bad_body() -> None:
-    for body in ("9110108000000000", "9110108000000000A", "911010800000000012"):
+    for body in ("9110108000000000", "9110108000000000A", "911010800000000013"):
         with pytest.raises(InvalidInput):
             permanent_resident_id_check_char(body)
 

@@ -21,6 +21,7 @@ from cnvisa.law.status import (
     entry_validity_ends_at,
     may_enter_at,
     residence_status,
+    visa_free_programme,
 )
 
 D = dt.date
@@ -140,6 +141,16 @@ def test_programme_eligibility_by_nationality_and_date() -> None:
     assert prog.eligible("IDN", D(2025, 6, 11)) is False
     assert prog.eligible("IDN", D(2025, 6, 12)) is True
     assert prog.eligible("IND", D(2025, 6, 12)) is False
+
+
+def test_transit_is_the_first_programme_and_cites_its_announcement() -> None:
+    """Issue 2: the 240-hour transit is the first entry of the dated visa-free table; it is cited by
+    its announcement and date (an announcement has no articles)."""
+    assert next(iter(VISA_FREE)) == "transit_240h"
+    prog = VISA_FREE["transit_240h"]
+    assert prog.citation.cite == "NIA announcement of 2024-12-17"
+    with pytest.raises(NotInForce, match=r"\(NIA announcement of 2024-12-17\)"):
+        visa_free_programme("transit_240h", D(2024, 12, 16))
 
 
 def test_programme_last_day() -> None:

@@ -1,15 +1,26 @@
 """The application as the law engine reads it: the public input contract of ``assess``.
 
 Unknown keys are refused (a misspelt key would otherwise be ignored silently); every error names
-the field by its dotted path.
+the field by its dotted path. Types are strict: a date is a string written YYYY-MM-DD, a count is a
+JSON integer, a flag is true or false — nothing is coerced (a number is never read as a timestamp,
+"yes" never as true), and every count of days is bounded so no date computed from it can overflow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from cnvisa.law.errors import InvalidInput
 
@@ -58,6 +69,25 @@ RESIDENCE_MATTERS = frozenset(
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
+MAX_DAYS = 3660
+"""Longest period in days the contract takes (ten years and a leap day or two): bounds every count of
+days that is added to a date, so no input can carry a date past the calendar's end."""
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _a_date(value: object) -> object:
+    """A date is a JSON string written YYYY-MM-DD (or a ``datetime.date`` from Python) — never a number
+    (which pydantic would read as a Unix timestamp), a date-time or another ISO 8601 form."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date written YYYY-MM-DD, got a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value.strip()!r} is not a calendar date") from None
+    raise ValueError(f"expected a date written YYYY-MM-DD, got {type(value).__name__} {value!r}")
 
 
 def _in_range(value: dt.date) -> dt.date:
@@ -66,12 +96,35 @@ def _in_range(value: dt.date) -> dt.date:
     return value
 
 
-LawDate = Annotated[dt.date, AfterValidator(_in_range)]
+LawDate = Annotated[dt.date, BeforeValidator(_a_date), AfterValidator(_in_range)]
 """A calendar date the rules can count with (periods of up to ten years are added to it)."""
+
+FeeRowCode = Literal[
+    "zero", "single", "double", "multiple_half_year", "multiple_one_year", "accompanying_person"
+]
+"""The rows of the Guide IX fee table (``data/fees.toml``)."""
+FEE_ROW_CODES: tuple[str, ...] = get_args(FeeRowCode)
+
+
+def _reciprocal_fees(value: object) -> object:
+    """Guide IX7: null/false, true (reciprocal, no figure) or a mapping fee row → CNY (an integer ≥ 0)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"expected true, false, null or a mapping of fee row to CNY, got {type(value).__name__} {value!r}"
+        )
+    for row, cny in value.items():
+        if row not in FEE_ROW_CODES:
+            raise ValueError(f"{row!r} is not a row of the Guide IX fee table ({', '.join(FEE_ROW_CODES)})")
+        if type(cny) is not int or cny < 0:
+            raise ValueError(f"the fee for {row} must be a whole number of CNY ≥ 0, got {cny!r}")
+    return value
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Strict: a number is not a date, "yes" is not true, "30" and 30.0 are not 30, true is not 1.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class Applicant(_Model):
@@ -92,7 +145,9 @@ class Applicant(_Model):
         False,
         description="Foreign high-level or urgently needed specialised talent (Art 16(1), Art 19 para 2)",
     )
-    reciprocal_fees: bool | dict[str, int] | None = Field(
+    reciprocal_fees: Annotated[
+        bool | dict[FeeRowCode, Annotated[int, Field(ge=0)]] | None, BeforeValidator(_reciprocal_fees)
+    ] = Field(
         None,
         description="Null/false: the Guide IX table applies. True: a reciprocal country with no configured figure "
         "(fee unknown). Mapping: the configured reciprocal fees in CNY by fee row (zero, single, double, "
@@ -107,13 +162,15 @@ class Applicant(_Model):
 class Visa(_Model):
     category: str = Field(..., min_length=1, max_length=2)
     entries: Entries | None = None
-    entries_used: int = Field(0, ge=0, description="Entries already made with this visa (Art 36 para 1(1))")
+    entries_used: int = Field(
+        0, ge=0, le=MAX_DAYS, description="Entries already made with this visa (Art 36 para 1(1))"
+    )
     valid_until: LawDate | None = Field(None, description="Last day of the entry validity (Art 36 para 1(2))")
     stay_days: int | None = Field(
-        None, ge=1, le=3660, description="Duration of stay per entry (Art 36 para 1(3))"
+        None, ge=1, le=MAX_DAYS, description="Duration of stay per entry (Art 36 para 1(3))"
     )
     extended_days: int = Field(
-        0, ge=0, description="Extensions already granted for the current entry (Art 14)"
+        0, ge=0, le=MAX_DAYS, description="Extensions already granted for the current entry (Art 14)"
     )
     group: bool = False
 
@@ -121,11 +178,11 @@ class Visa(_Model):
 class Requested(_Model):
     category: str | None = Field(None, min_length=1, max_length=2)
     entries: Entries | None = None
-    entry_validity_days: int | None = Field(None, ge=1)
-    stay_days: int | None = Field(None, ge=1)
-    extension_days: int | None = Field(None, ge=1)
+    entry_validity_days: int | None = Field(None, ge=1, le=MAX_DAYS)
+    stay_days: int | None = Field(None, ge=1, le=MAX_DAYS)
+    extension_days: int | None = Field(None, ge=1, le=MAX_DAYS)
     permit_type: PermitTypeIn | None = None
-    validity_days: int | None = Field(None, ge=1)
+    validity_days: int | None = Field(None, ge=1, le=MAX_DAYS)
 
 
 class ResidencePermit(_Model):
@@ -191,7 +248,7 @@ def parse(application: dict[str, Any] | Application) -> Application:
         msg = str(err["msg"])
         if msg.startswith("Value error, "):
             msg = msg.removeprefix("Value error, ")
-            if ": " in msg and not loc.count("."):
+            if ": " in msg and not err["loc"]:  # a model-level check names its field first
                 loc, _, msg = msg.partition(": ")
         if err["type"] == "extra_forbidden":
             msg = "is not a known key of the application contract (see `cnvisa assess --schema`)"

@@ -210,7 +210,10 @@ def _overstay(a: _Assessment, last: dt.date, what_en: str, what_zh: str) -> bool
 
 
 def _fee(a: _Assessment, row: str | None) -> None:
-    reciprocal = a.app.applicant.reciprocal_fees
+    configured = a.app.applicant.reciprocal_fees
+    reciprocal: bool | dict[str, int] | None = (
+        {str(row): cny for row, cny in configured.items()} if isinstance(configured, dict) else configured
+    )
     fee = fees.visa_fee(row, a.app.on, reciprocal)
     a.step("fees.visa_fee", fee.citations, {"row": row, "reciprocal": bool(reciprocal)}, fee.cny)
     a.out["fee_cny"] = fee.cny

@@ -529,8 +529,9 @@ def check_mrz(line1: str, line2: str, as_of: dt.date | None = None) -> MrzResult
 # Foreign Permanent Resident ID Card number (ISO/IEC 7064 MOD 11-2)
 # --------------------------------------------------------------------------------------------
 
-_MOD11_2_WEIGHTS: Final = tuple(pow(2, 17 - i, 11) for i in range(1, 18))
-"""7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 (position 1 first)."""
+_MOD11_2_WEIGHTS: Final = tuple(pow(2, 18 - i, 11) for i in range(1, 18))
+"""2^(18-i) mod 11 for position i = 1..17 (GB 11643-1999 4.2): 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9,
+10, 5, 8, 4, 2. The check character makes the weighted sum of all 18 positions ≡ 1 (mod 11)."""
 
 
 def permanent_resident_id_check_char(first17: str) -> str:

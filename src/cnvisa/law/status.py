@@ -86,7 +86,8 @@ class VisaFreeProgramme:
 
     @property
     def citation(self) -> Citation:
-        return Citation(NIA_ANNOUNCEMENT, self.valid_from.isoformat(), note=self.source)
+        # "NIA announcement of 2024-12-17": an announcement has no articles (a bare date would read "Art ...").
+        return Citation(NIA_ANNOUNCEMENT, f"of {self.valid_from.isoformat()}", note=self.source)
 
     def eligible(self, nationality: str, on: dt.date) -> bool:
         return any(on >= since and nationality.upper() in codes for since, codes, _ in self.nationalities)
