@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -45,11 +46,45 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_DASHED_ARGUMENTS = {"ignore_unknown_options": True}
+"""Lets an argument that starts with '-' (``add-working-days 2025-01-01 -3``) reach the command, which
+then names the field, instead of Click's three-line 'No such option'."""
+
+
 def _date(value: str, field: str) -> dt.date:
+    """Only YYYY-MM-DD: Python's ``fromisoformat`` would also take 20250101 or 2025-W01-1."""
+    if _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    _fail(f"{field}: {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_json(file: str) -> Any:
+    """The application: UTF-8 JSON (a leading byte-order mark is allowed) from FILE or standard input."""
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{field}: {value!r} is not a date in the form YYYY-MM-DD")
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        _fail(f"FILE: cannot read {file}: {exc.strerror}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fail(f"FILE: not UTF-8 text (byte {exc.start + 1} is {raw[exc.start]:#04x})")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        _fail(f"FILE: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+    except ValueError as exc:  # NaN, Infinity, or an integer too long to read
+        _fail(f"FILE: not valid JSON ({exc})")
+    except RecursionError:
+        _fail("FILE: not valid JSON (nested too deeply)")
 
 
 def _dump(obj: Any) -> None:
@@ -73,14 +108,7 @@ def assess(
         return
     if file is None:
         _fail("FILE: give an application JSON file, or - for standard input (see --schema)")
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except OSError as exc:
-        _fail(f"FILE: cannot read {file}: {exc.strerror}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        _fail(f"FILE: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+    data = _read_json(file)
     try:
         result = run(data)
     except LawError as exc:
@@ -118,7 +146,7 @@ def _summary(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@calendar_app.command("is-working-day")
+@calendar_app.command("is-working-day", context_settings=_DASHED_ARGUMENTS)
 def is_working_day(day: Annotated[str, typer.Argument(metavar="DATE")]) -> None:
     """Print true or false."""
     try:
@@ -127,17 +155,21 @@ def is_working_day(day: Annotated[str, typer.Argument(metavar="DATE")]) -> None:
         _fail(str(exc))
 
 
-@calendar_app.command("add-working-days")
+@calendar_app.command("add-working-days", context_settings=_DASHED_ARGUMENTS)
 def add_working_days(
     day: Annotated[str, typer.Argument(metavar="DATE")],
     n: Annotated[str, typer.Argument(metavar="N")],
 ) -> None:
     """Print the N-th working day after DATE (DATE itself does not count)."""
     start = _date(day, "DATE")
-    try:
-        count = int(n)
-    except ValueError:
-        _fail(f"N: {n!r} is not a whole number")
+    text = n.strip()
+    if not _WHOLE_NUMBER.fullmatch(text):
+        _fail(f"N: {n!r} is not a whole number of working days")
+    if text.startswith("-"):
+        _fail(f"N: the number of working days must be an integer ≥ 1, got {text}")
+    # A count of more than nine digits reaches past any loaded notice just as 10**9 does (and Python
+    # refuses to read integers of more than 4300 digits): the calendar then names the missing year.
+    count = int(text) if len(text.lstrip("+0")) <= 9 else 10**9
     try:
         typer.echo(workdays.add_working_days(start, count).isoformat())
     except InvalidInput as exc:
@@ -174,16 +206,84 @@ def coverage(
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: DbUrl = None) -> None:
-    """Create or migrate the schema (Alembic migrations are the only way the schema is made)."""
+    """Create or migrate the schema (Alembic migrations are the only way the schema is made); then, if this
+    release's holiday data differs from the one open deadlines were computed under, recompute them (audited)."""
     from cnvisa.store.db import database_url as resolve
     from cnvisa.store.migrate import upgrade
 
     url = resolve(database_url)
+    clock = _clock()
     try:
         upgrade(url)
+        changes = _recompute_deadlines(url, clock)
     except Exception as exc:  # one line, never a traceback
         _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     typer.echo(f"schema at head on {url.split('@')[-1]}")
+    typer.echo(f"open deadlines under calendar {workdays.calendar_version()}: {len(changes)} changed")
+
+
+def _clock() -> Any:
+    """The platform's clock: ``CNVISA_CLOCK_START`` (as ``cnvisa serve`` reads it), else the real time."""
+    import os
+
+    from cnvisa.cases.clock import StartedClock, SystemClock
+
+    start = os.environ.get("CNVISA_CLOCK_START")
+    if not start:
+        return SystemClock()
+    try:
+        return StartedClock(dt.datetime.fromisoformat(start))
+    except ValueError:
+        _fail(f"CNVISA_CLOCK_START: {start!r} is not an ISO date-time (2025-11-20T09:00+08:00)")
+
+
+def _recompute_deadlines(url: str | None, clock: Any) -> list[dict[str, Any]]:
+    """Open deadlines recomputed if the holiday data changed since they were computed; each change audited."""
+    import asyncio
+
+    from cnvisa.cases.service import CaseService
+    from cnvisa.store.db import make_engine, sessionmaker
+
+    async def run() -> list[dict[str, Any]]:
+        engine = make_engine(url)
+        try:
+            return await CaseService(sessionmaker(engine), clock).recompute_deadlines()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@db_app.command("sweep")
+def db_sweep(database_url: DbUrl = None) -> None:
+    """Daily upkeep (run it from cron): recompute open deadlines when the holiday data changed (Regulations
+    Art 36 last paragraph), and lapse drafts past retention and one-time notices unanswered past their reply
+    date (Regulations Art 13 para 2, Art 18 para 2). Every change is written to the audit log."""
+    import asyncio
+
+    from cnvisa.cases.service import CaseService
+    from cnvisa.store.db import make_engine, sessionmaker
+
+    clock = _clock()
+
+    async def lapse() -> list[str]:
+        engine = make_engine(database_url)
+        try:
+            return await CaseService(sessionmaker(engine), clock).lapse_due()
+        finally:
+            await engine.dispose()
+
+    try:
+        changes = _recompute_deadlines(database_url, clock)
+        lapsed = asyncio.run(lapse())
+    except Exception as exc:  # one line, never a traceback
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    typer.echo(f"open deadlines under calendar {workdays.calendar_version()}: {len(changes)} changed")
+    for change in changes:
+        typer.echo(f"  {change['case']}: {change['from']} -> {change['to']}")
+    typer.echo(f"lapsed: {len(lapsed)}")
+    for number in lapsed:
+        typer.echo(f"  {number}")
 
 
 @audit_app.command("verify")
@@ -296,10 +396,26 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM): serve over https (cookies then Secure)")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM) of --ssl-certfile")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Behind a reverse proxy that terminates https: the proxy's addresses whose X-Forwarded-Proto "
+            "and X-Forwarded-For are trusted (comma-separated); unset: no forwarded header is trusted"
+        ),
+    ] = None,
 ) -> None:
-    """Serve the platform (pages, and the JSON API under /api/v1) with uvicorn."""
+    """Serve the platform (pages, and the JSON API under /api/v1) with uvicorn.
+
+    Session and language cookies are HttpOnly/SameSite and Secure whenever the request came over https
+    (directly with --ssl-certfile, or through a trusted proxy), or always with CNVISA_SECURE_COOKIES=1."""
     import uvicorn
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        _fail("--ssl-certfile and --ssl-keyfile go together")
     uvicorn.run(
         "cnvisa.web.app:create_app",
         factory=True,
@@ -307,7 +423,10 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=False,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         timeout_graceful_shutdown=10,  # a stop never waits for ever on a stuck request
     )
 

@@ -13,12 +13,24 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases import audit
+from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.workflow import State
 from cnvisa.law import calendar as workdays
 from cnvisa.law.acceptance import receipt_valid_until
 from cnvisa.law.documents import icao_check_digit, social_credit_check_char
+from cnvisa.law.versions import law_version
 from cnvisa.store.db import sessionmaker
-from cnvisa.store.tables import Account, Case, Holding, Movement, Office, Organisation, Person, TravelDocument
+from cnvisa.store.tables import (
+    Account,
+    CalendarState,
+    Case,
+    Holding,
+    Movement,
+    Office,
+    Organisation,
+    Person,
+    TravelDocument,
+)
 
 OFFICES = [
     ("SH01", "上海市公安局出入境管理局", "Shanghai Exit-Entry Administration Bureau", "provincial", "310000"),
@@ -333,16 +345,16 @@ async def seed(
                         "kind": "passport",
                         "valid_until": today + dt.timedelta(days=rng.randint(200, 3000)),
                         "current": True,
-                        "mrz": _mrz(
-                            r["surname"],
-                            r["given_names"],
-                            r["nationality"],
-                            number,
-                            r["birth_date"],
-                            r["sex"],
-                            today + dt.timedelta(days=1000),
-                        ),
                     }
+                )
+                docs[-1]["mrz"] = _mrz(  # the MRZ states the passport's own expiry date
+                    r["surname"],
+                    r["given_names"],
+                    r["nationality"],
+                    number,
+                    r["birth_date"],
+                    r["sex"],
+                    docs[-1]["valid_until"],
                 )
             await conn.execute(insert(TravelDocument), docs)
             holdings, moves = [], []
@@ -414,6 +426,7 @@ async def seed(
                 "calendar_version": None,
                 "receipt_number": None,
                 "accepted_on": None,
+                "receipt_issued_at": None,
                 "receipt_valid_until": None,
                 "passport_kept": None,
                 "deadline": None,
@@ -425,9 +438,14 @@ async def seed(
                     receipt_cache[keyc] = receipt_valid_until(matter, accepted)
                 until = receipt_cache[keyc]
                 row |= {
-                    "law_version": "regulations-2025+law-2012+guide@engine-1",
+                    "law_version": law_version(accepted),
                     "calendar_version": workdays.calendar_version(),
                     "accepted_on": accepted,
+                    # issued during the morning of acceptance, in Beijing time (stored in UTC)
+                    "receipt_issued_at": dt.datetime.combine(
+                        accepted, dt.time(9, 0), tzinfo=SHANGHAI
+                    ).astimezone(dt.UTC)
+                    + dt.timedelta(minutes=cid % 180),
                     "receipt_number": f"R{OFFICES[office_idx][0]}{accepted:%y%m%d}{cid:08d}",
                     "receipt_valid_until": until,
                     "deadline": until,
@@ -455,6 +473,9 @@ async def seed(
                     )
                 )
     async with sessions() as s, s.begin():
+        if await s.get(CalendarState, 1) is None:
+            # every deadline above was computed under this calendar: `cnvisa db sweep` has nothing to redo
+            s.add(CalendarState(id=1, version=workdays.calendar_version()))
         await audit.append(
             s,
             at=now,

@@ -1,5 +1,5 @@
 """Crash: SIGKILL a process that is submitting applications; every acknowledged submission is stored and
-the audit chain verifies (durability of commit, one transaction per command with its audit event)."""
+`cnvisa audit verify` passes (durability of commit, one transaction per command with its audit event)."""
 
 from __future__ import annotations
 
@@ -73,3 +73,17 @@ async def test_sigkill_loses_no_acknowledged_submission(world: World, db_url: st
     assert len(cases) - len(acknowledged) <= 1  # at most the one in flight when killed
     v = await world.verify()
     assert v.ok and v.events == len(events), v
+    # and as an operator checks it after the crash
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cnvisa.cli",
+        "audit",
+        "verify",
+        "--database-url",
+        db_url,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, _ = await cli.communicate()
+    assert cli.returncode == 0 and f"audit chain ok: {len(events)} events" in out.decode(), out

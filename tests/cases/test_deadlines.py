@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from case_helpers import MATTERS, ON, VISA_EXTENSION, Existing, World, at, key
 
+from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.errors import Conflict
 from cnvisa.law import calendar as workdays
 from cnvisa.law.acceptance import receipt_valid_until
@@ -241,3 +242,25 @@ async def test_recompute_deadlines_alongside_commands(world: World, monkeypatch:
         assert (await world.case(c["case_id"])).deadline == new_deadline
     assert (await world.actions()).count("recompute_deadline") == len(cases)
     assert (await world.verify()).ok
+
+
+@pytest.mark.parametrize("passport_kept", [True, False])
+async def test_receipt_number_issue_time_validity_and_passport(world: World, passport_kept: bool) -> None:
+    """Art 13 para 1, Art 18 para 1: the receipt states its number, when it was issued, its last valid day and
+    whether the office kept the passport — stored with the case and shown to its readers."""
+    world.clock.set(dt.datetime(2025, 11, 3, 10, 17, 5, tzinfo=SHANGHAI))
+    c = await world.submitted()
+    c = await world.svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), passport_kept=passport_kept
+    )
+    expected = {
+        "number": f"RSH01251103{c['case_id']:08d}",
+        "issued_at": "2025-11-03T10:17:05+08:00",
+        "valid_until": workdays.add_working_days(ON, 7).isoformat(),
+        "passport_kept": passport_kept,
+    }
+    assert c["receipt"] == expected
+    world.clock.advance(days=2)  # the receipt keeps the time it was issued, not the time it is read
+    assert (await world.svc.read(world.applicant, c["case_id"]))["receipt"] == expected
+    stored = await world.case(c["case_id"])
+    assert stored.passport_kept is passport_kept and stored.receipt_issued_at is not None

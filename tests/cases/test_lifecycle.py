@@ -12,6 +12,7 @@ from case_helpers import MATTERS, ON, VISA_EXTENSION, MatterCase, World, at, key
 from cnvisa.cases.errors import Forbidden, GuardFailed, InvalidCommand
 from cnvisa.cases.workflow import GUARD_ARTICLES
 from cnvisa.law.acceptance import receipt_valid_until
+from cnvisa.law.refusals import check_refusal
 from cnvisa.store.tables import AuditEvent, Case, Holding, Notice
 
 LIFECYCLE = ["create", "submit", "issue_notice", "supplement", "accept", "approve", "issue", "collect"]
@@ -390,3 +391,93 @@ async def test_issue_leaves_other_people_documents_alone(world: World) -> None:
     c = await world.svc.issue(world.officer, c["case_id"], c["version"], key=key())
     assert (await world.holding(theirs)).status == "valid"
     assert await world.count(Holding) == 2
+
+
+# --- every matter through the other states -------------------------------------------------------
+
+NO_SHOW_REFUSABLE = sorted(m for m in MATTERS if check_refusal(m, ["guide_vii3_no_show"]).valid)
+"""Matters the law engine lets be refused for a no-show (Guide VII(III)); exit_without_passport (Art 23) has no
+refusal ground in the law engine yet."""
+
+
+@pytest.mark.parametrize("matter", NO_SHOW_REFUSABLE)
+async def test_every_matter_verification_no_show_refusal_confirmed(world: World, matter: str) -> None:
+    """accepted → under_verification → (no-show) accepted → refusal_proposed → refused, confirmed by a second
+    officer; the refused applicant's receipt stops counting (Art 13 para 3)."""
+    mc = MATTERS[matter]
+    if mc.existing:
+        await world.add_existing(mc.existing)
+    svc = world.svc
+    c = await world.accepted(mc)
+    cid = c["case_id"]
+    c = await svc.request_verification(world.officer, cid, c["version"], key=key(), method="site_visit")
+    assert c["state"] == "under_verification"
+    c = await svc.record_verification(world.officer, cid, c["version"], key=key(), outcome="no_show")
+    assert c["state"] == "accepted"
+    c = await svc.propose_refusal(world.officer, cid, c["version"], key=key(), grounds=["guide_vii3_no_show"])
+    assert c["state"] == "refusal_proposed"
+    with pytest.raises(GuardFailed):
+        await svc.confirm_refusal(world.officer, cid, c["version"], key=key())
+    c = await svc.confirm_refusal(world.supervisor, cid, c["version"], key=key())
+    assert c["state"] == "refused"
+    stored = await world.case(cid)
+    assert (
+        stored.refusal_grounds == ["guide_vii3_no_show"] and stored.decided_by == world.supervisor.account_id
+    )
+    st = await svc.person_status(world.person_id, ON)
+    assert st.basis is None or st.basis.number != stored.receipt_number  # the receipt ended with the refusal
+    assert await world.actions(cid) == [
+        "create",
+        "submit",
+        "accept",
+        "request_verification",
+        "record_verification",
+        "propose_refusal",
+        "confirm_refusal",
+    ]
+    assert await world.count(Holding, Holding.issued_by_case_id == cid) == 0
+    assert (await world.verify()).ok
+
+
+WITHDRAWABLE = ["draft", "submitted", "deficient", "accepted", "under_verification"]
+
+
+@pytest.mark.parametrize(
+    ("matter", "from_state"),
+    [(m, WITHDRAWABLE[i % len(WITHDRAWABLE)]) for i, m in enumerate(sorted(MATTERS))],
+)
+async def test_every_matter_may_be_withdrawn_while_open(world: World, matter: str, from_state: str) -> None:
+    mc = MATTERS[matter]
+    svc = world.svc
+    c = await world.create(mc, files=mc.materials[:-1] if from_state == "deficient" else None)
+    if from_state != "draft":
+        c = await svc.submit(world.applicant, c["case_id"], c["version"], key=key())
+    if from_state == "deficient":
+        c = await svc.issue_notice(world.officer, c["case_id"], c["version"], key=key())
+    if from_state in ("accepted", "under_verification"):
+        c = await svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    if from_state == "under_verification":
+        c = await svc.request_verification(
+            world.officer, c["case_id"], c["version"], key=key(), method="telephone"
+        )
+    assert c["state"] == from_state
+    w = await svc.withdraw(world.applicant, c["case_id"], c["version"], key=key())
+    assert w["state"] == "withdrawn"
+    assert (await world.actions(c["case_id"]))[-1] == "withdraw"
+    with pytest.raises(InvalidCommand):  # withdrawn is final
+        await svc.submit(world.applicant, c["case_id"], w["version"], key=key())
+
+
+@pytest.mark.parametrize("matter", sorted(MATTERS))
+async def test_every_matter_lapses_when_the_notice_goes_unanswered(world: World, matter: str) -> None:
+    mc = MATTERS[matter]
+    svc = world.svc
+    c = await world.submitted(mc, files=mc.materials[:-1])
+    n = await svc.issue_notice(world.officer, c["case_id"], c["version"], key=key())
+    assert n["notice"]["items"] == [mc.materials[-1]]
+    world.clock.set(at(dt.date.fromisoformat(n["notice"]["respond_by"]) + dt.timedelta(days=1)))
+    assert await svc.lapse_due() == [c["number"]]
+    stored = await world.case(c["case_id"])
+    assert stored.state == "lapsed" and stored.version == n["version"] + 1
+    with pytest.raises(InvalidCommand):  # lapsed is final: a late supplement is refused
+        await svc.supplement(world.applicant, c["case_id"], stored.version, key=key(), files=[pdf("x")])

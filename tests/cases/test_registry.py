@@ -210,3 +210,146 @@ async def test_staff_list_reads_are_audited(engine: AsyncEngine, reg: Registry) 
     async with reg.sessions() as s:
         actions = [a for (a,) in await s.execute(select(AuditEvent.action).order_by(AuditEvent.seq))]
     assert actions == ["register_office", "read_queue", "read_overdue", "read_status"]
+
+
+async def test_void_and_cancel_by_the_regulations(reg: Registry) -> None:
+    """Art 34: the issuer declares a document void; Art 35: a void (or misused) one is cancelled. Each is an
+    audited command citing its article; the status by date then stays void / cancelled."""
+    officer = Actor(7, Role.OFFICER, office_id=1)
+    pid = await reg.register_person(
+        ADMIN, surname="Lee", given_names="Ann", birth_date=dt.date(1985, 3, 3), nationality="CAN"
+    )
+    await reg.register_holding(
+        ADMIN,
+        person_id=pid,
+        kind="residence_permit",
+        number="J25000000009",
+        category="work",
+        valid_from=dt.date(2025, 1, 1),
+        valid_until=dt.date(2026, 1, 1),
+    )
+    with pytest.raises(BadInput) as info:
+        await reg.declare_void(officer, number="J25000000009", ground="looked_suspicious")
+    assert info.value.field == "ground" and "Art 34" in info.value.message
+    with pytest.raises(Forbidden):
+        await reg.declare_void(
+            Actor(8, Role.APPLICANT, person_id=pid),
+            number="J25000000009",
+            ground="damaged_lost_stolen_robbed",
+        )
+    with pytest.raises(BadInput) as info:
+        await reg.cancel(officer, number="J99999999999", ground="obtained_illegally")
+    assert info.value.field == "number"
+
+    void = await reg.declare_void(officer, number="J25000000009", ground="damaged_lost_stolen_robbed")
+    assert void["status"] == "void" and "Art 34" in void["citation"]
+    assert (await reg.documents_of(pid, dt.date(2025, 6, 1)))[0]["status"] == "void"
+    with pytest.raises(BadInput) as info:  # void once is void
+        await reg.declare_void(officer, number="J25000000009", ground="damaged_lost_stolen_robbed")
+    assert info.value.field == "state"
+    gone = await reg.cancel(officer, number="j25000000009", ground="declared_void_or_used_by_others")
+    assert gone["status"] == "cancelled" and "Art 35" in gone["citation"]
+    assert (await reg.documents_of(pid, dt.date(2025, 6, 1)))[0]["status"] == "cancelled"
+    async with reg.sessions() as s:
+        events = (
+            (await s.execute(select(AuditEvent).where(AuditEvent.action.in_(["declare_void", "cancel"]))))
+            .scalars()
+            .all()
+        )
+        result = await verify(s)
+    assert [(e.action, e.detail["from"], e.detail["to"]) for e in sorted(events, key=lambda e: e.seq)] == [
+        ("declare_void", "valid", "void"),
+        ("cancel", "void", "cancelled"),
+    ]
+    assert all(e.actor_account_id == 7 and e.role == "officer" for e in events) and result.ok
+
+
+@pytest.mark.parametrize(
+    ("hours", "field"),
+    [
+        ({}, "opening_hours"),
+        ({"weekdays": "09:00-17:00"}, "opening_hours.weekdays"),
+        ({"mon-fri": "9 to 5"}, "opening_hours.mon-fri"),
+        ({"mon-fri": ["09:00-12:00", "17:00-13:30"]}, "opening_hours.mon-fri"),
+        ({"mon-fri": []}, "opening_hours.mon-fri"),
+    ],
+)
+async def test_office_opening_hours_are_checked(reg: Registry, hours: dict[str, object], field: str) -> None:
+    with pytest.raises(BadInput) as info:
+        await reg.register_office(
+            ADMIN,
+            code="GZ01",
+            name_zh="广州市公安局出入境管理支队",
+            name_en="Guangzhou Exit-Entry Administration",
+            level="prefecture",
+            region="440100",
+            opening_hours=hours,
+        )
+    assert info.value.field == field
+    async with reg.sessions() as s:
+        assert (await s.execute(select(func.count()).select_from(AuditEvent))).scalar_one() == 0
+
+
+async def test_record_conflicts_name_the_field(reg: Registry) -> None:
+    office = await _office(reg)
+    with pytest.raises(BadInput) as info:  # the office code is taken
+        await _office(reg)
+    assert info.value.field == "code"
+    pid = await reg.register_person(
+        ADMIN, surname="Ng", given_names="Wei", birth_date=dt.date(1992, 2, 2), nationality="SGP"
+    )
+    visa = {
+        "kind": "visa",
+        "number": "V25000000077",
+        "category": "M",
+        "valid_from": dt.date(2025, 1, 1),
+        "valid_until": dt.date(2025, 12, 31),
+        "entries": "multiple",
+        "stay_days": 30,
+    }
+    with pytest.raises(BadInput) as info:
+        await reg.register_holding(ADMIN, person_id=pid + 100, **visa)  # type: ignore[arg-type]
+    assert info.value.field == "person_id"
+    await reg.register_holding(ADMIN, person_id=pid, **visa)  # type: ignore[arg-type]
+    with pytest.raises(BadInput) as info:
+        await reg.register_holding(ADMIN, person_id=pid, **visa)  # type: ignore[arg-type]
+    assert info.value.field == "number"
+    officer = await reg.create_account(
+        ADMIN, username="officer9", display_name="Officer", role=Role.OFFICER, office_id=office
+    )
+    with pytest.raises(BadInput) as info:
+        await reg.create_account(ADMIN, username="officer9", display_name="Again", role=Role.AGENT)
+    assert info.value.field == "username"
+    with pytest.raises(BadInput) as info:
+        await reg.create_account(
+            ADMIN, username="officer10", display_name="Nowhere", role=Role.OFFICER, office_id=office + 50
+        )
+    assert info.value.field == "office_id"
+    with pytest.raises(BadInput) as info:  # Art 19: a mandate is given to an agent, not to an officer
+        await reg.grant_mandate(
+            ADMIN,
+            agent_account_id=officer,
+            person_id=pid,
+            capacity="relative",
+            valid_from=dt.date(2025, 1, 1),
+        )
+    assert info.value.field == "agent_account_id"
+    agent = await reg.create_account(ADMIN, username="agency1", display_name="Agency", role=Role.AGENT)
+    with pytest.raises(BadInput) as info:
+        await reg.grant_mandate(
+            ADMIN,
+            agent_account_id=agent,
+            person_id=pid + 100,
+            capacity="service_agency",
+            valid_from=dt.date(2025, 1, 1),
+        )
+    assert info.value.field == "person_id"
+    async with reg.sessions() as s:
+        actions = [a for (a,) in await s.execute(select(AuditEvent.action).order_by(AuditEvent.seq))]
+    assert actions == [
+        "register_office",
+        "register_person",
+        "register_holding",
+        "create_account",
+        "create_account",
+    ]

@@ -378,3 +378,27 @@ async def test_bad_supplement_writes_nothing(world: World) -> None:
     assert err.value.field == "inputs.requested.extension_days"
     assert await _snapshot(world) == snapshot
     assert (await world.case(c["case_id"])).inputs == VISA_EXTENSION.inputs
+
+
+async def test_a_key_never_replays_another_command_case_or_account(world: World) -> None:
+    """A key already used is refused for any other command, case or account — never someone else's result."""
+    svc = world.svc
+    a, b = await world.submitted(), await world.submitted()
+    k = key()
+    first = await svc.accept(world.officer, a["case_id"], a["version"], key=k)
+    snapshot = await _snapshot(world)
+    attempts = (
+        svc.accept(world.officer, b["case_id"], b["version"], key=k),  # another case
+        svc.accept(world.officer2, a["case_id"], a["version"], key=k),  # another officer
+        svc.approve(world.officer, a["case_id"], first["version"], key=k),  # another command
+        svc.withdraw(
+            world.applicant, a["case_id"], first["version"], key=k
+        ),  # the applicant, another command
+    )
+    for attempt in attempts:
+        with pytest.raises(BadInput) as err:
+            await attempt
+        assert err.value.field == "idempotency_key"
+    assert await _snapshot(world) == snapshot
+    again = await svc.accept(world.officer, a["case_id"], a["version"], key=k)
+    assert again == {**first, "replayed": True}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,9 @@ from cnvisa.cases.records import require_uscc
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role
 from cnvisa.law.documents import check_mrz
-from cnvisa.law.status import entries_left
+from cnvisa.law.errors import InvalidInput
+from cnvisa.law.status import DocumentState, declare_void, entries_left
+from cnvisa.law.status import cancel as cancel_document
 from cnvisa.store.tables import (
     Account,
     Holding,
@@ -58,6 +60,36 @@ def _need(ok: bool, field: str, message: str) -> None:
         raise BadInput(field, message)
 
 
+def _check_opening_hours(opening_hours: Any) -> None:
+    """``{"mon-fri": ["09:00-12:00", "13:30-17:00"], "sat": "09:00-12:00"}``: day names or ranges, each with
+    one or more "HH:MM-HH:MM" ranges — the form the appointment slots are made from."""
+    from cnvisa.cases.appointments import DAY_NAMES, _days_of, _ranges
+
+    _need(
+        isinstance(opening_hours, dict) and bool(opening_hours),
+        "opening_hours",
+        'a mapping of days to hours, e.g. {"mon-fri": ["09:00-12:00", "13:30-17:00"]}',
+    )
+    for key, value in opening_hours.items():
+        parts = [p.strip() for p in str(key).lower().split(",")]
+        _need(
+            all(
+                p in DAY_NAMES
+                or (len(p.split("-")) == 2 and all(d.strip() in DAY_NAMES for d in p.split("-")))
+                for p in parts
+            )
+            and bool(_days_of(str(key))),
+            f"opening_hours.{key}",
+            f"days are {', '.join(DAY_NAMES)} or a range of them such as mon-fri",
+        )
+        items = value if isinstance(value, list) else [value]
+        _need(
+            bool(items) and len(_ranges(value)) == len(items),
+            f"opening_hours.{key}",
+            'each range is "HH:MM-HH:MM", opening before closing, within the day',
+        )
+
+
 def holding_status(h: Holding, on: dt.date) -> str:
     """valid / expired / void / cancelled on ``on`` (void and cancelled are decisions, Art 34-35; expiry is
     by date)."""
@@ -71,7 +103,11 @@ class Registry:
         self.sessions = sessions
         self.clock: Clock = clock or SystemClock()
 
-    async def _write(self, actor: Actor, action: str, detail: dict[str, Any], rows: list[Any]) -> list[int]:
+    async def _write(
+        self, actor: Actor, action: str, detail: dict[str, Any], rows: list[Any], field: str | None = None
+    ) -> list[int]:
+        """Add ``rows`` with their audit event in one transaction; a unique or foreign key conflict is bad input
+        naming ``field`` (the one the conflict can only be about), and nothing is written."""
         if actor.role not in _REGISTRARS:
             raise Forbidden(f"a {actor.role} does not keep the records")
         async with self.sessions() as s:
@@ -91,7 +127,7 @@ class Registry:
                     )
             except IntegrityError as exc:
                 raise BadInput(
-                    action, f"conflicts with an existing record ({type(exc.orig).__name__})"
+                    field or action, f"conflicts with an existing record ({type(exc.orig).__name__})"
                 ) from None
         return [r.id for r in rows]
 
@@ -116,6 +152,7 @@ class Registry:
             "name",
             "the office is named in Chinese and English",
         )
+        _check_opening_hours(opening_hours)
         _need(5 <= slot_minutes <= 240, "slot_minutes", "between 5 and 240")
         _need(slot_capacity >= 1, "slot_capacity", "at least 1 appointment per slot")
         office = Office(
@@ -128,7 +165,7 @@ class Registry:
             slot_minutes=slot_minutes,
             slot_capacity=slot_capacity,
         )
-        return (await self._write(actor, "register_office", {"code": code}, [office]))[0]
+        return (await self._write(actor, "register_office", {"code": code}, [office], "code"))[0]
 
     async def register_organisation(
         self, actor: Actor, *, uscc: str, name: str, kind: str, region: str | None = None
@@ -137,7 +174,7 @@ class Registry:
         _need(kind in ORGANISATION_KINDS, "kind", f"one of {', '.join(sorted(ORGANISATION_KINDS))}")
         _need(bool(name.strip()), "name", "required")
         org = Organisation(uscc=code, name=name.strip(), kind=kind, region=region or code[2:8])
-        return (await self._write(actor, "register_organisation", {"uscc": code}, [org]))[0]
+        return (await self._write(actor, "register_organisation", {"uscc": code}, [org], "uscc"))[0]
 
     async def register_person(
         self,
@@ -257,8 +294,16 @@ class Registry:
         stay_days: int | None = None,
     ) -> int:
         """A visa or permit issued elsewhere (a visa issued abroad, Art 9)."""
+        if actor.role not in _REGISTRARS:
+            raise Forbidden(f"a {actor.role} does not keep the records")
         _need(kind in HOLDING_KINDS, "kind", f"one of {', '.join(sorted(HOLDING_KINDS))}")
+        number = number.strip().upper()
+        _need(bool(re.fullmatch(r"[A-Z0-9]{5,24}", number)), "number", "5-24 capital letters or digits")
         _need(valid_from <= valid_until, "valid_until", "not before valid_from")
+        async with self.sessions() as s:
+            _need(await s.get(Person, person_id) is not None, "person_id", "no such person")
+            taken = await s.execute(select(Holding.id).where(Holding.number == number))
+            _need(taken.first() is None, "number", "a visa or permit with this number is already recorded")
         if kind == "visa":
             _need(
                 entries in ("zero", "single", "double", "multiple"),
@@ -281,6 +326,50 @@ class Registry:
             status="valid",
         )
         return (await self._write(actor, "register_holding", {"person": person_id, "number": number}, [h]))[0]
+
+    async def declare_void(self, actor: Actor, *, number: str, ground: str) -> dict[str, Any]:
+        """Regulations Art 34: the issuing authority declares a visa or permit void (on the spot or by
+        announcement); from then on it is no basis of lawful stay."""
+        return await self._end_document(actor, number, ground, "declare_void")
+
+    async def cancel(self, actor: Actor, *, number: str, ground: str) -> dict[str, Any]:
+        """Regulations Art 35: the public security authority cancels or confiscates a visa or permit."""
+        return await self._end_document(actor, number, ground, "cancel")
+
+    async def _end_document(self, actor: Actor, number: str, ground: str, action: str) -> dict[str, Any]:
+        if actor.role not in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
+            raise Forbidden(f"a {actor.role} does not void or cancel documents")
+        decide = declare_void if action == "declare_void" else cancel_document
+        async with self.sessions() as s, s.begin():
+            h = (
+                await s.execute(select(Holding).where(Holding.number == number.strip().upper()))
+            ).scalar_one_or_none()
+            if h is None:
+                raise BadInput("number", "no visa or permit with this number is recorded")
+            try:
+                status, cite = decide(cast(DocumentState, h.status), ground)
+            except InvalidInput as exc:
+                raise BadInput(exc.field, exc.message) from None
+            before, h.status = h.status, status
+            await s.flush()
+            await audit.append(
+                s,
+                at=self.clock.now(),
+                actor_account_id=actor.account_id,
+                role=str(actor.role),
+                office_id=actor.office_id,
+                case_id=None,
+                action=action,
+                detail={
+                    "document": h.number,
+                    "person": h.person_id,
+                    "ground": ground,
+                    "from": before,
+                    "to": status,
+                    "citation": cite.cite,
+                },
+            )
+        return {"number": h.number, "status": status, "citation": cite.cite}
 
     async def record_movement(
         self,
@@ -368,6 +457,13 @@ class Registry:
             _need(organisation_id is not None, "organisation_id", f"a {role} belongs to an organisation")
         if role is Role.APPLICANT:
             _need(person_id is not None, "person_id", "an applicant account is a person's")
+        async with self.sessions() as s:
+            for name, model, ref in (
+                ("office_id", Office, office_id),
+                ("organisation_id", Organisation, organisation_id),
+                ("person_id", Person, person_id),
+            ):
+                _need(ref is None or await s.get(model, ref) is not None, name, "no such record")
         acc = Account(
             username=username,
             display_name=display_name,
@@ -378,9 +474,11 @@ class Registry:
             password_hash=password_hash,
             active=True,
         )
-        return (await self._write(actor, "create_account", {"username": username, "role": str(role)}, [acc]))[
-            0
-        ]
+        return (
+            await self._write(
+                actor, "create_account", {"username": username, "role": str(role)}, [acc], "username"
+            )
+        )[0]
 
     async def grant_mandate(
         self,
@@ -393,8 +491,19 @@ class Registry:
         valid_until: dt.date | None = None,
     ) -> int:
         """An agent (relative, inviting entity or person, service agency — Art 19) acting for a named person."""
+        if actor.role not in _REGISTRARS:
+            raise Forbidden(f"a {actor.role} does not keep the records")
         _need(capacity in MANDATE_CAPACITIES, "capacity", f"one of {', '.join(sorted(MANDATE_CAPACITIES))}")
         _need(valid_until is None or valid_until >= valid_from, "valid_until", "not before valid_from")
+        async with self.sessions() as s:
+            agent = await s.get(Account, agent_account_id)
+            person = await s.get(Person, person_id)
+        _need(
+            agent is not None and agent.role in (str(Role.AGENT), str(Role.ORG_STAFF)),
+            "agent_account_id",
+            "a mandate is given to an agent's or an organisation's staff account (Regulations Art 19)",
+        )
+        _need(person is not None, "person_id", "no such person")
         m = Mandate(
             agent_account_id=agent_account_id,
             person_id=person_id,

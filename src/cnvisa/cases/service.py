@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import SHANGHAI, Clock, SystemClock, today
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand, NotFound
 from cnvisa.cases.records import FileIn, case_number, document_number, receipt_number
 from cnvisa.cases.workflow import (
@@ -33,7 +33,7 @@ from cnvisa.cases.workflow import (
     State,
     transition,
 )
-from cnvisa.law import InvalidInput, assess
+from cnvisa.law import InvalidInput, LawError, assess
 from cnvisa.law import calendar as workdays
 from cnvisa.law.acceptance import receipt_valid_until
 from cnvisa.law.refusals import check_refusal
@@ -93,6 +93,26 @@ def _summary(case: Case) -> dict[str, Any]:
     }
 
 
+def _instant(at: dt.datetime | None) -> str | None:
+    """An instant stored in UTC, in Beijing time (SQLite returns it without its offset)."""
+    if at is None:
+        return None
+    return (at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at).astimezone(SHANGHAI).isoformat()
+
+
+def _receipt(case: Case) -> dict[str, Any] | None:
+    """The acceptance receipt (Regulations Art 13 para 1, Art 18 para 1): its number, when it was issued, the
+    last day it is valid (the statutory decision deadline) and whether the office kept the passport."""
+    if case.receipt_number is None:
+        return None
+    return {
+        "number": case.receipt_number,
+        "issued_at": _instant(case.receipt_issued_at),
+        "valid_until": case.receipt_valid_until.isoformat() if case.receipt_valid_until else None,
+        "passport_kept": case.passport_kept,
+    }
+
+
 def _guard(ok: bool, name: str, detail: str) -> None:
     if not ok:
         raise GuardFailed(name, GUARD_ARTICLES.get(name, ""), detail)
@@ -111,15 +131,32 @@ class CaseService:
     def today(self) -> dt.date:
         return today(self.clock)
 
-    async def _replay(self, s: AsyncSession, key: str) -> dict[str, Any] | None:
+    async def _replay(
+        self, s: AsyncSession, key: str, command: str, actor: Actor, case_id: int | None
+    ) -> dict[str, Any] | None:
+        """The first result of this key — only for the same account, role, command and case: a key that
+        another request already used is refused (it never replays someone else's result)."""
         rec = await s.get(IdempotencyRecord, key)
-        return None if rec is None else dict(rec.response, replayed=True)
+        if rec is None:
+            return None
+        same = (
+            rec.command == command
+            and (case_id is None or rec.case_id == case_id)
+            and (rec.role is None or (rec.account_id, rec.role) == (actor.account_id, str(actor.role)))
+        )
+        if not same:
+            raise BadInput(
+                "idempotency_key", "already used for another command, case or account: use a fresh key"
+            )
+        return dict(rec.response, replayed=True)
 
     async def _run(
         self,
         key: str,
         command: str,
         body: Callable[[AsyncSession], Awaitable[tuple[Case | None, dict[str, Any]]]],
+        actor: Actor,
+        case_id: int | None = None,
     ) -> dict[str, Any]:
         """One command = one transaction: body, idempotency record, audit (inside body), commit."""
         if not key or len(key) > 80:
@@ -127,7 +164,7 @@ class CaseService:
         async with self.sessions() as s:
             try:
                 async with s.begin():
-                    replay = await self._replay(s, key)
+                    replay = await self._replay(s, key, command, actor, case_id)
                     if replay is not None:
                         return replay
                     s.info["deferred_audit"] = []
@@ -138,6 +175,8 @@ class CaseService:
                             key=key,
                             command=command,
                             case_id=case.id if case else None,
+                            account_id=actor.account_id,
+                            role=str(actor.role),
                             response=response,
                             created_at=self.now(),
                         )
@@ -149,7 +188,7 @@ class CaseService:
                 # A concurrent request with the same idempotency key may have won (and moved the case on,
                 # or stored the key first): a retry returns its result rather than a conflict.
                 async with self.sessions() as s2:
-                    replay = await self._replay(s2, key)
+                    replay = await self._replay(s2, key, command, actor, case_id)
                 if replay is not None:
                     return replay
                 if isinstance(exc, StaleDataError):
@@ -365,7 +404,7 @@ class CaseService:
             )
             return case, _summary(case)
 
-        return await self._run(key, "create", body)
+        return await self._run(key, "create", body, actor)
 
     async def apply(
         self,
@@ -405,7 +444,7 @@ class CaseService:
             )
             return case, _summary(case)
 
-        return await self._run(key, "apply", body)
+        return await self._run(key, "apply", body, actor)
 
     def _check_proxy(self, case: Case, result: dict[str, Any]) -> None:
         if case.submitted_by != "self":
@@ -428,7 +467,7 @@ class CaseService:
             self._check_proxy(case, self._assess(case, await self._materials(s, case)))
             return case, await self._step(s, actor, case, Command.SUBMIT, {"files": len(files)})
 
-        return await self._run(key, "submit", body)
+        return await self._run(key, "submit", body, actor, case_id)
 
     async def issue_notice(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         """The one-time notice: every missing material and procedure the law engine finds, at once."""
@@ -480,7 +519,7 @@ class CaseService:
                 },
             }
 
-        return await self._run(key, "issue_notice", body)
+        return await self._run(key, "issue_notice", body, actor, case_id)
 
     async def supplement(
         self,
@@ -509,7 +548,7 @@ class CaseService:
                 {"files": [f.material_code for f in files], "inputs": sorted(inputs or {})},
             )
 
-        return await self._run(key, "supplement", body)
+        return await self._run(key, "supplement", body, actor, case_id)
 
     async def accept(
         self, actor: Actor, case_id: int, version: int, *, key: str, passport_kept: bool = True
@@ -535,8 +574,9 @@ class CaseService:
             case.receipt_valid_until = receipt_valid_until(case.matter, on)
             case.deadline = case.receipt_valid_until
             case.receipt_number = receipt_number(office.code, on, case.id)
+            case.receipt_issued_at = self.now().astimezone(dt.UTC)  # SQLite keeps no offset: store UTC
             case.passport_kept = passport_kept
-            return case, await self._step(
+            out = await self._step(
                 s,
                 actor,
                 case,
@@ -551,8 +591,9 @@ class CaseService:
                     "passport_kept": passport_kept,
                 },
             )
+            return case, {**out, "receipt": _receipt(case)}
 
-        return await self._run(key, "accept", body)
+        return await self._run(key, "accept", body, actor, case_id)
 
     async def request_verification(
         self,
@@ -575,7 +616,7 @@ class CaseService:
             s.add(Verification(case_id=case.id, method=method, scheduled_for=scheduled_for))
             return case, await self._step(s, actor, case, Command.REQUEST_VERIFICATION, {"method": method})
 
-        return await self._run(key, "request_verification", body)
+        return await self._run(key, "request_verification", body, actor, case_id)
 
     async def record_verification(
         self, actor: Actor, case_id: int, version: int, *, key: str, outcome: str, note: str | None = None
@@ -604,7 +645,7 @@ class CaseService:
             v.outcome, v.note, v.recorded_at = outcome, note, self.now()
             return case, await self._step(s, actor, case, Command.RECORD_VERIFICATION, {"outcome": outcome})
 
-        return await self._run(key, "record_verification", body)
+        return await self._run(key, "record_verification", body, actor, case_id)
 
     async def approve(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
@@ -612,7 +653,7 @@ class CaseService:
             case.decided_by = actor.account_id
             return case, await self._step(s, actor, case, Command.APPROVE, {"decision": "approve"})
 
-        return await self._run(key, "approve", body)
+        return await self._run(key, "approve", body, actor, case_id)
 
     async def propose_refusal(
         self, actor: Actor, case_id: int, version: int, *, key: str, grounds: list[str]
@@ -637,7 +678,7 @@ class CaseService:
                 },
             )
 
-        return await self._run(key, "propose_refusal", body)
+        return await self._run(key, "propose_refusal", body, actor, case_id)
 
     async def confirm_refusal(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
@@ -653,7 +694,7 @@ class CaseService:
                 s, actor, case, Command.CONFIRM_REFUSAL, {"grounds": case.refusal_grounds}
             )
 
-        return await self._run(key, "confirm_refusal", body)
+        return await self._run(key, "confirm_refusal", body, actor, case_id)
 
     async def revoke_refusal_proposal(
         self, actor: Actor, case_id: int, version: int, *, key: str
@@ -664,7 +705,7 @@ class CaseService:
             case.refusal_grounds, case.refusal_proposed_by = [], None
             return case, await self._step(s, actor, case, Command.REVOKE_REFUSAL_PROPOSAL)
 
-        return await self._run(key, "revoke_refusal_proposal", body)
+        return await self._run(key, "revoke_refusal_proposal", body, actor, case_id)
 
     async def issue(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         """Create the visa or permit record; a replacement or reissue voids the document it replaces."""
@@ -682,7 +723,7 @@ class CaseService:
                 {"document": holding.number, "kind": holding.kind, "voided": voided},
             )
 
-        return await self._run(key, "issue", body)
+        return await self._run(key, "issue", body, actor, case_id)
 
     async def _make_document(self, s: AsyncSession, case: Case) -> tuple[Holding, list[str]]:
         on = self.today()
@@ -785,14 +826,14 @@ class CaseService:
             )
             return case, await self._step(s, actor, case, Command.COLLECT, {"passport_presented": True})
 
-        return await self._run(key, "collect", body)
+        return await self._run(key, "collect", body, actor, case_id)
 
     async def withdraw(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             return case, await self._step(s, actor, case, Command.WITHDRAW)
 
-        return await self._run(key, "withdraw", body)
+        return await self._run(key, "withdraw", body, actor, case_id)
 
     async def lapse_due(self) -> list[str]:
         """System sweep: drafts past retention and notices unanswered past their reply date lapse."""
@@ -825,7 +866,7 @@ class CaseService:
                 return case, await self._step(s, SYSTEM, case, Command.LAPSE)
 
             try:
-                out = await self._run(f"lapse-{case_id}-{version}", "lapse", body)
+                out = await self._run(f"lapse-{case_id}-{version}", "lapse", body, SYSTEM, case_id)
                 lapsed.append(out["number"])
             except (Conflict, InvalidCommand):
                 continue
@@ -861,7 +902,7 @@ class CaseService:
             )
             return case, _summary(case)
 
-        return await self._run(key, "reevaluate", body)
+        return await self._run(key, "reevaluate", body, actor, case_id)
 
     # ---------------------------------------------------------------- reads
     async def read(self, actor: Actor, case_id: int) -> dict[str, Any]:
@@ -898,6 +939,7 @@ class CaseService:
                 "law_version": case.law_version,
                 "calendar_version": case.calendar_version,
                 "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
+                "receipt": _receipt(case),
                 "deadline": case.deadline.isoformat() if case.deadline else None,
                 "working_days_left": self.working_days_left(case),
                 "refusal_grounds": case.refusal_grounds,
@@ -950,14 +992,17 @@ class CaseService:
 
     def working_days_left(self, case: Case) -> int | None:
         """Working days from today to the statutory deadline (negative when overdue); None when not running."""
-        if case.deadline is None or State(case.state) not in OPEN_FOR_DEADLINE:
+        return self._days_left(case.state, case.deadline, self.today())
+
+    @staticmethod
+    def _days_left(state: str, deadline: dt.date | None, on: dt.date) -> int | None:
+        if deadline is None or State(state) not in OPEN_FOR_DEADLINE:
             return None
-        on = self.today()
         try:
-            if on <= case.deadline:
-                return workdays.working_days_between(on, case.deadline)
-            return -workdays.working_days_between(case.deadline, on)
-        except Exception:  # a year without a loaded notice: the count is unknown, not guessed
+            if on <= deadline:
+                return workdays.working_days_between(on, deadline)
+            return -workdays.working_days_between(deadline, on)
+        except LawError:  # a year without a loaded notice: the count is unknown, not guessed
             return None
 
     async def queue(

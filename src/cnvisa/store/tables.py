@@ -185,6 +185,8 @@ class Case(Base):
     calendar_version: Mapped[str | None] = mapped_column(String(40))
     receipt_number: Mapped[str | None] = mapped_column(String(24), unique=True)
     accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    receipt_issued_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    """When the acceptance receipt was issued (Regulations Art 13 para 1, Art 18 para 1)."""
     receipt_valid_until: Mapped[dt.date | None] = mapped_column(Date)
     passport_kept: Mapped[bool | None] = mapped_column(Boolean)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
@@ -304,6 +306,9 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     command: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(Integer)
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str | None] = mapped_column(String(16))
+    """Whose key it is: a key replays only for the same account (and role), command and case."""
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(TS)
 
