@@ -12,7 +12,7 @@ from case_helpers import MATTERS, ON, VISA_EXTENSION, MatterCase, World, at, key
 from cnvisa.cases.errors import Forbidden, GuardFailed, InvalidCommand
 from cnvisa.cases.workflow import GUARD_ARTICLES
 from cnvisa.law.acceptance import receipt_valid_until
-from cnvisa.law.refusals import check_refusal
+from cnvisa.law.refusals import check_refusal, grounds_for
 from cnvisa.store.tables import AuditEvent, Case, Holding, Notice
 
 LIFECYCLE = ["create", "submit", "issue_notice", "supplement", "accept", "approve", "issue", "collect"]
@@ -173,10 +173,10 @@ async def test_no_show_at_verification_then_refusal(world: World) -> None:
     assert c["state"] == "under_verification"
     c = await svc.record_verification(world.officer, cid, c["version"], key=key(), outcome="no_show")
     assert c["state"] == "accepted"
-    c = await svc.propose_refusal(world.officer, cid, c["version"], key=key(), grounds=["guide_vii3_no_show"])
+    c = await svc.propose_refusal(world.officer, cid, c["version"], key=key(), grounds=[NO_SHOW])
     c = await svc.confirm_refusal(world.supervisor, cid, c["version"], key=key())
     assert c["state"] == "refused"
-    assert (await world.case(cid)).refusal_grounds == ["guide_vii3_no_show"]
+    assert (await world.case(cid)).refusal_grounds == [NO_SHOW]
     assert await world.actions(cid) == [
         "create",
         "submit",
@@ -395,12 +395,18 @@ async def test_issue_leaves_other_people_documents_alone(world: World) -> None:
 
 # --- every matter through the other states -------------------------------------------------------
 
-NO_SHOW_REFUSABLE = sorted(m for m in MATTERS if check_refusal(m, ["guide_vii3_no_show"]).valid)
-"""Matters the law engine lets be refused for a no-show (Guide VII(III)); exit_without_passport (Art 23) has no
-refusal ground in the law engine yet."""
+NO_SHOW = "guide_vii3_no_show"
 
 
-@pytest.mark.parametrize("matter", NO_SHOW_REFUSABLE)
+def _refusal_ground(matter: str) -> str:
+    """The no-show ground (Guide VII(III)) where the law engine allows it for the matter, else the matter's
+    first ground (exit_without_passport: Regulations Art 23)."""
+    if check_refusal(matter, [NO_SHOW]).valid:
+        return NO_SHOW
+    return grounds_for(matter)[0].code
+
+
+@pytest.mark.parametrize("matter", sorted(MATTERS))
 async def test_every_matter_verification_no_show_refusal_confirmed(world: World, matter: str) -> None:
     """accepted → under_verification → (no-show) accepted → refusal_proposed → refused, confirmed by a second
     officer; the refused applicant's receipt stops counting (Art 13 para 3)."""
@@ -414,16 +420,15 @@ async def test_every_matter_verification_no_show_refusal_confirmed(world: World,
     assert c["state"] == "under_verification"
     c = await svc.record_verification(world.officer, cid, c["version"], key=key(), outcome="no_show")
     assert c["state"] == "accepted"
-    c = await svc.propose_refusal(world.officer, cid, c["version"], key=key(), grounds=["guide_vii3_no_show"])
+    ground = _refusal_ground(matter)
+    c = await svc.propose_refusal(world.officer, cid, c["version"], key=key(), grounds=[ground])
     assert c["state"] == "refusal_proposed"
     with pytest.raises(GuardFailed):
         await svc.confirm_refusal(world.officer, cid, c["version"], key=key())
     c = await svc.confirm_refusal(world.supervisor, cid, c["version"], key=key())
     assert c["state"] == "refused"
     stored = await world.case(cid)
-    assert (
-        stored.refusal_grounds == ["guide_vii3_no_show"] and stored.decided_by == world.supervisor.account_id
-    )
+    assert stored.refusal_grounds == [ground] and stored.decided_by == world.supervisor.account_id
     st = await svc.person_status(world.person_id, ON)
     assert st.basis is None or st.basis.number != stored.receipt_number  # the receipt ended with the refusal
     assert await world.actions(cid) == [

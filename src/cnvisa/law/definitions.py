@@ -29,7 +29,12 @@ FAMILY_MEMBERS: Final[frozenset[str]] = frozenset(
         "grandchild_spouse",  # spouses of paternal and maternal grandchildren
     }
 )
-"""Guide XII(I)."""
+"""Guide XII(I), as the English Guide lists them.
+
+Reading: the seeds carry only the English Guide. Its last item, "the spouses of paternal and maternal
+grandchildren", is kept as written; a child's spouse (子女的配偶, which other NIA and MFA lists name) is not
+added, because the text in force here does not name it. If the Chinese Guide is loaded and differs, it
+prevails (seeds README)."""
 
 KINSHIP_PROOF: Final[tuple[str, ...]] = (
     "marriage_certificate",

@@ -152,6 +152,17 @@ GROUNDS: Final[dict[str, RefusalGround]] = {
             law(31, 5),
             _RESIDENCE,
         ),
+        # Regulations Art 23: exit formalities without a passport are for one who holds no valid passport
+        # and cannot have one reissued by the home country's institutions in China; failing either, the
+        # administration does not grant them (the person exits on the passport, or gets one reissued first).
+        RefusalGround(
+            "reg23_conditions_not_met",
+            "Holds a valid passport or international travel document, or can have one reissued by the "
+            "home country's institutions in China",
+            "持有有效护照或者其他国际旅行证件，或者能够由本国驻华机构补发",
+            reg(23),
+            frozenset({"exit_without_passport"}),
+        ),
         # Guide VII(III): no-show at a scheduled interview without valid reason
         RefusalGround(
             "guide_vii3_no_show",
