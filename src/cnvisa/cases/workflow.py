@@ -103,7 +103,10 @@ GUARD_ARTICLES: Final[dict[str, str]] = {
     "second_officer": "Regulations Art 21 (refusal confirmed by a second officer: office rule)",
     "passport_presented": "Guide X",
     "draft_abandoned": "Office rule: a draft not submitted within the retention period",
-    "notice_unanswered": "Regulations Art 13 para 2; Regulations Art 18 para 2: the notice's reply period ran out",
+    "notice_unanswered": (
+        "Office rule: the reply period the office set on the one-time notice ran out (Regulations Art 13 "
+        "para 2 and Art 18 para 2 require the notice and set no period)"
+    ),
 }
 
 TERMINAL: Final = frozenset({S.REFUSED, S.COLLECTED, S.WITHDRAWN, S.LAPSED})
