@@ -13,6 +13,9 @@ from cnvisa.law.reports import EVENTS, report_event
 from cnvisa.law.verification import institution_may_verify, verification_method
 from cnvisa.law.versions import REGULATIONS_2013, REGULATIONS_2025, law_version, regulations_version
 
+ON = dt.date(2025, 11, 20)
+"""A day on which the Regulations (2025), the Law and the Guide all apply."""
+
 
 def test_citation_strings() -> None:
     """Guide II: the basis is the Exit and Entry Administration Law and the Regulations; cited as the README asks."""
@@ -57,11 +60,43 @@ def test_verification_methods_and_institutions() -> None:
 
 def test_employer_and_school_reports() -> None:
     """Regulations Art 26: items (1) employees, (2) students, (3)-(4) both."""
-    assert report_event("resigned", "employee").citation.cite == "Regulations Art 26(1)"
-    assert report_event("graduated", "student").citation.cite == "Regulations Art 26(2)"
-    assert report_event("died", "student").citation.cite == "Regulations Art 26(4)"
+    assert report_event("resigned", "employee", on=ON).citation.cite == "Regulations Art 26(1)"
+    assert report_event("graduated", "student", on=ON).citation.cite == "Regulations Art 26(2)"
+    assert report_event("died", "student", on=ON).citation.cite == "Regulations Art 26(4)"
     with pytest.raises(InvalidInput, match="student"):
-        report_event("graduated", "employee")
+        report_event("graduated", "employee", on=ON)
     with pytest.raises(InvalidInput, match="Art 26"):
-        report_event("promoted", "employee")
+        report_event("promoted", "employee", on=ON)
     assert {e.citation.item for e in EVENTS.values()} == {1, 2, 3, 4}
+
+
+def test_rules_asked_before_their_instrument_applies_are_not_in_force() -> None:
+    """Each rule lookup is asked "as of" a date; before its instrument applied the answer is NotInForce, naming
+    the first day and the article (Regulations Art 39: 2013-09-01; the Guide from the NIA's 2018-04-02)."""
+    from cnvisa.law.extension import extension_rule
+    from cnvisa.law.refusals import check_refusal, grounds_for
+    from cnvisa.law.replacement import replacement_row
+    from cnvisa.law.residence import permit_materials
+    from cnvisa.law.status import check_entry_ban_years, declare_void
+
+    before_guide = dt.date(2018, 4, 1)
+    with pytest.raises(NotInForce, match="applies from 2018-04-02 \\(Guide VI\\(II\\)\\)"):
+        extension_rule("L", on=before_guide)
+    assert extension_rule("L", on=dt.date(2018, 4, 2)).max_days == 30  # type: ignore[union-attr]
+    with pytest.raises(NotInForce, match="Guide VI\\(III\\)"):
+        replacement_row("F", on=before_guide)
+    before_regs = dt.date(2013, 8, 31)
+    with pytest.raises(NotInForce, match="2013-09-01 \\(Regulations Art 16\\)"):
+        permit_materials("work", None, False, on=before_regs)
+    with pytest.raises(NotInForce, match="Regulations Art 26"):
+        report_event("resigned", "employee", on=before_regs)
+    with pytest.raises(NotInForce, match="Regulations Art 34"):
+        declare_void("valid", "damaged_lost_stolen_robbed", on=before_regs)
+    with pytest.raises(NotInForce, match="Law Art 62"):
+        check_entry_ban_years(3, decided_on=dt.date(2013, 6, 30))
+    # refusal grounds: the no-show ground is the Guide's; before the Guide only the Regulations' grounds exist
+    assert "guide_vii3_no_show" in {g.code for g in grounds_for("visa_extension", on=ON)}
+    assert "guide_vii3_no_show" not in {g.code for g in grounds_for("visa_extension", on=before_guide)}
+    early = check_refusal("visa_extension", ["guide_vii3_no_show"], on=before_guide)
+    assert not early.valid and "not in force on 2018-04-01" in early.errors[0]
+    assert check_refusal("visa_extension", ["reg21_1"], on=before_guide).valid

@@ -27,6 +27,9 @@ from cnvisa.law.status import (
 D = dt.date
 UTC = dt.UTC
 
+ON = dt.date(2025, 11, 20)
+"""A day on which the Regulations (2025), the Law and the Guide all apply."""
+
 
 def cites(status_or_check: object) -> list[str]:
     return [c.cite for c in status_or_check.citations]  # type: ignore[attr-defined]
@@ -261,7 +264,7 @@ def test_naive_instant_refused() -> None:
     ],
 )
 def test_declare_void(ground: str, item: int) -> None:
-    state, cite = declare_void("valid", ground)
+    state, cite = declare_void("valid", ground, on=ON)
     assert state == "void"
     assert cite.cite == f"Regulations Art 34({item})"
 
@@ -269,12 +272,12 @@ def test_declare_void(ground: str, item: int) -> None:
 @pytest.mark.parametrize("state", ["void", "cancelled"])
 def test_declare_void_only_valid_documents(state: str) -> None:
     with pytest.raises(InvalidInput, match="cannot be declared void"):
-        declare_void(state, "damaged_lost_stolen_robbed")  # type: ignore[arg-type]
+        declare_void(state, "damaged_lost_stolen_robbed", on=ON)  # type: ignore[arg-type]
 
 
 def test_declare_void_unknown_ground() -> None:
     with pytest.raises(InvalidInput, match="not a ground of Regulations Art 34"):
-        declare_void("valid", "obtained_illegally")
+        declare_void("valid", "obtained_illegally", on=ON)
 
 
 @pytest.mark.parametrize(
@@ -287,27 +290,27 @@ def test_declare_void_unknown_ground() -> None:
 )
 @pytest.mark.parametrize("state", ["valid", "void"])
 def test_cancel(state: str, ground: str, item: int) -> None:
-    new, cite = cancel(state, ground)  # type: ignore[arg-type]
+    new, cite = cancel(state, ground, on=ON)  # type: ignore[arg-type]
     assert new == "cancelled"
     assert cite.cite == f"Regulations Art 35({item})"
 
 
 def test_void_then_cancel() -> None:
     """Art 35(1): a document declared void (Art 34) is then cancelled or confiscated."""
-    state, _ = declare_void("valid", "damaged_lost_stolen_robbed")
-    state, cite = cancel(state, "declared_void_or_used_by_others")
+    state, _ = declare_void("valid", "damaged_lost_stolen_robbed", on=ON)
+    state, cite = cancel(state, "declared_void_or_used_by_others", on=ON)
     assert state == "cancelled"
     assert cite.cite == "Regulations Art 35(1)"
 
 
 def test_cancel_twice_refused() -> None:
     with pytest.raises(InvalidInput, match="already cancelled"):
-        cancel("cancelled", "obtained_illegally")
+        cancel("cancelled", "obtained_illegally", on=ON)
 
 
 def test_cancel_unknown_ground() -> None:
     with pytest.raises(InvalidInput, match="not a ground of Regulations Art 35"):
-        cancel("valid", "reason_changed_not_reported")
+        cancel("valid", "reason_changed_not_reported", on=ON)
 
 
 # --- Art 29 para 2: transfer within 24 hours ----------------------------------------------------------

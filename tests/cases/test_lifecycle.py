@@ -401,9 +401,9 @@ NO_SHOW = "guide_vii3_no_show"
 def _refusal_ground(matter: str) -> str:
     """The no-show ground (Guide VII(III)) where the law engine allows it for the matter, else the matter's
     first ground (exit_without_passport: Regulations Art 23)."""
-    if check_refusal(matter, [NO_SHOW]).valid:
+    if check_refusal(matter, [NO_SHOW], on=ON).valid:
         return NO_SHOW
-    return grounds_for(matter)[0].code
+    return grounds_for(matter, on=ON)[0].code
 
 
 @pytest.mark.parametrize("matter", sorted(MATTERS))

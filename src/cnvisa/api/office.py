@@ -343,7 +343,7 @@ async def case_view(p: Platform, who: Principal, case_id: int) -> dict[str, Any]
         "commands": [str(c) for c in allowed_commands(state, who.role) if c in COMMANDS],
         "refusal_grounds_available": [
             {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
-            for g in grounds_for(case.matter)
+            for g in grounds_for(case.matter, on=case.accepted_on or p.today())
         ],
         "guards": GUARD_ARTICLES,
     }

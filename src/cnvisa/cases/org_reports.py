@@ -64,8 +64,8 @@ def events_for(relation: str) -> list[ReportEvent]:
     return [e for e in EVENTS.values() if relation in e.relationships]
 
 
-def check_event(code: str, relation: str) -> ReportEvent:
-    """Art 26: the event ``code`` for a person in ``relation``; ``RuleRefused`` names field and rule."""
+def check_event(code: str, relation: str, *, on: dt.date) -> ReportEvent:
+    """Art 26: the event ``code`` for a person in ``relation``, reported on ``on``; ``RuleRefused`` names field and rule."""
     if relation not in RELATIONS:
         raise BadInput("relation", f"one of {', '.join(RELATIONS)}")
     known = EVENTS.get(code)
@@ -85,7 +85,7 @@ def check_event(code: str, relation: str) -> ReportEvent:
             )
         relation = "employee"
     try:
-        return report_event(code, relation)
+        return report_event(code, relation, on=on)
     except InvalidInput as exc:
         raise RuleRefused(exc.field, exc.message, known.citation.cite) from None
 
@@ -231,7 +231,7 @@ class OrgReports:
             )
             if link is None:
                 raise BadInput("person_id", "not one of your organisation's invitees, employees or students")
-            ev = check_event(event, link.relation)
+            ev = check_event(event, link.relation, on=self.today())
             if ev.code == "other" and note is None:
                 raise RuleRefused("note", "describe the circumstance reported as 'other'", ev.citation.cite)
             org = await s.get(Organisation, org_id)

@@ -347,7 +347,7 @@ class Registry:
             if h is None:
                 raise BadInput("number", "no visa or permit with this number is recorded")
             try:
-                status, cite = decide(cast(DocumentState, h.status), ground)
+                status, cite = decide(cast(DocumentState, h.status), ground, on=today(self.clock))
             except InvalidInput as exc:
                 raise BadInput(exc.field, exc.message) from None
             before, h.status = h.status, status

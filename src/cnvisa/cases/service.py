@@ -661,7 +661,8 @@ class CaseService:
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.PROPOSE_REFUSAL)
-            check = check_refusal(case.matter, grounds)
+            # judged under the law in force at acceptance, as the rest of the case (Regulations Art 13, 18)
+            check = check_refusal(case.matter, grounds, on=case.accepted_on or self.today())
             _guard(check.valid, "refusal_grounds_valid", "; ".join(check.errors))
             case.refusal_grounds = list(grounds)
             case.refusal_proposed_by = actor.account_id

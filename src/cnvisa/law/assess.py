@@ -358,7 +358,7 @@ def _visa_extension(a: _Assessment) -> None:
     )
     if cat is None:
         return
-    rule = extension.extension_rule(cat.code, app.purpose)
+    rule = extension.extension_rule(cat.code, on=app.on, purpose=app.purpose)
     if isinstance(rule, extension.NoExtension):
         a.problem("no_extension_for_category", rule.instead_en, rule.instead_zh, list(rule.citations))
         a.step(
@@ -459,7 +459,7 @@ def _visa_replacement(a: _Assessment) -> None:
         target = _category(a, app.requested.category, "requested.category")
         if target is None:
             return
-        row = replacement.replacement_row(target.code, app.purpose)
+        row = replacement.replacement_row(target.code, on=app.on, purpose=app.purpose)
         if row is None:
             instead = ""
             if target.residence_permit:
@@ -747,7 +747,7 @@ def _residence_permit(a: _Assessment) -> None:
     a.step("residence.permit_type", [ptype.citation], {"permit_type": permit_type}, ptype.name_en)
     _base_materials(a, "residence_permit")
     a.require(need("biometrics", residence.IN_PERSON_CITATION))
-    codes, cite = residence.permit_materials(permit_type, app.purpose, app.applicant.talent)
+    codes, cite = residence.permit_materials(permit_type, app.purpose, app.applicant.talent, on=app.on)
     a.require_codes(codes, cite)
     if visa_cat is not None and visa_cat.code not in residence.VISA_FOR_PERMIT[permit_type]:
         a.problem(
@@ -797,7 +797,7 @@ def _residence_permit_extension(a: _Assessment) -> None:
     ptype = _current_permit(a, "a residence permit extension")
     _base_materials(a, "residence_permit_extension")
     a.require(need("current_residence_permit", reg(17)))
-    codes, cite = residence.permit_materials(ptype.code, app.purpose, app.applicant.talent)
+    codes, cite = residence.permit_materials(ptype.code, app.purpose, app.applicant.talent, on=app.on)
     a.require_codes(codes, reg(17), cite)
     assert app.residence_permit is not None
     apply_by = residence.extension_apply_by(app.residence_permit.valid_until)

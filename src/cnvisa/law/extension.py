@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from cnvisa.law.citations import Citation, guide, law, reg
+from cnvisa.law.versions import require_cited
 
 APPLY_DAYS_BEFORE_END: Final = 7
 """Law Art 29 para 1; Guide VI(II)."""
@@ -106,8 +107,9 @@ for _code, _ptype_en, _ptype_zh in (
     )
 
 
-def extension_rule(category: str, purpose: str | None = None) -> ExtensionRule | NoExtension:
-    """Guide VI(II): the extension rule for a visa category (S2 splits by purpose)."""
+def extension_rule(category: str, *, on: dt.date, purpose: str | None = None) -> ExtensionRule | NoExtension:
+    """Guide VI(II): the extension rule for a visa category (S2 splits by purpose), as of ``on``."""
+    require_cited(on, "visa extension (Guide VI(II))", guide("VI(II)"), law(29))
     if category == "S2":
         return S2_OTHER if purpose in ("private_affairs", "humanitarian", "other") else S2_FAMILY
     rule = EXTENSION_RULES.get(category)

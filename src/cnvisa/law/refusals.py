@@ -8,10 +8,12 @@ final (Law Art 36: 为最终决定) — there is no administrative reconsiderati
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
 from cnvisa.law.citations import Citation, guide, law, reg
+from cnvisa.law.versions import in_force_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +205,20 @@ class RefusalCheck:
         }
 
 
-def grounds_for(matter: str) -> list[RefusalGround]:
-    return [g for g in GROUNDS.values() if matter in g.matters]
+def grounds_for(matter: str, *, on: dt.date) -> list[RefusalGround]:
+    """The grounds on which ``matter`` may be refused on ``on`` (those whose instrument is in force)."""
+    return [g for g in GROUNDS.values() if matter in g.matters and _in_force(g, on)]
 
 
-def check_refusal(matter: str, codes: list[str]) -> RefusalCheck:
-    """Is a refusal of ``matter`` on ``codes`` well-founded in form: at least one ground, each known
-    and applicable to the matter? Says whether reasons may be withheld and whether it is final."""
+def _in_force(ground: RefusalGround, on: dt.date) -> bool:
+    start = in_force_from(ground.citation)
+    return start is None or on >= start
+
+
+def check_refusal(matter: str, codes: list[str], *, on: dt.date) -> RefusalCheck:
+    """Is a refusal of ``matter`` on ``codes``, decided on ``on``, well-founded in form: at least one ground,
+    each known, in force on that day and applicable to the matter? Says whether reasons may be withheld and
+    whether it is final."""
     errors: list[str] = []
     found: list[RefusalGround] = []
     if not codes:
@@ -220,6 +229,11 @@ def check_refusal(matter: str, codes: list[str]) -> RefusalCheck:
             errors.append(f"unknown refusal ground {code!r}")
         elif matter not in ground.matters:
             errors.append(f"ground {code} ({ground.citation.cite}) does not apply to {matter}")
+        elif not _in_force(ground, on):
+            errors.append(
+                f"ground {code} ({ground.citation.cite}) is not in force on {on.isoformat()}: it applies from "
+                f"{in_force_from(ground.citation)}"
+            )
         else:
             found.append(ground)
     final = matter in FINAL_MATTERS

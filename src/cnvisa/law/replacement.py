@@ -24,8 +24,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from cnvisa.law.citations import Citation, guide
+from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.periods import add_months, add_years
+from cnvisa.law.versions import require_cited
 
 Ground = Literal[
     "change_of_purpose", "entry_facilitation", "new_passport", "leave_group", "add_accompanying_person"
@@ -122,8 +123,9 @@ GROUND_MATERIALS: Final[dict[str, tuple[tuple[str, ...], str]]] = {
 ONE_YEAR_CITATION: Final = guide("VI(III)")
 
 
-def replacement_row(category: str, purpose: str | None = None) -> ReplacementRow | None:
-    """Guide VI(III)1-7 row for the category to be issued; None when the Guide has no row."""
+def replacement_row(category: str, *, on: dt.date, purpose: str | None = None) -> ReplacementRow | None:
+    """Guide VI(III)1-7 row for the category to be issued, as of ``on``; None when the Guide has no row."""
+    require_cited(on, "visa replacement (Guide VI(III))", guide("VI(III)"), reg(10))
     if category == "S2":
         return S2_OTHER if purpose in ("private_affairs", "humanitarian", "other") else S2_FAMILY
     return REPLACEMENT_ROWS.get(category)

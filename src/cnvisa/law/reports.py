@@ -7,11 +7,13 @@ on the relationship: items (1) concerns employees, item (2) students, items (3)-
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from cnvisa.law.citations import Citation, reg
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.versions import require_cited
 
 Relationship = Literal["employee", "student"]
 
@@ -85,8 +87,10 @@ EVENTS: Final[dict[str, ReportEvent]] = {
 }
 
 
-def report_event(code: str, relationship: str) -> ReportEvent:
-    """The Art 26 event ``code`` for a person in ``relationship``; InvalidInput names what is wrong."""
+def report_event(code: str, relationship: str, *, on: dt.date) -> ReportEvent:
+    """The Art 26 event ``code`` for a person in ``relationship``, as of ``on`` (the day it is reported);
+    InvalidInput names what is wrong."""
+    require_cited(on, "employer and school reports (Regulations Art 26)", reg(26))
     event = EVENTS.get(code)
     if event is None:
         raise InvalidInput(

@@ -20,6 +20,7 @@ from typing import Final
 
 from cnvisa.law.citations import Citation, law, reg
 from cnvisa.law.periods import add_months, add_years
+from cnvisa.law.versions import require_cited
 
 WORK_MIN_DAYS: Final = 90
 OTHER_MIN_DAYS: Final = 180
@@ -72,8 +73,11 @@ VISA_FOR_PERMIT: Final[dict[str, frozenset[str]]] = {
 }
 
 
-def permit_materials(permit_type: str, purpose: str | None, talent: bool) -> tuple[tuple[str, ...], Citation]:
-    """Art 16 items (1)-(5): the materials for the reason of the application."""
+def permit_materials(
+    permit_type: str, purpose: str | None, talent: bool, *, on: dt.date
+) -> tuple[tuple[str, ...], Citation]:
+    """Art 16 items (1)-(5): the materials for the reason of the application, as of ``on``."""
+    require_cited(on, "residence permit materials (Regulations Art 16)", reg(16))
     if permit_type == "work":
         return (("talent_supporting_documents",) if talent else ("work_permit",)), reg(16, 1)
     if permit_type == "study":

@@ -23,6 +23,7 @@ from typing import Final, Literal
 
 from cnvisa.law.citations import NIA_ANNOUNCEMENT, Citation, law, reg
 from cnvisa.law.errors import InvalidInput, NotInForce
+from cnvisa.law.versions import require_cited
 
 BEIJING: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 """Beijing time, UTC+8 (no daylight saving since 1991)."""
@@ -248,19 +249,21 @@ CANCEL_GROUNDS: Final[dict[str, Citation]] = {
 }
 
 
-def declare_void(state: DocumentState, ground: str) -> tuple[DocumentState, Citation]:
-    """Art 34: the issuing authority declares the document void (on the spot or by announcement)."""
+def declare_void(state: DocumentState, ground: str, *, on: dt.date) -> tuple[DocumentState, Citation]:
+    """Art 34: the issuing authority declares the document void (on the spot or by announcement) on ``on``."""
     if ground not in VOID_GROUNDS:
         raise InvalidInput("ground", f"not a ground of Regulations Art 34: {ground!r}")
+    require_cited(on, "declaring a document void (Regulations Art 34)", VOID_GROUNDS[ground])
     if state != "valid":
         raise InvalidInput("state", f"a {state} document cannot be declared void (Regulations Art 34)")
     return "void", VOID_GROUNDS[ground]
 
 
-def cancel(state: DocumentState, ground: str) -> tuple[DocumentState, Citation]:
-    """Art 35: the public security authority cancels or confiscates; it then notifies the issuer."""
+def cancel(state: DocumentState, ground: str, *, on: dt.date) -> tuple[DocumentState, Citation]:
+    """Art 35: the public security authority cancels or confiscates on ``on``; it then notifies the issuer."""
     if ground not in CANCEL_GROUNDS:
         raise InvalidInput("ground", f"not a ground of Regulations Art 35: {ground!r}")
+    require_cited(on, "cancelling a document (Regulations Art 35)", CANCEL_GROUNDS[ground])
     if state == "cancelled":
         raise InvalidInput("state", "the document is already cancelled")
     # Art 35(1) also covers documents "fraudulently used by others", which needs no prior
@@ -286,6 +289,7 @@ def check_exit_deadline(decided_on: dt.date, leave_by: dt.date) -> ParameterChec
     after the decision, Civil Code Art 201)."""
     days = (leave_by - decided_on).days
     cites = (reg(33),)
+    require_cited(decided_on, "the exit time limit (Regulations Art 33)", *cites)
     if days < 0:
         return ParameterCheck(False, "the exit date is before the decision", cites)
     if days > EXIT_ORDER_MAX_DAYS:
@@ -300,6 +304,9 @@ def check_detention_transfer(detained_at: dt.datetime, transferred_at: dt.dateti
         raise InvalidInput("detained_at", "instants must carry their time zone")
     hours = (transferred_at - detained_at).total_seconds() / 3600
     cites = (reg(29, paragraph=2), law(60))
+    require_cited(
+        detained_at.astimezone(BEIJING).date(), "the detention transfer (Regulations Art 29)", *cites
+    )
     if hours < 0:
         return ParameterCheck(False, "transfer before detention", cites)
     if hours > DETENTION_TRANSFER_HOURS:
@@ -307,10 +314,12 @@ def check_detention_transfer(detained_at: dt.datetime, transferred_at: dt.dateti
     return ParameterCheck(True, f"{hours:g} hours, within 24 hours", cites)
 
 
-def check_entry_ban_years(years: int) -> ParameterCheck:
-    """Law Art 62 para 2, Regulations Art 31: a repatriated person is barred for 1 to 5 years."""
+def check_entry_ban_years(years: int, *, decided_on: dt.date) -> ParameterCheck:
+    """Law Art 62 para 2, Regulations Art 31: a person repatriated by a decision of ``decided_on`` is barred
+    for 1 to 5 years."""
     lo, hi = ENTRY_BAN_YEARS
     cites = (law(62, paragraph=2), reg(31))
+    require_cited(decided_on, "the entry ban after repatriation (Law Art 62)", *cites)
     if lo <= years <= hi:
         return ParameterCheck(True, f"{years} years, within 1-5 years", cites)
     return ParameterCheck(False, f"{years} years is outside 1-5 years", cites)

@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from cnvisa.law.citations import Citation, reg
+from cnvisa.law.citations import GUIDE as GUIDE_INSTRUMENT
+from cnvisa.law.citations import LAW, REGULATIONS, Citation, reg
 from cnvisa.law.errors import NotInForce
 
 ENGINE_VERSION: Final = "1"
@@ -74,3 +75,25 @@ def law_version(on: dt.date) -> str:
     if on >= GUIDE.in_force_from:
         parts.append(GUIDE.key)
     return "+".join(parts) + f"@engine-{ENGINE_VERSION}"
+
+
+_FIRST_IN_FORCE: Final[dict[str, Version]] = {
+    REGULATIONS: REGULATIONS_2013,
+    LAW: LAW_2012,
+    GUIDE_INSTRUMENT: GUIDE,
+}
+
+
+def in_force_from(cite: Citation) -> dt.date | None:
+    """The first day the cited instrument applies (None for instruments that are not dated here, such as
+    the Civil Code's counting rules or a technical standard)."""
+    version = _FIRST_IN_FORCE.get(cite.instrument)
+    return version.in_force_from if version else None
+
+
+def require_cited(on: dt.date, rule: str, *cites: Citation) -> None:
+    """Raise ``NotInForce`` when any instrument a rule rests on did not yet apply on ``on``."""
+    for cite in cites:
+        start = in_force_from(cite)
+        if start is not None and on < start:
+            raise NotInForce(rule, on, start, cite.cite)

@@ -280,7 +280,9 @@ async def case_documents(p: Platform, case: Case) -> dict[str, Any]:
         )
     if State(case.state) in DECIDED:
         refused = case.state == State.REFUSED
-        check = check_refusal(case.matter, list(case.refusal_grounds)) if refused else None
+        check = (
+            check_refusal(case.matter, list(case.refusal_grounds), on=_judged_on(case)) if refused else None
+        )
         out["decision"] = {
             "number": case.number,
             "outcome": "refused" if refused else "approved",
@@ -314,9 +316,15 @@ def receipt_basis(matter: str) -> list[Citation]:
     return [reg(art, paragraph=1), reg(art, paragraph=3), reg(36, paragraph=2), guide("X")]
 
 
-def decision_basis(matter: str, refused: bool, grounds: list[str]) -> list[Citation]:
+def _judged_on(case: Case) -> dt.date:
+    """A decision is judged under the law in force on the day of acceptance (the workflow decides only accepted
+    cases; the day the case was opened stands in should a record lack it)."""
+    return case.accepted_on or case.created_at.astimezone(SHANGHAI).date()
+
+
+def decision_basis(matter: str, refused: bool, grounds: list[str], on: dt.date) -> list[Citation]:
     if refused:
-        check = check_refusal(matter, grounds)
+        check = check_refusal(matter, grounds, on=on)
         return list(check.citations)
     spec = receipt_working_days(matter)
     art = 18 if spec is not None and spec[1][0].article == "18" else 13
@@ -327,9 +335,9 @@ def public_decision_basis(case: Case) -> list[Citation]:
     """What the public check cites for a decision: the articles, never the items — the item of a refusal
     ground would tell the reason, which only the applicant is given."""
     if case.state != State.REFUSED:
-        return decision_basis(case.matter, False, [])
+        return decision_basis(case.matter, False, [], _judged_on(case))
     articles: dict[Citation, None] = {}
-    for c in check_refusal(case.matter, list(case.refusal_grounds)).citations:
+    for c in check_refusal(case.matter, list(case.refusal_grounds), on=_judged_on(case)).citations:
         articles[Citation(c.instrument, c.article)] = None
     return list(articles)
 
@@ -520,7 +528,7 @@ async def decision_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Do
     if decision is None:
         raise Problem(409, "No decision", "the application has not been decided", code="no_decision")
     refused = decision["outcome"] == "refused"
-    basis = decision_basis(case.matter, refused, list(case.refusal_grounds))
+    basis = decision_basis(case.matter, refused, list(case.refusal_grounds), _judged_on(case))
     return await _pdf(
         request,
         "decision.html",
