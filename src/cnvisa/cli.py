@@ -355,7 +355,7 @@ def demo_setup(
 
     from sqlalchemy import func, select
 
-    from cnvisa.cases.clock import SystemClock, today
+    from cnvisa.cases.clock import today
     from cnvisa.demo import seed as run_seed
     from cnvisa.demo_web import DEMO, seed_web
     from cnvisa.store.db import database_url as resolve
@@ -365,6 +365,7 @@ def demo_setup(
 
     url = resolve(database_url)
     upgrade(url)
+    clock = _clock()
 
     async def run() -> bool:
         engine = make_engine(url)
@@ -377,7 +378,7 @@ def demo_setup(
                 ).scalar_one()
             if has:
                 return False
-            on = today(SystemClock())
+            on = today(clock)  # CNVISA_CLOCK_START's day when set, so the data agrees with the server's clock
             await run_seed(engine, cases, 1, today=on)
             await seed_web(engine, on)
             return True

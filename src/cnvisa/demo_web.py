@@ -126,7 +126,7 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
                         insert(Account)
                         .values(
                             username=d.username,
-                            display_name=d.description.split(" (")[0].split(",")[0].title(),
+                            display_name=d.display_name,
                             role=d.role,
                             password_hash=hash_password(d.password),
                             active=True,

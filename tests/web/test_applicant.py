@@ -179,6 +179,15 @@ def test_photo_rules_at_their_edges(width: int, height: int, size: int, faults: 
     assert [f.rule for f in check_photo(jpeg(width, height, size), SPEC)] == faults
 
 
+def test_photo_limits_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CNVISA_PHOTO_MAX_KB", "25")
+    monkeypatch.setenv("CNVISA_PHOTO_MIN_WIDTH", "400")
+    spec = Settings().photo
+    assert (spec.max_bytes, spec.min_width, spec.max_width) == (25 * 1024, 400, 480)
+    assert [f.rule for f in check_photo(jpeg(360, 480, 30 * 1024), spec)] == ["photo.size", "photo.width"]
+    assert [f.rule for f in check_photo(jpeg(360, 480, 30 * 1024), SPEC)] == []  # the defaults
+
+
 def test_photo_must_be_a_readable_jpeg() -> None:
     buf = io.BytesIO()
     Image.new("RGB", (360, 480)).save(buf, "PNG")

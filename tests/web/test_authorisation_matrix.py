@@ -1,12 +1,25 @@
 """The authorisation matrix (issue 4): every role × every resource, read and write, allowed or refused as
-designed — no cross-office, cross-applicant or cross-organisation leak. Runs on SQLite and PostgreSQL."""
+designed — no cross-office, cross-applicant or cross-organisation leak. Runs on SQLite and PostgreSQL.
+
+Three applications are on file: alice's own (person 1, office SH01), one for person 3 (whom carol holds a
+mandate for, SH01) and bob's (person 2, office BJ01). Each resource names the roles allowed; every other role
+must be refused — 401 signed out, 403 or 404 signed in (an organisation naming someone not its own: 422 on
+``person_id``) — and an API refusal is application/problem+json. An allowed write may still be refused by the
+rules (409 naming the guard; listed in ``BY_THE_RULES``): that is the law speaking, not access."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from test_office import apply
+from fastapi.testclient import TestClient
+from test_applicant import EXTENSION
+from test_office import apply, command
+from test_org import separate_organisations
 from web_support import PASSWORDS, Web
 
 ROLES = [
@@ -22,10 +35,40 @@ ROLES = [
     "bank.teller",
     "admin",
 ]
-ALLOWED = 200
+SIGNED_IN = set(ROLES) - {"anonymous"}
+APPLICANT_SIDE = {"alice", "bob", "carol"}
+OFFICERS = {"sh01.officer", "sh01.supervisor", "bj01.officer"}
+SH01 = {"sh01.officer", "sh01.supervisor"}
+ORG_STAFF = {"employer.hr", "university.office"}
+BY_THE_RULES = {
+    "supplement alice's": (409,),  # nothing to supplement: no one-time notice was issued
+    "notice on alice's (SH01)": (409,),  # nothing is missing: a notice would repeat nothing
+}
+"""Allowed writes the rules refuse in the case's present state (409 naming the guard); every other allowed
+write succeeds."""
+EVERY_RESOURCE_KIND = {
+    "applicant",
+    "case",
+    "appointment",
+    "document",
+    "check",
+    "office",
+    "org",
+    "verify",
+    "pdf",
+}
 
 
-def _client(web: Web, who: str) -> tuple[object, str | None]:
+@dataclass(frozen=True)
+class Files:
+    alice: int  # alice's own application (SH01)
+    mandated: int  # person 3's application (SH01): carol holds the mandate
+    bob: int  # bob's application (BJ01)
+    accepted: int  # another of alice's applications (SH01), accepted: it has a receipt
+    people: list[int]
+
+
+def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
     c = web.new_client()
     if who == "anonymous":
         return c, None
@@ -34,85 +77,258 @@ def _client(web: Web, who: str) -> tuple[object, str | None]:
     return c, str(r.json()["csrf"])
 
 
-def _reads(case_id: int) -> dict[str, set[str]]:
-    """resource → the roles allowed to read it (everyone else is refused)."""
-    applicant_side = {"alice"}  # alice's own case; carol's mandate is for person 3, bob has none
-    office = {"sh01.officer", "sh01.supervisor"}
-    return {
-        "/api/v1/cases": {"alice", "bob", "carol"},
-        f"/api/v1/cases/{case_id}": applicant_side,
-        "/api/v1/me/documents": {"alice", "bob", "carol"},
-        "/api/v1/me/checks": {"alice", "bob", "carol"},
-        "/api/v1/office/queue": office | {"bj01.officer"},
-        f"/api/v1/office/cases/{case_id}": office,
-        "/api/v1/office/reports": office | {"bj01.officer"},
-        "/api/v1/org/people": {"employer.hr", "university.office"},
-        "/api/v1/org/reports": {"employer.hr", "university.office"},
-        f"/cases/{case_id}/receipt.pdf": set(),  # not accepted yet: no receipt for anyone
-        f"/cases/{case_id}/notice.pdf": set(),  # no notice yet
-    }
+def _files(web: Web) -> Files:
+    separate_organisations(web)  # employer, school and bank are distinct organisations
+    people = web.ids["people"]
+    accepted = apply(web)
+    officer, csrf = _client(web, "sh01.officer")
+    assert csrf is not None
+    assert command(officer, csrf, accepted, "accept", 1, passport_kept=False)["status"] == 200
+    return Files(
+        alice=apply(web),
+        mandated=apply(web, person=people[2]),
+        bob=apply(web, person=people[1], office="BJ01"),
+        accepted=accepted,
+        people=people,
+    )
+
+
+def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
+    """(kind, path, the roles allowed to read it); everyone else is refused."""
+    return [
+        ("applicant", "/api/v1/auth/me", SIGNED_IN),
+        ("case", "/api/v1/cases", APPLICANT_SIDE),
+        ("case", f"/api/v1/cases/{f.alice}", {"alice"}),
+        ("case", f"/api/v1/cases/{f.mandated}", {"carol"}),  # by mandate (亲友帮办), not alice's or bob's
+        ("case", f"/api/v1/cases/{f.bob}", {"bob"}),
+        ("appointment", "/api/v1/appointments", APPLICANT_SIDE),
+        ("document", "/api/v1/me/documents", APPLICANT_SIDE),
+        ("check", "/api/v1/me/checks", APPLICANT_SIDE),
+        ("office", "/api/v1/office/queue", OFFICERS),
+        ("office", "/api/v1/office/overdue", OFFICERS),
+        ("office", "/api/v1/office/search?q=MARTIN", OFFICERS),
+        ("office", "/api/v1/office/reports", OFFICERS),
+        ("office", f"/api/v1/office/cases/{f.alice}", SH01),
+        ("office", f"/api/v1/office/cases/{f.mandated}", SH01),
+        ("office", f"/api/v1/office/cases/{f.bob}", {"bj01.officer"}),
+        ("org", "/api/v1/org/people", ORG_STAFF),
+        ("org", "/api/v1/org/reports", ORG_STAFF),
+        ("org", "/api/v1/org/report-events", ORG_STAFF),
+        ("pdf", f"/cases/{f.accepted}/receipt.pdf", {"alice"} | SH01),
+        # the pages
+        ("case", "/my/cases", APPLICANT_SIDE),
+        ("case", f"/my/cases/{f.alice}", {"alice"}),
+        ("case", f"/my/cases/{f.mandated}", {"carol"}),
+        ("case", f"/my/cases/{f.bob}", {"bob"}),
+        ("document", "/my/documents", APPLICANT_SIDE),
+        ("check", "/my/checks", APPLICANT_SIDE),
+        ("appointment", "/appointments", APPLICANT_SIDE),
+        ("office", "/office/queue", OFFICERS),
+        ("office", f"/office/cases/{f.alice}", SH01),
+        ("office", f"/office/cases/{f.bob}", {"bj01.officer"}),
+        ("office", "/office/search?q=MARTIN", OFFICERS),
+        ("org", "/org/people", ORG_STAFF),
+        ("org", "/org/reports", ORG_STAFF),
+        ("verify", "/verify", {"bank.teller"}),
+    ]
+
+
+def _refused(who: str, path: str, status: int, *, person_field: bool = False) -> bool:
+    if path.startswith("/api/"):
+        if who == "anonymous":
+            return status == 401
+        return status in (403, 404) or (person_field and status == 422)
+    return status in ((303,) if who == "anonymous" else (403, 404))  # 303: to the sign-in page
 
 
 @pytest.mark.parametrize("who", ROLES)
 def test_reads(web: Web, who: str) -> None:
-    case_id = apply(web)  # alice's application, in office SH01
+    f = _files(web)
     client, _ = _client(web, who)
-    for path, allowed in _reads(case_id).items():
-        r = client.get(path)  # type: ignore[attr-defined]
+    reads = _reads(f)
+    assert {kind for kind, _p, _a in reads} | {"verify"} >= EVERY_RESOURCE_KIND
+    for _kind, path, allowed in reads:
+        r = client.get(path)
         if who in allowed:
-            assert r.status_code == ALLOWED, (who, path, r.status_code, r.text[:200])
+            assert r.status_code == 200, (who, path, r.status_code, r.text[:200])
         else:
-            refused = (
-                (401, 403, 404, 409) if path.startswith("/api/") else (303, 403, 404, 409)
-            )  # 303: to sign-in
-            assert r.status_code in refused, (who, path, r.status_code, r.text[:200])
+            assert _refused(who, path, r.status_code), (who, path, r.status_code, r.text[:200])
             if path.startswith("/api/"):
                 assert r.headers["content-type"].startswith("application/problem+json"), (who, path)
+            if who == "anonymous" and not path.startswith("/api/"):
+                assert r.headers["location"].startswith("/signin?next="), (who, path)
 
 
 def test_no_leak_in_lists(web: Web) -> None:
-    """Lists show only what the reader may see: bj01's queue has no SH01 case; employer staff see no students."""
-    case_id = apply(web)
+    """Lists show only what the reader may see: no SH01 case in BJ01's queue or search, no one else's case in
+    an applicant's list, no student for the employer, no employee for the school."""
+    f = _files(web)
     bj, _ = _client(web, "bj01.officer")
-    queue = bj.get("/api/v1/office/queue").json()  # type: ignore[attr-defined]
+    queue = bj.get("/api/v1/office/queue").json()
     rows = queue if isinstance(queue, list) else queue.get("cases", queue.get("items", []))
-    assert all(row.get("case_id") != case_id for row in rows)
+    assert all(row.get("case_id") not in (f.alice, f.mandated) for row in rows)
+    found = bj.get("/api/v1/office/search", params={"q": "MARTIN"}).json()
+    assert all(c.get("case_id") not in (f.alice, f.mandated) for c in found.get("cases", []))
+    sh, _ = _client(web, "sh01.officer")
+    found = sh.get("/api/v1/office/search", params={"q": "MARTIN"}).json()
+    assert all(c.get("case_id") != f.bob for c in found.get("cases", []))
+    lists = {
+        who: {c["case_id"] for c in _client(web, who)[0].get("/api/v1/cases").json()}
+        for who in APPLICANT_SIDE
+    }
+    assert f.alice in lists["alice"] and not lists["alice"] & {f.mandated, f.bob}
+    assert f.mandated in lists["carol"] and not lists["carol"] & {f.alice, f.bob}
+    assert f.bob in lists["bob"] and not lists["bob"] & {f.alice, f.mandated}
     hr, _ = _client(web, "employer.hr")
-    people = hr.get("/api/v1/org/people").json()  # type: ignore[attr-defined]
-    people = people if isinstance(people, list) else people.get("people", [])
-    assert people and all(p.get("relation") != "student" for p in people)
+    people = hr.get("/api/v1/org/people").json()
+    assert people and {p["relation"] for p in people} == {"employee"}
+    school, _ = _client(web, "university.office")
+    people = school.get("/api/v1/org/people").json()
+    assert people and {p["relation"] for p in people} == {"student"}
+
+
+def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, str]], Any], set[str], bool]]:
+    """(kind, label, the request, the roles allowed, refusal may be 422 on person_id)."""
+    day = {"day": "2025-11-21", "slot": "09:30", "matter": "visa_extension"}
+
+    def book(person: int) -> Callable[[TestClient, dict[str, str]], Any]:
+        def go(c: TestClient, h: dict[str, str]) -> Any:
+            office = next(o["id"] for o in c.get("/api/v1/offices").json() if o["code"] == "SH01")
+            return c.post(
+                "/api/v1/appointments", json={**day, "office_id": office, "person_id": person}, headers=h
+            )
+
+        return go
+
+    def withdraw(case_id: int) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(f"/api/v1/cases/{case_id}/withdraw", json={"version": 1}, headers=h)
+
+    def supplement(case_id: int) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(f"/api/v1/cases/{case_id}/supplement", data={"version": "1"}, headers=h)
+
+    def office(case_id: int, command: str, **body: Any) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(
+            f"/api/v1/office/cases/{case_id}/{command}",
+            json={"version": 1, "idempotency_key": uuid.uuid4().hex, **body},
+            headers=h,
+        )
+
+    def apply_for(person: int) -> Callable[[TestClient, dict[str, str]], Any]:
+        def go(c: TestClient, h: dict[str, str]) -> Any:
+            office_id = next(o["id"] for o in c.get("/api/v1/offices").json() if o["code"] == "SH01")
+            app = {
+                "person_id": person,
+                "office_id": office_id,
+                "matter": "visa_extension",
+                # a relative may submit: not a first entry, a good record (Regulations Art 19 para 1(2))
+                "inputs": {**EXTENSION, "applicant": {"first_entry": False, "good_record": True}},
+            }
+            return c.post(
+                "/api/v1/cases",
+                data={"application": json.dumps(app)},
+                headers={**h, "Idempotency-Key": uuid.uuid4().hex},
+            )
+
+        return go
+
+    def report(person: int, event: str) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(
+            "/api/v1/org/reports",
+            json={"person_id": person, "event": event, "occurred_on": "2025-11-19"},
+            headers=h,
+        )
+
+    verify_body = {
+        "document_number": "J25DEMO0001",
+        "name": "X Y",
+        "birth_date": "1990-01-01",
+        "purpose": "account",
+    }
+    p = f.people
+    return [
+        ("appointment", "book for alice", book(p[0]), {"alice"}, False),
+        ("appointment", "book for person 3", book(p[2]), {"carol"}, False),
+        ("case", "apply for alice", apply_for(p[0]), {"alice"}, False),
+        ("case", "apply for person 3", apply_for(p[2]), {"carol"}, False),
+        ("case", "supplement alice's", supplement(f.alice), {"alice"}, False),
+        ("case", "withdraw alice's", withdraw(f.alice), {"alice"}, False),
+        ("case", "withdraw person 3's", withdraw(f.mandated), {"carol"}, False),
+        ("case", "withdraw bob's", withdraw(f.bob), {"bob"}, False),
+        (
+            "office",
+            "notice on alice's (SH01)",
+            office(f.alice, "issue_notice"),
+            SH01,
+            False,
+        ),
+        (
+            "office",
+            "accept person 3's (SH01)",
+            office(f.mandated, "accept", passport_kept=False),
+            SH01,
+            False,
+        ),
+        (
+            "office",
+            "accept bob's (BJ01)",
+            office(f.bob, "accept", passport_kept=False),
+            {"bj01.officer"},
+            False,
+        ),
+        ("org", "report alice (employee)", report(p[0], "resigned"), {"employer.hr"}, True),
+        ("org", "report bob (student)", report(p[1], "graduated"), {"university.office"}, True),
+        (
+            "verify",
+            "verify identity",
+            lambda c, h: c.post("/api/v1/verify", json=verify_body, headers=h),
+            {"bank.teller"},
+            False,
+        ),
+        (
+            "verify",
+            "API token",
+            lambda c, h: c.post("/api/v1/verify/tokens", json={"label": "x"}, headers=h),
+            {"bank.teller"},
+            False,
+        ),
+    ]
 
 
 @pytest.mark.parametrize("who", ROLES)
 def test_writes(web: Web, who: str) -> None:
-    """Deciding a case is for its office's staff; an identity check is for verifiers; nothing else writes."""
-    case_id = apply(web)
+    """Each write is for its owner only: one's own (or a mandated person's) appointments and applications,
+    the case's own office, an organisation's own people, a verifier's checks."""
+    f = _files(web)
     client, csrf = _client(web, who)
     headers = {"X-CSRF-Token": csrf} if csrf else {}
-    version = 1  # a case applied for in one command starts at version 1
-    accept = client.post(  # type: ignore[attr-defined]
-        f"/api/v1/office/cases/{case_id}/accept",
-        json={"version": version, "idempotency_key": uuid.uuid4().hex, "passport_kept": False},
-        headers=headers,
-    )
-    if who in ("sh01.officer", "sh01.supervisor"):
-        assert accept.status_code in (200, 409), (
-            who,
-            accept.text[:200],
-        )  # 409: a guard of the law, not access
-    else:
-        assert accept.status_code in (401, 403, 404), (who, accept.status_code)
-    check = client.post(  # type: ignore[attr-defined]
-        "/api/v1/verify",
-        json={
-            "document_number": "J25DEMO0001",
-            "name": "X Y",
-            "birth_date": "1990-01-01",
-            "purpose": "account",
-        },
-        headers=headers,
-    )
-    if who == "bank.teller":
-        assert check.status_code == 200 and set(check.json()) == {"match", "covered"}
-    else:
-        assert check.status_code in (401, 403), (who, check.status_code)
+    writes = _writes(f)
+    assert {kind for kind, *_r in writes} >= EVERY_RESOURCE_KIND - {"applicant", "document", "check", "pdf"}
+    for _kind, label, send, allowed, person_field in writes:
+        r = send(client, headers)
+        if who in allowed:
+            expected = BY_THE_RULES.get(label, (200, 201))
+            assert r.status_code in expected, (who, label, r.status_code, r.text[:300])
+            if r.status_code == 409:  # the rules refused, not access: the guard is named
+                assert r.json()["code"] not in ("forbidden", "csrf"), (who, label, r.text)
+        else:
+            assert _refused(who, "/api/", r.status_code, person_field=person_field), (
+                who,
+                label,
+                r.status_code,
+                r.text[:300],
+            )
+            assert r.headers["content-type"].startswith("application/problem+json"), (who, label)
+            if person_field and r.status_code == 422:
+                assert r.json()["field"] == "person_id", (who, label, r.text)
+    if who == "bank.teller":  # the verifier gets only the answer to its check
+        r = client.post(
+            "/api/v1/verify",
+            json={
+                "document_number": "J25DEMO0001",
+                "name": "X Y",
+                "birth_date": "1990-01-01",
+                "purpose": "account",
+            },
+            headers=headers,
+        )
+        assert r.status_code == 200 and set(r.json()) == {"match", "covered"}

@@ -34,6 +34,13 @@ class Me(BaseModel):
 async def do_sign_in(p: Any, request: Request, response: Response, username: str, password: str) -> str:
     """Shared by the API and the sign-in page: sets the session cookie, returns the CSRF token."""
     now = p.now()
+    ip = request.client.host if request.client else None
+    try:
+        p.signin_limiter.hit(ip, now)
+    except security.RateLimited as exc:
+        raise Problem(
+            429, "Too many attempts", str(exc), code="rate_limited", retry_after=exc.retry_after
+        ) from None
     async with p.sessions() as s, s.begin():
         try:
             account = await security.sign_in(
@@ -41,7 +48,7 @@ async def do_sign_in(p: Any, request: Request, response: Response, username: str
                 username,
                 password,
                 now=now,
-                ip=request.client.host if request.client else None,
+                ip=ip,
                 max_failures=p.settings.signin_max_failures,
                 lockout_minutes=p.settings.signin_lockout_minutes,
             )
@@ -56,7 +63,7 @@ async def do_sign_in(p: Any, request: Request, response: Response, username: str
         token,
         httponly=True,
         samesite="lax",
-        secure=p.settings.secure_cookies,
+        secure=p.settings.secure_cookies or request.url.scheme == "https",
         max_age=p.settings.session_hours * 3600,
         path="/",
     )

@@ -73,11 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # no OpenTelemetry wiring here: the per-request probe for a tracer costs more than the progress query
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    problems.install(app)
-
-    @app.exception_handler(problems.Problem)
-    async def _problem(request: Request, exc: problems.Problem) -> HTMLResponse | JSONResponse:
-        return page_or_problem(request, exc)
+    problems.install(app, page_or_problem)
 
     # Database answers that are the client's to act on (a number out of range, NUL in text: 422; a lock
     # not granted in time: 503, retry) are handled here, not re-raised as server errors.
@@ -111,6 +107,13 @@ def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResp
         return HTMLResponse(status_code=303, headers={"Location": f"/signin?next={request.url.path}"})
     loc = negotiate(request)
     html = render(
-        loc, "error.html", problem=p.body(request.url.path), principal=None, csrf=None, path=request.url.path
+        loc,
+        "error.html",
+        problem=p.body(request.url.path),
+        explanation=problems.page_text(p),
+        principal=None,
+        csrf=None,
+        path=request.url.path,
     )
-    return HTMLResponse(html, status_code=p.status)
+    headers = {"Retry-After": "1"} if p.status == 503 else None
+    return HTMLResponse(html, status_code=p.status, headers=headers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -29,6 +29,12 @@ class Platform:
     fast_pool: Any = None
     """PostgreSQL only: an asyncpg pool for the few hot, read-only queries (progress inquiry) that are served
     without the ORM; None on SQLite."""
+    signin_limiter: security.SigninLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "signin_limiter", security.SigninLimiter(self.settings.signin_per_minute_per_ip)
+        )
 
     def now(self) -> dt.datetime:
         """Now, in UTC: instants are stored in UTC (SQLite keeps no offset)."""
@@ -113,7 +119,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in roles:
-            raise Problem(403, "Forbidden", f"a {who.role} may not do this", code="forbidden")
+            raise Problem(403, "Forbidden", f"the role {who.role} may not do this", code="forbidden")
         return who
 
     return check

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -109,29 +110,75 @@ def as_problem(exc: Exception) -> Problem:
     return Problem(500, "Internal error", "the server could not complete the request", code="internal")
 
 
+def _(message: str) -> str:
+    """Marks a message for the catalogs; translated where it is shown (the error page)."""
+    return message
+
+
+PAGE_TEXTS_BY_CODE: dict[str, str] = {
+    "csrf": _("The form has expired or was not sent from this site: reload the page and try again."),
+    "busy": _("The system is busy and nothing was changed: please try again."),
+    "locked_out": _("Too many attempts: please wait a moment and try again."),
+    "rate_limited": _("Too many attempts: please wait a moment and try again."),
+}
+PAGE_TEXTS_BY_STATUS: dict[int, str] = {
+    400: _("The request could not be understood."),
+    403: _("Your account may not see or do this."),
+    404: _("This page or record does not exist, or it is not yours to see."),
+    405: _("The request could not be understood."),
+    409: _(
+        "This is not possible in the record's present state, or it was changed meanwhile: reload the page."
+    ),
+    413: _("The file is too large."),
+    415: _("Files must be PDF, JPEG or PNG."),
+    422: _("Some input is not valid: see the field and rule named below."),
+    429: _("Too many attempts: please wait a moment and try again."),
+    500: _("Something went wrong on our side: please try again later."),
+    503: _("The system is busy and nothing was changed: please try again."),
+}
+"""What the error page says in the reader's language; the problem's own detail (English, technical) follows."""
+HTTP_TITLES = (_("Not Found"), _("Method Not Allowed"))
+"""Titles of Starlette's own errors (unknown path, wrong method), translated on the error page."""
+
+
+def page_text(p: Problem) -> str | None:
+    """The catalogued explanation of a problem for the error page (a msgid), by its code, else its status."""
+    return PAGE_TEXTS_BY_CODE.get(p.code or "") or PAGE_TEXTS_BY_STATUS.get(p.status)
+
+
 def problem_response(request: Request, exc: Exception) -> JSONResponse:
     p = as_problem(exc)
     headers = {"WWW-Authenticate": "Bearer"} if p.status == 401 else None
     if p.status == 503:
         headers = {"Retry-After": "1"}
+    elif p.status == 429 and "retry_after" in p.extra:
+        headers = {"Retry-After": str(p.extra["retry_after"])}
     return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
 
 
-def install(app: FastAPI) -> None:
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None = None) -> None:
+    """Problem handlers: ``/api`` paths answer problem+json; other paths answer ``page`` (an HTML error page in
+    the reader's language) when given."""
+
+    def answer(request: Request, exc: Exception) -> Response:
+        if page is not None and not request.url.path.startswith("/api"):
+            return page(request, exc)
         return problem_response(request, exc)
 
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        return answer(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         err = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid"}
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
         field = ".".join(loc) or "body"
         msg = str(err.get("msg", "invalid"))
-        return problem_response(request, Problem(422, "Invalid input", msg, field=field, code="bad_input"))
+        return answer(request, Problem(422, "Invalid input", msg, field=field, code="bad_input"))
 
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(
+        return answer(
             request,
             Problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http_{exc.status_code}"),
         )

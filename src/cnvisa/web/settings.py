@@ -12,17 +12,22 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class PhotoSpec:
-    """The application photo (出入境证件相片照相指引): JPEG, 354-480 × 472-640 px, 3:4, 20-80 KB."""
+    """The application photo (出入境证件相片照相指引): JPEG, 354-480 × 472-640 px, 3:4, 20-80 KB.
+
+    Each limit can be changed in the environment: ``CNVISA_PHOTO_MIN_WIDTH``, ``_MAX_WIDTH``, ``_MIN_HEIGHT``,
+    ``_MAX_HEIGHT`` (pixels), ``_MIN_KB``, ``_MAX_KB`` and ``_RATIO_TOLERANCE`` (0.02: 2 % off 3:4)."""
 
     media_type: str = "image/jpeg"
-    min_width: int = 354
-    max_width: int = 480
-    min_height: int = 472
-    max_height: int = 640
+    min_width: int = field(default_factory=lambda: _int("CNVISA_PHOTO_MIN_WIDTH", 354))
+    max_width: int = field(default_factory=lambda: _int("CNVISA_PHOTO_MAX_WIDTH", 480))
+    min_height: int = field(default_factory=lambda: _int("CNVISA_PHOTO_MIN_HEIGHT", 472))
+    max_height: int = field(default_factory=lambda: _int("CNVISA_PHOTO_MAX_HEIGHT", 640))
     ratio: tuple[int, int] = (3, 4)
-    ratio_tolerance: float = 0.02
-    min_bytes: int = 20 * 1024
-    max_bytes: int = 80 * 1024
+    ratio_tolerance: float = field(
+        default_factory=lambda: float(os.environ.get("CNVISA_PHOTO_RATIO_TOLERANCE", "0.02"))
+    )
+    min_bytes: int = field(default_factory=lambda: _int("CNVISA_PHOTO_MIN_KB", 20) * 1024)
+    max_bytes: int = field(default_factory=lambda: _int("CNVISA_PHOTO_MAX_KB", 80) * 1024)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Settings:
     session_hours: int = field(default_factory=lambda: _int("CNVISA_SESSION_HOURS", 8))
     signin_max_failures: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_MAX_FAILURES", 5))
     signin_lockout_minutes: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_LOCKOUT_MINUTES", 15))
+    signin_per_minute_per_ip: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_PER_MINUTE_PER_IP", 30))
     identity_checks_per_minute: int = field(
         default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
     )

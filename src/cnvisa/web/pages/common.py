@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import secrets
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cnvisa.api.auth import do_sign_in
 from cnvisa.web import security
-from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep, PrincipalDep, check_csrf
+from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
 from cnvisa.web.pages.render import page, t
 from cnvisa.web.problems import Problem
 
@@ -31,9 +32,32 @@ async def home(request: Request, who: OptionalPrincipalDep) -> HTMLResponse:
     return page(request, "home.html", who)
 
 
+SIGNIN_CSRF = "cnvisa_signin_csrf"
+"""The sign-in form's CSRF token before there is a session: the same random value in a cookie and in the form
+(double submit), so that another site cannot sign a visitor in to an account of its choosing."""
+
+
+def signin_page(
+    request: Request, who: Principal | None, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """The sign-in form, with its pre-session CSRF token (kept while the cookie lives, else a new one)."""
+    token = request.cookies.get(SIGNIN_CSRF) or secrets.token_urlsafe(32)
+    response = page(request, "signin.html", who, status=status, signin_csrf=token, **context)
+    response.set_cookie(
+        SIGNIN_CSRF,
+        token,
+        max_age=2 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https" or request.app.state.platform.settings.secure_cookies,
+        path="/signin",
+    )
+    return response
+
+
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(request: Request, who: OptionalPrincipalDep, next: str = "") -> HTMLResponse:
-    return page(request, "signin.html", who, next=next if next.startswith("/") else "")
+    return signin_page(request, who, next=next if next.startswith("/") and not next.startswith("//") else "")
 
 
 @router.post("/signin", response_model=None)
@@ -43,8 +67,15 @@ async def signin(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     target = next if next.startswith("/") and not next.startswith("//") else ""
+    expected = request.cookies.get(SIGNIN_CSRF)
+    if expected is None or not security.csrf_ok(expected, csrf):
+        message = t(
+            request, "The form has expired or was not sent from this site: reload the page and try again."
+        )
+        return signin_page(request, None, status=403, error=message, next=target, username=username)
     response = RedirectResponse("/", status_code=303)
     try:
         await do_sign_in(p, request, response, username.strip(), password)
@@ -54,9 +85,7 @@ async def signin(
             if exc.status == 429
             else t(request, "Wrong user name or password.")
         )
-        return page(
-            request, "signin.html", None, status=exc.status, error=message, next=target, username=username
-        )
+        return signin_page(request, None, status=exc.status, error=message, next=target, username=username)
     async with p.sessions() as s:
         from sqlalchemy import select
 

@@ -28,7 +28,8 @@ def page(
     response = HTMLResponse(html, status_code=status)
     chosen = request.query_params.get(COOKIE)
     if chosen in ("zh_CN", "en"):
-        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="lax", path="/")
+        secure = request.url.scheme == "https" or request.app.state.platform.settings.secure_cookies
+        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=secure, path="/")
     return response
 
 
