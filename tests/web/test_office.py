@@ -347,8 +347,13 @@ def test_queue_orders_by_deadline_and_flags_near_and_overdue(web: Web) -> None:
     assert flags[case_id]["flag"] == "near" and flags[case_id]["working_days_left"] == 0
     web.clock.advance(days=1)
     web.signin("sh01.officer")
-    overdue = web.client.get("/api/v1/office/overdue").json()["items"]
-    assert case_id in {i["case_id"] for i in overdue}
+    overdue = web.client.get("/api/v1/office/overdue?limit=500").json()
+    assert case_id in {i["case_id"] for i in overdue["items"]} and overdue["more"] is False
+    # read a page at a time: the oldest first, and ``more`` says whether others follow
+    first = web.client.get("/api/v1/office/overdue?limit=1").json()
+    assert first["items"] == overdue["items"][:1] and first["more"] is (len(overdue["items"]) > 1)
+    bad = web.client.get("/api/v1/office/overdue?limit=0")
+    assert bad.status_code == 422 and bad.json()["field"] == "limit"
     page = web.client.get("/office/queue?lang=en")
     assert page.status_code == 200 and 'class="overdue"' in page.text
 

@@ -144,15 +144,21 @@ async def queue(who: OfficeStaff, p: PlatformDep, limit: int = 50) -> dict[str, 
 @router.get(
     "/office/overdue", response_model=dict[str, Any], summary="The office's cases past their deadline"
 )
-async def overdue(who: OfficeStaff, p: PlatformDep) -> dict[str, Any]:
+async def overdue(who: OfficeStaff, p: PlatformDep, limit: int = 50) -> dict[str, Any]:
+    """The oldest ``limit`` overdue cases; ``more`` says whether there are others (an office can have tens of
+    thousands: the list is read a page at a time, like the queue)."""
+    if not 1 <= limit <= 500:
+        raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
     office_id = _office_of(who)
     today = p.today()
-    items = await p.cases.overdue(office_id, actor=who.actor)
+    items = await p.cases.overdue(office_id, actor=who.actor, limit=limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
     names = await _names(p, [o["case_id"] for o in items])
     for o in items:
         o["working_days_left"], _ = deadline_flag(o["state"], o["deadline"], today)
         o["applicant"] = names.get(o["case_id"], "")
-    return {"office_id": office_id, "today": today.isoformat(), "items": items}
+    return {"office_id": office_id, "today": today.isoformat(), "items": items, "more": more}
 
 
 # ----------------------------------------------------------------------------------------------- a case
