@@ -103,6 +103,19 @@ class Registry:
         self.sessions = sessions
         self.clock: Clock = clock or SystemClock()
 
+    async def _audit(self, s: AsyncSession, actor: Actor, *, action: str, detail: dict[str, Any]) -> None:
+        """The audit event of a records change by ``actor``, in the caller's transaction (no case)."""
+        await audit.append(
+            s,
+            at=self.clock.now(),
+            actor_account_id=actor.account_id,
+            role=str(actor.role),
+            office_id=actor.office_id,
+            case_id=None,
+            action=action,
+            detail=detail,
+        )
+
     async def _write(
         self, actor: Actor, action: str, detail: dict[str, Any], rows: list[Any], field: str | None = None
     ) -> list[int]:
@@ -115,13 +128,9 @@ class Registry:
                 async with s.begin():
                     s.add_all(rows)
                     await s.flush()
-                    await audit.append(
+                    await self._audit(
                         s,
-                        at=self.clock.now(),
-                        actor_account_id=actor.account_id,
-                        role=str(actor.role),
-                        office_id=actor.office_id,
-                        case_id=None,
+                        actor,
                         action=action,
                         detail={**detail, "ids": [r.id for r in rows]},
                     )
@@ -266,13 +275,9 @@ class Registry:
                     )
                     s.add(doc)
                     await s.flush()
-                    await audit.append(
+                    await self._audit(
                         s,
-                        at=self.clock.now(),
-                        actor_account_id=actor.account_id,
-                        role=str(actor.role),
-                        office_id=actor.office_id,
-                        case_id=None,
+                        actor,
                         action="add_travel_document",
                         detail={"person": person_id, "document": doc.id, "mrz": mrz is not None},
                     )
@@ -352,13 +357,9 @@ class Registry:
                 raise BadInput(exc.field, exc.message) from None
             before, h.status = h.status, status
             await s.flush()
-            await audit.append(
+            await self._audit(
                 s,
-                at=self.clock.now(),
-                actor_account_id=actor.account_id,
-                role=str(actor.role),
-                office_id=actor.office_id,
-                case_id=None,
+                actor,
                 action=action,
                 detail={
                     "document": h.number,
@@ -418,13 +419,9 @@ class Registry:
                     )
                     s.add(m)
                     await s.flush()
-                    await audit.append(
+                    await self._audit(
                         s,
-                        at=self.clock.now(),
-                        actor_account_id=actor.account_id,
-                        role=str(actor.role),
-                        office_id=actor.office_id,
-                        case_id=None,
+                        actor,
                         action="record_movement",
                         detail={"person": person_id, "direction": direction, "on": on.isoformat()},
                     )
