@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, select
 from web_support import Web
 
+from cnvisa.store.fast import Reads
 from cnvisa.store.tables import Case, TravelDocument
 
 
@@ -45,7 +46,7 @@ def test_the_fast_path_answers_as_the_documented_route(web: Web) -> None:
 
     app = web.client.app
     platform = app.state.platform  # type: ignore[attr-defined]
-    assert (platform.fast_pool is not None) == web.db_url.startswith("postgresql")
+    assert (platform.reads.pool is not None) == web.db_url.startswith("postgresql")
     number, passport, _ = _a_case(web)
     asks = [
         {"number": number, "passport": passport},
@@ -56,7 +57,7 @@ def test_the_fast_path_answers_as_the_documented_route(web: Web) -> None:
         {"number": "short", "passport": passport},
     ]
     fast = [web.client.get("/api/v1/progress", params=a) for a in asks]
-    app.state.platform = dataclasses.replace(platform, fast_pool=None)  # type: ignore[attr-defined]
+    app.state.platform = dataclasses.replace(platform, reads=Reads(platform.sessions))  # type: ignore[attr-defined]
     try:
         slow = [web.client.get("/api/v1/progress", params=a) for a in asks]
     finally:

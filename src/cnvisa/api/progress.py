@@ -13,13 +13,12 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, exists, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import LawError
-from cnvisa.store.db import LOCK_WAIT_SECONDS
+from cnvisa.store.fast import FastQuery
 from cnvisa.store.tables import Case, TravelDocument
 from cnvisa.web.deps import Platform, PlatformDep
 from cnvisa.web.problems import PROBLEM, Problem
@@ -51,12 +50,15 @@ class Progress(BaseModel):
     working_days_left: int | None
 
 
-_SQL = (
-    "SELECT number, matter, state, receipt_valid_until FROM cases WHERE number = $1 AND EXISTS "
-    "(SELECT 1 FROM travel_documents WHERE travel_documents.person_id = cases.person_id "
-    "AND travel_documents.number = $2)"
+QUERY = FastQuery(
+    select(Case.number, Case.matter, Case.state, Case.receipt_valid_until).where(
+        Case.number == bindparam("number"),
+        exists().where(
+            and_(TravelDocument.person_id == Case.person_id, TravelDocument.number == bindparam("passport"))
+        ),
+    )
 )
-"""The same query as the ORM one below, for the asyncpg hot path on PostgreSQL."""
+"""One indexed read (cnvisa.store.fast: a plain asyncpg connection on PostgreSQL)."""
 
 
 @dataclass(frozen=True)
@@ -91,32 +93,9 @@ def not_found() -> Problem:
 PATH = "/api/v1/progress"
 
 
-async def open_fast_pool(engine: AsyncEngine) -> Any:
-    """On PostgreSQL (asyncpg), a small pool of plain asyncpg connections for ``find``; None otherwise. Same
-    database and the same lock wait as the engine (cnvisa.store.db)."""
-    if engine.dialect.name != "postgresql" or engine.dialect.driver != "asyncpg":
-        return None
-    import asyncpg  # type: ignore[import-untyped]
-
-    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return await asyncpg.create_pool(
-        dsn, min_size=1, max_size=8, server_settings={"lock_timeout": f"{LOCK_WAIT_SECONDS}s"}
-    )
-
-
 async def find(p: Platform, number: str, passport: str) -> dict[str, Any] | None:
     """The case's progress as the body of the answer, or None when the pair matches no application."""
-    if p.fast_pool is not None:
-        row: Any = await p.fast_pool.fetchrow(_SQL, number, passport.upper())
-    else:
-        q = select(Case.number, Case.matter, Case.state, Case.receipt_valid_until).where(
-            Case.number == number,
-            exists().where(
-                and_(TravelDocument.person_id == Case.person_id, TravelDocument.number == passport.upper())
-            ),
-        )
-        async with p.sessions() as s:
-            row = (await s.execute(q)).mappings().one_or_none()
+    row = await p.reads.first(QUERY, number=number, passport=passport.upper())
     if row is None:
         return None
     state, until = row["state"], row["receipt_valid_until"]
@@ -187,7 +166,7 @@ class FastPath:
         number, passport = query.get("number"), query.get("passport")
         if (
             platform is None
-            or platform.fast_pool is None
+            or platform.reads.pool is None
             or not NUMBER.admits(number)
             or not PASSPORT.admits(passport)
         ):

@@ -18,15 +18,17 @@ parallel while each case's history stays one unbroken chain.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.store.tables import AuditEvent, AuditHead
 
@@ -85,54 +87,147 @@ async def append(
     state_after: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (call it last, to hold the chain lock briefly).
+    """Append one event inside the caller's transaction (call it last, to hold the chain lock briefly)."""
+    event = {
+        "at": at,
+        "actor_account_id": actor_account_id,
+        "role": role,
+        "office_id": office_id,
+        "case_id": case_id,
+        "action": action,
+        "state_before": state_before,
+        "state_after": state_after,
+        "detail": detail,
+    }
+    return (await append_many(session, [event]))[0]
 
-    Under the lock: read the head; then write the event and move the head (one statement on PostgreSQL,
-    a data-modifying CTE)."""
+
+# The statements are built once, with named parameters, so that appending compiles nothing (SQLAlchemy's
+# statement cache): the audit write is on the path of every command.
+_COLUMNS = tuple(AuditEvent.__table__.columns)
+_INSERT = insert(AuditEvent).values({c.key: bindparam(c.key, type_=c.type) for c in _COLUMNS})
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == bindparam("head_id"))
+    .values(seq=bindparam("head_seq"), last_seq=bindparam("head_last"), hash=bindparam("head_hash"))
+)
+_INSERT_MOVING_HEAD = _INSERT.add_cte(_MOVE_HEAD.cte("move_head"))
+"""PostgreSQL, one event: the insert and the head's move in one statement (a data-modifying CTE)."""
+_LOCK_HEAD_PG = (
+    select(
+        AuditHead.seq,
+        AuditHead.last_seq,
+        AuditHead.hash,
+        select(func.array_agg(func.nextval("audit_seq")))
+        .select_from(func.generate_series(1, bindparam("n", type_=Integer)))
+        .scalar_subquery(),
+    )
+    .where(AuditHead.id == bindparam("chain"))
+    .with_for_update()
+)
+"""PostgreSQL: lock the chain's head and draw the group's numbers, in one round trip (drawn under the lock, so
+numbers rise along the chain)."""
+_HEAD = select(AuditHead.seq, AuditHead.last_seq, AuditHead.hash).where(AuditHead.id == bindparam("chain"))
+
+
+async def append_many(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append events inside the caller's transaction: what ``append`` does for one, and the group commit of
+    staff reads (``GroupCommit``) for several.
+
+    Events without a case share one chain drawn at random for the call; each chain's head is locked once, in
+    ascending chain order (two writers never wait for each other crosswise), its events numbered in the order
+    given, hashed and inserted, and the head moved once."""
+    if not events:
+        return []
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-    chain = chain_for(case_id)
-    if postgres:
-        # One round trip: lock the chain's head and draw the event's number.
-        head_q = (
-            select(func.nextval("audit_seq"), AuditHead.seq, AuditHead.last_seq, AuditHead.hash)
-            .where(AuditHead.id == chain)
-            .with_for_update()
-        )
-        seq, head_pos, head_last, head_hash = (await session.execute(head_q)).one()
-    else:
-        seq = await _next_seq(session)
-        head_q = select(AuditHead.seq, AuditHead.last_seq, AuditHead.hash).where(AuditHead.id == chain)
-        head_pos, head_last, head_hash = (await session.execute(head_q)).one()
-    event = AuditEvent(
-        seq=seq,
-        at=_utc(at),
-        actor_account_id=actor_account_id,
-        role=role,
-        office_id=office_id,
-        case_id=case_id,
-        action=action,
-        state_before=state_before,
-        state_after=state_after,
-        detail=json.loads(canonical(detail or {})),
-        chain=chain,
-        chain_seq=head_pos + 1,
-        prev_seq=head_last,
-        prev_hash=head_hash,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    values = {c.key: getattr(event, c.key) for c in AuditEvent.__table__.columns}
-    move_head = (
-        update(AuditHead)
-        .where(AuditHead.id == chain)
-        .values(seq=event.chain_seq, last_seq=event.seq, hash=event.hash)
-    )
-    if postgres:
-        await session.execute(insert(AuditEvent).values(values).add_cte(move_head.cte("move_head")))
-    else:
-        await session.execute(insert(AuditEvent).values(values))
-        await session.execute(move_head)
-    return event
+    caseless = chain_for(None)
+    by_chain: dict[int, list[Mapping[str, Any]]] = {}
+    for e in events:
+        case_id = e.get("case_id")
+        by_chain.setdefault(caseless if case_id is None else chain_for(case_id), []).append(e)
+    written: list[AuditEvent] = []
+    for chain in sorted(by_chain):
+        group = by_chain[chain]
+        if postgres:
+            head_pos, head_last, head_hash, drawn = (
+                await session.execute(_LOCK_HEAD_PG, {"chain": chain, "n": len(group)})
+            ).one()
+            seqs = sorted(drawn)
+        else:  # SQLite: the writer holds the database lock from BEGIN IMMEDIATE to commit
+            first = await _next_seq(session)
+            seqs = list(range(first, first + len(group)))
+            head_pos, head_last, head_hash = (await session.execute(_HEAD, {"chain": chain})).one()
+        rows = []
+        for seq, e in zip(seqs, group, strict=True):
+            event = AuditEvent(
+                seq=seq,
+                at=_utc(e["at"]),
+                actor_account_id=e.get("actor_account_id"),
+                role=e["role"],
+                office_id=e.get("office_id"),
+                case_id=e.get("case_id"),
+                action=e["action"],
+                state_before=e.get("state_before"),
+                state_after=e.get("state_after"),
+                detail=json.loads(canonical(e.get("detail") or {})),
+                chain=chain,
+                chain_seq=head_pos + 1,
+                prev_seq=head_last,
+                prev_hash=head_hash,
+                hash="",
+            )
+            event.hash = event_hash(event)
+            head_pos, head_last, head_hash = event.chain_seq, event.seq, event.hash
+            rows.append({c.key: getattr(event, c.key) for c in _COLUMNS})
+            written.append(event)
+        head = {"head_id": chain, "head_seq": head_pos, "head_last": head_last, "head_hash": head_hash}
+        if postgres and len(rows) == 1:
+            await session.execute(_INSERT_MOVING_HEAD, {**rows[0], **head})
+        else:
+            await session.execute(_INSERT, rows)
+            await session.execute(_MOVE_HEAD, head)
+    return written
+
+
+class GroupCommit:
+    """Audit events of staff reads, committed in groups.
+
+    A read is answered only after its event is committed (as before), but the reads that arrive while one
+    group is being written go together in the next: one transaction and one lock of each chain head for the
+    group, instead of one per read. With no other reads waiting a group is a single event, written at once."""
+
+    MAX_GROUP = 200
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def append(self, **event: Any) -> None:
+        loop = asyncio.get_running_loop()
+        if self._writer is not None and self._writer.get_loop() is not loop:
+            self._writer, self._pending = None, []  # a new event loop (tests): nothing of the old one waits
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((event, done))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            group = self._pending[: self.MAX_GROUP]
+            del self._pending[: self.MAX_GROUP]
+            try:
+                async with self._sessions() as s, s.begin():
+                    await append_many(s, [e for e, _ in group])
+            except Exception as exc:  # every read of the group fails with it: none is answered unaudited
+                for _, f in group:
+                    if not f.done():
+                        f.set_exception(exc)
+            else:
+                for _, f in group:
+                    if not f.done():
+                        f.set_result(None)
 
 
 @dataclass(frozen=True)

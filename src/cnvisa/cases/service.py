@@ -8,12 +8,13 @@ time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,6 +40,7 @@ from cnvisa.law.acceptance import receipt_valid_until
 from cnvisa.law.refusals import check_refusal
 from cnvisa.law.status import DocumentState, HoldingKind, Status, residence_status
 from cnvisa.law.status import Holding as LawHolding
+from cnvisa.store.fast import FastQuery, Reads
 from cnvisa.store.tables import (
     DEADLINE_PREDICATE,
     QUEUE_PREDICATE,
@@ -113,15 +115,52 @@ def _receipt(case: Case) -> dict[str, Any] | None:
     }
 
 
+_QUEUE_ROW = (
+    select(
+        Case.id,
+        Case.number,
+        Case.state,
+        Case.matter,
+        Case.deadline,
+        Case.version,
+        Person.surname,
+        Person.given_names,
+    )
+    .join(Person, Person.id == Case.person_id)
+    .where(
+        Case.office_id == bindparam("office_id"), text("cases." + QUEUE_PREDICATE)
+    )  # literal: the partial index
+)
+QUEUE_DUE = FastQuery(
+    _QUEUE_ROW.where(Case.deadline.is_not(None)).order_by(Case.deadline, Case.id).limit(bindparam("limit"))
+)
+"""The queue page's decisions due: open cases whose statutory deadline runs, by deadline (overdue first)."""
+QUEUE_AWAITING = FastQuery(
+    # ordered by (deadline, id) although every deadline here is NULL: the index's own order, so the planner
+    # reads the first rows instead of sorting all of an office's waiting cases
+    _QUEUE_ROW.where(Case.deadline.is_(None)).order_by(Case.deadline, Case.id).limit(bindparam("limit"))
+)
+"""The queue page's applications awaiting acceptance, oldest first."""
+
+
 def _guard(ok: bool, name: str, detail: str) -> None:
     if not ok:
         raise GuardFailed(name, GUARD_ARTICLES.get(name, ""), detail)
 
 
 class CaseService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock | None = None,
+        reads: Reads | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock: Clock = clock or SystemClock()
+        self.reads = reads or Reads(sessions)
+        """Hot, read-only lists (the queue page) run here: cnvisa.store.fast."""
+        self.read_log = audit.GroupCommit(sessions)
+        """Staff reads' audit events, committed in groups before each read is answered."""
         self._office_codes: dict[int, str] = {}  # office codes never change once issued
 
     # ---------------------------------------------------------------- plumbing
@@ -975,21 +1014,26 @@ class CaseService:
         self, actor: Actor | None, action: str, detail: dict[str, Any], office_id: int | None
     ) -> None:
         """Every read by staff leaves a trace; a staff member reads only their own office's lists."""
-        if actor is None or actor.role in (Role.APPLICANT, Role.AGENT, Role.ORG_STAFF):
+        if actor is None or not self._read_is_audited(actor, office_id):
             return
+        await self.read_log.append(
+            at=self.now(),
+            actor_account_id=actor.account_id,
+            role=str(actor.role),
+            office_id=actor.office_id,
+            case_id=None,
+            action=action,
+            detail=detail,
+        )
+
+    @staticmethod
+    def _read_is_audited(actor: Actor | None, office_id: int | None) -> bool:
+        """Whether a list read is staff's (and so audited); another office's list is Forbidden."""
+        if actor is None or actor.role in (Role.APPLICANT, Role.AGENT, Role.ORG_STAFF):
+            return False
         if actor.is_staff and office_id is not None and actor.office_id != office_id:
             raise Forbidden("another office's cases")
-        async with self.sessions() as s, s.begin():
-            await audit.append(
-                s,
-                at=self.now(),
-                actor_account_id=actor.account_id,
-                role=str(actor.role),
-                office_id=actor.office_id,
-                case_id=None,
-                action=action,
-                detail=detail,
-            )
+        return True
 
     def working_days_left(self, case: Case) -> int | None:
         """Working days from today to the statutory deadline (negative when overdue); None when not running."""
@@ -1036,50 +1080,27 @@ class CaseService:
         ]
 
     async def queue_page(self, office_id: int, limit: int, actor: Actor) -> dict[str, list[dict[str, Any]]]:
-        """The officer's queue page under one audited read, in one session: ``due`` — open cases whose
-        statutory deadline runs, by deadline (overdue first) — and ``awaiting`` — submitted applications not yet
-        accepted, oldest first (no deadline runs before acceptance: Regulations Art 13, 18). Each at most
-        ``limit``, with the applicant's name; both are range scans of the partial index ix_cases_queue."""
-        await self._audit_read(actor, "read_queue", {"office": office_id}, office_id)
-        base = (
-            select(
-                Case.id,
-                Case.number,
-                Case.state,
-                Case.matter,
-                Case.deadline,
-                Case.version,
-                Person.surname,
-                Person.given_names,
-            )
-            .join(Person, Person.id == Case.person_id)
-            .where(
-                Case.office_id == office_id, text("cases." + QUEUE_PREDICATE)
-            )  # literal: the partial index
+        """The officer's queue page under one audited read: ``due`` — open cases whose statutory deadline runs,
+        by deadline (overdue first) — and ``awaiting`` — submitted applications not yet accepted, oldest first
+        (no deadline runs before acceptance: Regulations Art 13, 18). Each at most ``limit``, with the
+        applicant's name; both are range scans of the partial index ix_cases_queue, run as hot reads."""
+        self._read_is_audited(actor, office_id)  # another office's queue: Forbidden before anything is read
+        # the reads and the audit at once; the rows are returned only when the audit has committed
+        _, due, awaiting = await asyncio.gather(
+            self._audit_read(actor, "read_queue", {"office": office_id}, office_id),
+            self.reads.all(QUEUE_DUE, office_id=office_id, limit=limit),
+            self.reads.all(QUEUE_AWAITING, office_id=office_id, limit=limit),
         )
-        async with self.sessions() as s:
-            due = (
-                await s.execute(
-                    base.where(Case.deadline.is_not(None)).order_by(Case.deadline, Case.id).limit(limit)
-                )
-            ).all()
-            # ordered by (deadline, id) although every deadline here is NULL: the index's own order, so the
-            # planner reads the first rows instead of sorting all of an office's waiting cases
-            awaiting = (
-                await s.execute(
-                    base.where(Case.deadline.is_(None)).order_by(Case.deadline, Case.id).limit(limit)
-                )
-            ).all()
         return {
             name: [
                 {
-                    "case_id": r.id,
-                    "number": r.number,
-                    "state": r.state,
-                    "matter": r.matter,
-                    "deadline": r.deadline.isoformat() if r.deadline else None,
-                    "version": r.version,
-                    "applicant": f"{r.surname} {r.given_names}",
+                    "case_id": r["id"],
+                    "number": r["number"],
+                    "state": r["state"],
+                    "matter": r["matter"],
+                    "deadline": r["deadline"].isoformat() if r["deadline"] else None,
+                    "version": r["version"],
+                    "applicant": f"{r['surname']} {r['given_names']}",
                 }
                 for r in rows
             ]

@@ -20,6 +20,7 @@ from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
 from cnvisa.store.db import make_engine, sessionmaker
+from cnvisa.store.fast import Reads
 from cnvisa.web import problems
 from cnvisa.web.deps import Platform
 from cnvisa.web.i18n import negotiate
@@ -45,9 +46,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, lock_wait_seconds=settings.lock_wait_seconds)
         sessions = sessionmaker(engine)
-        fast_pool = await progress.open_fast_pool(engine)
+        reads = await Reads.open(engine, sessions)
         app.state.platform = Platform(
-            sessions, CaseService(sessions, clock), Registry(sessions, clock), settings, fast_pool
+            sessions, CaseService(sessions, clock, reads), Registry(sessions, clock), settings, reads
         )
         # Everything loaded so far (law tables, templates, catalogs) lives as long as the worker: keep it out of
         # the collector's full passes, which would otherwise walk it and stall requests (p99).
@@ -56,8 +57,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             yield
         finally:
-            if fast_pool is not None:
-                await fast_pool.close()
+            await reads.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import Role
+from cnvisa.store.fast import FastQuery, Reads
 from cnvisa.store.tables import Account, Mandate
 from cnvisa.web import security
 from cnvisa.web.i18n import negotiate
@@ -26,9 +27,8 @@ class Platform:
     cases: CaseService
     registry: Registry
     settings: Settings
-    fast_pool: Any = None
-    """PostgreSQL only: an asyncpg pool for the few hot, read-only queries (progress inquiry) that are served
-    without the ORM; None on SQLite."""
+    reads: Reads
+    """Where the hot reads run (who is signed in, the queue, the progress inquiry): cnvisa.store.fast."""
     signin_limiter: security.SigninLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,17 +65,21 @@ class Principal:
         return self.actor.role
 
 
-async def _actor(s: AsyncSession, account: Account, on: dt.date) -> Actor:
+MANDATES_QUERY = FastQuery(
+    select(Mandate.person_id).where(
+        Mandate.agent_account_id == bindparam("account_id"),
+        Mandate.valid_from <= bindparam("on"),
+        (Mandate.valid_until.is_(None)) | (Mandate.valid_until >= bindparam("on")),
+    )
+)
+"""The people an account may act for today (Regulations Art 19: a mandate in force)."""
+
+
+async def _actor(reads: Reads, account: Account, on: dt.date) -> Actor:
     represents: frozenset[int] = frozenset()
     if account.role in (Role.AGENT, Role.ORG_STAFF, Role.APPLICANT):
-        rows = await s.execute(
-            select(Mandate.person_id).where(
-                Mandate.agent_account_id == account.id,
-                Mandate.valid_from <= on,
-                (Mandate.valid_until.is_(None)) | (Mandate.valid_until >= on),
-            )
-        )
-        represents = frozenset(r[0] for r in rows)
+        rows = await reads.all(MANDATES_QUERY, account_id=account.id, on=on)
+        represents = frozenset(r["person_id"] for r in rows)
     return Actor(
         account.id,
         Role(account.role),
@@ -87,23 +91,23 @@ async def _actor(s: AsyncSession, account: Account, on: dt.date) -> Actor:
 
 
 async def optional_principal(request: Request, p: Annotated[Platform, Depends(platform)]) -> Principal | None:
+    """Who is asking: a bearer token (institution clients) or a session cookie — each one hot read
+    (cnvisa.store.fast), plus the mandates of those who may act for others."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
-    now = p.now()
     principal: Principal | None = None
     auth = request.headers.get("authorization", "")
-    async with p.sessions() as s:
-        if auth.lower().startswith("bearer "):
-            account = await security.find_api_token(s, auth[7:].strip())
-            if account is None:
-                raise Problem(401, "Unauthorised", "unknown or revoked bearer token", code="bad_token")
-            principal = Principal(account, await _actor(s, account, p.today()), None, "token")
-        elif token := request.cookies.get(security.COOKIE):
-            found = await security.find_session(s, token, now)
-            if found is not None:
-                session, account = found
-                principal = Principal(account, await _actor(s, account, p.today()), session.csrf, "session")
+    if auth.lower().startswith("bearer "):
+        account = await security.find_api_token(p.reads, auth[7:].strip())
+        if account is None:
+            raise Problem(401, "Unauthorised", "unknown or revoked bearer token", code="bad_token")
+        principal = Principal(account, await _actor(p.reads, account, p.today()), None, "token")
+    elif token := request.cookies.get(security.COOKIE):
+        found = await security.find_session(p.reads, token, p.now())
+        if found is not None:
+            csrf, account = found
+            principal = Principal(account, await _actor(p.reads, account, p.today()), csrf, "session")
     request.state.principal = principal
     return principal
 

@@ -41,11 +41,10 @@ from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
 from cnvisa.law.acceptance import notice_citations, receipt_working_days
 from cnvisa.law.citations import Citation, guide, reg
-from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.refusals import GROUNDS, check_refusal
 from cnvisa.store.tables import AuditEvent, Case, Holding, Notice, Office, Person, TravelDocument
 from cnvisa.web.deps import Platform, PlatformDep, Principal, require
-from cnvisa.web.i18n import gettext, negotiate
+from cnvisa.web.i18n import negotiate
 from cnvisa.web.problems import Problem
 from cnvisa.web.templating import TEMPLATES, environment
 
@@ -111,46 +110,6 @@ def qr_data_uri(url: str) -> str:
 
 
 # --------------------------------------------------------------------------------------- labels per locale
-MATTERS = {
-    "visa": "Visa",
-    "visa_extension": "Visa extension",
-    "visa_replacement": "Visa replacement",
-    "visa_reissue": "Visa reissue",
-    "stay_permit": "Stay permit",
-    "residence_permit": "Residence permit",
-    "residence_permit_extension": "Residence permit extension",
-    "residence_permit_replacement": "Residence permit replacement",
-    "residence_permit_reissue": "Residence permit reissue",
-    "study_work_annotation": "Off-campus work or internship annotation",
-    "exit_without_passport": "Exit formalities without a passport",
-}
-STATES = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "deficient": "One-time notice issued",
-    "accepted": "Accepted",
-    "under_verification": "Under verification",
-    "refusal_proposed": "Refusal proposed",
-    "approved": "Approved",
-    "refused": "Refused",
-    "issued": "Issued",
-    "collected": "Collected",
-    "withdrawn": "Withdrawn",
-    "lapsed": "Lapsed",
-}
-SUBMITTERS = {
-    "self": "The applicant in person",
-    "inviting_entity": "The inviting entity",
-    "inviting_person": "The inviting person",
-    "relative": "A relative",
-    "service_agency": "A specialised service agency",
-}
-HOLDING_KINDS = {
-    "visa": "Visa",
-    "stay_permit": "Stay permit",
-    "residence_permit": "Residence permit",
-    "exit_permit": "Exit permit",
-}
 INSTRUMENTS_ZH = {
     "Regulations": "《外国人入境出境管理条例》",
     "Exit and Entry Administration Law": "《出境入境管理法》",
@@ -198,27 +157,12 @@ def fmt_datetime(value: dt.datetime | str | None, locale: str) -> str:
 
 
 def helpers(locale: str) -> dict[str, Any]:
-    """Functions the templates of the office, public and PDF areas call."""
-
-    def material_label(code: str) -> str:
-        m = CATALOGUE.get(code)
-        return (m.zh if locale == "zh_CN" else m.en) if m else code
-
-    def labelled(table: dict[str, str]) -> Any:
-        def label(code: str) -> str:
-            return gettext(locale, table[code]) if code in table else code
-
-        return label
-
+    """Functions the templates of the office, public and PDF areas call (the labels of codes are filters:
+    cnvisa.web.labels)."""
     return {
         "cite": lambda c: cite_text(c, locale),
         "pick": lambda label: pick(label, locale),
         "dtfmt": lambda v: fmt_datetime(v, locale),
-        "matter_label": labelled(MATTERS),
-        "state_label": labelled(STATES),
-        "holding_label": labelled(HOLDING_KINDS),
-        "submitter_label": labelled(SUBMITTERS),
-        "material_label": material_label,
     }
 
 

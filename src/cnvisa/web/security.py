@@ -18,12 +18,15 @@ import hmac
 import secrets
 import threading
 from collections import deque
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.store.fast import FastQuery, Reads
 from cnvisa.store.tables import Account, ApiToken, SigninAttempt, WebSession
 
 COOKIE = "cnvisa_session"
@@ -130,21 +133,32 @@ async def open_session(s: AsyncSession, account_id: int, *, now: dt.datetime, ho
     return token, csrf
 
 
-async def find_session(s: AsyncSession, token: str, now: dt.datetime) -> tuple[WebSession, Account] | None:
-    row = (
-        await s.execute(
-            select(WebSession, Account)
-            .join(Account, Account.id == WebSession.account_id)
-            .where(WebSession.id == digest(token))
-        )
-    ).one_or_none()
+_ACCOUNT = tuple(Account.__table__.columns)
+
+SESSION_QUERY = FastQuery(
+    select(WebSession.csrf, WebSession.expires_at, *_ACCOUNT)
+    .join(Account, Account.id == WebSession.account_id)
+    .where(WebSession.id == bindparam("digest"))
+)
+"""The session a cookie names, with its account: the first read of every signed-in request."""
+
+
+def _account(row: Mapping[str, Any]) -> Account:
+    """A detached Account built from a hot read's row (no session holds it; nothing lazy-loads)."""
+    return Account(**{c.key: row[c.name] for c in _ACCOUNT})
+
+
+async def find_session(reads: Reads, token: str, now: dt.datetime) -> tuple[str, Account] | None:
+    """The session's CSRF token and its account, or None when the token is unknown, expired or its account
+    switched off."""
+    row = await reads.first(SESSION_QUERY, digest=digest(token))
     if row is None:
         return None
-    session, account = row
-    expires = session.expires_at if session.expires_at.tzinfo else session.expires_at.replace(tzinfo=dt.UTC)
-    if expires <= now or not account.active:
+    expires: dt.datetime = row["expires_at"]
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
+    if expires <= now or not row["active"]:
         return None
-    return session, account
+    return row["csrf"], _account(row)
 
 
 async def close_session(s: AsyncSession, token: str) -> None:
@@ -164,14 +178,13 @@ async def issue_api_token(s: AsyncSession, account_id: int, label: str, now: dt.
     return token
 
 
-async def find_api_token(s: AsyncSession, token: str) -> Account | None:
-    row = (
-        await s.execute(
-            select(Account)
-            .join(ApiToken, ApiToken.account_id == Account.id)
-            .where(
-                ApiToken.token_hash == digest(token), ApiToken.revoked.is_(False), Account.active.is_(True)
-            )
-        )
-    ).scalar_one_or_none()
-    return row
+TOKEN_QUERY = FastQuery(
+    select(*_ACCOUNT)
+    .join(ApiToken, ApiToken.account_id == Account.id)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False), Account.active.is_(True))
+)
+
+
+async def find_api_token(reads: Reads, token: str) -> Account | None:
+    row = await reads.first(TOKEN_QUERY, digest=digest(token))
+    return None if row is None else _account(row)
