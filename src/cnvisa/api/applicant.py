@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Header, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
@@ -46,6 +46,7 @@ from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.errors import CalendarYearNotLoaded, InvalidInput
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.residence import PERMIT_TYPES
+from cnvisa.store.fast import FastQuery
 from cnvisa.store.tables import Case, Holding, Mandate, Movement, Office, Person
 from cnvisa.web.deps import Platform, PlatformDep, Principal, check_csrf, require
 from cnvisa.web.i18n import gettext
@@ -784,6 +785,23 @@ def parse_application(raw: str) -> ApplicationIn:
         ) from None
 
 
+APPLY_FACTS = FastQuery(
+    select(
+        select(Office.id).where(Office.id == bindparam("office_id")).scalar_subquery().label("office_id"),
+        select(Person.birth_date)
+        .where(Person.id == bindparam("person_id"))
+        .scalar_subquery()
+        .label("birth_date"),
+        select(Person.nationality)
+        .where(Person.id == bindparam("person_id"))
+        .scalar_subquery()
+        .label("nationality"),
+    )
+)
+"""What an application needs from the records before it is opened — whether the office exists, and the
+applicant's birth date and nationality — in one hot read."""
+
+
 async def submit_application(
     p: Platform, who: Principal, app: ApplicationIn, files: list[FileIn], key: str
 ) -> dict[str, Any]:
@@ -801,36 +819,35 @@ async def submit_application(
             code="bad_input",
         )
     inputs = json.loads(json.dumps(app.inputs))
-    async with p.sessions() as s:
-        person = await s.get(Person, person_id)
-        office = await s.get(Office, app.office_id)
-        if office is None:
-            raise Problem(
-                422,
-                "Invalid input",
-                f"no office {app.office_id}",
-                field="application.office_id",
-                code="bad_input",
-            )
-        number = inputs.get("holding_number")
-        if number:
-            found = (
+    found = await p.reads.first(APPLY_FACTS, person_id=person_id, office_id=app.office_id)
+    if found is None or found["office_id"] is None:
+        raise Problem(
+            422,
+            "Invalid input",
+            f"no office {app.office_id}",
+            field="application.office_id",
+            code="bad_input",
+        )
+    number = inputs.get("holding_number")
+    if number:
+        async with p.sessions() as s:
+            held = (
                 await s.execute(
                     select(Holding.id).where(Holding.number == str(number), Holding.person_id == person_id)
                 )
             ).first()
-            if found is None:
-                raise Problem(
-                    422,
-                    "Invalid input",
-                    "not a visa or permit of this person",
-                    field="application.inputs.holding_number",
-                    code="bad_input",
-                )
-    if person is not None and isinstance(inputs.setdefault("applicant", {}), dict):
+        if held is None:
+            raise Problem(
+                422,
+                "Invalid input",
+                "not a visa or permit of this person",
+                field="application.inputs.holding_number",
+                code="bad_input",
+            )
+    if found["birth_date"] is not None and isinstance(inputs.setdefault("applicant", {}), dict):
         # the record, not the form, says how old the applicant is (Art 19 para 1(1)) and of which nationality
-        inputs["applicant"]["birth_date"] = person.birth_date.isoformat()
-        inputs["applicant"]["nationality"] = person.nationality
+        inputs["applicant"]["birth_date"] = found["birth_date"].isoformat()
+        inputs["applicant"]["nationality"] = found["nationality"]
     submitted_by = app.submitted_by or await submitter_for(p, actor, person_id)
     return await p.cases.apply(
         actor,

@@ -25,11 +25,13 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cnvisa.store.fast import compiled_for_asyncpg
 from cnvisa.store.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -49,7 +51,7 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
-def event_hash(e: AuditEvent) -> str:
+def event_hash(e: AuditEvent | SimpleNamespace) -> str:
     fields = {
         "seq": e.seq,
         "at": _utc(e.at).isoformat(timespec="microseconds"),
@@ -86,8 +88,9 @@ async def append(
     state_before: str | None = None,
     state_after: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event inside the caller's transaction (call it last, to hold the chain lock briefly)."""
+) -> dict[str, Any]:
+    """Append one event inside the caller's transaction (call it last, to hold the chain lock briefly); the
+    event's row is returned."""
     event = {
         "at": at,
         "actor_account_id": actor_account_id,
@@ -104,88 +107,132 @@ async def append(
 
 # The statements are built once, with named parameters, so that appending compiles nothing (SQLAlchemy's
 # statement cache): the audit write is on the path of every command.
-_COLUMNS = tuple(AuditEvent.__table__.columns)
-_INSERT = insert(AuditEvent).values({c.key: bindparam(c.key, type_=c.type) for c in _COLUMNS})
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEADS = cast(Table, AuditHead.__table__)
+_INSERT = insert(_EVENTS).values({c.key: bindparam(c.key, type_=c.type) for c in _EVENTS.columns})
 _MOVE_HEAD = (
-    update(AuditHead)
-    .where(AuditHead.id == bindparam("head_id"))
+    update(_HEADS)
+    .where(_HEADS.c.id == bindparam("head_id"))
     .values(seq=bindparam("head_seq"), last_seq=bindparam("head_last"), hash=bindparam("head_hash"))
 )
 _INSERT_MOVING_HEAD = _INSERT.add_cte(_MOVE_HEAD.cte("move_head"))
 """PostgreSQL, one event: the insert and the head's move in one statement (a data-modifying CTE)."""
 _LOCK_HEAD_PG = (
     select(
-        AuditHead.seq,
-        AuditHead.last_seq,
-        AuditHead.hash,
+        _HEADS.c.seq,
+        _HEADS.c.last_seq,
+        _HEADS.c.hash,
         select(func.array_agg(func.nextval("audit_seq")))
         .select_from(func.generate_series(1, bindparam("n", type_=Integer)))
         .scalar_subquery(),
     )
-    .where(AuditHead.id == bindparam("chain"))
+    .where(_HEADS.c.id == bindparam("chain"))
     .with_for_update()
 )
 """PostgreSQL: lock the chain's head and draw the group's numbers, in one round trip (drawn under the lock, so
 numbers rise along the chain)."""
-_HEAD = select(AuditHead.seq, AuditHead.last_seq, AuditHead.hash).where(AuditHead.id == bindparam("chain"))
+_HEAD = select(_HEADS.c.seq, _HEADS.c.last_seq, _HEADS.c.hash).where(_HEADS.c.id == bindparam("chain"))
 
 
-async def append_many(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> list[AuditEvent]:
-    """Append events inside the caller's transaction: what ``append`` does for one, and the group commit of
-    staff reads (``GroupCommit``) for several.
+class _SessionWriter:
+    """Appends through the caller's ORM session (both engines)."""
 
-    Events without a case share one chain drawn at random for the call; each chain's head is locked once, in
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+
+    async def lock_head(self, chain: int, n: int) -> tuple[int, int, str, list[int]]:
+        s = self.session
+        if self.postgres:
+            pos, last, hash_, drawn = (await s.execute(_LOCK_HEAD_PG, {"chain": chain, "n": n})).one()
+            return pos, last, hash_, sorted(drawn)
+        # SQLite: the writer holds the database lock from BEGIN IMMEDIATE to commit
+        first = await _next_seq(s)
+        pos, last, hash_ = (await s.execute(_HEAD, {"chain": chain})).one()
+        return pos, last, hash_, list(range(first, first + n))
+
+    async def insert(self, rows: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        if self.postgres and len(rows) == 1:
+            await self.session.execute(_INSERT_MOVING_HEAD, {**rows[0], **head})
+        else:
+            await self.session.execute(_INSERT, rows)
+            await self.session.execute(_MOVE_HEAD, head)
+
+
+class _PoolWriter:
+    """Appends on a plain asyncpg connection in a transaction (PostgreSQL; the group commit of reads): the same
+    statements, compiled once for asyncpg (cnvisa.store.fast)."""
+
+    LOCK = compiled_for_asyncpg(_LOCK_HEAD_PG)
+    INSERT = compiled_for_asyncpg(_INSERT)
+    INSERT_MOVING_HEAD = compiled_for_asyncpg(_INSERT_MOVING_HEAD)
+    MOVE_HEAD = compiled_for_asyncpg(_MOVE_HEAD)
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def lock_head(self, chain: int, n: int) -> tuple[int, int, str, list[int]]:
+        row = await self.conn.fetchrow(self.LOCK.sql, *self.LOCK.args({"chain": chain, "n": n}))
+        return row[0], row[1], row[2], sorted(row[3])
+
+    async def insert(self, rows: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        # the driver's json codec takes text: the canonical form the hash was computed over
+        rows = [{**r, "detail": canonical(r["detail"]).decode()} for r in rows]
+        if len(rows) == 1:
+            q = self.INSERT_MOVING_HEAD
+            await self.conn.execute(q.sql, *q.args({**rows[0], **head}))
+        else:
+            await self.conn.executemany(self.INSERT.sql, [self.INSERT.args(r) for r in rows])
+            await self.conn.execute(self.MOVE_HEAD.sql, *self.MOVE_HEAD.args(head))
+
+
+async def append_many(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Append events inside the caller's transaction: what ``append`` does for one, and a group of events
+    (``GroupCommit``) for several."""
+    return await _append(_SessionWriter(session), events)
+
+
+async def _append(
+    writer: _SessionWriter | _PoolWriter, events: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Events without a case share one chain drawn at random for the call; each chain's head is locked once, in
     ascending chain order (two writers never wait for each other crosswise), its events numbered in the order
     given, hashed and inserted, and the head moved once."""
     if not events:
         return []
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     caseless = chain_for(None)
     by_chain: dict[int, list[Mapping[str, Any]]] = {}
     for e in events:
         case_id = e.get("case_id")
         by_chain.setdefault(caseless if case_id is None else chain_for(case_id), []).append(e)
-    written: list[AuditEvent] = []
+    written: list[dict[str, Any]] = []
     for chain in sorted(by_chain):
         group = by_chain[chain]
-        if postgres:
-            head_pos, head_last, head_hash, drawn = (
-                await session.execute(_LOCK_HEAD_PG, {"chain": chain, "n": len(group)})
-            ).one()
-            seqs = sorted(drawn)
-        else:  # SQLite: the writer holds the database lock from BEGIN IMMEDIATE to commit
-            first = await _next_seq(session)
-            seqs = list(range(first, first + len(group)))
-            head_pos, head_last, head_hash = (await session.execute(_HEAD, {"chain": chain})).one()
+        head_pos, head_last, head_hash, seqs = await writer.lock_head(chain, len(group))
         rows = []
         for seq, e in zip(seqs, group, strict=True):
-            event = AuditEvent(
-                seq=seq,
-                at=_utc(e["at"]),
-                actor_account_id=e.get("actor_account_id"),
-                role=e["role"],
-                office_id=e.get("office_id"),
-                case_id=e.get("case_id"),
-                action=e["action"],
-                state_before=e.get("state_before"),
-                state_after=e.get("state_after"),
-                detail=json.loads(canonical(e.get("detail") or {})),
-                chain=chain,
-                chain_seq=head_pos + 1,
-                prev_seq=head_last,
-                prev_hash=head_hash,
-                hash="",
-            )
-            event.hash = event_hash(event)
-            head_pos, head_last, head_hash = event.chain_seq, event.seq, event.hash
-            rows.append({c.key: getattr(event, c.key) for c in _COLUMNS})
-            written.append(event)
+            row: dict[str, Any] = {
+                "seq": seq,
+                "at": _utc(e["at"]),
+                "actor_account_id": e.get("actor_account_id"),
+                "role": e["role"],
+                "office_id": e.get("office_id"),
+                "case_id": e.get("case_id"),
+                "action": e["action"],
+                "state_before": e.get("state_before"),
+                "state_after": e.get("state_after"),
+                "detail": json.loads(canonical(e.get("detail") or {})),
+                "chain": chain,
+                "chain_seq": head_pos + 1,
+                "prev_seq": head_last,
+                "prev_hash": head_hash,
+            }
+            row["hash"] = event_hash(SimpleNamespace(**row))
+            head_pos, head_last, head_hash = row["chain_seq"], seq, row["hash"]
+            rows.append(row)
+        written.extend(rows)
         head = {"head_id": chain, "head_seq": head_pos, "head_last": head_last, "head_hash": head_hash}
-        if postgres and len(rows) == 1:
-            await session.execute(_INSERT_MOVING_HEAD, {**rows[0], **head})
-        else:
-            await session.execute(_INSERT, rows)
-            await session.execute(_MOVE_HEAD, head)
+        await writer.insert(rows, head)
     return written
 
 
@@ -194,12 +241,14 @@ class GroupCommit:
 
     A read is answered only after its event is committed (as before), but the reads that arrive while one
     group is being written go together in the next: one transaction and one lock of each chain head for the
-    group, instead of one per read. With no other reads waiting a group is a single event, written at once."""
+    group, instead of one per read. With no other reads waiting a group is a single event, written at once.
+    On PostgreSQL with a plain asyncpg pool (cnvisa.store.fast) the group is written on it."""
 
     MAX_GROUP = 200
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], pool: Any = None) -> None:
         self._sessions = sessions
+        self._pool = pool
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -213,13 +262,20 @@ class GroupCommit:
             self._writer = loop.create_task(self._drain())
         await done
 
+    async def _write(self, events: list[dict[str, Any]]) -> None:
+        if self._pool is not None:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await _append(_PoolWriter(conn), events)
+            return
+        async with self._sessions() as s, s.begin():
+            await append_many(s, events)
+
     async def _drain(self) -> None:
         while self._pending:
             group = self._pending[: self.MAX_GROUP]
             del self._pending[: self.MAX_GROUP]
             try:
-                async with self._sessions() as s, s.begin():
-                    await append_many(s, [e for e, _ in group])
+                await self._write([e for e, _ in group])
             except Exception as exc:  # every read of the group fails with it: none is answered unaudited
                 for _, f in group:
                     if not f.done():

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -143,6 +143,21 @@ QUEUE_AWAITING = FastQuery(
 """The queue page's applications awaiting acceptance, oldest first."""
 
 
+# Core inserts with the values as parameters: the statements are built once and never re-compiled (the
+# command path's hottest writes; the ORM's unit of work adds nothing to a new row).
+_INSERT_CASE = insert(cast(Table, Case.__table__)).returning(Case.__table__.c.id)
+_INSERT_FILES = insert(cast(Table, CaseFile.__table__))
+_IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
+_INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY)
+_REPLAY = select(
+    _IDEMPOTENCY.c.command,
+    _IDEMPOTENCY.c.case_id,
+    _IDEMPOTENCY.c.account_id,
+    _IDEMPOTENCY.c.role,
+    _IDEMPOTENCY.c.response,
+).where(_IDEMPOTENCY.c.key == bindparam("key"))
+
+
 def _guard(ok: bool, name: str, detail: str) -> None:
     if not ok:
         raise GuardFailed(name, GUARD_ARTICLES.get(name, ""), detail)
@@ -159,7 +174,7 @@ class CaseService:
         self.clock: Clock = clock or SystemClock()
         self.reads = reads or Reads(sessions)
         """Hot, read-only lists (the queue page) run here: cnvisa.store.fast."""
-        self.read_log = audit.GroupCommit(sessions)
+        self.read_log = audit.GroupCommit(sessions, self.reads.pool)
         """Staff reads' audit events, committed in groups before each read is answered."""
         self._office_codes: dict[int, str] = {}  # office codes never change once issued
 
@@ -175,7 +190,8 @@ class CaseService:
     ) -> dict[str, Any] | None:
         """The first result of this key — only for the same account, role, command and case: a key that
         another request already used is refused (it never replays someone else's result)."""
-        rec = await s.get(IdempotencyRecord, key)
+        # a Core read, not Session.get: the key is looked up on every command and the record is never changed
+        rec = (await s.execute(_REPLAY, {"key": key})).one_or_none()
         if rec is None:
             return None
         same = (
@@ -210,15 +226,16 @@ class CaseService:
                     case, response = await body(s)
                     await s.flush()
                     await s.execute(
-                        insert(IdempotencyRecord).values(
-                            key=key,
-                            command=command,
-                            case_id=case.id if case else None,
-                            account_id=actor.account_id,
-                            role=str(actor.role),
-                            response=response,
-                            created_at=self.now(),
-                        )
+                        _INSERT_IDEMPOTENCY,
+                        {
+                            "key": key,
+                            "command": command,
+                            "case_id": case.id if case else None,
+                            "account_id": actor.account_id,
+                            "role": str(actor.role),
+                            "response": response,
+                            "created_at": self.now(),
+                        },
                     )
                     # The audit event goes last: the chain head is locked only from here to the commit.
                     for event in s.info.pop("deferred_audit"):
@@ -308,7 +325,7 @@ class CaseService:
                     }
                 )
             if rows:
-                await s.execute(insert(CaseFile), rows)
+                await s.execute(_INSERT_FILES, rows)
             return
         for f in files:
             digest, size, media = f.checked()
@@ -471,7 +488,7 @@ class CaseService:
             case.version = 1
             # Core INSERTs: a new row needs none of the unit of work's bookkeeping (the hot path).
             values = {c.key: getattr(case, c.key) for c in Case.__table__.columns if c.key != "id"}
-            case.id = (await s.execute(insert(Case).values(values).returning(Case.id))).scalar_one()
+            case.id = (await s.execute(_INSERT_CASE, values)).scalar_one()
             await self._store_files(s, case, files, core=True)
             await self._audit(
                 s,

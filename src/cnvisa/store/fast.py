@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Select
+from sqlalchemy import ClauseElement, Select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -31,20 +31,37 @@ _PG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 _DRIVER_ERRORS: tuple[type[Exception], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-class FastQuery:
-    """A SELECT with named bind parameters (``bindparam("name")``), compiled once for asyncpg."""
+class Compiled:
+    """A statement with named bind parameters (``bindparam("name")``), compiled once for asyncpg: its SQL and
+    the order of its positional parameters."""
 
-    def __init__(self, stmt: Select[Any, *tuple[Any, ...]]) -> None:
-        self.stmt = stmt
-        compiled = stmt.compile(dialect=_PG)
-        self.sql = compiled.string
+    def __init__(self, stmt: ClauseElement) -> None:
+        compiled: Any = stmt.compile(dialect=_PG)
+        self.sql: str = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # literals in the statement (``func.nextval("audit_seq")``) are parameters too, with their values
+        self.defaults: dict[str, Any] = {
+            name: bind.value for name, bind in compiled.binds.items() if not bind.required
+        }
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
-        missing = [n for n in self.names if n not in params]
+        values = {**self.defaults, **params}
+        missing = [n for n in self.names if n not in values]
         if missing:
             raise TypeError(f"missing bind parameter(s): {', '.join(missing)}")
-        return [params[n] for n in self.names]
+        return [values[n] for n in self.names]
+
+
+def compiled_for_asyncpg(stmt: ClauseElement) -> Compiled:
+    return Compiled(stmt)
+
+
+class FastQuery(Compiled):
+    """A SELECT run by ``Reads``: on asyncpg as compiled, elsewhere as the statement itself."""
+
+    def __init__(self, stmt: Select[Any, *tuple[Any, ...]]) -> None:
+        super().__init__(stmt)
+        self.stmt = stmt
 
 
 class Reads:

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import Role
-from cnvisa.store.fast import FastQuery, Reads
-from cnvisa.store.tables import Account, Mandate
+from cnvisa.store.fast import Reads
+from cnvisa.store.tables import Account
 from cnvisa.web import security
 from cnvisa.web.i18n import negotiate
 from cnvisa.web.problems import Problem
@@ -65,49 +64,39 @@ class Principal:
         return self.actor.role
 
 
-MANDATES_QUERY = FastQuery(
-    select(Mandate.person_id).where(
-        Mandate.agent_account_id == bindparam("account_id"),
-        Mandate.valid_from <= bindparam("on"),
-        (Mandate.valid_until.is_(None)) | (Mandate.valid_until >= bindparam("on")),
-    )
-)
-"""The people an account may act for today (Regulations Art 19: a mandate in force)."""
+_MAY_REPRESENT = (Role.AGENT, Role.ORG_STAFF, Role.APPLICANT)
 
 
-async def _actor(reads: Reads, account: Account, on: dt.date) -> Actor:
-    represents: frozenset[int] = frozenset()
-    if account.role in (Role.AGENT, Role.ORG_STAFF, Role.APPLICANT):
-        rows = await reads.all(MANDATES_QUERY, account_id=account.id, on=on)
-        represents = frozenset(r["person_id"] for r in rows)
+def _actor(who: security.SignedIn) -> Actor:
+    account = who.account
+    role = Role(account.role)
     return Actor(
         account.id,
-        Role(account.role),
+        role,
         office_id=account.office_id,
         person_id=account.person_id,
-        represents=represents,
+        represents=who.represents if role in _MAY_REPRESENT else frozenset(),
         organisation_id=account.organisation_id,
     )
 
 
 async def optional_principal(request: Request, p: Annotated[Platform, Depends(platform)]) -> Principal | None:
-    """Who is asking: a bearer token (institution clients) or a session cookie — each one hot read
-    (cnvisa.store.fast), plus the mandates of those who may act for others."""
+    """Who is asking: a bearer token (institution clients) or a session cookie — one hot read either way
+    (cnvisa.store.fast), with the mandates in force today of those who may act for others."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
     principal: Principal | None = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        account = await security.find_api_token(p.reads, auth[7:].strip())
-        if account is None:
+        found = await security.find_api_token(p.reads, auth[7:].strip(), p.today())
+        if found is None:
             raise Problem(401, "Unauthorised", "unknown or revoked bearer token", code="bad_token")
-        principal = Principal(account, await _actor(p.reads, account, p.today()), None, "token")
+        principal = Principal(found.account, _actor(found), None, "token")
     elif token := request.cookies.get(security.COOKIE):
-        found = await security.find_session(p.reads, token, p.now())
+        found = await security.find_session(p.reads, token, p.now(), p.today())
         if found is not None:
-            csrf, account = found
-            principal = Principal(account, await _actor(p.reads, account, p.today()), csrf, "session")
+            principal = Principal(found.account, _actor(found), found.csrf, "session")
     request.state.principal = principal
     return principal
 

@@ -18,16 +18,17 @@ import hmac
 import secrets
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.store.fast import FastQuery, Reads
-from cnvisa.store.tables import Account, ApiToken, SigninAttempt, WebSession
+from cnvisa.store.tables import Account, ApiToken, Mandate, SigninAttempt, WebSession
 
 COOKIE = "cnvisa_session"
 _hasher = PasswordHasher()
@@ -135,30 +136,69 @@ async def open_session(s: AsyncSession, account_id: int, *, now: dt.datetime, ho
 
 _ACCOUNT = tuple(Account.__table__.columns)
 
+
+def _with_mandates(q: Select[Any]) -> Select[Any]:
+    """The account's rows joined to the mandates in force on ``on`` (Regulations Art 19: whom an agent may act
+    for): one row per mandate, or one row with none — so who is asking is one round trip."""
+    in_force = and_(
+        Mandate.agent_account_id == Account.id,
+        Mandate.valid_from <= bindparam("on"),
+        or_(Mandate.valid_until.is_(None), Mandate.valid_until >= bindparam("on")),
+    )
+    return q.outerjoin(Mandate, in_force).add_columns(Mandate.person_id.label("mandate_person_id"))
+
+
 SESSION_QUERY = FastQuery(
-    select(WebSession.csrf, WebSession.expires_at, *_ACCOUNT)
-    .join(Account, Account.id == WebSession.account_id)
-    .where(WebSession.id == bindparam("digest"))
+    _with_mandates(
+        select(WebSession.csrf, WebSession.expires_at, *_ACCOUNT)
+        .join(Account, Account.id == WebSession.account_id)
+        .where(WebSession.id == bindparam("digest"))
+    )
 )
-"""The session a cookie names, with its account: the first read of every signed-in request."""
+"""The session a cookie names, with its account and mandates: the first read of every signed-in request."""
+
+TOKEN_QUERY = FastQuery(
+    _with_mandates(
+        select(*_ACCOUNT)
+        .join(ApiToken, ApiToken.account_id == Account.id)
+        .where(
+            ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False), Account.active.is_(True)
+        )
+    )
+)
 
 
-def _account(row: Mapping[str, Any]) -> Account:
-    """A detached Account built from a hot read's row (no session holds it; nothing lazy-loads)."""
-    return Account(**{c.key: row[c.name] for c in _ACCOUNT})
+@dataclass(frozen=True)
+class SignedIn:
+    account: Account
+    """Detached (built from the read's row; no session holds it, nothing lazy-loads)."""
+    represents: frozenset[int]
+    """The people the account holds a mandate in force for."""
+    csrf: str | None = None
 
 
-async def find_session(reads: Reads, token: str, now: dt.datetime) -> tuple[str, Account] | None:
-    """The session's CSRF token and its account, or None when the token is unknown, expired or its account
-    switched off."""
-    row = await reads.first(SESSION_QUERY, digest=digest(token))
-    if row is None:
+def _signed_in(rows: Sequence[Mapping[str, Any]], csrf: str | None) -> SignedIn:
+    account = Account(**{c.key: rows[0][c.name] for c in _ACCOUNT})
+    represents = frozenset(r["mandate_person_id"] for r in rows if r["mandate_person_id"] is not None)
+    return SignedIn(account, represents, csrf)
+
+
+async def find_session(reads: Reads, token: str, now: dt.datetime, on: dt.date) -> SignedIn | None:
+    """Who a session cookie signs in (mandates as of ``on``), or None when the token is unknown, expired or its
+    account switched off."""
+    rows = await reads.all(SESSION_QUERY, digest=digest(token), on=on)
+    if not rows:
         return None
-    expires: dt.datetime = row["expires_at"]
+    expires: dt.datetime = rows[0]["expires_at"]
     expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
-    if expires <= now or not row["active"]:
+    if expires <= now or not rows[0]["active"]:
         return None
-    return row["csrf"], _account(row)
+    return _signed_in(rows, rows[0]["csrf"])
+
+
+async def find_api_token(reads: Reads, token: str, on: dt.date) -> SignedIn | None:
+    rows = await reads.all(TOKEN_QUERY, digest=digest(token), on=on)
+    return _signed_in(rows, None) if rows else None
 
 
 async def close_session(s: AsyncSession, token: str) -> None:
@@ -176,15 +216,3 @@ async def issue_api_token(s: AsyncSession, account_id: int, label: str, now: dt.
         ApiToken(token_hash=digest(token), account_id=account_id, label=label, created_at=now, revoked=False)
     )
     return token
-
-
-TOKEN_QUERY = FastQuery(
-    select(*_ACCOUNT)
-    .join(ApiToken, ApiToken.account_id == Account.id)
-    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False), Account.active.is_(True))
-)
-
-
-async def find_api_token(reads: Reads, token: str) -> Account | None:
-    row = await reads.first(TOKEN_QUERY, digest=digest(token))
-    return None if row is None else _account(row)
