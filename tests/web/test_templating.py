@@ -62,5 +62,8 @@ def test_dict_keys_before_attributes() -> None:
     row = {"items": ["photo"], "number": "SH01-1"}
     assert env.from_string("{{ r.number }} {{ r.items|join(',') }}").render(r=row) == "SH01-1 photo"
     # a dict without such a key still has its methods; other objects keep Jinja's order
-    assert env.from_string("{{ r.get('x', 'none') }} {{ r.values()|list|length }}").render(r={"a": 1}) == "none 1"
+    assert (
+        env.from_string("{{ r.get('x', 'none') }} {{ r.values()|list|length }}").render(r={"a": 1})
+        == "none 1"
+    )
     assert env.from_string("{{ 'abc'.upper() }} {{ r.missing }}").render(r={}) == "ABC "
