@@ -594,6 +594,41 @@ def test_case_access_alice_bob_carol_officer(web: Web) -> None:
     assert problem(stale, 409)["code"] == "conflict"
 
 
+def test_a_mandate_counts_only_while_it_is_in_force(web: Web) -> None:
+    """Whom an agent may act for is read with the sign-in, as of today (Regulations Art 19): a mandate that ended
+    yesterday or starts tomorrow gives nothing; two in force give both people."""
+    carol, c_csrf = signed_in(web, "carol")
+    grounds = {**EXTENSION, "applicant": {"first_entry": False, "good_record": True}}  # Art 19 para 1(2)
+    r = apply_api(carol, c_csrf, web, key="k-m1", inputs=grounds, person_id=person(web, 3))
+    assert r.status_code == 201, r.text
+    case = r.json()["case_id"]
+    today = platform(web).today()
+    adult = run(web, lambda: mandate_for_an_adult(web))
+    assert person(web, 3) in {x["person_id"] for x in carol.get("/api/v1/cases").json()}
+
+    async def set_mandates(until: dt.date | None, start_of_second: dt.date) -> None:
+        async with platform(web).sessions() as s, s.begin():
+            carol_id = web.ids["accounts"]["carol"]
+            await s.execute(
+                update(Mandate)
+                .where(Mandate.agent_account_id == carol_id, Mandate.person_id == person(web, 3))
+                .values(valid_until=until)
+            )
+            await s.execute(
+                update(Mandate)
+                .where(Mandate.agent_account_id == carol_id, Mandate.person_id == adult)
+                .values(valid_from=start_of_second)
+            )
+
+    run(web, lambda: set_mandates(today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
+    assert problem(carol.get(f"/api/v1/cases/{case}"), 403)["code"] == "forbidden"
+    assert not {person(web, 3), adult} & {x["person_id"] for x in carol.get("/api/v1/cases").json()}
+    run(web, lambda: set_mandates(today, today))  # the last day and the first day are in force
+    assert carol.get(f"/api/v1/cases/{case}").status_code == 200
+    people = {d["person"]["id"] for d in carol.get("/api/v1/me/documents").json()["people"]}
+    assert people >= {person(web, 3), adult}
+
+
 def test_upload_rules(web: Web) -> None:
     c, csrf = signed_in(web, "alice")
     narrow = [("photo", ("me.jpg", jpeg(353, 472), "image/jpeg"))]
