@@ -35,13 +35,13 @@ async def do_sign_in(p: Any, request: Request, response: Response, username: str
     """Shared by the API and the sign-in page: sets the session cookie, returns the CSRF token."""
     now = p.now()
     ip = request.client.host if request.client else None
-    try:
-        p.signin_limiter.hit(ip, now)
-    except security.RateLimited as exc:
-        raise Problem(
-            429, "Too many attempts", str(exc), code="rate_limited", retry_after=exc.retry_after
-        ) from None
     async with p.sessions() as s, s.begin():
+        try:
+            await security.check_address(s, ip, now, p.settings.signin_per_minute_per_ip)
+        except security.RateLimited as exc:
+            raise Problem(
+                429, "Too many attempts", str(exc), code="rate_limited", retry_after=exc.retry_after
+            ) from None
         try:
             account = await security.sign_in(
                 s,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,12 +28,6 @@ class Platform:
     settings: Settings
     reads: Reads
     """Where the hot reads run (who is signed in, the queue, the progress inquiry): cnvisa.store.fast."""
-    signin_limiter: security.SigninLimiter = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "signin_limiter", security.SigninLimiter(self.settings.signin_per_minute_per_ip)
-        )
 
     def now(self) -> dt.datetime:
         """Now, in UTC: instants are stored in UTC (SQLite keeps no offset)."""

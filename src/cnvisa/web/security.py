@@ -5,9 +5,9 @@
   the database keeps only its SHA-256, so a stolen database does not give working cookies.
 - Every form carries the session's CSRF token; state-changing requests authenticated by cookie must send it
   (form field ``csrf`` or header ``X-CSRF-Token``). Bearer tokens (institution API clients) need none.
-- Sign-in is rate-limited per client address (``signin_per_minute_per_ip`` attempts a minute, counted by each
-  worker process), and locked per user name: after ``signin_max_failures`` failures within the lockout window
-  the account is locked for that window, whatever the password.
+- Sign-in is rate-limited per client address (``signin_per_minute_per_ip`` attempts a minute, counted from the
+  recorded attempts, so across workers), and locked per user name: after ``signin_max_failures`` failures
+  within the lockout window the account is locked for that window, whatever the password.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,31 +60,24 @@ class RateLimited(Exception):
         super().__init__(f"too many sign-in attempts from this address: try again in {retry_after} s")
 
 
-class SigninLimiter:
-    """At most ``per_minute`` sign-in attempts a minute from one client address (a sliding window, kept in
-    the worker's memory: it slows down guessing across many user names, which the per-name lockout does not)."""
+ADDRESS_WINDOW = dt.timedelta(minutes=1)
 
-    WINDOW = dt.timedelta(minutes=1)
-    MAX_ADDRESSES = 100_000
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._seen: dict[str, deque[dt.datetime]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, ip: str | None, now: dt.datetime) -> None:
-        """Count one attempt from ``ip``; ``RateLimited`` (and not counted) when the address is over its limit."""
-        key = ip or "?"
-        with self._lock:
-            if len(self._seen) > self.MAX_ADDRESSES:  # bounded memory: forget the quiet addresses
-                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - self.WINDOW}
-            times = self._seen.setdefault(key, deque())
-            while times and times[0] <= now - self.WINDOW:
-                times.popleft()
-            if len(times) >= self.per_minute:
-                wait = (times[0] + self.WINDOW - now).total_seconds()
-                raise RateLimited(max(1, int(wait) + 1))
-            times.append(now)
+async def check_address(s: AsyncSession, ip: str | None, now: dt.datetime, per_minute: int) -> None:
+    """At most ``per_minute`` sign-in attempts a minute from one client address — it slows down guessing across
+    many user names, which the per-name lockout does not. Counted from the recorded attempts, so every worker
+    and every restart sees the same count; ``RateLimited`` (and nothing recorded) when over the limit."""
+    since = now - ADDRESS_WINDOW
+    from_ip = SigninAttempt.ip.is_(None) if ip is None else SigninAttempt.ip == ip
+    count, first = (
+        await s.execute(
+            select(func.count(), func.min(SigninAttempt.at)).where(from_ip, SigninAttempt.at > since)
+        )
+    ).one()
+    if count >= per_minute:
+        first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)  # stored in UTC
+        wait = (first + ADDRESS_WINDOW - now).total_seconds()
+        raise RateLimited(max(1, int(wait) + 1))
 
 
 async def sign_in(
