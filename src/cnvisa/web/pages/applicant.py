@@ -29,7 +29,6 @@ from cnvisa.cases.appointments import (
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.workflow import Role
 from cnvisa.law import assess
-from cnvisa.law.citations import CIVIL_CODE, GUIDE, LAW, REGULATIONS
 from cnvisa.law.errors import InvalidInput, LawError
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.residence import PERMIT_TYPES
@@ -37,18 +36,13 @@ from cnvisa.store.tables import Office
 from cnvisa.web.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
 from cnvisa.web.i18n import negotiate
 from cnvisa.web.pages.render import page, t
+from cnvisa.web.pdf import cite_text
 from cnvisa.web.problems import Problem, as_problem
 
 router = APIRouter(include_in_schema=False)
 _ = api._  # marks a message for the catalogs
 ApplicantSide = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 
-INSTRUMENTS_ZH = {
-    REGULATIONS: "《外国人入境出境管理条例》",
-    LAW: "《出境入境管理法》",
-    GUIDE: "《外国人签证延期、换发、补发指南》",
-    CIVIL_CODE: "《民法典》",
-}
 PROXY_GROUNDS = {
     "art19_1": _(
         "The applicant is under 16, 60 or over, or has difficulty moving (Regulations Art 19 para 1(1))."
@@ -93,20 +87,7 @@ def helpers(request: Request) -> dict[str, Any]:
         return api.pick(value, loc)
 
     def cite(c: Mapping[str, Any] | str) -> str:
-        if isinstance(c, str) or loc != "zh_CN":
-            return c if isinstance(c, str) else str(c.get("cite", ""))
-        name = INSTRUMENTS_ZH.get(str(c.get("instrument")))
-        article = str(c.get("article", ""))
-        if name is None:
-            return str(c.get("cite", ""))
-        if not article[:1].isdigit():
-            return f"{name}{article}"
-        out = f"{name}第{article}条"
-        if c.get("paragraph"):
-            out += f"第{c['paragraph']}款"
-        if c.get("item"):
-            out += f"第（{c['item']}）项"
-        return out
+        return c if isinstance(c, str) else cite_text(dict(c), loc)
 
     return {
         "L": label,
