@@ -69,7 +69,7 @@ class _Assessment:
             {
                 "rule": rule,
                 "citations": [c.cite for c in cites],
-                "inputs": {k: _iso(v) for k, v in inputs.items()},
+                "inputs": {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in inputs.items()},
                 "result": _iso(result),
             }
         )

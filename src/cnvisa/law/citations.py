@@ -6,7 +6,8 @@ Instruments are cited as the specification's README asks: ``Regulations Art 13 p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Final
 
 REGULATIONS: Final = "Regulations"
@@ -37,9 +38,21 @@ class Citation:
     paragraph: int | None = None
     item: int | None = None
     note: str | None = None
+    cite: str = field(init=False, repr=False, compare=False)
+    """How the text is cited: ``Regulations Art 13 para 1``, ``Guide VI(II)5`` (computed once)."""
+    _hash: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def cite(self) -> str:
+    def __post_init__(self) -> None:
+        # Citations are immutable and looked up by the dozen in every assessment: the cited form and the hash
+        # are computed once.
+        object.__setattr__(self, "cite", self._format())
+        key = (self.instrument, self.article, self.paragraph, self.item, self.note)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def _format(self) -> str:
         if self.instrument == GUIDE:
             return f"{GUIDE} {self.article}"
         head = (
@@ -77,20 +90,24 @@ _AS_DICT: dict[Citation, dict[str, object]] = {}
 """Citations are few and immutable: their JSON form is built once."""
 
 
+@cache
 def reg(article: int | str, item: int | None = None, paragraph: int | None = None) -> Citation:
     """Regulations article, e.g. ``reg(13, paragraph=2)`` → Regulations Art 13 para 2."""
     return Citation(REGULATIONS, str(article), paragraph, item)
 
 
+@cache
 def law(article: int | str, item: int | None = None, paragraph: int | None = None) -> Citation:
     """Exit and Entry Administration Law article."""
     return Citation(LAW, str(article), paragraph, item)
 
 
+@cache
 def guide(section: str) -> Citation:
     """Guide section, e.g. ``guide("VI(II)5")``."""
     return Citation(GUIDE, section)
 
 
+@cache
 def civil_code(article: int, paragraph: int | None = None) -> Citation:
     return Citation(CIVIL_CODE, str(article), paragraph)
