@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import os
 import sys
 import time
@@ -25,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from web import BOUNDARY, submission_body  # noqa: E402
+
 PG = os.environ.get("CNVISA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/cnvisa_bench_queue")
 
 
@@ -98,40 +99,8 @@ async def measure(requests: int) -> dict[str, dict[str, float]]:
         office = next(
             o for o in (offices if isinstance(offices, list) else offices["offices"]) if o["code"] == "SH01"
         )
-        today = dt.date.today()
-        application = json.dumps(
-            {
-                "person_id": me["person_id"],
-                "office_id": office["id"],
-                "matter": "visa_extension",
-                "inputs": {
-                    "entry_date": (today - dt.timedelta(days=5)).isoformat(),
-                    "visa": {
-                        "category": "L",
-                        "entries": "single",
-                        "stay_days": 30,
-                        "valid_until": (today + dt.timedelta(days=90)).isoformat(),
-                    },
-                    "requested": {"extension_days": 30},
-                },
-            }
-        )
-        boundary = "cnvisaCPU"
-        body = "\r\n".join(
-            [
-                f"--{boundary}",
-                'Content-Disposition: form-data; name="application"',
-                "",
-                application,
-                f"--{boundary}",
-                'Content-Disposition: form-data; name="passport"; filename="p.pdf"',
-                "Content-Type: application/pdf",
-                "",
-                "%PDF-1.4 cnvisa benchmark passport page",
-                f"--{boundary}--",
-                "",
-            ]
-        ).encode()
+        boundary = BOUNDARY
+        body = submission_body(me["person_id"], office["id"]).encode()
         stamp = time.time_ns()
 
         async def queue(i: int) -> None:

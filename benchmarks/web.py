@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import re
 import socket
@@ -156,14 +157,17 @@ wrk.headers["Cookie"] = "{who["cookie"]}"
 """
 
 
-def lua_submit(who: dict[str, str], ids: dict[str, int]) -> str:
-    import json as _json
+BOUNDARY = "cnvisaBENCH"
 
+
+def submission_body(person_id: int, office_id: int) -> str:
+    """The multipart body of one application (a visa extension with the passport page), as the benchmarks send
+    it (boundary ``BOUNDARY``)."""
     today = dt.date.today()
-    application = _json.dumps(
+    application = json.dumps(
         {
-            "person_id": ids["person_id"],
-            "office_id": ids["office_id"],
+            "person_id": person_id,
+            "office_id": office_id,
             "matter": "visa_extension",
             "inputs": {
                 "entry_date": (today - dt.timedelta(days=5)).isoformat(),
@@ -177,23 +181,26 @@ def lua_submit(who: dict[str, str], ids: dict[str, int]) -> str:
             },
         }
     )
-    boundary = "cnvisaBENCH"
-    crlf = "\r\n"
-    body = crlf.join(
+    return "\r\n".join(
         [
-            f"--{boundary}",
+            f"--{BOUNDARY}",
             'Content-Disposition: form-data; name="application"',
             "",
             application,
-            f"--{boundary}",
+            f"--{BOUNDARY}",
             'Content-Disposition: form-data; name="passport"; filename="p.pdf"',
             "Content-Type: application/pdf",
             "",
             "%PDF-1.4 cnvisa benchmark passport page",
-            f"--{boundary}--",
+            f"--{BOUNDARY}--",
             "",
         ]
     )
+
+
+def lua_submit(who: dict[str, str], ids: dict[str, int]) -> str:
+    body = submission_body(ids["person_id"], ids["office_id"])
+    boundary = BOUNDARY
     # a Lua string literal: backslashes, quotes and CR/LF written as escapes
     literal = body.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
     return f"""

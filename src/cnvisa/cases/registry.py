@@ -17,7 +17,7 @@ from cnvisa.cases import audit
 from cnvisa.cases.clock import Clock, SystemClock, today
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.records import require_uscc
-from cnvisa.cases.service import Actor
+from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import Role
 from cnvisa.law.documents import check_mrz
 from cnvisa.law.errors import InvalidInput
@@ -105,16 +105,7 @@ class Registry:
 
     async def _audit(self, s: AsyncSession, actor: Actor, *, action: str, detail: dict[str, Any]) -> None:
         """The audit event of a records change by ``actor``, in the caller's transaction (no case)."""
-        await audit.append(
-            s,
-            at=self.clock.now(),
-            actor_account_id=actor.account_id,
-            role=str(actor.role),
-            office_id=actor.office_id,
-            case_id=None,
-            action=action,
-            detail=detail,
-        )
+        await audit.append(s, **caseless_event(actor, self.clock.now(), action, detail))
 
     async def _write(
         self, actor: Actor, action: str, detail: dict[str, Any], rows: list[Any], field: str | None = None
