@@ -11,7 +11,7 @@ import pytest
 from case_helpers import MATTERS, ON, VISA_EXTENSION, Existing, World, at, key
 
 from cnvisa.cases.clock import SHANGHAI
-from cnvisa.cases.errors import Conflict
+from cnvisa.cases.errors import Conflict, InvalidCommand
 from cnvisa.law import calendar as workdays
 from cnvisa.law.acceptance import receipt_valid_until
 from cnvisa.store.tables import AuditEvent, CalendarState
@@ -190,6 +190,23 @@ async def test_reevaluate_is_explicit_and_audited(world: World, monkeypatch: pyt
         ev = (await s.execute(AuditEvent.__table__.select().where(AuditEvent.action == "reevaluate"))).one()
     assert ev.detail["before"]["calendar_version"] == fixed.calendar_version
     assert ev.detail["after"]["calendar_version"] == "test-newer-calendar"
+
+
+async def test_a_decided_case_is_not_reevaluated(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record of a decided case keeps the law and calendar it was decided under."""
+    svc = world.svc
+    c = await world.accepted()
+    c = await svc.approve(world.officer2, c["case_id"], c["version"], key=key())
+    monkeypatch.setattr(workdays, "calendar_version", lambda: "test-newer-calendar")
+    before = await world.case(c["case_id"])
+    with pytest.raises(InvalidCommand):
+        await svc.reevaluate(world.supervisor, c["case_id"], c["version"], key=key())
+    after = await world.case(c["case_id"])
+    assert (after.calendar_version, after.version) == (before.calendar_version, before.version)
+    w = await world.submitted()
+    w = await svc.withdraw(world.applicant, w["case_id"], w["version"], key=key())
+    with pytest.raises(InvalidCommand):
+        await svc.reevaluate(world.supervisor, w["case_id"], w["version"], key=key())
 
 
 async def test_a_case_accepted_on_a_rest_day_counts_from_the_next_working_day(world: World) -> None:

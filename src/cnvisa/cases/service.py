@@ -59,6 +59,8 @@ from cnvisa.store.tables import (
 NOTICE_REPLY_WORKING_DAYS = 15
 """Office rule: the applicant has 15 working days to answer a one-time notice before the case lapses."""
 DRAFT_RETENTION_DAYS = 30
+DECIDED_OR_CLOSED = TERMINAL | {State.APPROVED, State.ISSUED}
+"""States after the decision (or the end of the case without one): nothing is re-judged there."""
 SERVICE_INPUTS = ("holding_number",)
 """Case inputs the service reads (the holding a replacement, reissue or extension acts on) that are not part of
 the law contract; they are kept with the case and left out of what the law engine is asked."""
@@ -943,13 +945,17 @@ class CaseService:
         return lapsed
 
     async def reevaluate(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
-        """Judge the case again under the law and calendar versions now in force — explicit and audited."""
+        """Judge an undecided case again under the law and calendar versions now in force — explicit and
+        audited. A decided or closed case keeps the versions it was decided or closed under: its record says
+        which law it was judged by."""
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             if not actor.is_staff and actor.role is not Role.ADMIN:
                 raise Forbidden("only staff re-evaluate a case")
             self._may_touch(actor, case)
+            if State(case.state) in DECIDED_OR_CLOSED:
+                raise InvalidCommand(f"a case that is {case.state} is not re-evaluated")
             on = case.accepted_on or self.today()
             result = self._assess(case, await self._materials(s, case), on)
             before = {"law_version": case.law_version, "calendar_version": case.calendar_version}
