@@ -31,7 +31,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cnvisa.store.fast import compiled_for_asyncpg
+from cnvisa.store.fast import Compiled, as_dbapi_errors
 from cnvisa.store.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -163,10 +163,10 @@ class _PoolWriter:
     """Appends on a plain asyncpg connection in a transaction (PostgreSQL; the group commit of reads): the same
     statements, compiled once for asyncpg (cnvisa.store.fast)."""
 
-    LOCK = compiled_for_asyncpg(_LOCK_HEAD_PG)
-    INSERT = compiled_for_asyncpg(_INSERT)
-    INSERT_MOVING_HEAD = compiled_for_asyncpg(_INSERT_MOVING_HEAD)
-    MOVE_HEAD = compiled_for_asyncpg(_MOVE_HEAD)
+    LOCK = Compiled(_LOCK_HEAD_PG)
+    INSERT = Compiled(_INSERT)
+    INSERT_MOVING_HEAD = Compiled(_INSERT_MOVING_HEAD)
+    MOVE_HEAD = Compiled(_MOVE_HEAD)
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
@@ -264,8 +264,9 @@ class GroupCommit:
 
     async def _write(self, events: list[dict[str, Any]]) -> None:
         if self._pool is not None:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await _append(_PoolWriter(conn), events)
+            with as_dbapi_errors("audit: append a group"):
+                async with self._pool.acquire() as conn, conn.transaction():
+                    await _append(_PoolWriter(conn), events)
             return
         async with self._sessions() as s, s.begin():
             await append_many(s, events)

@@ -14,7 +14,8 @@ booleans); JSON columns and anything written stay with the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -52,8 +53,13 @@ class Compiled:
         return [values[n] for n in self.names]
 
 
-def compiled_for_asyncpg(stmt: ClauseElement) -> Compiled:
-    return Compiled(stmt)
+@contextmanager
+def as_dbapi_errors(sql: str) -> Iterator[None]:
+    """The driver's errors raised as SQLAlchemy's, for statements run on the plain pool."""
+    try:
+        yield
+    except _DRIVER_ERRORS as exc:
+        raise DBAPIError(sql, None, exc) from exc
 
 
 class FastQuery(Compiled):
@@ -90,24 +96,21 @@ class Reads:
             await self.pool.close()
 
     async def all(self, q: FastQuery, **params: Any) -> Sequence[Mapping[Any, Any]]:
-        if self.pool is not None:
-            try:
-                rows: Sequence[Mapping[Any, Any]] = await self.pool.fetch(q.sql, *q.args(params))
-            except _DRIVER_ERRORS as exc:
-                raise DBAPIError(q.sql, None, exc) from exc
-            return rows
-        q.args(params)  # the same check of the parameters on both executors
-        async with self.sessions() as s:
-            result = await s.execute(q.stmt, params)
-            return result.mappings().all()
+        if self.pool is None:
+            q.args(params)  # the same check of the parameters on both executors
+            async with self.sessions() as s:
+                return (await s.execute(q.stmt, params)).mappings().all()
+        rows: Sequence[Mapping[Any, Any]] = await self._on_pool("fetch", q, params)
+        return rows
 
     async def first(self, q: FastQuery, **params: Any) -> Mapping[Any, Any] | None:
-        if self.pool is not None:
-            try:
-                row: Mapping[Any, Any] | None = await self.pool.fetchrow(q.sql, *q.args(params))
-            except _DRIVER_ERRORS as exc:
-                raise DBAPIError(q.sql, None, exc) from exc
-            return row
-        q.args(params)
-        async with self.sessions() as s:
-            return (await s.execute(q.stmt, params)).mappings().first()
+        if self.pool is None:
+            q.args(params)
+            async with self.sessions() as s:
+                return (await s.execute(q.stmt, params)).mappings().first()
+        row: Mapping[Any, Any] | None = await self._on_pool("fetchrow", q, params)
+        return row
+
+    async def _on_pool(self, method: str, q: FastQuery, params: Mapping[str, Any]) -> Any:
+        with as_dbapi_errors(q.sql):
+            return await getattr(self.pool, method)(q.sql, *q.args(params))

@@ -125,7 +125,8 @@ async def open_session(s: AsyncSession, account_id: int, *, now: dt.datetime, ho
     return token, csrf
 
 
-_ACCOUNT = tuple(Account.__table__.columns)
+_ACCOUNT = tuple(c for c in Account.__table__.columns if c.key != "password_hash")
+"""What a request needs of its account: everything but the password hash, which stays in the database."""
 
 
 def _with_mandates(q: Select[Any]) -> Select[Any]:
