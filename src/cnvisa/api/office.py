@@ -25,7 +25,7 @@ from sqlalchemy import and_, func, or_, select
 from cnvisa.cases import audit
 from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.errors import NotFound
-from cnvisa.cases.service import SERVICE_INPUTS
+from cnvisa.cases.service import SERVICE_INPUTS, caseless_event
 from cnvisa.cases.workflow import GUARD_ARTICLES, OPEN_FOR_DEADLINE, Command, Role, State, allowed_commands
 from cnvisa.law import assess
 from cnvisa.law import calendar as workdays
@@ -706,16 +706,8 @@ async def search_view(p: Platform, who: Principal, q: str) -> dict[str, Any]:
                 )
             )
         ).all()
-        await audit.append(
-            s,
-            at=p.cases.now(),
-            actor_account_id=who.actor.account_id,
-            role=str(who.role),
-            office_id=office_id,
-            case_id=None,
-            action="search",
-            detail={"q": q, "cases": len(case_rows), "people": len(people)},
-        )
+        found = {"q": q, "cases": len(case_rows), "people": len(people)}
+        await audit.append(s, **caseless_event(who.actor, p.cases.now(), "search", found, office_id))
     names = {x.id: f"{x.surname} {x.given_names}" for x in people}
     today = p.today()
     cases_out = []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cnvisa.cases import audit
 from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
+from cnvisa.cases.service import caseless_event
 from cnvisa.cases.workflow import Role
 from cnvisa.web import security
 from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
@@ -122,16 +123,7 @@ async def create_token(p: PlatformDep, who: Principal, label: str) -> str:
     now = p.now()
     async with p.sessions() as s, s.begin():
         token = await security.issue_api_token(s, who.account.id, label, now)
-        await audit.append(
-            s,
-            at=now,
-            actor_account_id=who.account.id,
-            role=str(who.role),
-            office_id=None,
-            case_id=None,
-            action="issue_api_token",
-            detail={"label": label},
-        )
+        await audit.append(s, **caseless_event(who.actor, now, "issue_api_token", {"label": label}, None))
     return token
 
 

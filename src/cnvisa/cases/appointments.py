@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases import audit
 from cnvisa.cases.clock import Clock, SystemClock, today
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden, NotFound
-from cnvisa.cases.service import Actor
+from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import Role
 from cnvisa.law import calendar as workdays
 from cnvisa.law.application import IN_COUNTRY_MATTERS as _IN_COUNTRY_MATTERS
@@ -359,20 +359,20 @@ class Appointments:
                 raise SlotFull(f"the slot {day} {slot} at office {office.code} is full")
             await audit.append(
                 s,
-                at=self.clock.now(),
-                actor_account_id=actor.account_id,
-                role=str(actor.role),
-                office_id=office_id,
-                case_id=None,
-                action="book_appointment",
-                detail={
-                    "appointment": appointment_id,
-                    "person": person_id,
-                    "day": day.isoformat(),
-                    "slot": slot,
-                    "seat": seat,
-                    "matter": matter,
-                },
+                **caseless_event(
+                    actor,
+                    self.clock.now(),
+                    "book_appointment",
+                    {
+                        "appointment": appointment_id,
+                        "person": person_id,
+                        "day": day.isoformat(),
+                        "slot": slot,
+                        "seat": seat,
+                        "matter": matter,
+                    },
+                    office_id,
+                ),
             )
         return {
             "id": appointment_id,
@@ -402,14 +402,7 @@ class Appointments:
             office_id = a.office_id
             await s.execute(delete(Appointment).where(Appointment.id == appointment_id))
             await audit.append(
-                s,
-                at=self.clock.now(),
-                actor_account_id=actor.account_id,
-                role=str(actor.role),
-                office_id=office_id,
-                case_id=None,
-                action="cancel_appointment",
-                detail=detail,
+                s, **caseless_event(actor, self.clock.now(), "cancel_appointment", detail, office_id)
             )
 
     async def of(self, actor: Actor, *, past: bool = False) -> list[dict[str, Any]]:

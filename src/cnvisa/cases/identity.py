@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases import audit
 from cnvisa.cases.clock import Clock, SystemClock, today
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden
-from cnvisa.cases.service import Actor
+from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import Role
 from cnvisa.law.status import DocumentState, HoldingKind, residence_status
 from cnvisa.law.status import Holding as LawHolding
@@ -254,20 +254,20 @@ class IdentityChecks:
             await s.flush()
             await audit.append(
                 s,
-                at=now,
-                actor_account_id=actor.account_id,
-                role=str(actor.role),
-                office_id=None,
-                case_id=None,
-                action="identity_check",
-                detail={
-                    "check": row.id,
-                    "organisation": actor.organisation_id,
-                    "sector": sector,
-                    "on": on.isoformat(),
-                    "match": bool(matched),
-                    "covered": covered,
-                },
+                **caseless_event(
+                    actor,
+                    now,
+                    "identity_check",
+                    {
+                        "check": row.id,
+                        "organisation": actor.organisation_id,
+                        "sector": sector,
+                        "on": on.isoformat(),
+                        "match": bool(matched),
+                        "covered": covered,
+                    },
+                    None,
+                ),
             )
         return {"match": bool(matched), "covered": covered}
 

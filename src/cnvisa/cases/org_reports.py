@@ -32,7 +32,7 @@ from cnvisa.cases import audit
 from cnvisa.cases.clock import Clock, SystemClock, today
 from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.registry import holding_status
-from cnvisa.cases.service import Actor
+from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import STAFF, Role
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.reports import EVENTS, ReportEvent, report_event
@@ -251,20 +251,20 @@ class OrgReports:
             await s.flush()
             await audit.append(
                 s,
-                at=self.clock.now(),
-                actor_account_id=actor.account_id,
-                role=str(actor.role),
-                office_id=report.office_id,
-                case_id=None,
-                action="org_report",
-                detail={
-                    "report": report.id,
-                    "organisation": org_id,
-                    "person": person_id,
-                    "event": ev.code,
-                    "occurred_on": occurred_on.isoformat(),
-                    "office": report.office_id,
-                },
+                **caseless_event(
+                    actor,
+                    self.clock.now(),
+                    "org_report",
+                    {
+                        "report": report.id,
+                        "organisation": org_id,
+                        "person": person_id,
+                        "event": ev.code,
+                        "occurred_on": occurred_on.isoformat(),
+                        "office": report.office_id,
+                    },
+                    report.office_id,
+                ),
             )
         out = _report_dict(report, link.relation, org.name if org else "", office)
         out["person_name"] = _name(person) if person else None
@@ -306,13 +306,9 @@ class OrgReports:
             async with self.sessions() as s, s.begin():
                 await audit.append(
                     s,
-                    at=self.clock.now(),
-                    actor_account_id=actor.account_id,
-                    role=str(actor.role),
-                    office_id=actor.office_id,
-                    case_id=None,
-                    action="read_org_reports",
-                    detail={"count": len(out)},
+                    **caseless_event(
+                        actor, self.clock.now(), "read_org_reports", {"count": len(out)}, actor.office_id
+                    ),
                 )
         return out
 

@@ -105,7 +105,7 @@ class Registry:
 
     async def _audit(self, s: AsyncSession, actor: Actor, *, action: str, detail: dict[str, Any]) -> None:
         """The audit event of a records change by ``actor``, in the caller's transaction (no case)."""
-        await audit.append(s, **caseless_event(actor, self.clock.now(), action, detail))
+        await audit.append(s, **caseless_event(actor, self.clock.now(), action, detail, actor.office_id))
 
     async def _write(
         self, actor: Actor, action: str, detail: dict[str, Any], rows: list[Any], field: str | None = None

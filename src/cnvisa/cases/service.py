@@ -85,13 +85,16 @@ class Actor:
 SYSTEM = Actor(None, Role.SYSTEM)
 
 
-def caseless_event(actor: Actor, at: dt.datetime, action: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """The fields of an audit event of ``actor`` that concerns no one case (a list read, a records change)."""
+def caseless_event(
+    actor: Actor, at: dt.datetime, action: str, detail: dict[str, Any], office_id: int | None
+) -> dict[str, Any]:
+    """The fields of an audit event of ``actor`` that concerns no one case (a list read, a records change, a
+    booking, a report, an identity check), recorded under ``office_id`` (the office it concerns, if any)."""
     return {
         "at": at,
         "actor_account_id": actor.account_id,
         "role": str(actor.role),
-        "office_id": actor.office_id,
+        "office_id": office_id,
         "case_id": None,
         "action": action,
         "detail": detail,
@@ -1052,7 +1055,7 @@ class CaseService:
         """Every read by staff leaves a trace; a staff member reads only their own office's lists."""
         if actor is None or not self._read_is_audited(actor, office_id):
             return
-        await self.read_log.append(**caseless_event(actor, self.now(), action, detail))
+        await self.read_log.append(**caseless_event(actor, self.now(), action, detail, actor.office_id))
 
     @staticmethod
     def _read_is_audited(actor: Actor | None, office_id: int | None) -> bool:
