@@ -40,7 +40,9 @@ def test_serve_on_another_port_puts_that_port_in_qr_codes(monkeypatch: pytest.Mo
 
 
 def test_serve_names_its_host_and_keeps_an_explicit_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _serve(monkeypatch, "--host", "192.0.2.7", "--port", "9000")[1]["public"] == "http://192.0.2.7:9000"
+    assert (
+        _serve(monkeypatch, "--host", "192.0.2.7", "--port", "9000")[1]["public"] == "http://192.0.2.7:9000"
+    )
     monkeypatch.delenv("CNVISA_PUBLIC_URL", raising=False)
     assert _serve(monkeypatch, "--host", "::1", "--port", "9000")[1]["public"] == "http://[::1]:9000"
     monkeypatch.setenv("CNVISA_PUBLIC_URL", "https://visa.example.gov.cn")

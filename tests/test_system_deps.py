@@ -21,10 +21,19 @@ def _run(tmp_path: Path, *, font: bool) -> tuple[subprocess.CompletedProcess[str
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "apt-calls"
-    first = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: Noto Sans CJK SC:style=Regular" if font else "x"
+    first = (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: Noto Sans CJK SC:style=Regular"
+        if font
+        else "x"
+    )
     # far more than a pipe buffer after the first line, so an early-exiting grep leaves the lister writing
-    _tool(bin_dir, "fc-list", f'echo "{first}"; yes "/usr/share/fonts/other.ttf: Other:style=Regular" | head -200000')
-    _tool(bin_dir, "ldconfig", 'echo "	libpangoft2-1.0.so.0 (libc6,x86-64) => /lib/libpangoft2-1.0.so.0"; yes "	libz.so.1" | head -200000')
+    _tool(
+        bin_dir,
+        "fc-list",
+        f'echo "{first}"; yes "/usr/share/fonts/other.ttf: Other:style=Regular" | head -200000',
+    )
+    pango = "\tlibpangoft2-1.0.so.0 (libc6,x86-64) => /lib/libpangoft2-1.0.so.0"
+    _tool(bin_dir, "ldconfig", f'echo "{pango}"; yes "\tlibz.so.1" | head -200000')
     _tool(bin_dir, "chromium", "true")
     _tool(bin_dir, "pdffonts", "true")
     _tool(bin_dir, "apt-get", f'echo "$*" >> {calls}; exit 0')
