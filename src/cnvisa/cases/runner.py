@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand
+from cnvisa.cases.grants import GRANTED_VALIDITY
 from cnvisa.cases.queries.case import summary
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.records import FileIn
@@ -27,9 +28,10 @@ from cnvisa.cases.workflow import GUARD_ARTICLES, Command, State, transition
 from cnvisa.law import InvalidInput, assess
 from cnvisa.store.tables import Case, CaseFile, IdempotencyRecord
 
-SERVICE_INPUTS = ("holding_number",)
-"""Case inputs the service reads (the holding a replacement, reissue or extension acts on) that are not part of
-the law contract; they are kept with the case and left out of what the law engine is asked."""
+SERVICE_INPUTS = ("holding_number", GRANTED_VALIDITY)
+"""Case inputs the service reads (the holding a replacement, reissue or extension acts on; the validity the
+officer granted) that are not part of the law contract; they are kept with the case and left out of what the
+law engine is asked."""
 
 Body = Callable[[AsyncSession], Awaitable[tuple[Case | None, dict[str, Any]]]]
 """A command's work inside its transaction: the case it changed (if any) and its response."""

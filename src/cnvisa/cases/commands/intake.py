@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, Forbidden
+from cnvisa.cases.grants import refuse_officer_inputs
 from cnvisa.cases.queries.case import receipt, summary
 from cnvisa.cases.records import FileIn, case_number, receipt_number
 from cnvisa.cases.runner import INSERT_CASE, Runner, guard
@@ -91,6 +92,7 @@ class IntakeCommands(Runner):
     ) -> dict[str, Any]:
         """A new case in draft. The inputs are the law contract's (``cnvisa assess --schema``)."""
         self._may_open(actor, person_id, submitted_by)
+        refuse_officer_inputs(inputs)
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             code = await self._office_code(s, office_id)
@@ -121,6 +123,7 @@ class IntakeCommands(Runner):
         """Open and submit an application in one command (what a completed online form does): the draft
         and the submission are one transaction with one audit event."""
         self._may_open(actor, person_id, submitted_by)
+        refuse_officer_inputs(inputs)
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             code = await self._office_code(s, office_id)
@@ -221,6 +224,8 @@ class IntakeCommands(Runner):
         files: Sequence[FileIn] = (),
         inputs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        refuse_officer_inputs(inputs)
+
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.SUPPLEMENT)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import Actor
+from cnvisa.cases.grants import GRANTED_VALIDITY, GRANTS_VALIDITY, ends_later_detail, replaced_until
 from cnvisa.cases.records import document_number
 from cnvisa.cases.runner import Runner, guard
 from cnvisa.cases.workflow import Command
@@ -26,6 +27,24 @@ VOIDS_REPLACED = frozenset(
     }
 )
 """Matters whose new document replaces the one named by ``inputs.holding_number`` (Art 34)."""
+
+
+async def replaced_holding(s: AsyncSession, case: Case) -> Holding | None:
+    """The applicant's own document the case acts on (``inputs.holding_number``), if on record."""
+    number = case.inputs.get("holding_number")
+    if not number:
+        return None
+    found = await s.execute(
+        select(Holding).where(Holding.number == number, Holding.person_id == case.person_id)
+    )
+    return found.scalar_one_or_none()
+
+
+def guard_ends_later(new_until: dt.date, old: Holding | None, inputs: dict[str, Any]) -> None:
+    """An extension must end later than the permit it replaces (the record's end, else the one applied with)."""
+    old_until = old.valid_until if old is not None else replaced_until(inputs)
+    if old_until is not None:
+        guard(new_until > old_until, "extension_ends_later", ends_later_detail(new_until, old_until))
 
 
 class IssuanceCommands(Runner):
@@ -47,17 +66,6 @@ class IssuanceCommands(Runner):
 
         return await self._run(key, "issue", body, actor, case_id)
 
-    @staticmethod
-    async def _replaced(s: AsyncSession, case: Case) -> Holding | None:
-        """The applicant's own document the case acts on (``inputs.holding_number``), if on record."""
-        number = case.inputs.get("holding_number")
-        if not number:
-            return None
-        found = await s.execute(
-            select(Holding).where(Holding.number == number, Holding.person_id == case.person_id)
-        )
-        return found.scalar_one_or_none()
-
     async def _make_document(self, s: AsyncSession, case: Case) -> tuple[Holding, list[str]]:
         on = self.today()
         inputs = case.inputs
@@ -65,7 +73,7 @@ class IssuanceCommands(Runner):
         visa = inputs.get("visa") or {}
         rp = inputs.get("residence_permit") or {}
         voided: list[str] = []
-        old = await self._replaced(s, case)
+        old = await replaced_holding(s, case)
         m = case.matter
         if m == "visa_extension" and old is not None:
             # Art 14: the extension adds to the stay of this entry; entries and validity unchanged.
@@ -96,10 +104,14 @@ class IssuanceCommands(Runner):
         else:
             kind, entries, stay = "residence_permit", None, None
             category = req.get("permit_type") or rp.get("type")
-            if req.get("validity_days"):
-                valid_until = on + dt.timedelta(days=int(req["validity_days"]))
+            # an extension approved before grants were recorded has only the request it was approved on
+            days = inputs.get(GRANTED_VALIDITY) or req.get("validity_days")
+            if days:
+                valid_until = on + dt.timedelta(days=int(days))
             else:
                 valid_until = dt.date.fromisoformat(rp["valid_until"]) if rp.get("valid_until") else on
+            if m in GRANTS_VALIDITY:
+                guard_ends_later(valid_until, old, inputs)
         holding = Holding(
             person_id=case.person_id,
             kind=kind,
