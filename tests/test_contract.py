@@ -44,6 +44,31 @@ def test_k_visa_not_in_force_before_2025_10_01() -> None:
     assert "Regulations Art 6(6)" in [c["cite"] for c in after["citations"]]
 
 
+def test_k_visa_short_term_stay_may_be_extended_under_law_art29() -> None:
+    """Guide I, IV: any ordinary-visa holder may apply to extend; Law Art 29 sets the frame; the Guide has no
+    K row (it predates the K visa), so no per-category maximum: the cumulative bound alone (Art 14 para 1)."""
+    app = {
+        "matter": "visa_extension",
+        "on": "2025-10-20",
+        "entry_date": "2025-10-10",
+        "visa": {"category": "K", "entries": "single", "stay_days": 60, "extended_days": 20},
+        "materials": ["passport", "application_form", "photo", "k_talent_documents"],
+    }
+    out = assess(app)
+    assert out["acceptable"] is True
+    assert out["max_extension_days"] == 40
+    assert [p["code"] for p in out["problems"]] == ["no_category_maximum_in_guide"]
+    cites = [c["cite"] for c in out["citations"]]
+    for cite in (
+        "Exit and Entry Administration Law Art 29 para 1",
+        "Guide VI(I)",
+        "Regulations Art 14 para 1",
+    ):
+        assert cite in cites
+    long_stay = assess({**app, "visa": {**app["visa"], "stay_days": 181}})
+    assert "no_extension_for_category" in [p["code"] for p in long_stay["problems"]]
+
+
 def test_regulations_not_in_force_before_2013_09_01() -> None:
     out = assess({"matter": "visa", "on": "2013-08-31", "requested": {"category": "L"}})
     assert out["acceptable"] is False and out["problems"][0]["code"] == "not_in_force"

@@ -43,7 +43,7 @@ def run(a: Assessment) -> None:
     )
     if cat is None:
         return
-    rule = extension.extension_rule(cat.code, on=app.on, purpose=app.purpose)
+    rule = extension.extension_rule(cat.code, on=app.on, purpose=app.purpose, stay_days=app.visa.stay_days)
     if isinstance(rule, extension.NoExtension):
         a.problem("no_extension_for_category", rule.instead_en, rule.instead_zh, list(rule.citations))
         a.step(
@@ -59,10 +59,24 @@ def run(a: Assessment) -> None:
     a.require_codes(materials, rule.citation)
     a.step(
         "extension.extension_rule",
-        [rule.citation],
-        {"category": cat.code, "purpose": app.purpose, "group": app.visa.group},
+        [rule.citation, *rule.basis],
+        {
+            "category": cat.code,
+            "purpose": app.purpose,
+            "group": app.visa.group,
+            "stay_days": app.visa.stay_days,
+        },
         {"materials": list(materials), "max_days": rule.max_days},
     )
+    if rule.max_days is None:
+        a.problem(
+            "no_category_maximum_in_guide",
+            f"The Guide sets no maximum extension for {cat.code} visas (it predates the K visa); the extension is "
+            "bounded only by the stay stated on the original visa (Law Art 29 para 2; Regulations Art 14).",
+            f"《指南》未规定{cat.code}字签证的最长延长期限（《指南》早于K字签证），累计延长的停留期限不得超过原签证注明的停留期限。",
+            [*rule.basis, rule.citation, *extension.CUMULATIVE_CITATIONS],
+            blocking=False,
+        )
     apply_by = extension.last_day_to_apply(last)
     a.out["apply_by"] = apply_by
     a.step(
