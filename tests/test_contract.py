@@ -280,3 +280,84 @@ def test_assessment_is_fast_enough_to_serve() -> None:
     for _ in range(200):
         assess(app)
     assert time.perf_counter() - t < 2.0
+
+
+def _schema_enums(node: Any, path: str = "") -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    if isinstance(node, dict):
+        if "enum" in node:
+            found[path] = node["enum"]
+        for key, sub in node.items():
+            found.update(_schema_enums(sub, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            found.update(_schema_enums(sub, f"{path}/{i}"))
+    return found
+
+
+def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
+    """Issue 8 item 6: every enumerated field of ``cnvisa assess --schema`` lists the values of the table the rules
+    run on (Regulations Art 6 categories, Art 10/11/17/23 and Guide VI(III)-(IV) grounds, Art 19 submitters,
+    the purposes Art 7, 16, 22 and Guide VI(II)9 split on, Guide IX fee rows) — and parsing accepts exactly those."""
+    from cnvisa.law import fees, proxy, reissue, replacement, residence
+    from cnvisa.law.application import parse
+    from cnvisa.law.assess import HANDLERS
+    from cnvisa.law.categories import CATEGORIES
+    from cnvisa.law.purposes import PURPOSES
+    from cnvisa.law.vocabulary import EXIT_GROUNDS
+
+    grounds = {
+        "visa_replacement": list(replacement.GROUNDS),
+        "visa_reissue": list(reissue.GROUNDS),
+        "residence_permit_replacement": list(residence.RP_REPLACEMENT_GROUNDS),
+        "residence_permit_reissue": list(residence.RP_REISSUE_GROUNDS),
+        "exit_without_passport": list(EXIT_GROUNDS),
+    }
+    every_ground = {g for table in grounds.values() for g in table}
+    expected: dict[str, set[Any]] = {
+        "/properties/matter": set(HANDLERS),
+        "/properties/submitted_by": {"self", *proxy.PROXIES},
+        "/properties/ground": every_ground | {None},
+        "/properties/purpose": set(PURPOSES) | {None},
+        "/$defs/Visa/properties/category": set(CATEGORIES),
+        "/$defs/Requested/properties/category/anyOf/0": set(CATEGORIES),
+        "/$defs/Visa/properties/entries/anyOf/0": set(replacement.ALL_ENTRIES),
+        "/$defs/Requested/properties/entries/anyOf/0": set(replacement.ALL_ENTRIES),
+        "/$defs/Requested/properties/permit_type/anyOf/0": set(residence.PERMIT_TYPES),
+        "/$defs/ResidencePermit/properties/type": set(residence.PERMIT_TYPES),
+        "/$defs/ForeignDocument/properties/legalisation": {"none", "consular", "apostille"},
+        "/$defs/Applicant/properties/reciprocal_fees/anyOf/1/propertyNames": {
+            row for table in fees.TABLES for row in table.rows
+        },
+    }
+    schema = json_schema()
+    enums = _schema_enums(schema)
+    for i, (matter, table) in enumerate(grounds.items()):
+        expected[f"/allOf/{i}/then/properties/ground"] = set(table) | {None}
+        assert schema["allOf"][i]["if"]["properties"]["matter"]["const"] == matter
+    assert set(enums) == set(expected), "every enumerated field is checked against its table"
+    for path, values in enums.items():
+        assert len(values) == len(set(values)) and set(values) == expected[path], path
+
+    base = {"on": "2025-11-20"}
+    for matter, table in grounds.items():
+        for ground in every_ground:
+            if ground in table:
+                parse({**base, "matter": matter, "ground": ground})
+            else:
+                with pytest.raises(InvalidInput) as info:
+                    parse({**base, "matter": matter, "ground": ground})
+                assert info.value.field == "ground" and "must be one of" in info.value.message
+    for purpose in PURPOSES:
+        parse({**base, "matter": "visa_extension", "purpose": purpose})
+    for field, patch in (
+        ("ground", {"ground": "holiday"}),
+        ("purpose", {"purpose": "holiday"}),
+        ("visa.category", {"visa": {"category": "Y"}}),
+        ("requested.category", {"requested": {"category": "Y"}}),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            parse({**base, "matter": "visa_extension", **patch})
+        assert info.value.field == field
+    for code in CATEGORIES:
+        parse({**base, "matter": "visa", "requested": {"category": code}})

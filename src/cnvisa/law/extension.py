@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from cnvisa.law.citations import Citation, guide, law, reg
+from cnvisa.law.purposes import S2_PERSONAL
 from cnvisa.law.versions import require_cited
 
 APPLY_DAYS_BEFORE_END: Final = 7
@@ -136,7 +137,7 @@ def extension_rule(
     if category == "K" and stay_days is not None and stay_days <= SHORT_TERM_MAX_DAYS:
         return K_SHORT_TERM
     if category == "S2":
-        return S2_OTHER if purpose in ("private_affairs", "humanitarian", "other") else S2_FAMILY
+        return S2_OTHER if purpose in S2_PERSONAL else S2_FAMILY
     rule = EXTENSION_RULES.get(category)
     if rule is not None:
         return rule

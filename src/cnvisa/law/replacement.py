@@ -26,6 +26,7 @@ from typing import Final, Literal
 
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.periods import add_months, add_years
+from cnvisa.law.purposes import S2_PERSONAL
 from cnvisa.law.versions import require_cited
 
 Ground = Literal[
@@ -127,7 +128,7 @@ def replacement_row(category: str, *, on: dt.date, purpose: str | None = None) -
     """Guide VI(III)1-7 row for the category to be issued, as of ``on``; None when the Guide has no row."""
     require_cited(on, "visa replacement (Guide VI(III))", guide("VI(III)"), reg(10))
     if category == "S2":
-        return S2_OTHER if purpose in ("private_affairs", "humanitarian", "other") else S2_FAMILY
+        return S2_OTHER if purpose in S2_PERSONAL else S2_FAMILY
     return REPLACEMENT_ROWS.get(category)
 
 

@@ -7,21 +7,15 @@ from cnvisa.law.errors import InvalidInput
 from cnvisa.law.materials import need
 from cnvisa.law.matters.record import Assessment
 from cnvisa.law.matters.steps import base_materials
+from cnvisa.law.vocabulary import EXIT_GROUNDS, grounds_error
 
 
 def run(a: Assessment) -> None:
     app = a.app
-    grounds = {
-        "lost": "loss_report",
-        "stolen": "loss_report",
-        "robbed": "loss_report",
-        "damaged": "damaged_document",
-        "other": None,
-    }
-    if app.ground not in grounds:
-        raise InvalidInput("ground", f"must be one of {', '.join(grounds)} (Regulations Art 23)")
+    if app.ground not in EXIT_GROUNDS:
+        raise InvalidInput("ground", grounds_error("exit_without_passport"))
     base_materials(a, "exit_without_passport")
-    doc = grounds[app.ground]
+    doc = EXIT_GROUNDS[app.ground]
     if doc:
         a.require(need(doc, reg(23)))
     a.require(need("home_mission_cannot_reissue", reg(23)))

@@ -16,6 +16,7 @@ from cnvisa.law.errors import InvalidInput
 from cnvisa.law.materials import need
 from cnvisa.law.matters.record import Assessment
 from cnvisa.law.matters.steps import base_materials, category_on, issuable, overstay, stay_overstay
+from cnvisa.law.vocabulary import grounds_error
 
 
 def validity_and_health(a: Assessment, permit_type: str) -> None:
@@ -155,10 +156,10 @@ def residence_permit_extension(a: Assessment) -> None:
 def residence_permit_replacement(a: Assessment, reissue_: bool) -> None:
     app = a.app
     table = residence.RP_REISSUE_GROUNDS if reissue_ else residence.RP_REPLACEMENT_GROUNDS
-    if app.ground not in table:
-        raise InvalidInput("ground", f"must be one of {', '.join(table)} (Regulations Art 17)")
-    current_permit(a, "a residence permit " + ("reissue" if reissue_ else "replacement"))
     matter = "residence_permit_reissue" if reissue_ else "residence_permit_replacement"
+    if app.ground not in table:
+        raise InvalidInput("ground", grounds_error(matter))
+    current_permit(a, "a residence permit " + ("reissue" if reissue_ else "replacement"))
     base_materials(a, matter)
     codes, cites = table[app.ground]
     a.require_codes(codes, *cites)
@@ -206,6 +207,6 @@ def study_work_annotation(a: Assessment) -> None:
     a.step(
         "residence.study_work_annotation",
         [reg(22, paragraph=1), reg(22, paragraph=2)],
-        {"type": rp.type},
+        {"type": rp.type, "purpose": app.purpose},
         "without the annotation the holder may not work or intern off campus",
     )

@@ -14,15 +14,14 @@ from cnvisa.law.matters.steps import (
     issuable_as_original,
     stay_overstay,
 )
+from cnvisa.law.vocabulary import grounds_error
 
 
 def run(a: Assessment) -> None:
     app = a.app
     ground = app.ground
     if ground not in reissue.GROUNDS:
-        raise InvalidInput(
-            "ground", f"must be one of {', '.join(reissue.GROUNDS)} (Regulations Art 11; Guide VI(IV))"
-        )
+        raise InvalidInput("ground", grounds_error("visa_reissue"))
     visa = app.visa
     if visa is None:
         raise InvalidInput("visa", "is required: a reissued visa is identical to the original (Guide VI(IV))")

@@ -22,6 +22,7 @@ from cnvisa.law.matters.steps import (
     issuable_as_original,
     stay_overstay,
 )
+from cnvisa.law.vocabulary import grounds_error
 
 _ENTRY_RANK: Final = {"zero": 0, "single": 1, "double": 2, "multiple": 3}
 
@@ -30,9 +31,7 @@ def run(a: Assessment) -> None:
     app = a.app
     ground = app.ground
     if ground not in replacement.GROUNDS:
-        raise InvalidInput(
-            "ground", f"must be one of {', '.join(replacement.GROUNDS)} (Regulations Art 10; Guide VI(III))"
-        )
+        raise InvalidInput("ground", grounds_error("visa_replacement"))
     if app.entry_date is None:
         raise InvalidInput(
             "entry_date",
