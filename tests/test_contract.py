@@ -361,3 +361,57 @@ def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
         assert info.value.field == field
     for code in CATEGORIES:
         parse({**base, "matter": "visa", "requested": {"category": code}})
+
+
+_EXT = {
+    "matter": "visa_extension",
+    "on": "2025-11-20",
+    "entry_date": "2025-11-01",
+    "visa": {"category": "L", "entries": "single", "valid_until": "2026-01-31", "stay_days": 30},
+}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"applicant": {"birth_date": "2025-11-21"}}, "applicant.birth_date"),
+        ({"applicant": {"birth_date": "2001-01-01"}, "entry_date": "2000-12-31"}, "entry_date"),
+        (
+            {"matter": "residence_permit", "health_certificate_issued_on": "2025-11-21"},
+            "health_certificate_issued_on",
+        ),
+        (
+            {"matter": "residence_permit_replacement", "ground": "particulars_changed"}
+            | {
+                "particulars_changed_on": "2025-12-01",
+                "residence_permit": {"type": "work", "valid_until": "2026-06-30"},
+            },
+            "particulars_changed_on",
+        ),
+        ({"visa": {**_EXT["visa"], "entries_used": 2}}, "visa.entries_used"),
+        ({"visa": {**_EXT["visa"], "entries": "zero", "entries_used": 1}}, "visa.entries_used"),
+        (
+            {
+                "applicant": {"birth_date": "2001-01-01"},
+                "visa": {**_EXT["visa"], "valid_until": "2000-01-01"},
+            },
+            "visa.valid_until",
+        ),
+    ],
+)
+def test_impossible_facts_are_refused_naming_the_field(patch: dict[str, Any], field: str) -> None:
+    """Issue 8 item 4: dates contradicting each other or the day of application, and more entries used than the
+    visa grants (Regulations Art 36 para 1(1)), are InvalidInput naming the field — never a silent answer."""
+    with pytest.raises(InvalidInput) as info:
+        assess({**_EXT, **patch})
+    assert info.value.field == field
+
+
+def test_an_entry_after_the_visa_entry_validity_is_a_blocking_problem() -> None:
+    """Regulations Art 36 para 1(2): the visa admits its holder only until 24:00 of its last day of entry validity."""
+    late = assess({**_EXT, "visa": {**_EXT["visa"], "valid_until": "2025-10-31"}})
+    problem = next(p for p in late["problems"] if p["code"] == "entry_after_entry_validity")
+    assert problem["severity"] == "blocking" and problem["field"] == "entry_date"
+    assert [c["cite"] for c in problem["citations"]] == ["Regulations Art 36 para 1(2)"]
+    on_the_day = assess({**_EXT, "visa": {**_EXT["visa"], "valid_until": "2025-11-01"}})
+    assert "entry_after_entry_validity" not in [p["code"] for p in on_the_day["problems"]]

@@ -25,6 +25,7 @@ from pydantic import (
 from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.purposes import PURPOSES
+from cnvisa.law.replacement import ENTRY_COUNTS
 from cnvisa.law.vocabulary import ALL_GROUNDS, GROUNDS, grounds_error
 
 Matter = Literal[
@@ -269,12 +270,52 @@ class Application(_Model):
         if self.matter != "visa" and self.entry_date is not None and self.entry_date > self.on:
             # In-country matters concern an entry already made; an overseas visa may name the planned entry.
             raise ValueError("entry_date: cannot be after the date of application `on`")
+        _facts_possible(self)
         if self.ground is not None:
             if self.matter in GROUNDS and self.ground not in GROUNDS[self.matter][0]:
                 raise ValueError("ground: " + grounds_error(self.matter))
             if self.ground not in ALL_GROUNDS:
                 raise ValueError(f"ground: must be one of {', '.join(ALL_GROUNDS)}")
         return self
+
+
+def _facts_possible(app: Application) -> None:
+    """Facts that cannot all be true are refused naming the field (a legal contradiction between possible facts,
+    such as an entry after the visa's entry validity, is a blocking problem of the rules instead)."""
+    happened = {  # what has already happened by the day of application
+        "health_certificate_issued_on": app.health_certificate_issued_on,
+        "particulars_changed_on": app.particulars_changed_on,
+    }
+    for name, day in happened.items():
+        if day is not None and day > app.on:
+            raise ValueError(f"{name}: {day.isoformat()} is after the date of application `on` ({app.on})")
+    birth = app.applicant.birth_date
+    if birth is not None:
+        in_life = {
+            "applicant.birth_date": app.on,  # the applicant exists on the day of application
+            "entry_date": app.entry_date,
+            **happened,
+            "visa.valid_until": app.visa.valid_until if app.visa else None,
+            "residence_permit.valid_until": app.residence_permit.valid_until
+            if app.residence_permit
+            else None,
+        }
+        for name, day in in_life.items():
+            if day is not None and day < birth:
+                if name == "applicant.birth_date":
+                    raise ValueError(
+                        f"{name}: {birth.isoformat()} is after the date of application `on` ({day})"
+                    )
+                raise ValueError(
+                    f"{name}: {day.isoformat()} is before the applicant's birth ({birth.isoformat()})"
+                )
+    visa = app.visa
+    if visa is not None and visa.entries in ENTRY_COUNTS and visa.entries_used > ENTRY_COUNTS[visa.entries]:
+        granted = ENTRY_COUNTS[visa.entries]
+        raise ValueError(
+            f"visa.entries_used: {visa.entries_used} entries used, but a {visa.entries}-entry visa grants {granted} "
+            "(Regulations Art 36 para 1(1))"
+        )
 
 
 def parse(application: dict[str, Any] | Application) -> Application:

@@ -40,6 +40,8 @@ GROUNDS: Final[tuple[str, ...]] = (
     "add_accompanying_person",
 )
 ALL_ENTRIES: Final = ("zero", "single", "double", "multiple")
+ENTRY_COUNTS: Final[dict[str, int]] = {"zero": 0, "single": 1, "double": 2}
+"""Art 36 para 1(1): the entries a visa grants (a multiple-entry visa has no count)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,6 @@ def remaining_entries(entries: str | None, used: int) -> str | None:
         return None
     if entries == "multiple":
         return "multiple"
-    total = {"zero": 0, "single": 1, "double": 2}[entries]
+    total = ENTRY_COUNTS[entries]
     left = max(0, total - used)
     return ("zero", "single", "double")[left]

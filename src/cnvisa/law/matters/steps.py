@@ -60,8 +60,26 @@ def category_on(a: Assessment, code: str | None, field: str) -> VisaCategory | N
     return cat
 
 
+def entry_within_validity(a: Assessment) -> None:
+    """Art 36 para 1(2): a visa admits its holder only within its entry validity (until 24:00 of the last day).
+    An entry after it was not made on this visa, so no stay under this visa counts from it."""
+    visa, entry = a.app.visa, a.app.entry_date
+    if visa is None or entry is None or visa.valid_until is None or visa.entries == "zero":
+        return  # a zero-entry visa (issued in China) admits no entry
+    if entry > visa.valid_until:
+        a.problem(
+            "entry_after_entry_validity",
+            f"The entry on {entry.isoformat()} is after the visa's entry validity ended on "
+            f"{visa.valid_until.isoformat()}: the visa did not admit that entry.",
+            f"入境日期{entry.isoformat()}晚于签证入境有效期届满之日{visa.valid_until.isoformat()}，该次入境不是持本签证入境。",
+            [reg(36, 2, paragraph=1)],
+            field="entry_date",
+        )
+
+
 def stay_end(a: Assessment) -> dt.date | None:
-    """Art 36 para 1(3): last day of stay of the current entry."""
+    """Art 36 para 1(3): last day of stay of the current entry (after checking the entry, Art 36 para 1(2))."""
+    entry_within_validity(a)
     visa = a.app.visa
     if visa is None or a.app.entry_date is None or visa.stay_days is None:
         return None
