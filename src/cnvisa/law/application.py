@@ -282,39 +282,36 @@ class Application(_Model):
 def _facts_possible(app: Application) -> None:
     """Facts that cannot all be true are refused naming the field (a legal contradiction between possible facts,
     such as an entry after the visa's entry validity, is a blocking problem of the rules instead)."""
-    happened = {  # what has already happened by the day of application
-        "health_certificate_issued_on": app.health_certificate_issued_on,
-        "particulars_changed_on": app.particulars_changed_on,
-    }
-    for name, day in happened.items():
+    happened = (  # what has already happened by the day of application
+        ("health_certificate_issued_on", app.health_certificate_issued_on),
+        ("particulars_changed_on", app.particulars_changed_on),
+    )
+    for name, day in happened:
         if day is not None and day > app.on:
             raise ValueError(f"{name}: {day.isoformat()} is after the date of application `on` ({app.on})")
     birth = app.applicant.birth_date
     if birth is not None:
-        in_life = {
-            "applicant.birth_date": app.on,  # the applicant exists on the day of application
-            "entry_date": app.entry_date,
-            **happened,
-            "visa.valid_until": app.visa.valid_until if app.visa else None,
-            "residence_permit.valid_until": app.residence_permit.valid_until
-            if app.residence_permit
-            else None,
-        }
-        for name, day in in_life.items():
+        if birth > app.on:
+            raise ValueError(
+                f"applicant.birth_date: {birth.isoformat()} is after the date of application `on` ({app.on})"
+            )
+        visa, permit = app.visa, app.residence_permit
+        in_life = (
+            ("entry_date", app.entry_date),
+            *happened,
+            ("visa.valid_until", visa.valid_until if visa else None),
+            ("residence_permit.valid_until", permit.valid_until if permit else None),
+        )
+        for name, day in in_life:
             if day is not None and day < birth:
-                if name == "applicant.birth_date":
-                    raise ValueError(
-                        f"{name}: {birth.isoformat()} is after the date of application `on` ({day})"
-                    )
                 raise ValueError(
                     f"{name}: {day.isoformat()} is before the applicant's birth ({birth.isoformat()})"
                 )
     visa = app.visa
     if visa is not None and visa.entries in ENTRY_COUNTS and visa.entries_used > ENTRY_COUNTS[visa.entries]:
-        granted = ENTRY_COUNTS[visa.entries]
         raise ValueError(
-            f"visa.entries_used: {visa.entries_used} entries used, but a {visa.entries}-entry visa grants {granted} "
-            "(Regulations Art 36 para 1(1))"
+            f"visa.entries_used: {visa.entries_used} entries used, but a {visa.entries}-entry visa grants "
+            f"{ENTRY_COUNTS[visa.entries]} (Regulations Art 36 para 1(1))"
         )
 
 
