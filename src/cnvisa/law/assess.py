@@ -100,8 +100,7 @@ def _receipt(a: Assessment) -> None:
     days, cites = spec
     accepted = app.accepted_on
     if accepted is None:
-        missing = acceptance.one_time_notice(list(a.requirements.values()), app.materials) + a.missing_extra
-        if missing or any(p["severity"] == "blocking" for p in a.problems):
+        if a.missing() or any(p["severity"] == "blocking" for p in a.problems):
             return  # not acceptable as submitted: no receipt to project
         accepted = app.on  # projected: were it accepted on the day of application
     try:

@@ -46,6 +46,7 @@ class Assessment:
         self.out: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
         self.extra: dict[str, Any] = {}
         self.missing_extra: list[str] = []
+        self._missing: tuple[tuple[int, int], list[str]] | None = None
 
     # -- recording -----------------------------------------------------------------------------
     def step(
@@ -94,10 +95,19 @@ class Assessment:
     def require_codes(self, codes: tuple[str, ...], *cites: Citation) -> None:
         self.require(*(need(code, *cites) for code in codes))
 
+    def missing(self) -> list[str]:
+        """The one-time notice so far (Art 13 para 2, Art 18 para 2); computed again only when something was added
+        (requirements and extra lines only grow)."""
+        key = (len(self.requirements), len(self.missing_extra))
+        if self._missing is None or self._missing[0] != key:
+            notice = acceptance.one_time_notice(list(self.requirements.values()), self.app.materials)
+            self._missing = (key, notice + self.missing_extra)
+        return list(self._missing[1])
+
     # -- result --------------------------------------------------------------------------------
     def result(self) -> dict[str, Any]:
         required = list(self.requirements.values())
-        missing = acceptance.one_time_notice(required, self.app.materials) + self.missing_extra
+        missing = self.missing()
         if missing:
             self.step(
                 "acceptance.one_time_notice",
