@@ -72,6 +72,16 @@ def test_assess_file_stdin_and_schema() -> None:
     assert "matter" in schema["properties"]
 
 
+def test_assess_schema_lists_the_values_ground_purpose_and_submitted_by_accept() -> None:
+    """Issue 8 item 6: a client learns the accepted values from `cnvisa assess --schema`, not from errors."""
+    from cnvisa.law.application import json_schema
+
+    props = json.loads(run("assess", "--schema").stdout)["properties"]
+    for key in ("ground", "purpose", "submitted_by"):
+        assert props[key]["enum"] == json_schema()["properties"][key]["enum"], key
+    assert "change_of_purpose" in props["ground"]["enum"] and "private_affairs" in props["purpose"]["enum"]
+
+
 @pytest.mark.parametrize(
     ("stdin", "field"),
     [

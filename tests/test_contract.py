@@ -44,6 +44,31 @@ def test_k_visa_not_in_force_before_2025_10_01() -> None:
     assert "Regulations Art 6(6)" in [c["cite"] for c in after["citations"]]
 
 
+def test_k_visa_short_term_stay_may_be_extended_under_law_art29() -> None:
+    """Guide I, IV: any ordinary-visa holder may apply to extend; Law Art 29 sets the frame; the Guide has no
+    K row (it predates the K visa), so no per-category maximum: the cumulative bound alone (Art 14 para 1)."""
+    app = {
+        "matter": "visa_extension",
+        "on": "2025-10-20",
+        "entry_date": "2025-10-10",
+        "visa": {"category": "K", "entries": "single", "stay_days": 60, "extended_days": 20},
+        "materials": ["passport", "application_form", "photo", "k_talent_documents"],
+    }
+    out = assess(app)
+    assert out["acceptable"] is True
+    assert out["max_extension_days"] == 40
+    assert [p["code"] for p in out["problems"]] == ["no_category_maximum_in_guide"]
+    cites = [c["cite"] for c in out["citations"]]
+    for cite in (
+        "Exit and Entry Administration Law Art 29 para 1",
+        "Guide VI(I)",
+        "Regulations Art 14 para 1",
+    ):
+        assert cite in cites
+    long_stay = assess({**app, "visa": {**app["visa"], "stay_days": 181}})
+    assert "no_extension_for_category" in [p["code"] for p in long_stay["problems"]]
+
+
 def test_regulations_not_in_force_before_2013_09_01() -> None:
     out = assess({"matter": "visa", "on": "2013-08-31", "requested": {"category": "L"}})
     assert out["acceptable"] is False and out["problems"][0]["code"] == "not_in_force"
@@ -255,3 +280,138 @@ def test_assessment_is_fast_enough_to_serve() -> None:
     for _ in range(200):
         assess(app)
     assert time.perf_counter() - t < 2.0
+
+
+def _schema_enums(node: Any, path: str = "") -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    if isinstance(node, dict):
+        if "enum" in node:
+            found[path] = node["enum"]
+        for key, sub in node.items():
+            found.update(_schema_enums(sub, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            found.update(_schema_enums(sub, f"{path}/{i}"))
+    return found
+
+
+def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
+    """Issue 8 item 6: every enumerated field of ``cnvisa assess --schema`` lists the values of the table the rules
+    run on (Regulations Art 6 categories, Art 10/11/17/23 and Guide VI(III)-(IV) grounds, Art 19 submitters,
+    the purposes Art 7, 16, 22 and Guide VI(II)9 split on, Guide IX fee rows) — and parsing accepts exactly those."""
+    from cnvisa.law import fees, proxy, reissue, replacement, residence
+    from cnvisa.law.application import parse
+    from cnvisa.law.assess import HANDLERS
+    from cnvisa.law.categories import CATEGORIES
+    from cnvisa.law.purposes import PURPOSES
+    from cnvisa.law.vocabulary import EXIT_GROUNDS
+
+    grounds = {
+        "visa_replacement": list(replacement.GROUNDS),
+        "visa_reissue": list(reissue.GROUNDS),
+        "residence_permit_replacement": list(residence.RP_REPLACEMENT_GROUNDS),
+        "residence_permit_reissue": list(residence.RP_REISSUE_GROUNDS),
+        "exit_without_passport": list(EXIT_GROUNDS),
+    }
+    every_ground = {g for table in grounds.values() for g in table}
+    expected: dict[str, set[Any]] = {
+        "/properties/matter": set(HANDLERS),
+        "/properties/submitted_by": {"self", *proxy.PROXIES},
+        "/properties/ground": every_ground | {None},
+        "/properties/purpose": set(PURPOSES) | {None},
+        "/$defs/Visa/properties/category": set(CATEGORIES),
+        "/$defs/Requested/properties/category/anyOf/0": set(CATEGORIES),
+        "/$defs/Visa/properties/entries/anyOf/0": set(replacement.ALL_ENTRIES),
+        "/$defs/Requested/properties/entries/anyOf/0": set(replacement.ALL_ENTRIES),
+        "/$defs/Requested/properties/permit_type/anyOf/0": set(residence.PERMIT_TYPES),
+        "/$defs/ResidencePermit/properties/type": set(residence.PERMIT_TYPES),
+        "/$defs/ForeignDocument/properties/legalisation": {"none", "consular", "apostille"},
+        "/$defs/Applicant/properties/reciprocal_fees/anyOf/1/propertyNames": {
+            row for table in fees.TABLES for row in table.rows
+        },
+    }
+    schema = json_schema()
+    enums = _schema_enums(schema)
+    for i, (matter, table) in enumerate(grounds.items()):
+        expected[f"/allOf/{i}/then/properties/ground"] = set(table) | {None}
+        assert schema["allOf"][i]["if"]["properties"]["matter"]["const"] == matter
+    assert set(enums) == set(expected), "every enumerated field is checked against its table"
+    for path, values in enums.items():
+        assert len(values) == len(set(values)) and set(values) == expected[path], path
+
+    base = {"on": "2025-11-20"}
+    for matter, table in grounds.items():
+        for ground in every_ground:
+            if ground in table:
+                parse({**base, "matter": matter, "ground": ground})
+            else:
+                with pytest.raises(InvalidInput) as info:
+                    parse({**base, "matter": matter, "ground": ground})
+                assert info.value.field == "ground" and "must be one of" in info.value.message
+    for purpose in PURPOSES:
+        parse({**base, "matter": "visa_extension", "purpose": purpose})
+    for field, patch in (
+        ("ground", {"ground": "holiday"}),
+        ("purpose", {"purpose": "holiday"}),
+        ("visa.category", {"visa": {"category": "Y"}}),
+        ("requested.category", {"requested": {"category": "Y"}}),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            parse({**base, "matter": "visa_extension", **patch})
+        assert info.value.field == field
+    for code in CATEGORIES:
+        parse({**base, "matter": "visa", "requested": {"category": code}})
+
+
+_EXT = {
+    "matter": "visa_extension",
+    "on": "2025-11-20",
+    "entry_date": "2025-11-01",
+    "visa": {"category": "L", "entries": "single", "valid_until": "2026-01-31", "stay_days": 30},
+}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"applicant": {"birth_date": "2025-11-21"}}, "applicant.birth_date"),
+        ({"applicant": {"birth_date": "2001-01-01"}, "entry_date": "2000-12-31"}, "entry_date"),
+        (
+            {"matter": "residence_permit", "health_certificate_issued_on": "2025-11-21"},
+            "health_certificate_issued_on",
+        ),
+        (
+            {"matter": "residence_permit_replacement", "ground": "particulars_changed"}
+            | {
+                "particulars_changed_on": "2025-12-01",
+                "residence_permit": {"type": "work", "valid_until": "2026-06-30"},
+            },
+            "particulars_changed_on",
+        ),
+        ({"visa": {**_EXT["visa"], "entries_used": 2}}, "visa.entries_used"),
+        ({"visa": {**_EXT["visa"], "entries": "zero", "entries_used": 1}}, "visa.entries_used"),
+        (
+            {
+                "applicant": {"birth_date": "2001-01-01"},
+                "visa": {**_EXT["visa"], "valid_until": "2000-01-01"},
+            },
+            "visa.valid_until",
+        ),
+    ],
+)
+def test_impossible_facts_are_refused_naming_the_field(patch: dict[str, Any], field: str) -> None:
+    """Issue 8 item 4: dates contradicting each other or the day of application, and more entries used than the
+    visa grants (Regulations Art 36 para 1(1)), are InvalidInput naming the field — never a silent answer."""
+    with pytest.raises(InvalidInput) as info:
+        assess({**_EXT, **patch})
+    assert info.value.field == field
+
+
+def test_an_entry_after_the_visa_entry_validity_is_a_blocking_problem() -> None:
+    """Regulations Art 36 para 1(2): the visa admits its holder only until 24:00 of its last day of entry validity."""
+    late = assess({**_EXT, "visa": {**_EXT["visa"], "valid_until": "2025-10-31"}})
+    problem = next(p for p in late["problems"] if p["code"] == "entry_after_entry_validity")
+    assert problem["severity"] == "blocking" and problem["field"] == "entry_date"
+    assert [c["cite"] for c in problem["citations"]] == ["Regulations Art 36 para 1(2)"]
+    on_the_day = assess({**_EXT, "visa": {**_EXT["visa"], "valid_until": "2025-11-01"}})
+    assert "entry_after_entry_validity" not in [p["code"] for p in on_the_day["problems"]]

@@ -22,7 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.purposes import PURPOSES
+from cnvisa.law.replacement import ENTRY_COUNTS
+from cnvisa.law.vocabulary import ALL_GROUNDS, GROUNDS, grounds_error
 
 Matter = Literal[
     "visa",
@@ -122,6 +126,32 @@ def _reciprocal_fees(value: object) -> object:
     return value
 
 
+def _category_code(value: str) -> str:
+    """Regulations Art 6: the visa categories (case-insensitive, as the rules read them)."""
+    if value.upper() not in CATEGORIES:
+        raise ValueError(f"unknown visa category {value!r}; Art 6 lists {', '.join(CATEGORIES)}")
+    return value.upper()
+
+
+def _purpose(value: str) -> str:
+    if value not in PURPOSES:
+        raise ValueError(f"must be one of {', '.join(PURPOSES)} (the purposes the rules read)")
+    return value
+
+
+CategoryCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2,
+        description="Regulations Art 6 (read case-insensitively)",
+        json_schema_extra={"enum": list(CATEGORIES)},
+    ),
+    AfterValidator(_category_code),
+]
+"""A visa category of Regulations Art 6 (K only from 2025-10-01: an earlier date gives a blocking problem)."""
+
+
 class _Model(BaseModel):
     # Strict: a number is not a date, "yes" is not true, "30" and 30.0 are not 30, true is not 1.
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
@@ -160,7 +190,7 @@ class Applicant(_Model):
 
 
 class Visa(_Model):
-    category: str = Field(..., min_length=1, max_length=2)
+    category: CategoryCode
     entries: Entries | None = None
     entries_used: int = Field(
         0, ge=0, le=MAX_DAYS, description="Entries already made with this visa (Art 36 para 1(1))"
@@ -176,7 +206,7 @@ class Visa(_Model):
 
 
 class Requested(_Model):
-    category: str | None = Field(None, min_length=1, max_length=2)
+    category: CategoryCode | None = None
     entries: Entries | None = None
     entry_validity_days: int | None = Field(None, ge=1, le=MAX_DAYS)
     stay_days: int | None = Field(None, ge=1, le=MAX_DAYS)
@@ -209,8 +239,17 @@ class Application(_Model):
     applicant: Applicant = Field(default_factory=Applicant)
     visa: Visa | None = None
     entry_date: LawDate | None = None
-    ground: str | None = None
-    purpose: str | None = None
+    ground: str | None = Field(
+        None,
+        description="What the matter is applied for on; each matter accepts its own grounds (see allOf)",
+        json_schema_extra={"enum": [*ALL_GROUNDS, None]},
+    )
+    purpose: Annotated[str, AfterValidator(_purpose)] | None = Field(
+        None,
+        description="The purpose of stay where the rules split on it: "
+        + "; ".join(f"{k}: {v}" for k, v in PURPOSES.items()),
+        json_schema_extra={"enum": [*PURPOSES, None]},
+    )
     requested: Requested = Field(default_factory=Requested)
     residence_permit: ResidencePermit | None = None
     health_certificate_issued_on: LawDate | None = None
@@ -231,7 +270,49 @@ class Application(_Model):
         if self.matter != "visa" and self.entry_date is not None and self.entry_date > self.on:
             # In-country matters concern an entry already made; an overseas visa may name the planned entry.
             raise ValueError("entry_date: cannot be after the date of application `on`")
+        _facts_possible(self)
+        if self.ground is not None:
+            if self.matter in GROUNDS and self.ground not in GROUNDS[self.matter][0]:
+                raise ValueError("ground: " + grounds_error(self.matter))
+            if self.ground not in ALL_GROUNDS:
+                raise ValueError(f"ground: must be one of {', '.join(ALL_GROUNDS)}")
         return self
+
+
+def _facts_possible(app: Application) -> None:
+    """Facts that cannot all be true are refused naming the field (a legal contradiction between possible facts,
+    such as an entry after the visa's entry validity, is a blocking problem of the rules instead)."""
+    happened = (  # what has already happened by the day of application
+        ("health_certificate_issued_on", app.health_certificate_issued_on),
+        ("particulars_changed_on", app.particulars_changed_on),
+    )
+    for name, day in happened:
+        if day is not None and day > app.on:
+            raise ValueError(f"{name}: {day.isoformat()} is after the date of application `on` ({app.on})")
+    birth = app.applicant.birth_date
+    if birth is not None:
+        if birth > app.on:
+            raise ValueError(
+                f"applicant.birth_date: {birth.isoformat()} is after the date of application `on` ({app.on})"
+            )
+        visa, permit = app.visa, app.residence_permit
+        in_life = (
+            ("entry_date", app.entry_date),
+            *happened,
+            ("visa.valid_until", visa.valid_until if visa else None),
+            ("residence_permit.valid_until", permit.valid_until if permit else None),
+        )
+        for name, day in in_life:
+            if day is not None and day < birth:
+                raise ValueError(
+                    f"{name}: {day.isoformat()} is before the applicant's birth ({birth.isoformat()})"
+                )
+    visa = app.visa
+    if visa is not None and visa.entries in ENTRY_COUNTS and visa.entries_used > ENTRY_COUNTS[visa.entries]:
+        raise ValueError(
+            f"visa.entries_used: {visa.entries_used} entries used, but a {visa.entries}-entry visa grants "
+            f"{ENTRY_COUNTS[visa.entries]} (Regulations Art 36 para 1(1))"
+        )
 
 
 def parse(application: dict[str, Any] | Application) -> Application:
@@ -261,4 +342,12 @@ def json_schema() -> dict[str, Any]:
     schema = Application.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "cnvisa application (input of cnvisa.law.assess)"
+    # The grounds each matter accepts, from the same tables the rules use (cnvisa.law.vocabulary).
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"matter": {"const": matter}}, "required": ["matter"]},
+            "then": {"properties": {"ground": {"enum": [*grounds, None]}}},
+        }
+        for matter, (grounds, _) in GROUNDS.items()
+    ]
     return schema

@@ -37,12 +37,12 @@ REGULATIONS: Final[dict[int, Entry]] = {
         "handles ordinary visas only (Guide I).",
     ),
     6: (("cnvisa.law.categories.CATEGORIES", "cnvisa.law.categories.visa_category"), None),
-    7: (("cnvisa.law.assess._visa", "cnvisa.law.materials.CATALOGUE"), None),
-    8: (("cnvisa.law.assess._visa",), None),
+    7: (("cnvisa.law.matters.visa.run", "cnvisa.law.materials.CATALOGUE"), None),
+    8: (("cnvisa.law.matters.visa.run",), None),
     9: (("cnvisa.law.categories.residence_permit_requirement",), None),
-    10: (("cnvisa.law.replacement.replacement_row", "cnvisa.law.assess._visa_replacement"), None),
-    11: (("cnvisa.law.reissue.GROUNDS", "cnvisa.law.assess._visa_reissue"), None),
-    12: (("cnvisa.law.assess._base_materials",), None),
+    10: (("cnvisa.law.replacement.replacement_row", "cnvisa.law.matters.visa_replacement.run"), None),
+    11: (("cnvisa.law.reissue.GROUNDS", "cnvisa.law.matters.visa_reissue.run"), None),
+    12: (("cnvisa.law.matters.steps.base_materials",), None),
     13: (
         (
             "cnvisa.law.acceptance.receipt_valid_until",
@@ -51,7 +51,7 @@ REGULATIONS: Final[dict[int, Entry]] = {
         ),
         None,
     ),
-    14: (("cnvisa.law.extension.max_extension_days", "cnvisa.law.assess._visa_extension"), None),
+    14: (("cnvisa.law.extension.max_extension_days", "cnvisa.law.matters.visa_extension.run"), None),
     15: (("cnvisa.law.residence.PERMIT_TYPES",), None),
     16: (
         (
@@ -62,15 +62,18 @@ REGULATIONS: Final[dict[int, Entry]] = {
         None,
     ),
     17: (
-        ("cnvisa.law.assess._residence_permit_extension", "cnvisa.law.assess._residence_permit_replacement"),
+        (
+            "cnvisa.law.matters.residence_permit.residence_permit_extension",
+            "cnvisa.law.matters.residence_permit.residence_permit_replacement",
+        ),
         None,
     ),
     18: (("cnvisa.law.acceptance.receipt_valid_until", "cnvisa.law.acceptance.one_time_notice"), None),
     19: (("cnvisa.law.proxy.proxy_allowed",), None),
     20: (("cnvisa.law.verification.verification_method", "cnvisa.law.refusals.GROUNDS"), None),
     21: (("cnvisa.law.refusals.check_refusal",), None),
-    22: (("cnvisa.law.assess._study_work_annotation",), None),
-    23: (("cnvisa.law.assess._exit_without_passport",), None),
+    22: (("cnvisa.law.matters.residence_permit.study_work_annotation",), None),
+    23: (("cnvisa.law.matters.exit_without_passport.run",), None),
     24: (("cnvisa.law.status.residence_status",), None),
     25: (("cnvisa.law.status.residence_status",), None),
     26: (("cnvisa.law.reports.report_event",), None),

@@ -8,6 +8,12 @@
 - Regulations Art 14 para 1, Law Art 29 para 2, Guide VI(II) last sentence: cumulative extensions
   never exceed the stay stated on the original visa; the extension is valid for the current entry
   only and changes neither the number of entries nor the entry validity.
+- K visa (Regulations Art 6(6), added by Decree 814 in force 2025-10-01): the Guide has no K row only
+  because it predates the K visa. Its Scope and Eligibility (Guide I, IV) let any holder of an ordinary
+  visa apply to extend it, and Law Art 29 sets the frame. Reading: a K visa whose stated stay is short-term
+  (180 days or less, Regulations Art 36 para 1(4)) may be extended on the general materials (Guide VI(I)),
+  with no per-category maximum — only the cumulative bound. A longer stated stay is residence (Art 36
+  para 1(5)), which a visa extension does not serve.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from cnvisa.law.citations import Citation, guide, law, reg
+from cnvisa.law.purposes import S2_PERSONAL
 from cnvisa.law.versions import require_cited
 
 APPLY_DAYS_BEFORE_END: Final = 7
@@ -27,10 +34,13 @@ APPLY_DAYS_BEFORE_END: Final = 7
 class ExtensionRule:
     category: str
     materials: tuple[str, ...]
-    max_days: int
+    max_days: int | None
+    """The Guide's per-category maximum; None where the Guide sets none (K): the cumulative bound alone."""
     section: str
     variant: str | None = None
     """S2: 'family_visit' or 'private_affairs' (the Guide gives each its own maximum)."""
+    basis: tuple[Citation, ...] = ()
+    """Further articles the rule rests on where the Guide has no row of its own (K)."""
 
     @property
     def citation(self) -> Citation:
@@ -71,6 +81,16 @@ S2_FAMILY: Final = ExtensionRule(
 S2_OTHER: Final = ExtensionRule(
     "S2", ("proof_personal_or_humanitarian_matters",), 90, "VI(II)9", "private_affairs"
 )
+K_SHORT_TERM: Final = ExtensionRule(
+    "K",
+    ("k_talent_documents",),
+    None,
+    "VI(I)",
+    basis=(law(29, paragraph=1), guide("I"), guide("IV"), reg(6, 6), reg(36, 4, paragraph=1)),
+)
+"""Guide VI(I)3 'materials related to the purpose': for K the young sci-tech talent documents (Art 7(6))."""
+SHORT_TERM_MAX_DAYS: Final = 180
+"""Regulations Art 36 para 1(4): short-term is a stay of 180 days or less (以内 includes 180)."""
 L_GROUP_MATERIAL: Final = "letter_travel_agency"
 """Guide VI(II)5: group tourists also submit the travel agency's certification letter."""
 
@@ -84,11 +104,12 @@ NO_EXTENSION: Final[dict[str, NoExtension]] = {
     ),
     "K": NoExtension(
         "K",
-        "The Guide provides no extension for K visas (the K visa was added by the 2025 revision). For a different "
-        "purpose apply for a visa replacement (Regulations Art 10); to stay beyond the visa, a stay or residence "
-        "permit under the corresponding category.",
-        "《指南》未规定K字签证延期（K字签证系2025年修订新增）。变更停留事由的，可申请换发签证（条例第十条）。",
-        (guide("VI(II)"), reg(10)),
+        "A K visa whose stated stay exceeds 180 days is for long-term residence (Regulations Art 36 para 1(5)), "
+        "which a visa extension does not serve (Law Art 29 extends a stay). For a different purpose apply for a "
+        "visa replacement (Regulations Art 10); to reside, a residence permit under the corresponding category.",
+        "K字签证注明的停留期限超过一百八十日的，属于长期居留（条例第三十六条第一款第五项），不适用签证延期（出境入境管理法"
+        "第二十九条）。变更停留事由的，可申请换发签证（条例第十条）。",
+        (law(29, paragraph=1), reg(36, 5, paragraph=1), reg(10)),
     ),
 }
 for _code, _ptype_en, _ptype_zh in (
@@ -107,11 +128,16 @@ for _code, _ptype_en, _ptype_zh in (
     )
 
 
-def extension_rule(category: str, *, on: dt.date, purpose: str | None = None) -> ExtensionRule | NoExtension:
-    """Guide VI(II): the extension rule for a visa category (S2 splits by purpose), as of ``on``."""
+def extension_rule(
+    category: str, *, on: dt.date, purpose: str | None = None, stay_days: int | None = None
+) -> ExtensionRule | NoExtension:
+    """Guide VI(II): the extension rule for a visa category (S2 splits by purpose), as of ``on``; K by the
+    stay stated on the visa (``stay_days``, short-term or not)."""
     require_cited(on, "visa extension (Guide VI(II))", guide("VI(II)"), law(29))
+    if category == "K" and stay_days is not None and stay_days <= SHORT_TERM_MAX_DAYS:
+        return K_SHORT_TERM
     if category == "S2":
-        return S2_OTHER if purpose in ("private_affairs", "humanitarian", "other") else S2_FAMILY
+        return S2_OTHER if purpose in S2_PERSONAL else S2_FAMILY
     rule = EXTENSION_RULES.get(category)
     if rule is not None:
         return rule
@@ -121,7 +147,8 @@ def extension_rule(category: str, *, on: dt.date, purpose: str | None = None) ->
 def max_extension_days(rule: ExtensionRule, original_stay_days: int, extended_days: int) -> int:
     """Largest extension grantable now: the category maximum (Guide VI(II)n), and never past the
     original stay in total (Regulations Art 14 para 1; Law Art 29 para 2)."""
-    return max(0, min(rule.max_days, original_stay_days - extended_days))
+    cumulative = original_stay_days - extended_days
+    return max(0, cumulative if rule.max_days is None else min(rule.max_days, cumulative))
 
 
 def last_day_to_apply(last_day_of_stay: dt.date) -> dt.date:

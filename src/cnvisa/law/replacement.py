@@ -26,6 +26,7 @@ from typing import Final, Literal
 
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.periods import add_months, add_years
+from cnvisa.law.purposes import S2_PERSONAL
 from cnvisa.law.versions import require_cited
 
 Ground = Literal[
@@ -39,6 +40,8 @@ GROUNDS: Final[tuple[str, ...]] = (
     "add_accompanying_person",
 )
 ALL_ENTRIES: Final = ("zero", "single", "double", "multiple")
+ENTRY_COUNTS: Final[dict[str, int]] = {"zero": 0, "single": 1, "double": 2}
+"""Art 36 para 1(1): the entries a visa grants (a multiple-entry visa has no count)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,7 @@ def replacement_row(category: str, *, on: dt.date, purpose: str | None = None) -
     """Guide VI(III)1-7 row for the category to be issued, as of ``on``; None when the Guide has no row."""
     require_cited(on, "visa replacement (Guide VI(III))", guide("VI(III)"), reg(10))
     if category == "S2":
-        return S2_OTHER if purpose in ("private_affairs", "humanitarian", "other") else S2_FAMILY
+        return S2_OTHER if purpose in S2_PERSONAL else S2_FAMILY
     return REPLACEMENT_ROWS.get(category)
 
 
@@ -142,6 +145,6 @@ def remaining_entries(entries: str | None, used: int) -> str | None:
         return None
     if entries == "multiple":
         return "multiple"
-    total = {"zero": 0, "single": 1, "double": 2}[entries]
+    total = ENTRY_COUNTS[entries]
     left = max(0, total - used)
     return ("zero", "single", "double")[left]
