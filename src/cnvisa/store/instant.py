@@ -44,5 +44,6 @@ class Instant(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
+        at: dt.datetime = value
         # SQLite: stored as UTC without an offset; PostgreSQL: already aware (the session's time zone aside)
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
