@@ -52,7 +52,9 @@ def digest(token: str) -> str:
 class Locked(Exception):
     def __init__(self, until: dt.datetime) -> None:
         self.until = until
-        super().__init__(f"too many failed sign-ins: try again after {beijing_time(until):%H:%M} Beijing time")
+        super().__init__(
+            f"too many failed sign-ins: try again after {beijing_time(until):%H:%M} Beijing time"
+        )
 
 
 class RateLimited(Exception):
