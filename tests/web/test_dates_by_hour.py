@@ -58,7 +58,8 @@ class Checks:
     """Collects every wrong date of every hour and engine, to be reported at once."""
 
     def __init__(self, web: Web, tmp_path: Path) -> None:
-        self.web, self.tmp_path, self.wrong = web, tmp_path, list[str]()
+        self.web, self.tmp_path = web, tmp_path
+        self.wrong: list[str] = []
         self.label = ""
 
     def equal(self, what: str, got: object, want: object) -> None:
