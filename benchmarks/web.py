@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import requests
@@ -163,7 +164,7 @@ BOUNDARY = "cnvisaBENCH"
 def submission_body(person_id: int, office_id: int) -> str:
     """The multipart body of one application (a visa extension with the passport page), as the benchmarks send
     it (boundary ``BOUNDARY``)."""
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the server's date (Beijing), not the host's
     application = json.dumps(
         {
             "person_id": person_id,

@@ -32,6 +32,7 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.store.fast import Compiled, as_dbapi_errors
+from cnvisa.store.instant import as_utc
 from cnvisa.store.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -46,15 +47,10 @@ def canonical(fields: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    """SQLite returns stored instants without their offset; every instant is stored in UTC."""
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-
-
 def event_hash(e: AuditEvent | SimpleNamespace) -> str:
     fields = {
         "seq": e.seq,
-        "at": _utc(e.at).isoformat(timespec="microseconds"),
+        "at": as_utc(e.at).isoformat(timespec="microseconds"),
         "actor": e.actor_account_id,
         "role": e.role,
         "office": e.office_id,
@@ -213,7 +209,7 @@ async def _append(
         for seq, e in zip(seqs, group, strict=True):
             row: dict[str, Any] = {
                 "seq": seq,
-                "at": _utc(e["at"]),
+                "at": as_utc(e["at"]),
                 "actor_account_id": e.get("actor_account_id"),
                 "role": e["role"],
                 "office_id": e.get("office_id"),

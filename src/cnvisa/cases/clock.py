@@ -50,6 +50,19 @@ class ManualClock:
         self._now += dt.timedelta(**delta)
 
 
+def beijing_time(at: dt.datetime) -> dt.datetime:
+    """The instant ``at`` in Beijing time. A naive datetime is refused: it names no instant (stored instants
+    come back aware, cnvisa.store.instant)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at.isoformat()} has no UTC offset: its time in Beijing is unknown")
+    return at.astimezone(SHANGHAI)
+
+
+def beijing_date(at: dt.datetime) -> dt.date:
+    """The Asia/Shanghai date of an instant: every date the platform shows or counts from an instant."""
+    return beijing_time(at).date()
+
+
 def today(clock: Clock) -> dt.date:
     """The date in Beijing time."""
-    return clock.now().astimezone(SHANGHAI).date()
+    return beijing_date(clock.now())

@@ -48,6 +48,7 @@ from cnvisa.cases.workflow import Role
 from cnvisa.law.status import DocumentState, HoldingKind, residence_status
 from cnvisa.law.status import Holding as LawHolding
 from cnvisa.law.verification import INSTITUTION_SECTORS, institution_may_verify
+from cnvisa.store.instant import as_utc
 from cnvisa.store.tables import (
     Account,
     Holding,
@@ -110,10 +111,6 @@ def name_matches(given: str, surname: str, given_names: str) -> bool:
     asked = name_words(given)
     sur, first = name_words(surname), name_words(given_names)
     return bool(asked) and asked in (sur + first, first + sur)
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
 async def covered_on(s: AsyncSession, person_id: int, on: dt.date) -> bool:
@@ -195,7 +192,7 @@ class IdentityChecks:
         purpose = purpose.strip()
         if not purpose or len(purpose) > 200 or _CONTROL.search(purpose):
             raise BadInput("purpose", "the business the check is for (1-200 characters; Regulations Art 27)")
-        now = _utc(self.clock.now())
+        now = as_utc(self.clock.now())
         on = on or today(self.clock)
         async with self.sessions() as s, s.begin():
             org = await s.get(Organisation, actor.organisation_id)
@@ -217,7 +214,7 @@ class IdentityChecks:
                 )
             ).one()
             if recent[0] >= per_minute:
-                oldest = _utc(recent[1])
+                oldest = as_utc(recent[1])
                 raise RateLimited(per_minute, max(1, int((oldest + WINDOW - now).total_seconds()) + 1))
             candidates = {
                 pid
@@ -297,7 +294,7 @@ class IdentityChecks:
             out.append(
                 {
                     "id": c.id,
-                    "at": _utc(c.at).isoformat(),
+                    "at": as_utc(c.at).isoformat(),
                     "person_id": person.id,
                     "person_name": f"{person.surname} {person.given_names}".strip(),
                     "institution": org.name if org else None,

@@ -36,6 +36,7 @@ from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import STAFF, Role
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.reports import EVENTS, ReportEvent, report_event
+from cnvisa.store.instant import as_utc
 from cnvisa.store.tables import Holding, Office, Organisation, OrgPerson, OrgReport, Person
 
 EXPIRY_WARNING_DAYS: Final = 30
@@ -245,7 +246,7 @@ class OrgReports:
                 occurred_on=occurred_on,
                 note=note,
                 reported_by=actor.account_id,
-                reported_at=_utc(self.clock.now()),
+                reported_at=as_utc(self.clock.now()),
             )
             s.add(report)
             await s.flush()
@@ -313,14 +314,9 @@ class OrgReports:
         return out
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    """Instants are stored in UTC (SQLite keeps no offset)."""
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-
-
 def _report_dict(report: OrgReport, relation: str, org_name: str, office: Office | None) -> dict[str, Any]:
     ev = EVENTS[report.event]
-    at = _utc(report.reported_at)
+    at = as_utc(report.reported_at)
     return {
         "id": report.id,
         "organisation_id": report.organisation_id,

@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from cnvisa.store.instant import Instant
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -33,7 +34,8 @@ NAMING = {
 
 Id = BigInteger().with_variant(Integer, "sqlite")
 """64-bit keys on PostgreSQL; INTEGER PRIMARY KEY (the rowid) on SQLite."""
-TS = DateTime(timezone=True)
+TS = Instant()
+"""Every instant: stored as UTC on both engines, read back aware (cnvisa.store.instant)."""
 
 
 class Base(DeclarativeBase):

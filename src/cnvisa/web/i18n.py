@@ -16,11 +16,14 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
+
+from cnvisa.cases.clock import beijing_date, beijing_time
 
 LOCALES = ("zh_CN", "en")
 DEFAULT = "en"
@@ -63,11 +66,23 @@ def gettext(locale: str, message: str, **values: Any) -> str:
 
 
 def format_date(value: dt.date | str | None, locale: str, fmt: str = "medium") -> str:
+    """A date for the reader; an instant (a datetime, or its ISO text with an offset) is shown as its date in
+    Beijing time, never as the date its UTC text starts with."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
+        value = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = beijing_date(value)
     return _format_date_cached(value, locale, fmt)
+
+
+def format_instant(value: dt.datetime | str | None, locale: str) -> str:
+    """An instant (a datetime, or its ISO text with an offset) in Beijing time, for the reader's locale."""
+    if value is None or value == "":
+        return ""
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return _format_datetime(beijing_time(at), format="medium", locale=Locale.parse(locale))
 
 
 @lru_cache(maxsize=8192)

@@ -28,8 +28,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from babel import Locale
-from babel.dates import format_datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
@@ -37,14 +35,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from cnvisa.cases.clock import SHANGHAI
+from cnvisa.cases.clock import beijing_date
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
 from cnvisa.law.acceptance import notice_citations, receipt_working_days
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.refusals import GROUNDS, check_refusal
 from cnvisa.store.tables import AuditEvent, Case, Holding, Notice, Office, Person, TravelDocument
 from cnvisa.web.deps import Platform, PlatformDep, Principal, require
-from cnvisa.web.i18n import negotiate
+from cnvisa.web.i18n import format_instant, negotiate
 from cnvisa.web.problems import Problem
 from cnvisa.web.templating import TEMPLATES, environment
 
@@ -146,32 +144,17 @@ def pick(label: dict[str, str] | tuple[str, str] | None, locale: str) -> str:
     return label.get("zh" if locale == "zh_CN" else "en") or label.get("en", "")
 
 
-def fmt_datetime(value: dt.datetime | str | None, locale: str) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)  # stored in UTC
-    return format_datetime(value, format="medium", tzinfo=SHANGHAI, locale=Locale.parse(locale))
-
-
 def helpers(locale: str) -> dict[str, Any]:
     """Functions the templates of the office, public and PDF areas call (the labels of codes are filters:
     cnvisa.web.labels)."""
     return {
         "cite": lambda c: cite_text(c, locale),
         "pick": lambda label: pick(label, locale),
-        "dtfmt": lambda v: fmt_datetime(v, locale),
+        "dtfmt": lambda v: format_instant(v, locale),
     }
 
 
 # --------------------------------------------------------------------------------------- facts of a document
-def _date(value: dt.datetime) -> dt.date:
-    v = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return v.astimezone(SHANGHAI).date()
-
-
 async def _decision_event(s: AsyncSession, case_id: int) -> AuditEvent | None:
     event: AuditEvent | None = (
         (
@@ -216,7 +199,7 @@ async def case_documents(p: Platform, case: Case) -> dict[str, Any]:
                 "number": number,
                 "items": list(n.items),
                 "issued_at": n.issued_at,
-                "issued_on": _date(n.issued_at),
+                "issued_on": beijing_date(n.issued_at),
                 "respond_by": n.respond_by,
                 "pdf": f"/cases/{case.id}/notice.pdf?seq={n.seq}",
                 "check_url": check_url(base, "notice", number),
@@ -230,7 +213,7 @@ async def case_documents(p: Platform, case: Case) -> dict[str, Any]:
         out["decision"] = {
             "number": case.number,
             "outcome": "refused" if refused else "approved",
-            "decided_on": _date(event.at) if event else None,
+            "decided_on": beijing_date(event.at) if event else None,
             "grounds": [
                 {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
                 for g in (GROUNDS[c] for c in case.refusal_grounds if c in GROUNDS)
@@ -263,7 +246,7 @@ def receipt_basis(matter: str) -> list[Citation]:
 def _judged_on(case: Case) -> dt.date:
     """A decision is judged under the law in force on the day of acceptance (the workflow decides only accepted
     cases; the day the case was opened stands in should a record lack it)."""
-    return case.accepted_on or case.created_at.astimezone(SHANGHAI).date()
+    return case.accepted_on or beijing_date(case.created_at)
 
 
 def decision_basis(matter: str, refused: bool, grounds: list[str], on: dt.date) -> list[Citation]:
@@ -336,7 +319,7 @@ async def check(p: Platform, kind: str, token: str) -> dict[str, Any] | None:
             else:
                 status = "answered"
             out |= {
-                "valid_from": _date(notice.issued_at).isoformat(),
+                "valid_from": beijing_date(notice.issued_at).isoformat(),
                 "valid_until": notice.respond_by.isoformat() if notice.respond_by else None,
                 "status": status,
                 "basis": [c.as_dict() for c in notice_citations(case.matter)],
@@ -347,7 +330,7 @@ async def check(p: Platform, kind: str, token: str) -> dict[str, Any] | None:
             event = await _decision_event(s, case.id)
             holding = await s.get(Holding, case.issued_holding_id) if case.issued_holding_id else None
             out |= {
-                "valid_from": _date(event.at).isoformat() if event else None,
+                "valid_from": beijing_date(event.at).isoformat() if event else None,
                 "valid_until": None,
                 "status": "refused" if state is State.REFUSED else str(state),
                 "document": None

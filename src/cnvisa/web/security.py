@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.cases.clock import beijing_time
 from cnvisa.store.fast import FastQuery, Reads
 from cnvisa.store.tables import Account, ApiToken, Mandate, SigninAttempt, WebSession
 
@@ -51,7 +52,9 @@ def digest(token: str) -> str:
 class Locked(Exception):
     def __init__(self, until: dt.datetime) -> None:
         self.until = until
-        super().__init__(f"too many failed sign-ins: try again after {until:%H:%M}")
+        super().__init__(
+            f"too many failed sign-ins: try again after {beijing_time(until):%H:%M} Beijing time"
+        )
 
 
 class RateLimited(Exception):
@@ -75,7 +78,6 @@ async def check_address(s: AsyncSession, ip: str | None, now: dt.datetime, per_m
         )
     ).one()
     if count >= per_minute:
-        first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)  # stored in UTC
         wait = (first + ADDRESS_WINDOW - now).total_seconds()
         raise RateLimited(max(1, int(wait) + 1))
 
@@ -101,8 +103,7 @@ async def sign_in(
         )
     ).one()
     if failures[0] >= max_failures:
-        last = failures[1] if failures[1].tzinfo else failures[1].replace(tzinfo=dt.UTC)  # stored in UTC
-        raise Locked(last + dt.timedelta(minutes=lockout_minutes))
+        raise Locked(failures[1] + dt.timedelta(minutes=lockout_minutes))
     account = (await s.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
     ok = account is not None and account.active and verify_password(account.password_hash, password)
     s.add(SigninAttempt(username=username[:80], ip=ip, ok=ok, at=now))
@@ -182,7 +183,6 @@ async def find_session(reads: Reads, token: str, now: dt.datetime, on: dt.date) 
     if not rows:
         return None
     expires: dt.datetime = rows[0]["expires_at"]
-    expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
     if expires <= now or not rows[0]["active"]:
         return None
     return _signed_in(rows, rows[0]["csrf"])

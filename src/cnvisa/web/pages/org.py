@@ -6,19 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from babel import Locale
-from babel.dates import format_datetime
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.errors import BadInput
 from cnvisa.cases.org_reports import OrgReports, events_for
 from cnvisa.cases.workflow import Role
 from cnvisa.law.citations import REGULATIONS
 from cnvisa.law.reports import EVENTS
 from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
-from cnvisa.web.i18n import negotiate
+from cnvisa.web.i18n import format_instant, negotiate
 from cnvisa.web.pages.render import page, t
 
 router = APIRouter(include_in_schema=False)
@@ -35,11 +32,7 @@ GROUPS = (
 
 def when(request: Request, value: str | dt.datetime | None) -> str:
     """An instant in Beijing time, formatted for the reader's locale."""
-    if not value:
-        return ""
-    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return format_datetime(at.astimezone(SHANGHAI), format="medium", locale=Locale.parse(negotiate(request)))
+    return format_instant(value, negotiate(request))
 
 
 _DIGITS = "零一二三四五六七八九"
