@@ -77,21 +77,23 @@ class Templates:
     results: dict[str, Any] = field(default_factory=dict)
     """A test database's URL -> the result of the template it was copied from."""
     count: int = 0
+    unusable: str = ""
     to_drop: queue.Queue[str | None] = field(default_factory=queue.Queue)
     dropper: threading.Thread | None = None
 
     def pg(self) -> psycopg.Connection[Any]:
-        if self.admin is None:
+        if self.admin is None and not self.unusable:
             dsn = _admin_dsn()
             try:
                 self.admin = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
             except psycopg.Error as exc:
-                pytest.fail(
+                self.unusable = (
                     f"PostgreSQL is required by the storage tests and is not usable at "
                     f"{make_url(dsn).render_as_string(hide_password=True)}: {exc!r}. Start PostgreSQL or set "
-                    "CNVISA_TEST_PG_URL (these tests fail rather than skip without it).",
-                    pytrace=False,
+                    "CNVISA_TEST_PG_URL (these tests fail rather than skip without it)."
                 )
+        if self.admin is None:  # every PostgreSQL test fails, without waiting for the server again
+            pytest.fail(self.unusable, pytrace=False)
         return self.admin
 
     def _pg_url(self, name: str) -> str:
