@@ -29,8 +29,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+# Tests in parallel (pytest-xdist, one worker per core); CNVISA_HYPOTHESIS=long runs the long property tests.
 test: system lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/law.py

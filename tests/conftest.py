@@ -1,31 +1,63 @@
 """Fixtures shared by every storage test: each runs on SQLite and on PostgreSQL.
 
-SQLite: a temp file per test, made by ``migrate.upgrade``. PostgreSQL: one fresh database
-``cnvisa_test_<random>`` per session, made by ``migrate.upgrade`` and emptied (TRUNCATE) before each test;
-dropped at the end. ``CNVISA_TEST_PG_URL`` overrides the server. PostgreSQL missing is a failure, never a
-skip: CI must not pass without it.
+Each test gets a database of its own, copied from a template made once per session (per pytest-xdist worker):
+``migrate.upgrade`` runs once per engine, not once per test. SQLite: the template file is copied into the
+test's ``tmp_path``. PostgreSQL: ``CREATE DATABASE ... TEMPLATE`` (names ``cnvisa_test_<worker>_<random>_*``),
+dropped after the test; the templates are dropped at the end. A test whose fixtures name a seeded database
+(``db_content``, overridden per folder, e.g. the web tests' demo data) gets a copy of a template seeded once.
+``CNVISA_TEST_PG_URL`` overrides the server. PostgreSQL missing is a failure, never a skip: CI must not pass
+without it.
+
+Hypothesis: the ``default`` profile bounds the examples of every property test; ``CNVISA_HYPOTHESIS=long``
+(e.g. ``CNVISA_HYPOTHESIS=long make test``) runs the long one. Under pytest-xdist every worker has its own
+templates and databases; the browser tests run on one worker (``xdist_group``, ``--dist loadgroup``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
+import queue
 import secrets
-from collections.abc import AsyncIterator, Iterator
+import shutil
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import asyncpg
+import psycopg
 import pytest
-from sqlalchemy import text
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cnvisa.cases.audit import CHAINS, GENESIS
 from cnvisa.store import migrate
 from cnvisa.store.db import make_engine
-from cnvisa.store.tables import Base
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+# Bounded by default (an explicit @settings(max_examples=...) on a test is kept); the long run is opt-in.
+settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile(
+    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("CNVISA_HYPOTHESIS", "default"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser tests share their screenshot folders: under pytest-xdist (--dist loadgroup) one worker runs
+    # them all, one after the other.
+    for item in items:
+        if item.path.name == "test_e2e_browser.py":
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+DbContent = tuple[str, Callable[[AsyncEngine], Awaitable[Any]]]
+"""What a test's database holds beyond the migrated schema: (name, build). ``build`` runs once per engine and
+session on the template; what it returns is given (a copy) to every test whose database is copied from it."""
 
 
 def _admin_dsn() -> str:
@@ -33,68 +65,163 @@ def _admin_dsn() -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _admin(dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(dsn, timeout=10)
+@dataclass
+class Templates:
+    """The templates of one session (one xdist worker) and the databases copied from them."""
+
+    tmp: Path
+    prefix: str
+    admin: psycopg.Connection[Any] | None = None
+    made: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """(engine, content name) -> what the content's build returned."""
+    results: dict[str, Any] = field(default_factory=dict)
+    """A test database's URL -> the result of the template it was copied from."""
+    count: int = 0
+    unusable: str = ""
+    to_drop: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    dropper: threading.Thread | None = None
+
+    def pg(self) -> psycopg.Connection[Any]:
+        if self.admin is None and not self.unusable:
+            dsn = _admin_dsn()
+            try:
+                self.admin = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                self.unusable = (
+                    f"PostgreSQL is required by the storage tests and is not usable at "
+                    f"{make_url(dsn).render_as_string(hide_password=True)}: {exc!r}. Start PostgreSQL or set "
+                    "CNVISA_TEST_PG_URL (these tests fail rather than skip without it)."
+                )
+        if self.admin is None:  # every PostgreSQL test fails, without waiting for the server again
+            pytest.fail(self.unusable, pytrace=False)
+        return self.admin
+
+    def _pg_url(self, name: str) -> str:
+        return (
+            make_url(_admin_dsn())
+            .set(drivername="postgresql+asyncpg", database=name)
+            .render_as_string(hide_password=False)
+        )
+
+    def _template(self, dialect: str, content: DbContent | None) -> str:
+        """The template's name (PostgreSQL) or file (SQLite), made on first use."""
+        key = (dialect, content[0] if content else "empty")
+        name = f"{self.prefix}_{key[1]}"
+        where = str(self.tmp / f"{name}.sqlite3") if dialect == "sqlite" else name
+        if key in self.made:
+            return where
+        if dialect == "sqlite":
+            url = f"sqlite+aiosqlite:///{where}"
+        else:
+            self.pg().execute(f'CREATE DATABASE "{name}"')
+            url = self._pg_url(name)
+        migrate.upgrade(url)
+        self.made[key] = asyncio.run(_build(url, content)) if content else None
+        if dialect == "sqlite":  # the whole database in the one file that is copied
+            with sqlite3.connect(where) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return where
+
+    def copy(self, dialect: str, content: DbContent | None, tmp_path: Path) -> str:
+        """A fresh database for one test (an async SQLAlchemy URL), a copy of the template."""
+        template = self._template(dialect, content)
+        if dialect == "sqlite":
+            path = tmp_path / "cnvisa.sqlite3"
+            shutil.copyfile(template, path)
+            url = f"sqlite+aiosqlite:///{path}"
+        else:
+            self.count += 1
+            name = f"{self.prefix}_t{self.count}"
+            self.pg().execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            url = self._pg_url(name)
+        self.results[url] = self.made[(dialect, content[0] if content else "empty")]
+        return url
+
+    def result(self, url: str) -> Any:
+        """What the build of the test database's content returned (a copy: tests may change it)."""
+        return copy.deepcopy(self.results[url])
+
+    def drop(self, url: str) -> None:
+        """Forget a test's database; a PostgreSQL one is dropped by a thread, while the next test runs."""
+        self.results.pop(url, None)
+        if make_url(url).get_backend_name() == "postgresql":
+            if self.dropper is None:
+                self.dropper = threading.Thread(target=self._drop_queued, name="drop-test-databases")
+                self.dropper.start()
+            self.to_drop.put(make_url(url).database)
+
+    def _drop_queued(self) -> None:
+        with psycopg.connect(_admin_dsn(), autocommit=True, connect_timeout=10) as conn:
+            while (name := self.to_drop.get()) is not None:
+                try:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except psycopg.Error as exc:  # left on the server, named: not a test's failure
+                    print(f"could not drop the test database {name}: {exc!r}")
+
+    def close(self) -> None:
+        if self.dropper is not None:
+            self.to_drop.put(None)
+            self.dropper.join(timeout=120)
+        if self.admin is None:
+            return
+        for dialect, name in self.made:
+            if dialect == "postgresql":
+                self.admin.execute(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
+        self.admin.close()
+
+
+async def _build(url: str, content: DbContent) -> Any:
+    eng = make_engine(url)
     try:
-        await conn.execute(sql)
+        return await content[1](eng)
     finally:
-        await conn.close()
+        await eng.dispose()
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session (an asyncpg SQLAlchemy URL)."""
-    dsn = _admin_dsn()
-    name = f"cnvisa_test_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(_admin(dsn, f'CREATE DATABASE "{name}"'))
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        pytest.fail(
-            f"PostgreSQL is required by the case-core tests and is not usable at "
-            f"{make_url(dsn).render_as_string(hide_password=True)}: {exc!r}. Start PostgreSQL or set "
-            "CNVISA_TEST_PG_URL (these tests fail rather than skip without it).",
-            pytrace=False,
-        )
-    url = (
-        make_url(dsn)
-        .set(drivername="postgresql+asyncpg", database=name)
-        .render_as_string(hide_password=False)
+def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    templates = Templates(
+        tmp_path_factory.mktemp("templates"), f"cnvisa_test_{worker}_{secrets.token_hex(4)}"
     )
     try:
-        migrate.upgrade(url)
+        yield templates
+    finally:
+        templates.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url(db_templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session (an asyncpg SQLAlchemy URL)."""
+    url = db_templates.copy("postgresql", None, tmp_path_factory.getbasetemp())
+    try:
         yield url
     finally:
-        asyncio.run(_admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        db_templates.drop(url)
+
+
+@pytest.fixture
+def db_content() -> DbContent | None:
+    """What the test's database holds beyond the schema (None: nothing); overridden by folders' conftests."""
+    return None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The database of one test, migrated and empty (but for the audit chain's genesis head)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'cnvisa.sqlite3'}"
-        migrate.upgrade(url)
-        return url
-    url = request.getfixturevalue("pg_url")
-    assert isinstance(url, str)
-    return url
-
-
-async def _truncate(engine: AsyncEngine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        await conn.execute(text("ALTER SEQUENCE audit_seq RESTART"))
-        await conn.execute(
-            text("INSERT INTO audit_head (id, seq, last_seq, hash) VALUES (:id, 0, 0, :h)"),
-            [{"id": chain, "h": GENESIS} for chain in range(CHAINS)],
-        )
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates, db_content: DbContent | None
+) -> Iterator[str]:
+    """The database of one test, migrated and empty (but for the audit chain's genesis head), or holding
+    ``db_content``."""
+    url = db_templates.copy(request.param, db_content, tmp_path)
+    try:
+        yield url
+    finally:
+        db_templates.drop(url)
 
 
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = make_engine(db_url)
-    if eng.dialect.name == "postgresql":
-        await _truncate(eng)
     try:
         yield eng
     finally:

@@ -1,5 +1,8 @@
 """Fixtures of the web tests: the whole platform over SQLite and PostgreSQL, with the demo data and sign-ins
-(``cnvisa.demo`` + ``cnvisa.demo_web``) and a clock fixed at 2025-11-20 09:00 Beijing time."""
+(``cnvisa.demo`` + ``cnvisa.demo_web``) and a clock fixed at 2025-11-20 09:00 Beijing time.
+
+The demo data is seeded once per engine and session into a template; a test that uses ``seeded`` gets a copy of
+that database (tests/conftest.py, ``db_content``) and the ids the seeding returned."""
 
 from __future__ import annotations
 
@@ -19,10 +22,23 @@ from cnvisa.web.app import create_app
 from cnvisa.web.settings import Settings
 
 
-@pytest.fixture
-async def seeded(engine: AsyncEngine) -> dict[str, Any]:
+async def _seed_demo(engine: AsyncEngine) -> dict[str, Any]:
     await seed(engine, cases=60, seed_value=3, today=TODAY)
     return await seed_web(engine, TODAY)
+
+
+@pytest.fixture
+def db_content(request: pytest.FixtureRequest) -> tuple[str, Any] | None:
+    """The tests that use ``seeded`` start from a copy of the seeded template."""
+    return ("demo", _seed_demo) if "seeded" in request.fixturenames else None
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine, db_url: str, db_templates: Any) -> dict[str, Any]:
+    """The demo data (in the test's database from the start) and its ids."""
+    ids = db_templates.result(db_url)
+    assert isinstance(ids, dict)
+    return ids
 
 
 @pytest.fixture
