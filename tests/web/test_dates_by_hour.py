@@ -148,7 +148,19 @@ def lifecycle(c: Checks, hour: dt.time, monday: dt.date) -> None:
 
     web.clock.set(at["decide"])
     officer = c.client("sh01.officer")
-    decided = command(officer, officer.headers["X-CSRF-Token"], case_id, "approve", accepted["version"])
+    # the case core takes the validity the officer grants (cnvisa.cases.grants); the approval is theirs
+    officer_actor = Actor(
+        web.ids["accounts"]["sh01.officer"], Role.OFFICER, office_id=web.ids["offices"]["SH01"]
+    )
+    decided = call(
+        web,
+        platform.cases.approve,
+        officer_actor,
+        case_id,
+        accepted["version"],
+        key=uuid.uuid4().hex,
+        validity_days=365,
+    )
 
     web.clock.set(at["issue"])
     officer = c.client("sh01.officer")
