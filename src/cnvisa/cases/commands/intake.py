@@ -3,7 +3,6 @@ receipt (Regulations Art 12-13, 17-19)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -269,7 +268,7 @@ class IntakeCommands(Runner):
             case.receipt_valid_until = receipt_valid_until(case.matter, on)
             case.deadline = case.receipt_valid_until
             case.receipt_number = receipt_number(office.code, on, case.id)
-            case.receipt_issued_at = self.now().astimezone(dt.UTC)  # SQLite keeps no offset: store UTC
+            case.receipt_issued_at = self.now()
             case.passport_kept = passport_kept
             out = await self._step(
                 s,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
-from cnvisa.cases.clock import SHANGHAI
+from cnvisa.cases.clock import beijing_time
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import APPLICANT_SIDE, OPEN_FOR_DEADLINE, State
 from cnvisa.law import LawError
@@ -34,10 +34,10 @@ def summary(case: Case) -> dict[str, Any]:
 
 
 def _instant(at: dt.datetime | None) -> str | None:
-    """An instant stored in UTC, in Beijing time (SQLite returns it without its offset)."""
+    """A stored instant (aware: cnvisa.store.instant), in Beijing time."""
     if at is None:
         return None
-    return (at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at).astimezone(SHANGHAI).isoformat()
+    return beijing_time(at).isoformat()
 
 
 def receipt(case: Case) -> dict[str, Any] | None:
