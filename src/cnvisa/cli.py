@@ -418,7 +418,7 @@ def serve(
     if (ssl_certfile is None) != (ssl_keyfile is None):
         _fail("--ssl-certfile and --ssl-keyfile go together")
     uvicorn.run(
-        "cnvisa.web.app:create_app",
+        "cnvisa.app:create_app",
         factory=True,
         host=host,
         port=port,

@@ -23,8 +23,8 @@ from web_support import Web
 from cnvisa.cases.photo import check_photo
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role
+from cnvisa.http.settings import PhotoSpec, Settings
 from cnvisa.store.tables import Appointment, Mandate, Office, Person
-from cnvisa.web.settings import PhotoSpec, Settings
 
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
@@ -826,7 +826,7 @@ def test_every_applicant_message_has_a_chinese_translation() -> None:
     from babel.messages.extract import extract_from_file
     from jinja2.ext import babel_extract
 
-    from cnvisa.web.i18n import translations
+    from cnvisa.http.i18n import translations
 
     root = Path(__file__).parents[2] / "src" / "cnvisa"
     messages: set[str] = set()

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from cnvisa.web.i18n import translations
+from cnvisa.http.i18n import translations
 
 WEB = Path(__file__).parents[2] / "src" / "cnvisa" / "web"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -39,6 +39,9 @@ from cnvisa.cases.photo import PhotoRejected, require_photo
 from cnvisa.cases.records import FileIn, sniff
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
+from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.i18n import gettext
+from cnvisa.http.problems import Problem
 from cnvisa.law import assess
 from cnvisa.law import calendar as workdays
 from cnvisa.law.application import InCountryMatter
@@ -48,9 +51,6 @@ from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.residence import PERMIT_TYPES
 from cnvisa.store.fast import FastQuery
 from cnvisa.store.tables import Case, Holding, Mandate, Movement, Office, Person
-from cnvisa.web.deps import Platform, PlatformDep, Principal, check_csrf, require
-from cnvisa.web.i18n import gettext
-from cnvisa.web.problems import Problem
 
 router = APIRouter(tags=["applicant"])
 

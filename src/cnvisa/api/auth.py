@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from cnvisa.web import security
-from cnvisa.web.deps import PlatformDep, PrincipalDep, check_csrf
-from cnvisa.web.problems import Problem
+from cnvisa.http import security
+from cnvisa.http.deps import PlatformDep, PrincipalDep, check_csrf
+from cnvisa.http.problems import Problem
 
 router = APIRouter(tags=["auth"])
 

@@ -27,6 +27,8 @@ from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.errors import NotFound
 from cnvisa.cases.service import SERVICE_INPUTS, caseless_event
 from cnvisa.cases.workflow import GUARD_ARTICLES, OPEN_FOR_DEADLINE, Command, Role, State, allowed_commands
+from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.problems import Problem
 from cnvisa.law import assess
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import LawError
@@ -43,8 +45,6 @@ from cnvisa.store.tables import (
     Verification,
 )
 from cnvisa.web import pdf
-from cnvisa.web.deps import Platform, PlatformDep, Principal, check_csrf, require
-from cnvisa.web.problems import Problem
 
 router = APIRouter(tags=["office"])
 OfficeStaff = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]

@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from sqlalchemy import and_, bindparam, exists, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cnvisa.http.deps import Platform, PlatformDep
+from cnvisa.http.problems import PROBLEM, Problem
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import LawError
 from cnvisa.store.fast import FastQuery
 from cnvisa.store.tables import Case, TravelDocument
-from cnvisa.web.deps import Platform, PlatformDep
-from cnvisa.web.problems import PROBLEM, Problem
 
 router = APIRouter(tags=["progress"])
 

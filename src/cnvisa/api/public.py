@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
+from cnvisa.http.deps import PlatformDep
+from cnvisa.http.problems import Problem
 from cnvisa.web import pdf
-from cnvisa.web.deps import PlatformDep
-from cnvisa.web.problems import Problem
 
 router = APIRouter(tags=["public"])
 

@@ -13,9 +13,9 @@ from cnvisa.cases import audit
 from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
 from cnvisa.cases.service import caseless_event
 from cnvisa.cases.workflow import Role
-from cnvisa.web import security
-from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
-from cnvisa.web.problems import Problem
+from cnvisa.http import security
+from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.problems import Problem
 
 router = APIRouter(tags=["identity verification (Art 27)"])
 

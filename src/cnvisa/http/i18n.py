@@ -25,7 +25,8 @@ from starlette.requests import Request
 LOCALES = ("zh_CN", "en")
 DEFAULT = "en"
 COOKIE = "lang"
-LOCALE_DIR = Path(__file__).parent / "locales"
+LOCALE_DIR = Path(__file__).parent.parent / "web" / "locales"
+"""The catalogs sit beside the templates that use most of them (data files, not an import)."""
 
 
 @cache

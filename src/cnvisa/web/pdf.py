@@ -39,13 +39,13 @@ from starlette.concurrency import run_in_threadpool
 
 from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
+from cnvisa.http.deps import Platform, PlatformDep, Principal, require
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.problems import Problem
 from cnvisa.law.acceptance import notice_citations, receipt_working_days
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.refusals import GROUNDS, check_refusal
 from cnvisa.store.tables import AuditEvent, Case, Holding, Notice, Office, Person, TravelDocument
-from cnvisa.web.deps import Platform, PlatformDep, Principal, require
-from cnvisa.web.i18n import negotiate
-from cnvisa.web.problems import Problem
 from cnvisa.web.templating import TEMPLATES, environment
 
 KINDS = ("receipt", "notice", "decision")

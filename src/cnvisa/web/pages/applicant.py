@@ -28,16 +28,16 @@ from cnvisa.cases.appointments import (
 )
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.workflow import Role
+from cnvisa.http.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.problems import Problem, as_problem
 from cnvisa.law import assess
 from cnvisa.law.errors import InvalidInput, LawError
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.residence import PERMIT_TYPES
 from cnvisa.store.tables import Office
-from cnvisa.web.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
-from cnvisa.web.i18n import negotiate
 from cnvisa.web.pages.render import page, t
 from cnvisa.web.pdf import cite_text
-from cnvisa.web.problems import Problem, as_problem
 
 router = APIRouter(include_in_schema=False)
 _ = api._  # marks a message for the catalogs

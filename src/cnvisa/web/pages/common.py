@@ -9,10 +9,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cnvisa.api.auth import do_sign_in
-from cnvisa.web import security
-from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
+from cnvisa.http import security
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
+from cnvisa.http.problems import Problem
 from cnvisa.web.pages.render import page, t
-from cnvisa.web.problems import Problem
 
 router = APIRouter(include_in_schema=False)
 

@@ -24,13 +24,13 @@ from cnvisa.api.office import (
     search_view,
 )
 from cnvisa.cases.errors import CaseError
+from cnvisa.http.deps import PlatformDep, check_csrf
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.problems import Problem, as_problem
 from cnvisa.law.errors import LawError
 from cnvisa.law.verification import VERIFICATION_METHODS
 from cnvisa.web import pdf
-from cnvisa.web.deps import PlatformDep, check_csrf
-from cnvisa.web.i18n import negotiate
 from cnvisa.web.pages.render import page
-from cnvisa.web.problems import Problem, as_problem
 
 router = APIRouter(include_in_schema=False)
 

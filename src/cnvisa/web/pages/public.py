@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
+from cnvisa.http.i18n import negotiate
 from cnvisa.web import pdf
-from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep
-from cnvisa.web.i18n import negotiate
 from cnvisa.web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
