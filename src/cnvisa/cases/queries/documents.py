@@ -1,19 +1,13 @@
-"""The documents an office hands out, as PDFs, and the public check of their authenticity.
+"""The documents a case produces — acceptance receipt, one-time notices, decision — and the public check of
+their authenticity (the reads; ``cnvisa.web.pdf`` renders them).
 
-- Acceptance receipt (受理回执; Regulations Art 13 para 1, Art 18 para 1, Art 36 para 2), one-time notice
-  (一次性告知书; Art 13 para 2, Art 18 para 2) and decision letter (决定书; refusal grounds under Regulations
-  Art 21, Law Art 21, 31; Law Art 21 para 2 and Art 36) are rendered by WeasyPrint from the Jinja2 templates in
-  ``templates/pdf/`` — the same environment, per locale, as the pages, so a PDF is in the reader's language.
-  Chinese text is set in Noto Sans CJK SC (Debian ``fonts-noto-cjk``), embedded in the PDF.
-- Each carries a QR code to its public check page ``<public_base_url>/check/<kind>/<token>``. The token is
-  ``<document number>.<HMAC-SHA256(secret, "<kind>:<number>") in hex, first 32 digits>``: the number lets the
-  check find the document; the MAC, which only the server can compute, makes the URL unguessable (knowing a
-  receipt number gives nothing). The check page says whether the document is genuine, its kind, number,
-  dates and state — and nothing about the person.
+- Each document carries a QR code to its public check page ``<public_base_url>/check/<kind>/<token>``. The token
+  is ``<document number>.<HMAC-SHA256(secret, "<kind>:<number>") in hex, first 32 digits>``: the number lets
+  the check find the document; the MAC, which only the server can compute, makes the URL unguessable (knowing
+  a receipt number gives nothing). The check says whether the document is genuine, its kind, number, dates
+  and state — and nothing about the person.
 - The secret: the ``CNVISA_SECRET`` environment variable; without it, a random value created once in
   ``var/secret`` (mode 0600). Changing it invalidates every QR code printed before.
-- Who may download: the applicant of the case, an agent or organisation holding a mandate for the person,
-  and staff of the case's office. Anyone else is refused.
 """
 
 from __future__ import annotations
@@ -26,32 +20,21 @@ import re
 import secrets
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from babel import Locale
-from babel.dates import format_datetime
-from fastapi import APIRouter, Depends, Request
-from fastapi import Path as PathParam
-from fastapi.responses import Response
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases.clock import SHANGHAI
-from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
-from cnvisa.http.deps import Platform, PlatformDep, Principal, require
-from cnvisa.http.i18n import negotiate
-from cnvisa.http.problems import Problem
+from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, State
 from cnvisa.law.acceptance import notice_citations, receipt_working_days
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.refusals import GROUNDS, check_refusal
 from cnvisa.store.tables import AuditEvent, Case, Holding, Notice, Office, Person, TravelDocument
-from cnvisa.web.templating import TEMPLATES, environment
 
 KINDS = ("receipt", "notice", "decision")
 SECRET_FILE = Path("var") / "secret"
 DECIDED = frozenset({State.APPROVED, State.ISSUED, State.COLLECTED, State.REFUSED})
-DOWNLOADERS = (Role.APPLICANT, Role.AGENT, Role.ORG_STAFF, Role.OFFICER, Role.SUPERVISOR)
 
 
 # --------------------------------------------------------------------------------------- the secret, tokens
@@ -109,64 +92,9 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make_qr(url, error="m").svg_data_uri(scale=3, border=2))
 
 
-# --------------------------------------------------------------------------------------- labels per locale
-INSTRUMENTS_ZH = {
-    "Regulations": "《外国人入境出境管理条例》",
-    "Exit and Entry Administration Law": "《出境入境管理法》",
-    "Guide": "《外国人签证延期、换发、补发指南》",
-    "Civil Code": "《民法典》",
-    "NIA measures 2024-03-20": "国家移民管理局2024年3月20日便利措施",
-    "MPS press conference 2023-08-03": "公安部2023年8月3日新闻发布会",
-}
-
-
-def cite_text(c: Citation | dict[str, Any], locale: str) -> str:
-    """A citation in the reader's language: ``Regulations Art 13 para 1`` / 《外国人入境出境管理条例》第13条第1款."""
-    d: dict[str, Any] = dict(c.as_dict()) if isinstance(c, Citation) else c
-    if locale != "zh_CN" or d.get("instrument") not in INSTRUMENTS_ZH:
-        return str(d.get("cite", ""))
-    head = INSTRUMENTS_ZH[d["instrument"]]
-    article = str(d.get("article") or "")
-    if d["instrument"] == "Guide" or not article[:1].isdigit():
-        return f"{head}{article}"
-    out = f"{head}第{article}条"
-    if d.get("paragraph") is not None:
-        out += f"第{d['paragraph']}款"
-    if d.get("item") is not None:
-        out += f"第（{d['item']}）项"
-    return out
-
-
-def pick(label: dict[str, str] | tuple[str, str] | None, locale: str) -> str:
-    """The reader's language of a law label ({"en", "zh"} or (en, zh))."""
-    if label is None:
-        return ""
-    if isinstance(label, tuple):
-        return label[1] if locale == "zh_CN" else label[0]
-    return label.get("zh" if locale == "zh_CN" else "en") or label.get("en", "")
-
-
-def fmt_datetime(value: dt.datetime | str | None, locale: str) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)  # stored in UTC
-    return format_datetime(value, format="medium", tzinfo=SHANGHAI, locale=Locale.parse(locale))
-
-
-def helpers(locale: str) -> dict[str, Any]:
-    """Functions the templates of the office, public and PDF areas call (the labels of codes are filters:
-    cnvisa.web.labels)."""
-    return {
-        "cite": lambda c: cite_text(c, locale),
-        "pick": lambda label: pick(label, locale),
-        "dtfmt": lambda v: fmt_datetime(v, locale),
-    }
-
-
 # --------------------------------------------------------------------------------------- facts of a document
+
+
 def _date(value: dt.datetime) -> dt.date:
     v = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return v.astimezone(SHANGHAI).date()
@@ -187,11 +115,11 @@ async def _decision_event(s: AsyncSession, case_id: int) -> AuditEvent | None:
     return event
 
 
-async def case_documents(p: Platform, case: Case) -> dict[str, Any]:
-    """The documents a case has produced so far: receipt, notices, decision (numbers, dates, check URLs)."""
-    base = p.settings.public_base_url
+async def case_documents(sessions: async_sessionmaker[AsyncSession], case: Case, base: str) -> dict[str, Any]:
+    """The documents a case has produced so far: receipt, notices, decision (numbers, dates, check URLs under
+    ``base``, the public address)."""
     out: dict[str, Any] = {"receipt": None, "notices": [], "decision": None}
-    async with p.sessions() as s:
+    async with sessions() as s:
         notices = (
             (await s.execute(select(Notice).where(Notice.case_id == case.id).order_by(Notice.seq)))
             .scalars()
@@ -225,7 +153,7 @@ async def case_documents(p: Platform, case: Case) -> dict[str, Any]:
     if State(case.state) in DECIDED:
         refused = case.state == State.REFUSED
         check = (
-            check_refusal(case.matter, list(case.refusal_grounds), on=_judged_on(case)) if refused else None
+            check_refusal(case.matter, list(case.refusal_grounds), on=judged_on(case)) if refused else None
         )
         out["decision"] = {
             "number": case.number,
@@ -260,7 +188,7 @@ def receipt_basis(matter: str) -> list[Citation]:
     return [reg(art, paragraph=1), reg(art, paragraph=3), reg(36, paragraph=2), guide("X")]
 
 
-def _judged_on(case: Case) -> dt.date:
+def judged_on(case: Case) -> dt.date:
     """A decision is judged under the law in force on the day of acceptance (the workflow decides only accepted
     cases; the day the case was opened stands in should a record lack it)."""
     return case.accepted_on or case.created_at.astimezone(SHANGHAI).date()
@@ -279,22 +207,51 @@ def public_decision_basis(case: Case) -> list[Citation]:
     """What the public check cites for a decision: the articles, never the items — the item of a refusal
     ground would tell the reason, which only the applicant is given."""
     if case.state != State.REFUSED:
-        return decision_basis(case.matter, False, [], _judged_on(case))
+        return decision_basis(case.matter, False, [], judged_on(case))
     articles: dict[Citation, None] = {}
-    for c in check_refusal(case.matter, list(case.refusal_grounds), on=_judged_on(case)).citations:
+    for c in check_refusal(case.matter, list(case.refusal_grounds), on=judged_on(case)).citations:
         articles[Citation(c.instrument, c.article)] = None
     return list(articles)
 
 
+async def print_facts(sessions: async_sessionmaker[AsyncSession], case_id: int, base: str) -> dict[str, Any]:
+    """Everything a case's documents print: the case, person, office, current passport and the documents.
+    The caller has authorised the read (``CaseService.read``)."""
+    async with sessions() as s:
+        case = await s.get(Case, case_id)
+        assert case is not None
+        person = await s.get(Person, case.person_id)
+        office = await s.get(Office, case.office_id)
+        passport = (
+            (
+                await s.execute(
+                    select(TravelDocument)
+                    .where(TravelDocument.person_id == case.person_id)
+                    .order_by(TravelDocument.current.desc(), TravelDocument.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    return {
+        "case": case,
+        "person": person,
+        "office": office,
+        "passport": passport,
+        "documents": await case_documents(sessions, case, base),
+    }
+
+
 # --------------------------------------------------------------------------------------- the public check
-async def check(p: Platform, kind: str, token: str) -> dict[str, Any] | None:
+async def check(
+    sessions: async_sessionmaker[AsyncSession], kind: str, token: str, today: dt.date
+) -> dict[str, Any] | None:
     """What the public check may say about a document: genuine, kind, number, office, dates, state. None when
     the token is not genuine or names no document. Never the person's name, birth date or nationality."""
     number = parse_token(kind, token)
     if number is None:
         return None
-    today = p.today()
-    async with p.sessions() as s:
+    async with sessions() as s:
         if kind == "receipt":
             case = (await s.execute(select(Case).where(Case.receipt_number == number))).scalar_one_or_none()
         else:
@@ -362,124 +319,3 @@ async def check(p: Platform, kind: str, token: str) -> dict[str, Any] | None:
             if holding is not None:
                 out["valid_until"] = holding.valid_until.isoformat()
     return out
-
-
-# --------------------------------------------------------------------------------------- rendering and routes
-def render_pdf(locale: str, template: str, **context: Any) -> bytes:
-    """Render ``templates/pdf/<template>`` in ``locale`` to PDF bytes (blocking: call it in a thread)."""
-    from weasyprint import HTML  # type: ignore[import-untyped]
-
-    html = environment(locale).get_template(f"pdf/{template}").render(**helpers(locale), **context)
-    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
-    return pdf
-
-
-router = APIRouter(include_in_schema=False)
-RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
-Downloader = Annotated[Principal, Depends(require(*DOWNLOADERS))]
-
-
-async def _facts(p: Platform, who: Principal, case_id: int) -> tuple[Case, dict[str, Any]]:
-    """Authorised by the case core (``read``: own case, mandate, or staff of the office — staff reads are
-    audited), then everything the documents print."""
-    await p.cases.read(who.actor, case_id)
-    async with p.sessions() as s:
-        case = await s.get(Case, case_id)
-        assert case is not None
-        person = await s.get(Person, case.person_id)
-        office = await s.get(Office, case.office_id)
-        passport = (
-            (
-                await s.execute(
-                    select(TravelDocument)
-                    .where(TravelDocument.person_id == case.person_id)
-                    .order_by(TravelDocument.current.desc(), TravelDocument.id.desc())
-                )
-            )
-            .scalars()
-            .first()
-        )
-    return case, {
-        "case": case,
-        "person": person,
-        "office": office,
-        "passport": passport,
-        "documents": await case_documents(p, case),
-        "today": p.today(),
-    }
-
-
-async def _pdf(request: Request, template: str, filename: str, **context: Any) -> Response:
-    locale = negotiate(request)
-    data = await run_in_threadpool(render_pdf, locale, template, **context)
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
-@router.get("/cases/{case_id}/receipt.pdf")
-async def receipt_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Downloader) -> Response:
-    case, facts = await _facts(p, who, case_id)
-    receipt = facts["documents"]["receipt"]
-    if receipt is None:
-        raise Problem(409, "No receipt", "the application has not been accepted", code="no_receipt")
-    return await _pdf(
-        request,
-        "receipt.html",
-        f"{case.receipt_number}.pdf",
-        **facts,
-        receipt=receipt,
-        check_url=receipt["check_url"],
-        qr=qr_data_uri(receipt["check_url"]),
-        basis=receipt_basis(case.matter),
-    )
-
-
-@router.get("/cases/{case_id}/notice.pdf")
-async def notice_pdf(
-    case_id: RowId, request: Request, p: PlatformDep, who: Downloader, seq: int | None = None
-) -> Response:
-    case, facts = await _facts(p, who, case_id)
-    notices = facts["documents"]["notices"]
-    notice = next((n for n in notices if n["seq"] == seq), None) if seq is not None else None
-    if notice is None and seq is None and notices:
-        notice = notices[-1]
-    if notice is None:
-        raise Problem(
-            404, "No notice", "no such one-time notice for this case", field="seq", code="no_notice"
-        )
-    return await _pdf(
-        request,
-        "notice.html",
-        f"{notice['number']}.pdf",
-        **facts,
-        notice=notice,
-        check_url=notice["check_url"],
-        qr=qr_data_uri(notice["check_url"]),
-        basis=list(notice_citations(case.matter)),
-    )
-
-
-@router.get("/cases/{case_id}/decision.pdf")
-async def decision_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Downloader) -> Response:
-    case, facts = await _facts(p, who, case_id)
-    decision = facts["documents"]["decision"]
-    if decision is None:
-        raise Problem(409, "No decision", "the application has not been decided", code="no_decision")
-    refused = decision["outcome"] == "refused"
-    basis = decision_basis(case.matter, refused, list(case.refusal_grounds), _judged_on(case))
-    return await _pdf(
-        request,
-        "decision.html",
-        f"{case.number}-decision.pdf",
-        **facts,
-        decision=decision,
-        check_url=decision["check_url"],
-        qr=qr_data_uri(decision["check_url"]),
-        basis=basis,
-    )
