@@ -847,3 +847,47 @@ def test_page_forms_need_the_csrf_token(web: Web) -> None:
     r = c.post("/appointments", data={"office": office_id(web), "day": "2025-11-21", "slot": "09:00"})
     assert r.status_code == 403
     assert c.post("/apply", data={"matter": "visa_extension"}).status_code == 403
+
+
+def test_the_apply_form_and_what_do_i_need_give_one_art19_answer_from_the_birth_date_on_record(
+    web: Web,
+) -> None:
+    """Regulations Art 19 para 1(1): someone else may submit for an applicant under 16. The application form's
+    check reads the birth date on record, as the submitted case does, so a six-year-old's form answers as "What
+    do I need?" answers for that birth date: yes, Art 19 para 1(1)."""
+    pid = run(web, lambda: mandate_for_an_adult(web))
+    six = platform(web).today().replace(year=platform(web).today().year - 6, day=1)
+
+    async def make_six() -> None:
+        async with platform(web).sessions() as s, s.begin():
+            await s.execute(update(Person).where(Person.id == pid).values(birth_date=six))
+
+    run(web, make_six)
+    carol, _csrf = signed_in(web, "carol")
+    answers = {
+        "visa.category": "L",
+        "visa.stay_days": "30",
+        "entry_date": "2025-11-01",
+        "requested.extension_days": "20",
+        "lang": "en",
+    }
+    under16 = (
+        "The applicant is under 16, 60 or over, or has difficulty moving (Regulations Art 19 para 1(1))."
+    )
+    in_person = "No: the applicant applies in person (Regulations Art 19)."
+    need = carol.get(
+        "/what-do-i-need/visa_extension",
+        params={**answers, "check": "1", "submitted_by": "relative", "applicant.birth_date": six.isoformat()},
+    )
+    assert need.status_code == 200 and under16 in need.text and in_person not in need.text
+    form = carol.get(
+        "/apply",
+        params={
+            **answers,
+            "person": pid,
+            "matter": "visa_extension",
+            "office": office_id(web),
+            "step": "check",
+        },
+    )
+    assert form.status_code == 200 and under16 in form.text and in_person not in form.text

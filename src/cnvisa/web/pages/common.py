@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.api.auth import do_sign_in
 from cnvisa.http import security
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
 from cnvisa.http.problems import Problem
+from cnvisa.http.signin import do_sign_in
 from cnvisa.web.pages.render import page, t
 
 router = APIRouter(include_in_schema=False)
