@@ -830,7 +830,12 @@ def test_every_applicant_message_has_a_chinese_translation() -> None:
 
     root = Path(__file__).parents[2] / "src" / "cnvisa"
     messages: set[str] = set()
-    for py in (root / "api" / "applicant.py", root / "web" / "pages" / "applicant.py"):
+    for py in (
+        root / "law" / "questionnaire.py",
+        root / "http" / "applicant.py",
+        root / "api" / "applicant.py",
+        root / "web" / "pages" / "applicant.py",
+    ):
         messages |= {
             m for _, m, _, _ in extract_from_file("python", str(py), keywords={"_": None, "t": (2,)})
         }
