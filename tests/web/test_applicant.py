@@ -835,6 +835,7 @@ def test_every_applicant_message_has_a_chinese_translation() -> None:
         root / "http" / "applicant.py",
         root / "api" / "applicant.py",
         root / "web" / "pages" / "applicant.py",
+        root / "web" / "pages" / "applicant_view.py",
     ):
         messages |= {
             m for _, m, _, _ in extract_from_file("python", str(py), keywords={"_": None, "t": (2,)})
