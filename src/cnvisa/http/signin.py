@@ -4,12 +4,14 @@ the API and the pages."""
 from __future__ import annotations
 
 from fastapi import Request, Response
+from sqlalchemy import select
 
 from cnvisa.cases import audit
 from cnvisa.cases.service import caseless_event
 from cnvisa.http import security
 from cnvisa.http.deps import Platform, Principal
 from cnvisa.http.problems import Problem
+from cnvisa.store.tables import Account
 
 
 async def do_sign_in(p: Platform, request: Request, response: Response, username: str, password: str) -> str:
@@ -63,3 +65,10 @@ async def create_token(p: Platform, who: Principal, label: str) -> str:
         token = await security.issue_api_token(s, who.account.id, label, now)
         await audit.append(s, **caseless_event(who.actor, now, "issue_api_token", {"label": label}, None))
     return token
+
+
+async def role_of(p: Platform, username: str) -> str:
+    """The role of the account just signed in (where its home page is)."""
+    async with p.sessions() as s:
+        role: str = (await s.execute(select(Account.role).where(Account.username == username))).scalar_one()
+    return role
