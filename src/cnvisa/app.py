@@ -68,8 +68,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         "(revised 2025), the Exit and Entry Administration Law and the NIA Guide. Every answer carries its "
         "citations. Errors are application/problem+json naming the field and the rule.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
-        redoc_url="/api/redoc",
+        docs_url=None,  # served by cnvisa.api.docs with the assets from the package, not from a CDN
+        redoc_url=None,
         lifespan=lifespan,
         # no OpenTelemetry wiring here: the per-request probe for a tracer costs more than the progress query
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -89,8 +89,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app.add_middleware(progress.FastPath)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from cnvisa.api import docs
     from cnvisa.api import routes as api_routes
     from cnvisa.web import pages
+
+    app.include_router(docs.router)
 
     for router in api_routes.ROUTERS:
         app.include_router(router, prefix="/api/v1")

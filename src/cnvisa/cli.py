@@ -413,10 +413,16 @@ def serve(
 
     Session and language cookies are HttpOnly/SameSite and Secure whenever the request came over https
     (directly with --ssl-certfile, or through a trusted proxy), or always with CNVISA_SECURE_COOKIES=1."""
+    import os
+
     import uvicorn
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         _fail("--ssl-certfile and --ssl-keyfile go together")
+    # QR codes and printed check addresses name the address served here unless CNVISA_PUBLIC_URL says
+    # otherwise (the workers inherit the environment).
+    os.environ.setdefault("CNVISA_PUBLIC_URL", public_url(host, port, https=ssl_certfile is not None))
+    typer.echo(f"public address (QR codes, printed check addresses): {os.environ['CNVISA_PUBLIC_URL']}")
     uvicorn.run(
         "cnvisa.app:create_app",
         factory=True,
@@ -430,6 +436,16 @@ def serve(
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         timeout_graceful_shutdown=10,  # a stop never waits for ever on a stuck request
     )
+
+
+def public_url(host: str, port: int, *, https: bool) -> str:
+    """The address a person reaches ``cnvisa serve --host HOST --port PORT`` at. A wildcard host (all
+    interfaces) has no one address: the loopback is named, and CNVISA_PUBLIC_URL should be set."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if https else 'http'}://{host}:{port}"
 
 
 def main() -> None:

@@ -72,6 +72,8 @@ class MatterCase:
     existing: Existing | None = None
     new_kind: str | None = None
     """The kind of holding ``issue`` creates (None: the existing holding is updated, Art 14)."""
+    approve: dict[str, Any] = field(default_factory=dict)
+    """What the officer decides on approval (a residence-permit extension: the validity granted)."""
 
 
 _L_VISA = {"category": "L", "entries": "single", "valid_until": "2026-01-10", "stay_days": 30}
@@ -162,6 +164,7 @@ MATTERS: dict[str, MatterCase] = {
             (*_BASE, "current_residence_permit", "work_permit", "health_certificate"),
             Existing("residence_permit", "J25900000004", "work", dt.date(2026, 6, 30)),
             "residence_permit",
+            {"validity_days": 365},
         ),
         MatterCase(
             "residence_permit_replacement",

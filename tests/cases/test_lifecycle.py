@@ -49,7 +49,7 @@ async def test_lifecycle_every_matter(world: World, matter: str) -> None:
     if matter != "exit_without_passport":  # Art 23 sets no receipt period
         assert expected_until is not None and expected_until > ON
 
-    c = await svc.approve(world.officer2, cid, c["version"], key=key())
+    c = await svc.approve(world.officer2, cid, c["version"], key=key(), **mc.approve)
     assert c["state"] == "approved"
     c = await svc.issue(world.officer, cid, c["version"], key=key())
     assert c["state"] == "issued" and c["issued_holding_id"] is not None

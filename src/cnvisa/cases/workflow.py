@@ -102,6 +102,10 @@ GUARD_ARTICLES: Final[dict[str, str]] = {
     "refusal_grounds_valid": "Regulations Art 21; Exit and Entry Administration Law Art 21, 31",
     "second_officer": "Regulations Art 21 (refusal confirmed by a second officer: office rule)",
     "passport_presented": "Guide X",
+    "extension_ends_later": (
+        "Exit and Entry Administration Law Art 32 (延长居留期限: an extended residence permit ends later than "
+        "the one it replaces)"
+    ),
     "draft_abandoned": "Office rule: a draft not submitted within the retention period",
     "notice_unanswered": (
         "Office rule: the reply period the office set on the one-time notice ran out (Regulations Art 13 "

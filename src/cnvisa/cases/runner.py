@@ -1,0 +1,239 @@
+"""The command runner: every command runs in one transaction with its audit event.
+
+Each command names the case version it acts on (a stale version is refused with ``Conflict`` and writes
+nothing) and carries an idempotency key (a repeated key returns the first result and writes nothing new).
+Rules come from ``cnvisa.law``; the date they are asked "as of" comes from the injected clock, in Beijing
+time. The commands themselves are grouped by workflow in ``cnvisa.cases.commands``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from cnvisa.cases import audit
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand
+from cnvisa.cases.grants import GRANTED_VALIDITY
+from cnvisa.cases.queries.case import summary
+from cnvisa.cases.queries.reader import Reader
+from cnvisa.cases.records import FileIn
+from cnvisa.cases.workflow import GUARD_ARTICLES, Command, State, transition
+from cnvisa.law import InvalidInput, assess
+from cnvisa.store.tables import Case, CaseFile, IdempotencyRecord
+
+SERVICE_INPUTS = ("holding_number", GRANTED_VALIDITY)
+"""Case inputs the service reads (the holding a replacement, reissue or extension acts on; the validity the
+officer granted) that are not part of the law contract; they are kept with the case and left out of what the
+law engine is asked."""
+
+Body = Callable[[AsyncSession], Awaitable[tuple[Case | None, dict[str, Any]]]]
+"""A command's work inside its transaction: the case it changed (if any) and its response."""
+
+# Core inserts with the values as parameters: the statements are built once and never re-compiled (the
+# command path's hottest writes; the ORM's unit of work adds nothing to a new row).
+INSERT_CASE = insert(cast(Table, Case.__table__)).returning(Case.__table__.c.id)
+_INSERT_FILES = insert(cast(Table, CaseFile.__table__))
+_IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
+_INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY)
+_REPLAY = select(
+    _IDEMPOTENCY.c.command,
+    _IDEMPOTENCY.c.case_id,
+    _IDEMPOTENCY.c.account_id,
+    _IDEMPOTENCY.c.role,
+    _IDEMPOTENCY.c.response,
+).where(_IDEMPOTENCY.c.key == bindparam("key"))
+
+
+def law_inputs(
+    matter: str, inputs: dict[str, Any], submitted_by: str, materials: Sequence[str], on: dt.date
+) -> dict[str, Any]:
+    """What the law engine is asked about a case: its inputs without the service's own, as of ``on``, with the
+    materials handed in."""
+    out = dict(inputs)
+    out["matter"] = matter
+    out["on"] = on.isoformat()
+    out["submitted_by"] = submitted_by
+    out["materials"] = sorted(set(materials) | set(out.get("materials", [])))
+    out.pop("accepted_on", None)
+    for key in SERVICE_INPUTS:
+        out.pop(key, None)
+    return out
+
+
+def guard(ok: bool, name: str, detail: str) -> None:
+    """A workflow guard: refused with the article it names (``GUARD_ARTICLES``) when ``ok`` is false."""
+    if not ok:
+        raise GuardFailed(name, GUARD_ARTICLES.get(name, ""), detail)
+
+
+class Runner(Reader):
+    async def _replay(
+        self, s: AsyncSession, key: str, command: str, actor: Actor, case_id: int | None
+    ) -> dict[str, Any] | None:
+        """The first result of this key — only for the same account, role, command and case: a key that
+        another request already used is refused (it never replays someone else's result)."""
+        # a Core read, not Session.get: the key is looked up on every command and the record is never changed
+        rec = (await s.execute(_REPLAY, {"key": key})).one_or_none()
+        if rec is None:
+            return None
+        same = (
+            rec.command == command
+            and (case_id is None or rec.case_id == case_id)
+            and (rec.role is None or (rec.account_id, rec.role) == (actor.account_id, str(actor.role)))
+        )
+        if not same:
+            raise BadInput(
+                "idempotency_key", "already used for another command, case or account: use a fresh key"
+            )
+        return dict(rec.response, replayed=True)
+
+    async def _run(
+        self, key: str, command: str, body: Body, actor: Actor, case_id: int | None = None
+    ) -> dict[str, Any]:
+        """One command = one transaction: body, idempotency record, audit (inside body), commit."""
+        if not key or len(key) > 80:
+            raise BadInput("idempotency_key", "required, at most 80 characters")
+        async with self.sessions() as s:
+            try:
+                async with s.begin():
+                    replay = await self._replay(s, key, command, actor, case_id)
+                    if replay is not None:
+                        return replay
+                    s.info["deferred_audit"] = []
+                    case, response = await body(s)
+                    await s.flush()
+                    await s.execute(
+                        _INSERT_IDEMPOTENCY,
+                        {
+                            "key": key,
+                            "command": command,
+                            "case_id": case.id if case else None,
+                            "account_id": actor.account_id,
+                            "role": str(actor.role),
+                            "response": response,
+                            "created_at": self.now(),
+                        },
+                    )
+                    # The audit event goes last: the chain head is locked only from here to the commit.
+                    for event in s.info.pop("deferred_audit"):
+                        await audit.append(s, **event)
+            except (StaleDataError, Conflict, IntegrityError) as exc:
+                # A concurrent request with the same idempotency key may have won (and moved the case on,
+                # or stored the key first): a retry returns its result rather than a conflict.
+                async with self.sessions() as s2:
+                    replay = await self._replay(s2, key, command, actor, case_id)
+                if replay is not None:
+                    return replay
+                if isinstance(exc, StaleDataError):
+                    raise Conflict("the case was changed by someone else: reload it and try again") from None
+                raise
+        return response
+
+    def _authorise(self, actor: Actor, case: Case, command: Command) -> State:
+        t = transition(State(case.state), command)
+        if t is None:
+            raise InvalidCommand(f"{command} is not possible when the case is {case.state}")
+        if actor.role not in t.roles:
+            raise Forbidden(f"a {actor.role} may not {command}")
+        self._may_touch(actor, case)
+        return t.next
+
+    def _assess(self, case: Case, materials: Sequence[str], on: dt.date | None = None) -> dict[str, Any]:
+        try:
+            return assess(
+                law_inputs(case.matter, case.inputs, case.submitted_by, materials, on or self.today())
+            )
+        except InvalidInput as exc:
+            raise BadInput(f"inputs.{exc.field}", exc.message) from None
+
+    async def _materials(self, s: AsyncSession, case: Case) -> list[str]:
+        rows = await s.execute(select(CaseFile.material_code).where(CaseFile.case_id == case.id))
+        return [r[0] for r in rows]
+
+    async def _store_files(
+        self, s: AsyncSession, case: Case, files: Sequence[FileIn], core: bool = False
+    ) -> None:
+        if core:
+            rows = []
+            for f in files:
+                digest, size, media = f.checked()
+                rows.append(
+                    {
+                        "case_id": case.id,
+                        "material_code": f.material_code,
+                        "filename": f.filename[:255],
+                        "sha256": digest,
+                        "size": size,
+                        "media_type": media,
+                        "content": f.content,
+                        "uploaded_at": self.now(),
+                    }
+                )
+            if rows:
+                await s.execute(_INSERT_FILES, rows)
+            return
+        for f in files:
+            digest, size, media = f.checked()
+            s.add(
+                CaseFile(
+                    case_id=case.id,
+                    material_code=f.material_code,
+                    filename=f.filename[:255],
+                    sha256=digest,
+                    size=size,
+                    media_type=media,
+                    content=f.content,
+                    uploaded_at=self.now(),
+                )
+            )
+
+    async def _audit(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        case: Case | None,
+        action: str,
+        before: str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record the command's audit event in this transaction. Inside a command it is written last, just
+        before the commit (see ``_run``); elsewhere at once."""
+        await s.flush()  # the case row (and its version check) before the chain head lock
+        event: dict[str, Any] = {
+            "at": self.now(),
+            "actor_account_id": actor.account_id,
+            "role": str(actor.role),
+            "office_id": actor.office_id if actor.is_staff else (case.office_id if case else None),
+            "case_id": case.id if case else None,
+            "action": action,
+            "state_before": before,
+            "state_after": case.state if case else None,
+            "detail": detail,
+        }
+        deferred = s.info.get("deferred_audit")
+        if deferred is not None:
+            deferred.append(event)
+        else:
+            await audit.append(s, **event)
+
+    async def _step(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        case: Case,
+        command: Command,
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Move the case along the workflow table by ``command`` and record it."""
+        before = case.state
+        case.state = str(self._authorise(actor, case, command))
+        case.updated_at = self.now()
+        await self._audit(s, actor, case, str(command), before, detail)
+        return summary(case)
