@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases import audit
 from cnvisa.cases.errors import Forbidden, NotFound
 from cnvisa.cases.queries import documents
-from cnvisa.cases.service import SERVICE_INPUTS, Actor, CaseService
+from cnvisa.cases.runner import law_inputs
+from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import GUARD_ARTICLES, OPEN_FOR_DEADLINE, Command, State, allowed_commands
 from cnvisa.law import assess
 from cnvisa.law import calendar as workdays
@@ -131,14 +132,7 @@ async def overdue_view(cases: CaseService, actor: Actor, office_id: int, limit: 
 # ----------------------------------------------------------------------------------------------- a case
 def assess_case(case: Case, materials: list[str], on: dt.date) -> dict[str, Any]:
     """The law engine on the case's inputs and the materials handed in (as the case core asks it)."""
-    inputs = dict(case.inputs)
-    inputs["matter"] = case.matter
-    inputs["on"] = on.isoformat()
-    inputs["submitted_by"] = case.submitted_by
-    inputs["materials"] = sorted(set(materials) | set(inputs.get("materials", [])))
-    inputs.pop("accepted_on", None)
-    for key in SERVICE_INPUTS:
-        inputs.pop(key, None)
+    inputs = law_inputs(case.matter, dict(case.inputs), case.submitted_by, materials, on)
     try:
         return assess(inputs)
     except LawError as exc:
