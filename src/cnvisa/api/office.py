@@ -293,6 +293,3 @@ async def collect(
 )
 async def search(q: str, who: OfficeStaff, p: PlatformDep) -> dict[str, Any]:
     return await office_search.search_view(p.cases, who.actor, office_of(who), q)
-
-
-# ----------------------------------------------------------------------------------------------- files
