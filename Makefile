@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Tests in parallel (pytest-xdist, one worker per core); CNVISA_HYPOTHESIS=long runs the long property tests.
 test: system lint

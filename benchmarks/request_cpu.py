@@ -33,8 +33,8 @@ async def measure(requests: int) -> dict[str, dict[str, float]]:
     import asyncpg
     import httpx
 
+    from cnvisa.app import create_app
     from cnvisa.demo_web import DEMO
-    from cnvisa.web.app import create_app
 
     conn = await asyncpg.connect(PG)
     try:

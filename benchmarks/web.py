@@ -273,7 +273,7 @@ def main() -> None:
             sys.executable,
             "-m",
             "uvicorn",
-            "cnvisa.web.app:create_app",
+            "cnvisa.app:create_app",
             "--factory",
             "--workers",
             "2",

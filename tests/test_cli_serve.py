@@ -10,7 +10,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from cnvisa import cli
-from cnvisa.web.settings import Settings
+from cnvisa.http.settings import Settings
 
 
 @pytest.fixture(autouse=True)

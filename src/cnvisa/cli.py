@@ -424,7 +424,7 @@ def serve(
     os.environ.setdefault("CNVISA_PUBLIC_URL", public_url(host, port, https=ssl_certfile is not None))
     typer.echo(f"public address (QR codes, printed check addresses): {os.environ['CNVISA_PUBLIC_URL']}")
     uvicorn.run(
-        "cnvisa.web.app:create_app",
+        "cnvisa.app:create_app",
         factory=True,
         host=host,
         port=port,

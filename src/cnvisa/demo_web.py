@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cnvisa.http.security import hash_password
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
 from cnvisa.store.tables import Account, Holding, Mandate, Movement, Office, Organisation, OrgPerson, Person
-from cnvisa.web.security import hash_password
 
 
 @dataclass(frozen=True)

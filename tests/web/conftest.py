@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from web_support import TODAY, Web
 
+from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, ManualClock
 from cnvisa.demo import seed
 from cnvisa.demo_web import seed_web
-from cnvisa.web.app import create_app
-from cnvisa.web.settings import Settings
+from cnvisa.http.settings import Settings
 
 
 async def _seed_demo(engine: AsyncEngine) -> dict[str, Any]:

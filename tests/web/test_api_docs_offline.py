@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from cnvisa.web.app import create_app
-from cnvisa.web.settings import Settings
+from cnvisa.app import create_app
+from cnvisa.http.settings import Settings
 
 _REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url:\s*['"]([^'"]+)['"]""")
 

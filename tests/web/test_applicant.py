@@ -23,8 +23,8 @@ from web_support import Web
 from cnvisa.cases.photo import check_photo
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role
+from cnvisa.http.settings import PhotoSpec, Settings
 from cnvisa.store.tables import Appointment, Mandate, Office, Person
-from cnvisa.web.settings import PhotoSpec, Settings
 
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
@@ -826,11 +826,17 @@ def test_every_applicant_message_has_a_chinese_translation() -> None:
     from babel.messages.extract import extract_from_file
     from jinja2.ext import babel_extract
 
-    from cnvisa.web.i18n import translations
+    from cnvisa.http.i18n import translations
 
     root = Path(__file__).parents[2] / "src" / "cnvisa"
     messages: set[str] = set()
-    for py in (root / "api" / "applicant.py", root / "web" / "pages" / "applicant.py"):
+    for py in (
+        root / "law" / "questionnaire.py",
+        root / "http" / "applicant.py",
+        root / "api" / "applicant.py",
+        root / "web" / "pages" / "applicant.py",
+        root / "web" / "pages" / "applicant_view.py",
+    ):
         messages |= {
             m for _, m, _, _ in extract_from_file("python", str(py), keywords={"_": None, "t": (2,)})
         }
@@ -847,3 +853,47 @@ def test_page_forms_need_the_csrf_token(web: Web) -> None:
     r = c.post("/appointments", data={"office": office_id(web), "day": "2025-11-21", "slot": "09:00"})
     assert r.status_code == 403
     assert c.post("/apply", data={"matter": "visa_extension"}).status_code == 403
+
+
+def test_the_apply_form_and_what_do_i_need_give_one_art19_answer_from_the_birth_date_on_record(
+    web: Web,
+) -> None:
+    """Regulations Art 19 para 1(1): someone else may submit for an applicant under 16. The application form's
+    check reads the birth date on record, as the submitted case does, so a six-year-old's form answers as "What
+    do I need?" answers for that birth date: yes, Art 19 para 1(1)."""
+    pid = run(web, lambda: mandate_for_an_adult(web))
+    six = platform(web).today().replace(year=platform(web).today().year - 6, day=1)
+
+    async def make_six() -> None:
+        async with platform(web).sessions() as s, s.begin():
+            await s.execute(update(Person).where(Person.id == pid).values(birth_date=six))
+
+    run(web, make_six)
+    carol, _csrf = signed_in(web, "carol")
+    answers = {
+        "visa.category": "L",
+        "visa.stay_days": "30",
+        "entry_date": "2025-11-01",
+        "requested.extension_days": "20",
+        "lang": "en",
+    }
+    under16 = (
+        "The applicant is under 16, 60 or over, or has difficulty moving (Regulations Art 19 para 1(1))."
+    )
+    in_person = "No: the applicant applies in person (Regulations Art 19)."
+    need = carol.get(
+        "/what-do-i-need/visa_extension",
+        params={**answers, "check": "1", "submitted_by": "relative", "applicant.birth_date": six.isoformat()},
+    )
+    assert need.status_code == 200 and under16 in need.text and in_person not in need.text
+    form = carol.get(
+        "/apply",
+        params={
+            **answers,
+            "person": pid,
+            "matter": "visa_extension",
+            "office": office_id(web),
+            "step": "check",
+        },
+    )
+    assert form.status_code == 200 and under16 in form.text and in_person not in form.text

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from web_support import PASSWORDS, Web
 
-from cnvisa.web import security
-from cnvisa.web.i18n import gettext
-from cnvisa.web.settings import Settings
+from cnvisa.http import security
+from cnvisa.http.i18n import gettext
+from cnvisa.http.settings import Settings
 from cnvisa.web.templating import TEMPLATES
 
 

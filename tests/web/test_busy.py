@@ -14,10 +14,10 @@ import psycopg
 from fastapi.testclient import TestClient
 from web_support import PASSWORDS, TODAY
 
+from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, ManualClock
+from cnvisa.http.settings import Settings
 from cnvisa.store.db import sync_url
-from cnvisa.web.app import create_app
-from cnvisa.web.settings import Settings
 
 
 @contextmanager

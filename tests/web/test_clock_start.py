@@ -9,9 +9,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, StartedClock
-from cnvisa.web.app import create_app
-from cnvisa.web.settings import Settings
+from cnvisa.http.settings import Settings
 
 
 def test_started_clock_runs_from_its_start() -> None:

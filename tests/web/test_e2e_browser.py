@@ -37,8 +37,8 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from web_support import PASSWORDS, TODAY
 
+from cnvisa.http.i18n import gettext
 from cnvisa.law.materials import CATALOGUE
-from cnvisa.web.i18n import gettext
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = Path(__file__).parent / "e2e_artifacts"

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from cnvisa.web.i18n import translations
+from cnvisa.http.i18n import translations
 
 WEB = Path(__file__).parents[2] / "src" / "cnvisa" / "web"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -42,12 +42,14 @@ def _extracted() -> list[tuple[str, int, str]]:
             "jinja2", str(tpl), options={"extensions": "jinja2.ext.i18n", "trimmed": "false"}
         ):
             found.append((str(tpl.relative_to(WEB)), line, msg if isinstance(msg, str) else msg[0]))
-    for folder in (WEB, WEB.parent / "api"):
-        for py in sorted(folder.rglob("*.py")):
-            for line, msg, _c, _x in extract_from_file(
-                "python", str(py), keywords={"_": None, "t": (2,), "gettext": (2,)}
-            ):
-                found.append((str(py.relative_to(WEB.parent)), line, msg if isinstance(msg, str) else msg[0]))
+    code = [WEB.parent / "law" / "questionnaire.py"]
+    for folder in (WEB, WEB.parent / "api", WEB.parent / "http"):
+        code += sorted(folder.rglob("*.py"))
+    for py in code:
+        for line, msg, _c, _x in extract_from_file(
+            "python", str(py), keywords={"_": None, "t": (2,), "gettext": (2,)}
+        ):
+            found.append((str(py.relative_to(WEB.parent)), line, msg if isinstance(msg, str) else msg[0]))
     return found
 
 

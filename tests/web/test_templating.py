@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, select_autoescape
 
-from cnvisa.web.i18n import translations
+from cnvisa.http.i18n import translations
 from cnvisa.web.templating import environment
 
 TEMPLATES = Path(__file__).parents[2] / "src" / "cnvisa" / "web" / "templates"

@@ -13,6 +13,7 @@ from test_org import db, separate_organisations, signed_in
 from web_support import TODAY, Web
 
 from cnvisa.cases.identity import name_matches
+from cnvisa.http.settings import Settings
 from cnvisa.store.tables import (
     AuditEvent,
     Holding,
@@ -22,7 +23,6 @@ from cnvisa.store.tables import (
     Person,
     TravelDocument,
 )
-from cnvisa.web.settings import Settings
 
 PURPOSE = "opening a bank account"
 

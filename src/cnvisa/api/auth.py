@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from cnvisa.web import security
-from cnvisa.web.deps import PlatformDep, PrincipalDep, check_csrf
-from cnvisa.web.problems import Problem
+from cnvisa.http import security
+from cnvisa.http.deps import PlatformDep, PrincipalDep, check_csrf
+from cnvisa.http.signin import do_sign_in
 
 router = APIRouter(tags=["auth"])
 
@@ -29,45 +27,6 @@ class Me(BaseModel):
     person_id: int | None
     represents: list[int]
     csrf: str | None
-
-
-async def do_sign_in(p: Any, request: Request, response: Response, username: str, password: str) -> str:
-    """Shared by the API and the sign-in page: sets the session cookie, returns the CSRF token."""
-    now = p.now()
-    ip = request.client.host if request.client else None
-    async with p.sessions() as s, s.begin():
-        try:
-            await security.check_address(s, ip, now, p.settings.signin_per_minute_per_ip)
-        except security.RateLimited as exc:
-            raise Problem(
-                429, "Too many attempts", str(exc), code="rate_limited", retry_after=exc.retry_after
-            ) from None
-        try:
-            account = await security.sign_in(
-                s,
-                username,
-                password,
-                now=now,
-                ip=ip,
-                max_failures=p.settings.signin_max_failures,
-                lockout_minutes=p.settings.signin_lockout_minutes,
-            )
-        except security.Locked as exc:
-            raise Problem(429, "Too many attempts", str(exc), code="locked_out") from None
-        if account is None:
-            await s.commit()
-            raise Problem(401, "Unauthorised", "wrong user name or password", code="bad_credentials")
-        token, csrf = await security.open_session(s, account.id, now=now, hours=p.settings.session_hours)
-    response.set_cookie(
-        security.COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=p.settings.secure_cookies or request.url.scheme == "https",
-        max_age=p.settings.session_hours * 3600,
-        path="/",
-    )
-    return csrf
 
 
 @router.post("/auth/signin", response_model=dict[str, str], summary="Sign in (sets the session cookie)")

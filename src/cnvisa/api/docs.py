@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-from cnvisa.web.problems import Problem
+from cnvisa.http.problems import Problem
 
 router = APIRouter(include_in_schema=False)
 

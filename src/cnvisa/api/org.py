@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from cnvisa.cases.org_reports import OrgReports, RuleRefused, events_for
 from cnvisa.cases.workflow import Role
-from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
-from cnvisa.web.problems import Problem
+from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.problems import Problem
 
 router = APIRouter(tags=["organisations (Art 26)"])
 

@@ -8,37 +8,18 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import and_, bindparam, exists, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cnvisa.law import calendar as workdays
-from cnvisa.law.errors import LawError
-from cnvisa.store.fast import FastQuery
-from cnvisa.store.tables import Case, TravelDocument
-from cnvisa.web.deps import Platform, PlatformDep
-from cnvisa.web.problems import PROBLEM, Problem
+from cnvisa.cases.queries import progress as queries
+from cnvisa.http.deps import Platform, PlatformDep
+from cnvisa.http.problems import PROBLEM, Problem
 
 router = APIRouter(tags=["progress"])
-
-NEXT_STEP = {
-    "draft": "applicant: submit the application",
-    "submitted": "office: accept, or issue the one-time notice",
-    "deficient": "applicant: supply what the one-time notice lists",
-    "accepted": "office: decide within the receipt's validity",
-    "under_verification": "office: verify the reasons for the application (Regulations Art 20)",
-    "refusal_proposed": "office: a second officer confirms or revokes the proposed refusal",
-    "approved": "office: issue the document",
-    "issued": "applicant: collect in person with the receipt and passport (Guide X)",
-    "collected": "done",
-    "refused": "done: the decision is final (Exit and Entry Administration Law Art 36)",
-    "withdrawn": "done",
-    "lapsed": "done",
-}
 
 
 class Progress(BaseModel):
@@ -48,17 +29,6 @@ class Progress(BaseModel):
     next_step: str
     receipt_valid_until: dt.date | None
     working_days_left: int | None
-
-
-QUERY = FastQuery(
-    select(Case.number, Case.matter, Case.state, Case.receipt_valid_until).where(
-        Case.number == bindparam("number"),
-        exists().where(
-            and_(TravelDocument.person_id == Case.person_id, TravelDocument.number == bindparam("passport"))
-        ),
-    )
-)
-"""One indexed read (cnvisa.store.fast: a plain asyncpg connection on PostgreSQL)."""
 
 
 @dataclass(frozen=True)
@@ -93,29 +63,6 @@ def not_found() -> Problem:
 PATH = "/api/v1/progress"
 
 
-async def find(p: Platform, number: str, passport: str) -> dict[str, Any] | None:
-    """The case's progress as the body of the answer, or None when the pair matches no application."""
-    row = await p.reads.first(QUERY, number=number, passport=passport.upper())
-    if row is None:
-        return None
-    state, until = row["state"], row["receipt_valid_until"]
-    left = None
-    if until is not None and state in ("accepted", "under_verification", "refusal_proposed"):
-        on = p.today()
-        try:
-            left = workdays.working_days_between(on, until) if on <= until else 0
-        except LawError:
-            left = None  # a year without a loaded holiday notice: unknown, not guessed
-    return {
-        "number": row["number"],
-        "matter": row["matter"],
-        "state": state,
-        "next_step": NEXT_STEP.get(state, ""),
-        "receipt_valid_until": until.isoformat() if until else None,
-        "working_days_left": left,
-    }
-
-
 @router.get(
     PATH.removeprefix("/api/v1"),
     response_model=Progress,
@@ -142,7 +89,7 @@ async def progress(
         ),
     ],
 ) -> Response:
-    body = await find(p, number, passport)
+    body = await queries.find(p.reads, number, passport, p.today())
     if body is None:
         raise not_found()
     return Response(json.dumps(body), media_type="application/json")  # the shape is Progress (above)
@@ -150,9 +97,9 @@ async def progress(
 
 class FastPath:
     """The progress inquiry is the platform's busiest public request. On PostgreSQL a well-formed inquiry is
-    answered here, before FastAPI's routing and dependency injection, by the same ``find`` and with the same
-    answers as the documented route above; anything else (other paths, bad input → 422, SQLite) passes on to
-    FastAPI unchanged. Measured in benchmarks/web.py."""
+    answered here, before FastAPI's routing and dependency injection, by the same ``find``
+    (``cnvisa.cases.queries.progress``) and with the same answers as the documented route above; anything
+    else (other paths, bad input → 422, SQLite) passes on to FastAPI unchanged. Measured in benchmarks/web.py."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -173,7 +120,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         assert number is not None and passport is not None
-        body = await find(platform, number, passport)
+        body = await queries.find(platform.reads, number, passport, platform.today())
         if body is None:
             status, media, payload = 404, PROBLEM, not_found().body(PATH)
         else:

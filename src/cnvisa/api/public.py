@@ -1,6 +1,6 @@
 """The public check of a document's authenticity (no sign-in): the QR code on a receipt, notice or decision
 leads here. It confirms the document is genuine and gives its kind, number, office, dates and state — never the
-person's name, birth date or nationality. See ``cnvisa.web.pdf`` for the token."""
+person's name, birth date or nationality. See ``cnvisa.cases.queries.documents`` for the token."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from cnvisa.web import pdf
-from cnvisa.web.deps import PlatformDep
-from cnvisa.web.problems import Problem
+from cnvisa.cases.queries import documents
+from cnvisa.http.deps import PlatformDep
+from cnvisa.http.problems import Problem
 
 router = APIRouter(tags=["public"])
 
@@ -23,7 +23,7 @@ Kind = Literal["receipt", "notice", "decision"]
     summary="Check that a receipt, one-time notice or decision is genuine (no sign-in; no personal data)",
 )
 async def check(kind: Kind, token: str, p: PlatformDep) -> dict[str, Any]:
-    found = await pdf.check(p, kind, token)
+    found = await documents.check(p.sessions, kind, token, p.today())
     if found is None:
         raise Problem(
             404,

@@ -9,13 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from cnvisa.cases import audit
 from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
-from cnvisa.cases.service import caseless_event
 from cnvisa.cases.workflow import Role
-from cnvisa.web import security
-from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
-from cnvisa.web.problems import Problem
+from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.problems import Problem
+from cnvisa.http.signin import create_token
 
 router = APIRouter(tags=["identity verification (Art 27)"])
 
@@ -111,20 +109,6 @@ async def verify(body: CheckIn, request: Request, who: Verifier, p: PlatformDep,
     except (RateLimited, SectorNotAllowed) as exc:
         raise as_problem(exc) from None
     return CheckOut(**answer)
-
-
-async def create_token(p: PlatformDep, who: Principal, label: str) -> str:
-    """A verifier signed in by session creates a bearer token for their client; audited."""
-    if who.via != "session":
-        raise Problem(403, "Forbidden", "tokens are created from a signed-in session", code="forbidden")
-    label = label.strip()
-    if not label:
-        raise Problem(422, "Invalid input", "name the API client", field="label", code="bad_input")
-    now = p.now()
-    async with p.sessions() as s, s.begin():
-        token = await security.issue_api_token(s, who.account.id, label, now)
-        await audit.append(s, **caseless_event(who.actor, now, "issue_api_token", {"label": label}, None))
-    return token
 
 
 @router.post(

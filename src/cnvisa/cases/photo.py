@@ -7,7 +7,7 @@ requirements" (出入境证件相片照相指引). What an upload can be checked
 - ``photo.ratio``: width : height is 3 : 4, within the tolerance — the relative difference between
   width/height and 3/4 (so 0.02 admits 0.735-0.765).
 
-The limits come from the platform's settings (``cnvisa.web.settings.PhotoSpec``); every limit is inclusive.
+The limits come from the platform's settings (``cnvisa.http.settings.PhotoSpec``); every limit is inclusive.
 """
 
 from __future__ import annotations

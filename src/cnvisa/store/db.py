@@ -40,7 +40,7 @@ def make_engine(
     """An engine on which no request waits for ever: a lock wait ends after ``lock_wait_seconds`` (SQLite
     busy_timeout; PostgreSQL lock_timeout), and on PostgreSQL a transaction left idle for a minute (a bug, or a
     client gone) is ended by the server, releasing its locks. The web layer answers these as 503 "busy, nothing
-    changed" (cnvisa.web.problems)."""
+    changed" (cnvisa.http.problems)."""
     url = database_url(url)
     wait_ms = max(1, int(lock_wait_seconds * 1000))
     if is_sqlite(url):

@@ -366,7 +366,7 @@ class SigninAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     ok: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(TS)
-    # the per-address limit counts one address's attempts of the last minute (cnvisa.web.security)
+    # the per-address limit counts one address's attempts of the last minute (cnvisa.http.security)
     __table_args__ = (Index("ix_signin_attempts_ip_at", "ip", "at"),)
 
 

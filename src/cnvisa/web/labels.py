@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from cnvisa.http.i18n import gettext
 from cnvisa.law.materials import CATALOGUE
-from cnvisa.web.i18n import gettext
 
 MATTERS = {
     "visa": "Visa",

@@ -1,110 +1,35 @@
-"""The documents an office hands out, as PDFs, and the public check of their authenticity.
+"""The documents an office hands out, as PDFs: acceptance receipt (受理回执; Regulations Art 13 para 1,
+Art 18 para 1, Art 36 para 2), one-time notice (一次性告知书; Art 13 para 2, Art 18 para 2) and decision letter
+(决定书; refusal grounds under Regulations Art 21, Law Art 21, 31; Law Art 21 para 2 and Art 36).
 
-- Acceptance receipt (受理回执; Regulations Art 13 para 1, Art 18 para 1, Art 36 para 2), one-time notice
-  (一次性告知书; Art 13 para 2, Art 18 para 2) and decision letter (决定书; refusal grounds under Regulations
-  Art 21, Law Art 21, 31; Law Art 21 para 2 and Art 36) are rendered by WeasyPrint from the Jinja2 templates in
-  ``templates/pdf/`` — the same environment, per locale, as the pages, so a PDF is in the reader's language.
-  Chinese text is set in Noto Sans CJK SC (Debian ``fonts-noto-cjk``), embedded in the PDF.
-- Each carries a QR code to its public check page ``<public_base_url>/check/<kind>/<token>``. The token is
-  ``<document number>.<HMAC-SHA256(secret, "<kind>:<number>") in hex, first 32 digits>``: the number lets the
-  check find the document; the MAC, which only the server can compute, makes the URL unguessable (knowing a
-  receipt number gives nothing). The check page says whether the document is genuine, its kind, number,
-  dates and state — and nothing about the person.
-- The secret: the ``CNVISA_SECRET`` environment variable; without it, a random value created once in
-  ``var/secret`` (mode 0600). Changing it invalidates every QR code printed before.
+- Rendered by WeasyPrint from the Jinja2 templates in ``templates/pdf/`` — the same environment, per locale, as
+  the pages, so a PDF is in the reader's language. Chinese text is set in Noto Sans CJK SC (Debian
+  ``fonts-noto-cjk``), embedded in the PDF.
+- What they print and the QR check codes are the core's (``cnvisa.cases.queries.documents``).
 - Who may download: the applicant of the case, an agent or organisation holding a mandate for the person,
   and staff of the case's office. Anyone else is refused.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-import os
-import re
-import secrets
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from cnvisa.cases.clock import beijing_date
-from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
-from cnvisa.law.acceptance import notice_citations, receipt_working_days
-from cnvisa.law.citations import Citation, guide, reg
-from cnvisa.law.refusals import GROUNDS, check_refusal
-from cnvisa.store.tables import AuditEvent, Case, Holding, Notice, Office, Person, TravelDocument
-from cnvisa.web.deps import Platform, PlatformDep, Principal, require
-from cnvisa.web.i18n import format_instant, negotiate
-from cnvisa.web.problems import Problem
+from cnvisa.cases.queries import documents
+from cnvisa.cases.workflow import Role
+from cnvisa.http.deps import Platform, PlatformDep, Principal, require
+from cnvisa.http.i18n import format_instant, negotiate
+from cnvisa.http.problems import Problem
+from cnvisa.law.acceptance import notice_citations
+from cnvisa.law.citations import Citation
+from cnvisa.store.tables import Case
 from cnvisa.web.templating import TEMPLATES, environment
 
-KINDS = ("receipt", "notice", "decision")
-SECRET_FILE = Path("var") / "secret"
-DECIDED = frozenset({State.APPROVED, State.ISSUED, State.COLLECTED, State.REFUSED})
 DOWNLOADERS = (Role.APPLICANT, Role.AGENT, Role.ORG_STAFF, Role.OFFICER, Role.SUPERVISOR)
-
-
-# --------------------------------------------------------------------------------------- the secret, tokens
-@cache
-def secret() -> bytes:
-    """``CNVISA_SECRET``, else the random value in ``var/secret`` (created atomically on first use)."""
-    env = os.environ.get("CNVISA_SECRET")
-    if env:
-        return env.encode()
-    if not SECRET_FILE.exists():
-        SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
-        tmp = SECRET_FILE.with_name(f".secret.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, SECRET_FILE)  # atomic; another process may have won the race: then theirs counts
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return SECRET_FILE.read_text().strip().encode()
-
-
-_TOKEN_MAC = re.compile(r"[0-9a-f]{32}")
-
-
-def _mac(kind: str, number: str) -> str:
-    return hmac.new(secret(), f"{kind}:{number}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def check_token(kind: str, number: str) -> str:
-    return f"{number}.{_mac(kind, number)}"
-
-
-def parse_token(kind: str, token: str) -> str | None:
-    """The document number a token names, or None when the token is not one the server made."""
-    number, dot, mac = token.rpartition(".")
-    if kind not in KINDS or not dot or not number or len(token) > 120 or not _TOKEN_MAC.fullmatch(mac):
-        return None  # compare_digest refuses non-ASCII str, so anything but a hex MAC stops here
-    return number if hmac.compare_digest(_mac(kind, number), mac) else None
-
-
-def check_url(base: str, kind: str, number: str) -> str:
-    return f"{base.rstrip('/')}/check/{kind}/{check_token(kind, number)}"
-
-
-def notice_number(case_number: str, seq: int) -> str:
-    return f"{case_number}-N{seq}"
-
-
-def qr_data_uri(url: str) -> str:
-    import segno
-
-    return str(segno.make_qr(url, error="m").svg_data_uri(scale=3, border=2))
 
 
 # --------------------------------------------------------------------------------------- labels per locale
@@ -154,199 +79,6 @@ def helpers(locale: str) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------------------- facts of a document
-async def _decision_event(s: AsyncSession, case_id: int) -> AuditEvent | None:
-    event: AuditEvent | None = (
-        (
-            await s.execute(
-                select(AuditEvent)
-                .where(AuditEvent.case_id == case_id, AuditEvent.action.in_(("approve", "confirm_refusal")))
-                .order_by(AuditEvent.seq.desc())
-            )
-        )
-        .scalars()
-        .first()
-    )
-    return event
-
-
-async def case_documents(p: Platform, case: Case) -> dict[str, Any]:
-    """The documents a case has produced so far: receipt, notices, decision (numbers, dates, check URLs)."""
-    base = p.settings.public_base_url
-    out: dict[str, Any] = {"receipt": None, "notices": [], "decision": None}
-    async with p.sessions() as s:
-        notices = (
-            (await s.execute(select(Notice).where(Notice.case_id == case.id).order_by(Notice.seq)))
-            .scalars()
-            .all()
-        )
-        event = await _decision_event(s, case.id) if State(case.state) in DECIDED else None
-        holding = await s.get(Holding, case.issued_holding_id) if case.issued_holding_id else None
-    if case.receipt_number:
-        out["receipt"] = {
-            "number": case.receipt_number,
-            "accepted_on": case.accepted_on,
-            "valid_until": case.receipt_valid_until,
-            "passport_kept": case.passport_kept,
-            "pdf": f"/cases/{case.id}/receipt.pdf",
-            "check_url": check_url(base, "receipt", case.receipt_number),
-        }
-    for n in notices:
-        number = notice_number(case.number, n.seq)
-        out["notices"].append(
-            {
-                "seq": n.seq,
-                "number": number,
-                "items": list(n.items),
-                "issued_at": n.issued_at,
-                "issued_on": beijing_date(n.issued_at),
-                "respond_by": n.respond_by,
-                "pdf": f"/cases/{case.id}/notice.pdf?seq={n.seq}",
-                "check_url": check_url(base, "notice", number),
-            }
-        )
-    if State(case.state) in DECIDED:
-        refused = case.state == State.REFUSED
-        check = (
-            check_refusal(case.matter, list(case.refusal_grounds), on=_judged_on(case)) if refused else None
-        )
-        out["decision"] = {
-            "number": case.number,
-            "outcome": "refused" if refused else "approved",
-            "decided_on": beijing_date(event.at) if event else None,
-            "grounds": [
-                {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
-                for g in (GROUNDS[c] for c in case.refusal_grounds if c in GROUNDS)
-            ],
-            "final": bool(check and check.final),
-            "reasons_may_be_withheld": bool(check and check.reasons_may_be_withheld),
-            "document": None
-            if holding is None
-            else {
-                "kind": holding.kind,
-                "number": holding.number,
-                "category": holding.category,
-                "valid_from": holding.valid_from,
-                "valid_until": holding.valid_until,
-            },
-            "pdf": f"/cases/{case.id}/decision.pdf",
-            "check_url": check_url(base, "decision", case.number),
-        }
-    return out
-
-
-def receipt_basis(matter: str) -> list[Citation]:
-    """Receipt: Art 13 para 1 (visas, stay permits) or Art 18 para 1 (residence permits), Art 36 para 2,
-    the receipt as proof of lawful stay (para 3), Guide X (collection)."""
-    spec = receipt_working_days(matter)
-    art = 18 if spec is not None and spec[1][0].article == "18" else 13
-    return [reg(art, paragraph=1), reg(art, paragraph=3), reg(36, paragraph=2), guide("X")]
-
-
-def _judged_on(case: Case) -> dt.date:
-    """A decision is judged under the law in force on the day of acceptance (the workflow decides only accepted
-    cases; the day the case was opened stands in should a record lack it)."""
-    return case.accepted_on or beijing_date(case.created_at)
-
-
-def decision_basis(matter: str, refused: bool, grounds: list[str], on: dt.date) -> list[Citation]:
-    if refused:
-        check = check_refusal(matter, grounds, on=on)
-        return list(check.citations)
-    spec = receipt_working_days(matter)
-    art = 18 if spec is not None and spec[1][0].article == "18" else 13
-    return [reg(art, paragraph=1), guide("VII(IV)")]
-
-
-def public_decision_basis(case: Case) -> list[Citation]:
-    """What the public check cites for a decision: the articles, never the items — the item of a refusal
-    ground would tell the reason, which only the applicant is given."""
-    if case.state != State.REFUSED:
-        return decision_basis(case.matter, False, [], _judged_on(case))
-    articles: dict[Citation, None] = {}
-    for c in check_refusal(case.matter, list(case.refusal_grounds), on=_judged_on(case)).citations:
-        articles[Citation(c.instrument, c.article)] = None
-    return list(articles)
-
-
-# --------------------------------------------------------------------------------------- the public check
-async def check(p: Platform, kind: str, token: str) -> dict[str, Any] | None:
-    """What the public check may say about a document: genuine, kind, number, office, dates, state. None when
-    the token is not genuine or names no document. Never the person's name, birth date or nationality."""
-    number = parse_token(kind, token)
-    if number is None:
-        return None
-    today = p.today()
-    async with p.sessions() as s:
-        if kind == "receipt":
-            case = (await s.execute(select(Case).where(Case.receipt_number == number))).scalar_one_or_none()
-        else:
-            case_number = number.rpartition("-N")[0] if kind == "notice" else number
-            case = (await s.execute(select(Case).where(Case.number == case_number))).scalar_one_or_none()
-        if case is None:
-            return None
-        office = await s.get(Office, case.office_id)
-        out: dict[str, Any] = {
-            "genuine": True,
-            "kind": kind,
-            "number": number,
-            "office": {"code": office.code, "en": office.name_en, "zh": office.name_zh} if office else None,
-            "checked_on": today.isoformat(),
-        }
-        state = State(case.state)
-        if kind == "receipt":
-            in_effect = state in OPEN_FOR_DEADLINE or state is State.APPROVED
-            expired = case.receipt_valid_until is not None and today > case.receipt_valid_until
-            status = "valid" if in_effect and not expired else "expired" if expired else "concluded"
-            out |= {
-                "valid_from": case.accepted_on.isoformat() if case.accepted_on else None,
-                "valid_until": case.receipt_valid_until.isoformat() if case.receipt_valid_until else None,
-                "status": status,
-                "basis": [c.as_dict() for c in receipt_basis(case.matter)[:3]],
-            }
-        elif kind == "notice":
-            seq_text = number.rpartition("-N")[2]
-            seq = int(seq_text) if seq_text.isdigit() else -1
-            notice = (
-                await s.execute(select(Notice).where(Notice.case_id == case.id, Notice.seq == seq))
-            ).scalar_one_or_none()
-            if notice is None:
-                return None
-            if state is State.DEFICIENT and notice.respond_by is not None and today <= notice.respond_by:
-                status = "awaiting_reply"
-            elif state is State.LAPSED:
-                status = "lapsed"
-            else:
-                status = "answered"
-            out |= {
-                "valid_from": beijing_date(notice.issued_at).isoformat(),
-                "valid_until": notice.respond_by.isoformat() if notice.respond_by else None,
-                "status": status,
-                "basis": [c.as_dict() for c in notice_citations(case.matter)],
-            }
-        else:
-            if state not in DECIDED:
-                return None
-            event = await _decision_event(s, case.id)
-            holding = await s.get(Holding, case.issued_holding_id) if case.issued_holding_id else None
-            out |= {
-                "valid_from": beijing_date(event.at).isoformat() if event else None,
-                "valid_until": None,
-                "status": "refused" if state is State.REFUSED else str(state),
-                "document": None
-                if holding is None
-                else {
-                    "kind": holding.kind,
-                    "valid_from": holding.valid_from.isoformat(),
-                    "valid_until": holding.valid_until.isoformat(),
-                },
-                "basis": [c.as_dict() for c in public_decision_basis(case)],
-            }
-            if holding is not None:
-                out["valid_until"] = holding.valid_until.isoformat()
-    return out
-
-
 # --------------------------------------------------------------------------------------- rendering and routes
 def render_pdf(locale: str, template: str, **context: Any) -> bytes:
     """Render ``templates/pdf/<template>`` in ``locale`` to PDF bytes (blocking: call it in a thread)."""
@@ -366,30 +98,8 @@ async def _facts(p: Platform, who: Principal, case_id: int) -> tuple[Case, dict[
     """Authorised by the case core (``read``: own case, mandate, or staff of the office — staff reads are
     audited), then everything the documents print."""
     await p.cases.read(who.actor, case_id)
-    async with p.sessions() as s:
-        case = await s.get(Case, case_id)
-        assert case is not None
-        person = await s.get(Person, case.person_id)
-        office = await s.get(Office, case.office_id)
-        passport = (
-            (
-                await s.execute(
-                    select(TravelDocument)
-                    .where(TravelDocument.person_id == case.person_id)
-                    .order_by(TravelDocument.current.desc(), TravelDocument.id.desc())
-                )
-            )
-            .scalars()
-            .first()
-        )
-    return case, {
-        "case": case,
-        "person": person,
-        "office": office,
-        "passport": passport,
-        "documents": await case_documents(p, case),
-        "today": p.today(),
-    }
+    facts = await documents.print_facts(p.sessions, case_id, p.settings.public_base_url)
+    return facts["case"], {**facts, "today": p.today()}
 
 
 async def _pdf(request: Request, template: str, filename: str, **context: Any) -> Response:
@@ -418,8 +128,8 @@ async def receipt_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Dow
         **facts,
         receipt=receipt,
         check_url=receipt["check_url"],
-        qr=qr_data_uri(receipt["check_url"]),
-        basis=receipt_basis(case.matter),
+        qr=documents.qr_data_uri(receipt["check_url"]),
+        basis=documents.receipt_basis(case.matter),
     )
 
 
@@ -443,7 +153,7 @@ async def notice_pdf(
         **facts,
         notice=notice,
         check_url=notice["check_url"],
-        qr=qr_data_uri(notice["check_url"]),
+        qr=documents.qr_data_uri(notice["check_url"]),
         basis=list(notice_citations(case.matter)),
     )
 
@@ -455,7 +165,9 @@ async def decision_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Do
     if decision is None:
         raise Problem(409, "No decision", "the application has not been decided", code="no_decision")
     refused = decision["outcome"] == "refused"
-    basis = decision_basis(case.matter, refused, list(case.refusal_grounds), _judged_on(case))
+    basis = documents.decision_basis(
+        case.matter, refused, list(case.refusal_grounds), documents.judged_on(case)
+    )
     return await _pdf(
         request,
         "decision.html",
@@ -463,6 +175,6 @@ async def decision_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Do
         **facts,
         decision=decision,
         check_url=decision["check_url"],
-        qr=qr_data_uri(decision["check_url"]),
+        qr=documents.qr_data_uri(decision["check_url"]),
         basis=basis,
     )

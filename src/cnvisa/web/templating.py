@@ -22,8 +22,8 @@ from jinja2.lexer import (
     TokenStream,
 )
 
+from cnvisa.http.i18n import LOCALES, format_date, lang_attr, translations
 from cnvisa.web import labels
-from cnvisa.web.i18n import LOCALES, format_date, lang_attr, translations
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,8 +1,9 @@
 """Pages of the applicant side: what do I need, appointments, apply, my applications, my documents.
 
 Applicants act for themselves; agents (亲友帮办, Regulations Art 19) for the people they hold a mandate for.
-The rules, the questions and the authorisation are the API module's (``cnvisa.api.applicant``); these pages
-only ask and show.
+The questions are the law's (``cnvisa.law.questionnaire``), the reads the core's
+(``cnvisa.cases.queries.applications``), the labels and uploads shared with the API (``cnvisa.http.applicant``);
+these pages only ask and show.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.api import applicant as api
 from cnvisa.cases.appointments import (
     IN_COUNTRY_MATTERS,
     AlreadyBooked,
@@ -27,41 +27,22 @@ from cnvisa.cases.appointments import (
     people_for,
 )
 from cnvisa.cases.errors import CaseError
+from cnvisa.cases.queries import applications
 from cnvisa.cases.workflow import Role
-from cnvisa.law import assess
+from cnvisa.http import applicant as side
+from cnvisa.http.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.problems import Problem
+from cnvisa.law import assess, questionnaire
 from cnvisa.law.errors import InvalidInput, LawError
 from cnvisa.law.materials import CATALOGUE
-from cnvisa.law.residence import PERMIT_TYPES
 from cnvisa.store.tables import Office
-from cnvisa.web.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
-from cnvisa.web.i18n import negotiate
-from cnvisa.web.pages.render import page, t
-from cnvisa.web.pdf import cite_text
-from cnvisa.web.problems import Problem, as_problem
+from cnvisa.web.pages.applicant_view import error_of, field_views, on_date, view
+from cnvisa.web.pages.render import t
 
 router = APIRouter(include_in_schema=False)
-_ = api._  # marks a message for the catalogs
+_ = questionnaire._  # marks a message for the catalogs
 ApplicantSide = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 
-PROXY_GROUNDS = {
-    "art19_1": _(
-        "The applicant is under 16, 60 or over, or has difficulty moving (Regulations Art 19 para 1(1))."
-    ),
-    "art19_2": _(
-        "Not the first entry, with a good record of stay and residence (Regulations Art 19 para 1(2))."
-    ),
-    "art19_3": _("The inviter guarantees the expenses of the stay (Regulations Art 19 para 1(3))."),
-    "art19_talent": _("A foreign high-level or urgently needed talent (Regulations Art 19 para 2)."),
-}
-ISSUABLE = {
-    "category": _("Visa category"),
-    "entries": _("Entries"),
-    "max_entry_validity_days": _("Longest entry validity (days)"),
-    "max_stay_days": _("Longest stay (days)"),
-    "permit_type": _("Residence permit type"),
-    "min_validity_days": _("Shortest validity (days)"),
-    "max_validity_days": _("Longest validity (days)"),
-}
 HOLDING_KINDS = {
     "visa_extension": ("visa",),
     "visa_replacement": ("visa",),
@@ -74,138 +55,6 @@ HOLDING_KINDS = {
 }
 """The document a matter acts on, offered to choose from (and to fill in the answers from)."""
 CONTROL = frozenset({"person", "matter", "office", "step", "key", "csrf", "holding_number", "on", "lang"})
-
-
-# ------------------------------------------------------------------------------------------------ helpers
-
-
-def helpers(request: Request) -> dict[str, Any]:
-    """What templates need beyond gettext: labels in the reader's language and citations."""
-    loc = negotiate(request)
-
-    def label(value: Mapping[str, str] | None) -> str:
-        return api.pick(value, loc)
-
-    def cite(c: Mapping[str, Any] | str) -> str:
-        return c if isinstance(c, str) else cite_text(dict(c), loc)
-
-    return {
-        "L": label,
-        "cite": cite,
-        "matter_labels": api.MATTER_LABELS,
-        "matter_help": api.MATTER_HELP,
-        "state_labels": api.STATE_LABELS,
-        "kind_labels": api.KIND_LABELS,
-        "doc_status": api.DOC_STATUS,
-        "item_label": api.item_label,
-        "proxy_grounds": PROXY_GROUNDS,
-        "issuable_labels": ISSUABLE,
-        "entry_labels": {o.value: o.en for o in api.ENTRIES},
-        "permit_labels": {code: {"en": pt.name_en, "zh": pt.name_zh} for code, pt in PERMIT_TYPES.items()},
-        "submitter_labels": {o.value: o.en for o in api.SUBMITTERS},
-    }
-
-
-def view(
-    request: Request, template: str, who: Principal | None, status: int = 200, **context: Any
-) -> HTMLResponse:
-    return page(request, template, who, status, **helpers(request), **context)
-
-
-def field_views(
-    request: Request, qs: tuple[api.Question, ...], values: Mapping[str, Any], on: dt.date
-) -> list[dict[str, Any]]:
-    """The questions as the form template draws them."""
-    by_name = {q.name: q for q in qs}
-    out = []
-    for q in qs:
-        only_if = None
-        if q.when:
-            other = by_name.get(q.when[0])
-            names = [
-                api.pick(label, negotiate(request))
-                for v, label in (api.options_of(other, on) if other else [])
-                if v in q.when[1]
-            ] or list(q.when[1])
-            only_if = t(
-                request,
-                "Only if “%(question)s” is %(values)s.",
-                question=t(request, other.en) if other else q.when[0],
-                values=" / ".join(names),
-            )
-        out.append(
-            {
-                "name": q.name,
-                "id": "f-" + q.name.replace(".", "-").replace("_", "-"),
-                "kind": q.kind,
-                "label": q.en,
-                "required": q.required,
-                "options": api.options_of(q, on),
-                "hint": q.hint,
-                "only_if": only_if,
-                "proxy": q.proxy,
-                "value": "" if values.get(q.name) is None else str(values.get(q.name)),
-            }
-        )
-    return out
-
-
-RULE_TEXTS = {
-    "photo.format": _("The photo must be a JPEG file."),
-    "photo.size": _("The photo file must be %(min_kb)s to %(max_kb)s KB."),
-    "photo.width": _("The photo must be %(min_w)s to %(max_w)s pixels wide."),
-    "photo.height": _("The photo must be %(min_h)s to %(max_h)s pixels high."),
-    "photo.ratio": _("The photo's width and height must be in the proportion 3 to 4."),
-    "appointment.window": _("Appointments can be booked from tomorrow up to 30 days ahead."),
-    "appointment.working_day": _(
-        "The office receives applicants on working days only, not at weekends or on public holidays."
-    ),
-    "appointment.opening_hours": _("Choose a time within the office's opening hours."),
-    "appointment.capacity": _("This time is fully booked: please choose another."),
-    "appointment.one_per_slot": _("This person already has an appointment at this time."),
-    "upload.max_bytes": _("The file is too large."),
-    "upload.media_type": _("Files must be PDF, JPEG or PNG."),
-}
-CODE_TEXTS = {
-    "forbidden": _("You may not do this for this person or application."),
-    "conflict": _("The application was changed meanwhile: reload the page and try again."),
-    "submitter_may_apply": _(
-        "Someone else may submit this application only on a ground of Regulations Art 19; "
-        "otherwise the applicant applies in person."
-    ),
-    "invalid_command": _("This is not possible in the application's present state."),
-    "unknown_material": _("Upload each file under a material of the checklist."),
-}
-
-
-def _error(request: Request, exc: Exception) -> dict[str, Any]:
-    """An error for a page: the message, the field and rule it concerns, and a translated explanation."""
-    exc = api.problem_of(exc)
-    if isinstance(exc, InvalidInput):
-        return {"field": exc.field, "message": exc.message, "rule": None, "status": 422, "explain": []}
-    p = as_problem(exc)
-    spec = request.app.state.platform.settings.photo
-    params = {
-        "min_kb": spec.min_bytes // 1024,
-        "max_kb": spec.max_bytes // 1024,
-        "min_w": spec.min_width,
-        "max_w": spec.max_width,
-        "min_h": spec.min_height,
-        "max_h": spec.max_height,
-    }
-    rules = [f["rule"] for f in p.extra.get("faults", [])] or ([p.rule] if p.rule else [])
-    explain = [t(request, RULE_TEXTS[r], **params) for r in rules if r in RULE_TEXTS]
-    if p.code in CODE_TEXTS:
-        explain.append(t(request, CODE_TEXTS[p.code]))
-    return {"field": p.field, "message": p.detail, "rule": p.rule, "status": p.status, "explain": explain}
-
-
-def _on(values: Mapping[str, Any], today: dt.date) -> dt.date:
-    raw = str(values.get("on") or "").strip()
-    try:
-        return dt.date.fromisoformat(raw) if raw else today
-    except ValueError:
-        raise InvalidInput("on", "must be a date (YYYY-MM-DD)") from None
 
 
 # ------------------------------------------------------------------------------------------------ what do I need
@@ -222,17 +71,17 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
         raise Problem(404, "Not found", f"no matter {matter!r}", field="matter", code="not_found")
     values = dict(request.query_params)
     today = p.today()
-    qs = api.questions(matter)
+    qs = questionnaire.questions(matter)
     result = error = None
     status = 200
     on = today
     if values.get("check"):
         try:
-            on = _on(values, today)
-            inputs = api.build_inputs(matter, values, qs)
+            on = on_date(values, today)
+            inputs = questionnaire.build_inputs(matter, values, qs)
             result = assess({"matter": matter, "on": on.isoformat(), **inputs})
         except (InvalidInput, LawError) as exc:
-            error = _error(request, exc)
+            error = error_of(request, exc)
             status = 422
     return view(
         request,
@@ -283,10 +132,10 @@ async def _appointments_page(
             }
             status = 422
         except (NotBookable, CaseError) as exc:
-            error = error or _error(request, exc)
+            error = error or error_of(request, exc)
             status = max(status, 422)
     mine = await svc.of(who.actor)
-    persons = await api.people(p, set(people_for(who.actor)))
+    persons = await applications.people(p.sessions, set(people_for(who.actor)))
     return view(
         request,
         "applicant/appointments.html",
@@ -325,7 +174,7 @@ async def book(request: Request, who: ApplicantSide, p: PlatformDep) -> Response
         day = dt.date.fromisoformat(values.get("day", ""))
         out = await Appointments(p.sessions, p.cases.clock).book(
             who.actor,
-            person_id=api.default_person(who.actor, person),
+            person_id=side.default_person(who.actor, person),
             office_id=int(values.get("office") or 0),
             day=day,
             slot=values.get("slot", ""),
@@ -339,20 +188,20 @@ async def book(request: Request, who: ApplicantSide, p: PlatformDep) -> Response
         }
         return await _appointments_page(request, who, p, values, error=err, status=422)
     except (NotBookable, SlotFull, AlreadyBooked, AppointmentPast, CaseError, Problem) as exc:
-        err = _error(request, exc)
+        err = error_of(request, exc)
         return await _appointments_page(request, who, p, values, error=err, status=err["status"])
     return RedirectResponse(f"/appointments?booked={out['id']}", status_code=303)
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=None)
 async def cancel(
-    request: Request, who: ApplicantSide, p: PlatformDep, appointment_id: api.PathId
+    request: Request, who: ApplicantSide, p: PlatformDep, appointment_id: side.PathId
 ) -> Response:
     await check_csrf(request, who)
     try:
         await Appointments(p.sessions, p.cases.clock).cancel(who.actor, appointment_id)
     except AppointmentPast as exc:
-        raise api.problem_of(exc) from None
+        raise side.problem_of(exc) from None
     return RedirectResponse("/appointments?cancelled=1", status_code=303)
 
 
@@ -362,7 +211,7 @@ async def cancel(
 def _prefill(
     values: dict[str, Any],
     holding: Mapping[str, Any] | None,
-    qs: tuple[api.Question, ...],
+    qs: tuple[questionnaire.Question, ...],
     entry_date: str | None,
 ) -> None:
     """Answers taken from the chosen visa or permit (and the last entry), where the form leaves them empty."""
@@ -393,7 +242,7 @@ async def _apply_context(
     request: Request, who: Principal, p: Platform, values: dict[str, Any]
 ) -> dict[str, Any] | None:
     """Person, matter, questions and the person's documents for the apply form; None when still to choose."""
-    candidates = await api.people(p, set(people_for(who.actor)))
+    candidates = await applications.people(p.sessions, set(people_for(who.actor)))
     matter = str(values.get("matter") or "")
     raw_person = str(values.get("person") or "")
     if not raw_person and len(candidates) == 1:
@@ -403,21 +252,30 @@ async def _apply_context(
     person_id = int(raw_person)
     if person_id not in candidates:
         raise Problem(403, "Forbidden", "you do not act for this person", field="person", code="forbidden")
-    submitter = await api.submitter_for(p, who.actor, person_id)
+    submitter = await applications.submitter_for(p.sessions, who.actor, person_id, p.today())
     qs = tuple(
         q
-        for q in api.questions(matter, proxy=submitter != "self", with_submitter=False)
+        for q in questionnaire.questions(matter, proxy=submitter != "self", with_submitter=False)
         if q.name != "applicant.birth_date"  # the record's, not the form's (Art 19 para 1(1))
     )
     person = candidates[person_id]
     kinds = HOLDING_KINDS.get(matter, ())
     holdings = [
-        h for h in await api.holdings_of(p, person_id) if h["kind"] in kinds and h["status"] == "valid"
+        h
+        for h in await p.registry.documents_of(person_id, p.today())
+        if h["kind"] in kinds and h["status"] == "valid"
     ]
     number = str(values.get("holding_number") or "")
     chosen = next((h for h in holdings if h["number"] == number), None)
     if chosen is not None:
-        _prefill(values, chosen, qs, await api.last_entry(p, person_id) if chosen["kind"] == "visa" else None)
+        _prefill(
+            values,
+            chosen,
+            qs,
+            await applications.last_entry(p.sessions, person_id, p.today())
+            if chosen["kind"] == "visa"
+            else None,
+        )
     return {
         "matter": matter,
         "person": person,
@@ -438,7 +296,7 @@ async def _apply_page(
     status: int = 200,
 ) -> HTMLResponse:
     ctx = await _apply_context(request, who, p, values)
-    candidates = await api.people(p, set(people_for(who.actor)))
+    candidates = await applications.people(p.sessions, set(people_for(who.actor)))
     if ctx is None:
         return view(
             request,
@@ -454,7 +312,12 @@ async def _apply_page(
     result = None
     if values.get("step") == "check":
         try:
-            inputs = api.build_inputs(ctx["matter"], values, ctx["qs"])
+            person = ctx["person"]
+            inputs = applications.record_facts(
+                questionnaire.build_inputs(ctx["matter"], values, ctx["qs"]),
+                dt.date.fromisoformat(person["birth_date"]),
+                person["nationality"],
+            )
             result = assess(
                 {"matter": ctx["matter"], "on": today.isoformat(), "submitted_by": ctx["submitter"], **inputs}
             )
@@ -462,7 +325,7 @@ async def _apply_page(
                 raise InvalidInput("office", "choose the office you apply to")
         except (InvalidInput, LawError) as exc:
             if error is None:
-                error, status = _error(request, exc), 422
+                error, status = error_of(request, exc), 422
     hidden = {
         q.name: str(values[q.name])
         for q in ctx["qs"]
@@ -475,7 +338,7 @@ async def _apply_page(
         status=status,
         ctx=ctx,
         fields=field_views(request, ctx["qs"], values, today),
-        offices=[office_dict(o) for o in await api.offices(p)],
+        offices=[office_dict(o) for o in await Appointments(p.sessions, p.cases.clock).offices()],
         values=values,
         hidden=hidden,
         result=result,
@@ -503,23 +366,23 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
             raise Problem(
                 422, "Invalid input", "choose the person and the matter", field="matter", code="bad_input"
             )
-        inputs = api.build_inputs(ctx["matter"], values, ctx["qs"])
+        inputs = questionnaire.build_inputs(ctx["matter"], values, ctx["qs"])
         if ctx["holding_number"]:
             inputs["holding_number"] = ctx["holding_number"]
         office = str(values.get("office") or "")
-        if not office.isdigit() or not 1 <= int(office) <= api.MAX_ID:
+        if not office.isdigit() or not 1 <= int(office) <= side.MAX_ID:
             raise Problem(
                 422, "Invalid input", "choose the office you apply to", field="office", code="bad_input"
             )
-        key = api.namespaced_key(who, str(values.get("key") or ""), field="key")
+        key = side.namespaced_key(who, str(values.get("key") or ""), field="key")
         skip = frozenset(CONTROL | {q.name for q in ctx["qs"]})
-        files = await api.read_files(p, form, skip=skip)
-        app = api.ApplicationIn(
+        files = await side.read_files(p, form, skip=skip)
+        app = side.ApplicationIn(
             person_id=ctx["person"]["id"], office_id=int(office), matter=ctx["matter"], inputs=inputs
         )
-        out = await api.submit_application(p, who, app, files, key)
+        out = await side.submit_application(p, who, app, files, key)
     except (Problem, CaseError, LawError) as exc:
-        err = _error(request, exc)
+        err = error_of(request, exc)
         return await _apply_page(request, who, p, values, error=err, status=err["status"])
     return RedirectResponse(f"/my/cases/{out['case_id']}?submitted=1", status_code=303)
 
@@ -529,8 +392,8 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
 
 @router.get("/my/cases", response_class=HTMLResponse)
 async def my_cases(request: Request, who: ApplicantSide, p: PlatformDep) -> HTMLResponse:
-    rows = await api.list_cases(p, who.actor)
-    persons = await api.people(p, set(people_for(who.actor)))
+    rows = await applications.list_cases(p.sessions, who.actor)
+    persons = await applications.people(p.sessions, set(people_for(who.actor)))
     return view(
         request, "applicant/cases.html", who, cases=rows, persons=persons, agent=who.role is Role.AGENT
     )
@@ -545,8 +408,8 @@ async def _case_page(
     error: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    case = await api.read_case(p, who, case_id)
-    persons = await api.people(p, {case["person_id"]})
+    case = await side.read_case(p, who, case_id)
+    persons = await applications.people(p.sessions, {case["person_id"]})
     async with p.sessions() as s:
         office = await s.get(Office, case["office_id"])
     latest = case["notices"][-1] if case["notices"] else None
@@ -573,18 +436,18 @@ async def _case_page(
 
 
 @router.get("/my/cases/{case_id}", response_class=HTMLResponse)
-async def my_case(request: Request, who: ApplicantSide, p: PlatformDep, case_id: api.PathId) -> HTMLResponse:
+async def my_case(request: Request, who: ApplicantSide, p: PlatformDep, case_id: side.PathId) -> HTMLResponse:
     return await _case_page(request, who, p, case_id)
 
 
 @router.post("/my/cases/{case_id}/supplement", response_model=None)
-async def supplement(request: Request, who: ApplicantSide, p: PlatformDep, case_id: api.PathId) -> Response:
+async def supplement(request: Request, who: ApplicantSide, p: PlatformDep, case_id: side.PathId) -> Response:
     await check_csrf(request, who)
     form = await request.form()
     try:
         version = int(str(form.get("version") or ""))
-        key = api.namespaced_key(who, str(form.get("key") or ""), field="key")
-        files = await api.read_files(p, form, skip=frozenset({"version", "key", "csrf"}))
+        key = side.namespaced_key(who, str(form.get("key") or ""), field="key")
+        files = await side.read_files(p, form, skip=frozenset({"version", "key", "csrf"}))
         if not files:
             raise Problem(422, "Invalid input", "choose at least one file", field="files", code="bad_input")
         await p.cases.supplement(who.actor, case_id, version, key=key, files=files)
@@ -596,7 +459,7 @@ async def supplement(request: Request, who: ApplicantSide, p: PlatformDep, case_
         }
         return await _case_page(request, who, p, case_id, error=err, status=422)
     except (Problem, CaseError) as exc:
-        err = _error(request, exc)
+        err = error_of(request, exc)
         if err["status"] in (401, 403, 404):
             raise
         return await _case_page(request, who, p, case_id, error=err, status=err["status"])
@@ -604,12 +467,12 @@ async def supplement(request: Request, who: ApplicantSide, p: PlatformDep, case_
 
 
 @router.post("/my/cases/{case_id}/withdraw", response_model=None)
-async def withdraw(request: Request, who: ApplicantSide, p: PlatformDep, case_id: api.PathId) -> Response:
+async def withdraw(request: Request, who: ApplicantSide, p: PlatformDep, case_id: side.PathId) -> Response:
     await check_csrf(request, who)
     form = await request.form()
     try:
         version = int(str(form.get("version") or ""))
-        key = api.namespaced_key(who, str(form.get("key") or ""), field="key")
+        key = side.namespaced_key(who, str(form.get("key") or ""), field="key")
         if form.get("confirm") != "yes":
             raise Problem(
                 422,
@@ -627,7 +490,7 @@ async def withdraw(request: Request, who: ApplicantSide, p: PlatformDep, case_id
         }
         return await _case_page(request, who, p, case_id, error=err, status=422)
     except (Problem, CaseError) as exc:
-        err = _error(request, exc)
+        err = error_of(request, exc)
         if err["status"] in (401, 403, 404):
             raise
         return await _case_page(request, who, p, case_id, error=err, status=err["status"])
@@ -639,4 +502,9 @@ async def withdraw(request: Request, who: ApplicantSide, p: PlatformDep, case_id
 
 @router.get("/my/documents", response_class=HTMLResponse)
 async def my_documents(request: Request, who: ApplicantSide, p: PlatformDep) -> HTMLResponse:
-    return view(request, "applicant/documents.html", who, groups=await api.documents(p, who.actor))
+    return view(
+        request,
+        "applicant/documents.html",
+        who,
+        groups=await applications.documents(p.sessions, p.registry, who.actor, p.today()),
+    )

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.api.auth import do_sign_in
-from cnvisa.web import security
-from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
+from cnvisa.http import security
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
+from cnvisa.http.problems import Problem
+from cnvisa.http.signin import do_sign_in, role_of
 from cnvisa.web.pages.render import page, t
-from cnvisa.web.problems import Problem
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,14 +86,7 @@ async def signin(
             else t(request, "Wrong user name or password.")
         )
         return signin_page(request, None, status=exc.status, error=message, next=target, username=username)
-    async with p.sessions() as s:
-        from sqlalchemy import select
-
-        from cnvisa.store.tables import Account
-
-        role = (
-            await s.execute(select(Account.role).where(Account.username == username.strip()))
-        ).scalar_one()
+    role = await role_of(p, username.strip())
     response.headers["location"] = target or HOME_BY_ROLE.get(role, "/")
     return response
 

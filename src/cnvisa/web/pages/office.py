@@ -12,25 +12,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.api.office import (
-    COMMANDS,
-    OUTCOMES,
-    OfficeStaff,
-    RowId,
-    case_view,
-    load_file,
-    queue_page_view,
-    run_command,
-    search_view,
-)
 from cnvisa.cases.errors import CaseError
+from cnvisa.cases.queries.office_case import COMMANDS, OUTCOMES, case_view, load_file, queue_page_view
+from cnvisa.cases.queries.office_search import search_view
+from cnvisa.http.deps import PlatformDep, check_csrf
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.office import OfficeStaff, RowId, office_of, run_command
+from cnvisa.http.problems import Problem, as_problem
 from cnvisa.law.errors import LawError
 from cnvisa.law.verification import VERIFICATION_METHODS
 from cnvisa.web import pdf
-from cnvisa.web.deps import PlatformDep, check_csrf
-from cnvisa.web.i18n import negotiate
 from cnvisa.web.pages.render import page
-from cnvisa.web.problems import Problem, as_problem
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,7 +84,7 @@ async def office_home() -> Response:
 async def queue_page(request: Request, who: OfficeStaff, p: PlatformDep, limit: int = 50) -> HTMLResponse:
     if not 1 <= limit <= 500:
         raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
-    view = await queue_page_view(p, who, limit)
+    view = await queue_page_view(p.cases, who.actor, office_of(who), limit)
     return page(request, "office/queue.html", who, view=view, **_ctx(request))
 
 
@@ -101,7 +93,7 @@ async def search_page(request: Request, who: OfficeStaff, p: PlatformDep, q: str
     result, error, status = None, None, 200
     if q.strip():
         try:
-            result = await search_view(p, who, q)
+            result = await search_view(p.cases, who.actor, office_of(who), q)
         except Problem as exc:
             error, status = exc, exc.status
     return page(
@@ -112,7 +104,7 @@ async def search_page(request: Request, who: OfficeStaff, p: PlatformDep, q: str
 async def _case_page(
     request: Request, who: Any, p: Any, case_id: int, status: int = 200, error: Problem | None = None
 ) -> HTMLResponse:
-    view = await case_view(p, who, case_id)
+    view = await case_view(p.cases, who.actor, case_id, p.settings.public_base_url)
     done = request.query_params.get("done")
     return page(
         request,
@@ -194,7 +186,7 @@ async def command_form(
 
 @router.get("/office/cases/{case_id}/files/{file_id}", response_model=None)
 async def download_file(case_id: RowId, file_id: RowId, who: OfficeStaff, p: PlatformDep) -> Response:
-    f = await load_file(p, who, case_id, file_id)
+    f = await load_file(p.cases, who.actor, office_of(who), case_id, file_id)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", f.filename)[:100] or f"file-{f.id}"
     return Response(
         f.content,

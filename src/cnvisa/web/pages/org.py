@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cnvisa.cases.errors import BadInput
 from cnvisa.cases.org_reports import OrgReports, events_for
 from cnvisa.cases.workflow import Role
+from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.i18n import format_instant, negotiate
 from cnvisa.law.citations import REGULATIONS
 from cnvisa.law.reports import EVENTS
-from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
-from cnvisa.web.i18n import format_instant, negotiate
 from cnvisa.web.pages.render import page, t
 
 router = APIRouter(include_in_schema=False)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from cnvisa.cases.queries import documents
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
+from cnvisa.http.i18n import negotiate
 from cnvisa.web import pdf
-from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep
-from cnvisa.web.i18n import negotiate
 from cnvisa.web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -17,14 +18,14 @@ router = APIRouter(include_in_schema=False)
 async def check_page(
     kind: str, token: str, request: Request, p: PlatformDep, who: OptionalPrincipalDep
 ) -> HTMLResponse:
-    found = await pdf.check(p, kind, token) if kind in pdf.KINDS else None
+    found = await documents.check(p.sessions, kind, token, p.today()) if kind in documents.KINDS else None
     response = page(
         request,
         "public/check.html",
         who,
         status=200 if found else 404,
         found=found,
-        kind=kind if kind in pdf.KINDS else None,
+        kind=kind if kind in documents.KINDS else None,
         **pdf.helpers(negotiate(request)),
     )
     response.headers["Cache-Control"] = "no-store"

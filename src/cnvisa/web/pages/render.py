@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from cnvisa.web.deps import Principal
-from cnvisa.web.i18n import COOKIE, gettext, negotiate
+from cnvisa.http.deps import Principal
+from cnvisa.http.i18n import COOKIE, gettext, negotiate
 from cnvisa.web.templating import render
 
 

@@ -9,15 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from cnvisa.api.verify import create_token
 from cnvisa.cases.errors import BadInput
 from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
 from cnvisa.cases.workflow import Role
-from cnvisa.web.deps import PlatformDep, Principal, check_csrf, require
-from cnvisa.web.i18n import negotiate
+from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.problems import Problem
+from cnvisa.http.signin import create_token
 from cnvisa.web.pages.org import when
 from cnvisa.web.pages.render import page, t
-from cnvisa.web.problems import Problem
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,4 +1,5 @@
-"""The application factory: ``cnvisa serve`` runs ``create_app`` under uvicorn."""
+"""The application factory: ``cnvisa serve`` runs ``create_app`` under uvicorn. It composes the JSON API
+(``cnvisa.api``) and the pages (``cnvisa.web``), which never import each other."""
 
 from __future__ import annotations
 
@@ -19,15 +20,15 @@ from cnvisa.api import progress
 from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
+from cnvisa.http import problems
+from cnvisa.http.deps import Platform
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.settings import Settings
 from cnvisa.store.db import make_engine, sessionmaker
 from cnvisa.store.fast import Reads
-from cnvisa.web import problems
-from cnvisa.web.deps import Platform
-from cnvisa.web.i18n import negotiate
-from cnvisa.web.settings import Settings
 from cnvisa.web.templating import render
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -28,7 +28,8 @@ from cnvisa.cases.clock import beijing_date, beijing_time
 LOCALES = ("zh_CN", "en")
 DEFAULT = "en"
 COOKIE = "lang"
-LOCALE_DIR = Path(__file__).parent / "locales"
+LOCALE_DIR = Path(__file__).parent.parent / "web" / "locales"
+"""The catalogs sit beside the templates that use most of them (data files, not an import)."""
 
 
 @cache

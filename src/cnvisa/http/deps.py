@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import Role
+from cnvisa.http import security
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.problems import Problem
+from cnvisa.http.settings import Settings
 from cnvisa.store.fast import Reads
 from cnvisa.store.tables import Account
-from cnvisa.web import security
-from cnvisa.web.i18n import negotiate
-from cnvisa.web.problems import Problem
-from cnvisa.web.settings import Settings
 
 
 @dataclass(frozen=True)

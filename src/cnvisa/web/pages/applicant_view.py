@@ -1,0 +1,171 @@
+"""What the applicant pages share: their labels and helpers for the templates, the questions as a form draws
+them, and errors explained in the reader's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from cnvisa.http import applicant as side
+from cnvisa.http.deps import Principal
+from cnvisa.http.i18n import negotiate
+from cnvisa.http.problems import as_problem
+from cnvisa.law import questionnaire
+from cnvisa.law.errors import InvalidInput
+from cnvisa.law.residence import PERMIT_TYPES
+from cnvisa.web.pages.render import page, t
+from cnvisa.web.pdf import cite_text
+
+_ = questionnaire._  # marks a message for the catalogs
+PROXY_GROUNDS = {
+    "art19_1": _(
+        "The applicant is under 16, 60 or over, or has difficulty moving (Regulations Art 19 para 1(1))."
+    ),
+    "art19_2": _(
+        "Not the first entry, with a good record of stay and residence (Regulations Art 19 para 1(2))."
+    ),
+    "art19_3": _("The inviter guarantees the expenses of the stay (Regulations Art 19 para 1(3))."),
+    "art19_talent": _("A foreign high-level or urgently needed talent (Regulations Art 19 para 2)."),
+}
+ISSUABLE = {
+    "category": _("Visa category"),
+    "entries": _("Entries"),
+    "max_entry_validity_days": _("Longest entry validity (days)"),
+    "max_stay_days": _("Longest stay (days)"),
+    "permit_type": _("Residence permit type"),
+    "min_validity_days": _("Shortest validity (days)"),
+    "max_validity_days": _("Longest validity (days)"),
+}
+
+
+def helpers(request: Request) -> dict[str, Any]:
+    """What templates need beyond gettext: labels in the reader's language and citations."""
+    loc = negotiate(request)
+
+    def label(value: Mapping[str, str] | None) -> str:
+        return side.pick(value, loc)
+
+    def cite(c: Mapping[str, Any] | str) -> str:
+        return c if isinstance(c, str) else cite_text(dict(c), loc)
+
+    return {
+        "L": label,
+        "cite": cite,
+        "matter_labels": questionnaire.MATTER_LABELS,
+        "matter_help": questionnaire.MATTER_HELP,
+        "state_labels": side.STATE_LABELS,
+        "kind_labels": side.KIND_LABELS,
+        "doc_status": side.DOC_STATUS,
+        "item_label": side.item_label,
+        "proxy_grounds": PROXY_GROUNDS,
+        "issuable_labels": ISSUABLE,
+        "entry_labels": {o.value: o.en for o in questionnaire.ENTRIES},
+        "permit_labels": {code: {"en": pt.name_en, "zh": pt.name_zh} for code, pt in PERMIT_TYPES.items()},
+        "submitter_labels": {o.value: o.en for o in questionnaire.SUBMITTERS},
+    }
+
+
+def view(
+    request: Request, template: str, who: Principal | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return page(request, template, who, status, **helpers(request), **context)
+
+
+def field_views(
+    request: Request, qs: tuple[questionnaire.Question, ...], values: Mapping[str, Any], on: dt.date
+) -> list[dict[str, Any]]:
+    """The questions as the form template draws them."""
+    by_name = {q.name: q for q in qs}
+    out = []
+    for q in qs:
+        only_if = None
+        if q.when:
+            other = by_name.get(q.when[0])
+            names = [
+                side.pick(label, negotiate(request))
+                for v, label in (side.options_of(other, on) if other else [])
+                if v in q.when[1]
+            ] or list(q.when[1])
+            only_if = t(
+                request,
+                "Only if “%(question)s” is %(values)s.",
+                question=t(request, other.en) if other else q.when[0],
+                values=" / ".join(names),
+            )
+        out.append(
+            {
+                "name": q.name,
+                "id": "f-" + q.name.replace(".", "-").replace("_", "-"),
+                "kind": q.kind,
+                "label": q.en,
+                "required": q.required,
+                "options": side.options_of(q, on),
+                "hint": q.hint,
+                "only_if": only_if,
+                "proxy": q.proxy,
+                "value": "" if values.get(q.name) is None else str(values.get(q.name)),
+            }
+        )
+    return out
+
+
+RULE_TEXTS = {
+    "photo.format": _("The photo must be a JPEG file."),
+    "photo.size": _("The photo file must be %(min_kb)s to %(max_kb)s KB."),
+    "photo.width": _("The photo must be %(min_w)s to %(max_w)s pixels wide."),
+    "photo.height": _("The photo must be %(min_h)s to %(max_h)s pixels high."),
+    "photo.ratio": _("The photo's width and height must be in the proportion 3 to 4."),
+    "appointment.window": _("Appointments can be booked from tomorrow up to 30 days ahead."),
+    "appointment.working_day": _(
+        "The office receives applicants on working days only, not at weekends or on public holidays."
+    ),
+    "appointment.opening_hours": _("Choose a time within the office's opening hours."),
+    "appointment.capacity": _("This time is fully booked: please choose another."),
+    "appointment.one_per_slot": _("This person already has an appointment at this time."),
+    "upload.max_bytes": _("The file is too large."),
+    "upload.media_type": _("Files must be PDF, JPEG or PNG."),
+}
+CODE_TEXTS = {
+    "forbidden": _("You may not do this for this person or application."),
+    "conflict": _("The application was changed meanwhile: reload the page and try again."),
+    "submitter_may_apply": _(
+        "Someone else may submit this application only on a ground of Regulations Art 19; "
+        "otherwise the applicant applies in person."
+    ),
+    "invalid_command": _("This is not possible in the application's present state."),
+    "unknown_material": _("Upload each file under a material of the checklist."),
+}
+
+
+def error_of(request: Request, exc: Exception) -> dict[str, Any]:
+    """An error for a page: the message, the field and rule it concerns, and a translated explanation."""
+    exc = side.problem_of(exc)
+    if isinstance(exc, InvalidInput):
+        return {"field": exc.field, "message": exc.message, "rule": None, "status": 422, "explain": []}
+    p = as_problem(exc)
+    spec = request.app.state.platform.settings.photo
+    params = {
+        "min_kb": spec.min_bytes // 1024,
+        "max_kb": spec.max_bytes // 1024,
+        "min_w": spec.min_width,
+        "max_w": spec.max_width,
+        "min_h": spec.min_height,
+        "max_h": spec.max_height,
+    }
+    rules = [f["rule"] for f in p.extra.get("faults", [])] or ([p.rule] if p.rule else [])
+    explain = [t(request, RULE_TEXTS[r], **params) for r in rules if r in RULE_TEXTS]
+    if p.code in CODE_TEXTS:
+        explain.append(t(request, CODE_TEXTS[p.code]))
+    return {"field": p.field, "message": p.detail, "rule": p.rule, "status": p.status, "explain": explain}
+
+
+def on_date(values: Mapping[str, Any], today: dt.date) -> dt.date:
+    raw = str(values.get("on") or "").strip()
+    try:
+        return dt.date.fromisoformat(raw) if raw else today
+    except ValueError:
+        raise InvalidInput("on", "must be a date (YYYY-MM-DD)") from None
