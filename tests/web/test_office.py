@@ -143,7 +143,11 @@ def test_drive_a_case_from_submitted_to_collected(web: Web) -> None:
         web.client, csrf, case_id, "record_verification", r["version"], outcome="confirmed", note="ok"
     )
     assert r["state"] == "accepted"
-    r = command(web.client, csrf, case_id, "approve", r["version"])
+    page = web.client.get(f"/office/cases/{case_id}?lang=en").text
+    assert 'name="validity_days"' in page and "Law Art 30" in page  # the bounds beside the field
+    unset = command(web.client, csrf, case_id, "approve", r["version"])
+    assert unset["status"] == 422 and unset["field"] == "validity_days"  # the officer decides the validity
+    r = command(web.client, csrf, case_id, "approve", r["version"], validity_days=365)
     assert r["state"] == "approved"
     r = command(web.client, csrf, case_id, "issue", r["version"])
     assert r["state"] == "issued" and r["issued_holding_id"]

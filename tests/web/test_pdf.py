@@ -147,7 +147,7 @@ def test_decision_pdfs_refusal_and_approval(web: Web, tmp_path: Path) -> None:
 
     # an approval that has been issued names the document
     case2, v2 = accepted_case(web)
-    r = command(one, csrf1, case2, "approve", v2)
+    r = command(one, csrf1, case2, "approve", v2, validity_days=365)
     r = command(one, csrf1, case2, "issue", r["version"])
     pdf = web.client.get(f"/cases/{case2}/decision.pdf?lang=en")
     _, text = pdf_text(tmp_path, pdf.content, "ok.pdf")

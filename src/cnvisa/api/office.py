@@ -81,6 +81,17 @@ class AcceptIn(CommandIn):
     )
 
 
+class ApproveIn(CommandIn):
+    validity_days: int | None = Field(
+        None,
+        ge=1,
+        le=36_600,
+        description="The validity granted, in days: required when approving a residence-permit extension, "
+        "within the bounds the case page shows (Law Art 30 para 2; the new permit must end later than the "
+        "one it replaces, Law Art 32); absent for every other matter",
+    )
+
+
 class VerificationIn(CommandIn):
     method: Literal["interview", "telephone", "site_visit", "other"] = Field(
         ..., description="Regulations Art 20"
@@ -200,7 +211,7 @@ async def record_verification(
 @router.post("/office/cases/{case_id}/approve", response_model=dict[str, Any], summary="Approve")
 async def approve(
     case_id: RowId,
-    body: CommandIn,
+    body: ApproveIn,
     request: Request,
     who: OfficeStaff,
     p: PlatformDep,

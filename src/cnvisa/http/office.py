@@ -54,7 +54,8 @@ async def run_command(
             actor, case_id, version, key=key, outcome=str(body["outcome"]), note=body.get("note") or None
         )
     if command == Command.APPROVE:
-        return await cases.approve(actor, case_id, version, key=key)
+        days = body.get("validity_days")
+        return await cases.approve(actor, case_id, version, key=key, validity_days=days)
     if command == Command.PROPOSE_REFUSAL:
         return await cases.propose_refusal(actor, case_id, version, key=key, grounds=list(body["grounds"]))
     if command == Command.CONFIRM_REFUSAL:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
-from cnvisa.cases.errors import Forbidden, NotFound
+from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.queries import documents
 from cnvisa.cases.runner import law_inputs
 from cnvisa.cases.service import Actor, CaseService
@@ -231,6 +231,13 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
     required_codes = {c["code"] for c in checklist}
     days_left, flag = deadline_flag(case.state, case.deadline, cases.today())
     state = State(case.state)
+    commands = [str(c) for c in allowed_commands(state, actor.role) if c in COMMANDS]
+    validity: dict[str, Any] | None = None
+    if Command.APPROVE in commands:  # the bounds beside the officer's validity field (cases.grants)
+        try:
+            validity = cases.validity_bounds(core)
+        except BadInput as exc:
+            validity = {"field": exc.field, "error": exc.message}
     return {
         "case": {
             **core,
@@ -308,7 +315,8 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
             }
             for e, name, username in events
         ],
-        "commands": [str(c) for c in allowed_commands(state, actor.role) if c in COMMANDS],
+        "commands": commands,
+        "validity": validity,
         "refusal_grounds_available": [
             {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
             for g in grounds_for(case.matter, on=case.accepted_on or cases.today())

@@ -157,6 +157,11 @@ def _form_body(command: str, form: Any) -> dict[str, Any]:
         if not grounds:
             raise bad("grounds", "choose at least one ground (Regulations Art 21; Law Art 21, 31)")
         body["grounds"] = grounds
+    elif command == "approve" and "validity_days" in form:
+        days = str(form.get("validity_days") or "").strip()
+        if not days.isdigit() or not 1 <= int(days) <= 36_600:
+            raise bad("validity_days", "the validity granted, in days (Law Art 30 para 2)")
+        body["validity_days"] = int(days)
     elif command == "collect":
         body["passport_presented"] = form.get("passport_presented") in ("on", "yes", "1", "true")
     return body
