@@ -33,7 +33,7 @@ async def measure(requests: int) -> dict[str, dict[str, float]]:
     import asyncpg
     import httpx
 
-    from cnvisa.demo_web import DEMO
+    from cnvisa.demo import DEMO
     from cnvisa.web.app import create_app
 
     conn = await asyncpg.connect(PG)

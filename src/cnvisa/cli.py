@@ -356,8 +356,8 @@ def demo_setup(
     from sqlalchemy import func, select
 
     from cnvisa.cases.clock import today
+    from cnvisa.demo import DEMO, seed_web
     from cnvisa.demo import seed as run_seed
-    from cnvisa.demo_web import DEMO, seed_web
     from cnvisa.store.db import database_url as resolve
     from cnvisa.store.db import make_engine
     from cnvisa.store.migrate import upgrade

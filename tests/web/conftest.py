@@ -1,5 +1,5 @@
 """Fixtures of the web tests: the whole platform over SQLite and PostgreSQL, with the demo data and sign-ins
-(``cnvisa.demo`` + ``cnvisa.demo_web``) and a clock fixed at 2025-11-20 09:00 Beijing time."""
+(``cnvisa.demo``) and a clock fixed at 2025-11-20 09:00 Beijing time."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from web_support import TODAY, Web
 
 from cnvisa.cases.clock import SHANGHAI, ManualClock
-from cnvisa.demo import seed
-from cnvisa.demo_web import seed_web
+from cnvisa.demo import seed, seed_web
 from cnvisa.web.app import create_app
 from cnvisa.web.settings import Settings
 
