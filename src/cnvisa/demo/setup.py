@@ -100,6 +100,8 @@ async def background_plans(
             await conn.execute(
                 select(
                     Person.id,
+                    Person.surname,
+                    Person.given_names,
                     Person.birth_date,
                     Person.nationality,
                     Holding.number,
@@ -120,9 +122,14 @@ async def background_plans(
     offices = sorted(staff)
     weights = [6 if i == 0 else 1 for i in range(len(offices))]
     plans: list[tuple[Plan, dt.date]] = []
+    namesakes = {
+        (m.surname, m.given_names) for m in CAST
+    }  # the story's people stay the only ones of their name
     for row in rows:
         if len(plans) >= cases:
             break
+        if (row.surname, row.given_names) in namesakes:
+            continue
         target = rng.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
         last = today - dt.timedelta(days=rng.randint(1, 8 if target in OPEN else 25))
         matter, inputs = _background_inputs(row, rng)
