@@ -105,7 +105,7 @@ async def seed(
             )
         ]
         await conn.execute(insert(Organisation), orgs)
-        accounts = []
+        accounts: list[dict[str, Any]] = []
         aid = start["accounts"]
         for oid, (code, *_rest) in zip(office_ids, OFFICES, strict=True):
             for role, n in (("officer", 3), ("supervisor", 1)):
@@ -125,7 +125,7 @@ async def seed(
     officers: dict[int, list[int]] = {}
     for a in accounts:
         if a["role"] == "officer":
-            officers.setdefault(a["office_id"], []).append(a["id"])
+            officers.setdefault(int(a["office_id"]), []).append(int(a["id"]))
 
     people = population if population is not None else max(1, cases * 2 // 3)
     counts = {
@@ -288,13 +288,11 @@ async def seed(
     async with sessions() as s, s.begin():
         conn = await s.connection()
         for batch in batches(case_rows(), batch_size):
-            await conn.execute(insert(Case.__table__), batch)
+            await conn.execute(insert(Case), batch)
             extra = implied.take()
-            for table, rows in ((Holding, extra["holdings"]), (Notice, extra["notices"])):
-                if rows:
-                    await conn.execute(insert(table.__table__), rows)
-            if extra["verifications"]:
-                await conn.execute(insert(Verification.__table__), extra["verifications"])
+            for model, key in ((Holding, "holdings"), (Notice, "notices"), (Verification, "verifications")):
+                if extra[key]:
+                    await conn.execute(insert(model), extra[key])
             await audit.append_many(s, extra["events"])  # the decisions' events: their dates
         if engine.dialect.name == "postgresql":
             for table in (

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from cnvisa.demo.bulk import mrz
+from cnvisa.demo.vocab import mrz
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
 from cnvisa.store.tables import (
     Account,

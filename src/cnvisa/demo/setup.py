@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role, State
-from cnvisa.demo.bulk import STATES, seed
+from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, birth_date, seed_web
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
+from cnvisa.demo.vocab import STATES
 from cnvisa.store.tables import Holding, Movement, Person
 
 OPEN = {State.SUBMITTED, State.DEFICIENT, State.ACCEPTED, State.UNDER_VERIFICATION, State.REFUSAL_PROPOSED}

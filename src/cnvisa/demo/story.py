@@ -188,7 +188,8 @@ async def office_staff(engine: AsyncEngine) -> dict[int, Staff]:
             select(Account.office_id, Account.id).where(Account.role == "officer").order_by(Account.id)
         )
         for office_id, account_id in rows:
-            officers.setdefault(office_id, []).append(account_id)
+            if office_id is not None:
+                officers.setdefault(office_id, []).append(account_id)
     return {o: Staff(o, ids[0], ids[1] if len(ids) > 1 else ids[0]) for o, ids in officers.items()}
 
 
