@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role, State
 from cnvisa.demo.bulk import seed
-from cnvisa.demo.cast import CAST, birth_date, seed_web
+from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
 from cnvisa.store.tables import Holding, Movement, Person
@@ -22,9 +22,27 @@ from cnvisa.store.tables import Holding, Movement, Person
 OPEN = {State.SUBMITTED, State.DEFICIENT, State.ACCEPTED, State.UNDER_VERIFICATION, State.REFUSAL_PROPOSED}
 
 
-def _applicant(m: str, today: dt.date) -> dict[str, Any]:
-    member = next(c for c in CAST if c.key == m)
-    return {"birth_date": birth_date(member, today).isoformat(), "nationality": member.nationality}
+def _member(key: str) -> Member:
+    return next(c for c in CAST if c.key == key)
+
+
+def _applicant(key: str, today: dt.date) -> dict[str, Any]:
+    m = _member(key)
+    return {"birth_date": birth_date(m, today).isoformat(), "nationality": m.nationality}
+
+
+def _entry(key: str, today: dt.date) -> str:
+    return (today - dt.timedelta(days=_member(key).entered_days_ago)).isoformat()
+
+
+def _held(key: str, today: dt.date) -> dict[str, Any]:
+    """The visa or permit the member holds, as the law contract describes it."""
+    kind, _number, category, entries, stay, _began, left = _member(key).holding
+    until = (today + dt.timedelta(days=left)).isoformat()
+    if kind == "residence_permit":
+        return {"type": category, "valid_until": until}
+    visa = {"category": category, "entries": entries, "stay_days": stay}
+    return visa if category in ("Z", "X1") else {**visa, "valid_until": until}
 
 
 def cast_plans(ids: dict[str, Any], today: dt.date) -> list[tuple[Plan, dt.date]]:
@@ -35,32 +53,30 @@ def cast_plans(ids: dict[str, Any], today: dt.date) -> list[tuple[Plan, dt.date]
     return [
         # Kenji: his work-type residence permit, applied without the work permit and health certificate
         (Plan(people["kenji"], counter["kenji"], sh01, "residence_permit",
-              {"applicant": _applicant("kenji", today), "entry_date": str(today - 12 * day),
-               "visa": {"category": "Z", "entries": "single", "stay_days": 30},
+              {"applicant": _applicant("kenji", today), "entry_date": _entry("kenji", today),
+               "visa": _held("kenji", today),
                "requested": {"permit_type": "work", "validity_days": 730}}, State.DEFICIENT), today - 2 * day),
         # María: her study-type residence permit, accepted with a receipt
         (Plan(people["maria"], counter["maria"], sh01, "residence_permit",
-              {"applicant": _applicant("maria", today), "entry_date": str(today - 20 * day),
-               "visa": {"category": "X1", "entries": "single", "stay_days": 30},
+              {"applicant": _applicant("maria", today), "entry_date": _entry("maria", today),
+               "visa": _held("maria", today),
                "requested": {"permit_type": "study", "validity_days": 365}}, State.ACCEPTED), today - day),
         # Léo: the extension of his family-reunion permit, applied for by his mother; the new permit is issued
         (Plan(people["leo"], Actor(accounts["carol"], Role.AGENT, represents=frozenset({people["leo"]})), sh01,
               "residence_permit_extension",
               {"applicant": _applicant("leo", today), "holding_number": "J25DEMO0003",
-               "residence_permit": {"type": "family_reunion", "valid_until": str(today + 40 * day)},
+               "residence_permit": _held("leo", today),
                "requested": {"validity_days": 365}}, State.ISSUED, "relative"), today - day),
         # Bob: the off-campus work annotation of his study permit, submitted
         (Plan(people["bob"], Actor(accounts["bob"], Role.APPLICANT, person_id=people["bob"]), sh01,
               "study_work_annotation",
               {"applicant": _applicant("bob", today), "holding_number": "J25DEMO0002",
-               "residence_permit": {"type": "study", "valid_until": str(today + 265 * day)}}, State.SUBMITTED),
+               "residence_permit": _held("bob", today)}, State.SUBMITTED),
          today - day),
         # David: the extension of his stay, decided and collected
         (Plan(people["david"], counter["david"], sh01, "visa_extension",
               {"applicant": _applicant("david", today), "holding_number": "V25DEMO0006",
-               "entry_date": str(today - 30 * day),
-               "visa": {"category": "M", "entries": "multiple", "valid_until": str(today + 245 * day),
-                        "stay_days": 90},
+               "entry_date": _entry("david", today), "visa": _held("david", today),
                "requested": {"extension_days": 30}}, State.COLLECTED), today - day),
     ]  # fmt: skip
 

@@ -26,6 +26,7 @@ from cnvisa.law import assess
 from cnvisa.law import calendar as workdays
 from cnvisa.law.refusals import GROUNDS, check_refusal
 from cnvisa.store.db import sessionmaker
+from cnvisa.store.tables import Account
 
 MATERIAL = b"%PDF-1.4\n% cnvisa demo material (a scanned document)\n%%EOF\n"
 PATHS: dict[State, tuple[str, ...]] = {
@@ -169,19 +170,15 @@ async def play(
             case = await service.collect(officer, *at, key=key, passport_presented=True)
         elif step == "withdraw":
             case = await service.withdraw(plan.applicant, *at, key=key)
-        elif step == "lapse":
+        elif step == "lapse":  # the daily sweep, the day after the reply period ran out
             await service.lapse_due()
-            case = {**case, "version": case["version"] + 1}
         else:  # pragma: no cover - PATHS names only the steps above
             raise ValueError(step)
-        case.setdefault("case_id", at[0])
     return int(case["case_id"])
 
 
 async def office_staff(engine: AsyncEngine) -> dict[int, Staff]:
     """Each office's first two officers (by account id)."""
-    from cnvisa.store.tables import Account
-
     officers: dict[int, list[int]] = {}
     async with engine.connect() as conn:
         rows = await conn.execute(
