@@ -323,7 +323,8 @@ def demo_seed(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = 1,
     database_url: DbUrl = None,
 ) -> None:
-    """Load realistic, deterministic synthetic data: offices, organisations, people, documents, cases."""
+    """Load realistic, deterministic synthetic data: offices, organisations, people, documents, cases (each
+    with the records its state implies: notice, receipt, decision, document). For benchmarks; see demo setup."""
     import asyncio
     import time
 
