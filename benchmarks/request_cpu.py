@@ -34,7 +34,7 @@ async def measure(requests: int) -> dict[str, dict[str, float]]:
     import httpx
 
     from cnvisa.app import create_app
-    from cnvisa.demo_web import DEMO
+    from cnvisa.demo import DEMO
 
     conn = await asyncpg.connect(PG)
     try:

@@ -133,7 +133,7 @@ end
 
 
 def signin(base: str, username: str) -> dict[str, str]:
-    from cnvisa.demo_web import DEMO
+    from cnvisa.demo import DEMO
 
     password = next(d.password for d in DEMO if d.username == username)
     session = requests.Session()
@@ -233,7 +233,7 @@ def rss_mb(parent: int) -> list[float]:
 
 
 async def prepare() -> list[tuple[str, str]]:
-    from cnvisa.demo_web import seed_web
+    from cnvisa.demo import seed_web
     from cnvisa.store.db import make_engine
     from cnvisa.store.migrate import upgrade
 

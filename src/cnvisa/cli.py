@@ -323,7 +323,8 @@ def demo_seed(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = 1,
     database_url: DbUrl = None,
 ) -> None:
-    """Load realistic, deterministic synthetic data: offices, organisations, people, documents, cases."""
+    """Load realistic, deterministic synthetic data: offices, organisations, people, documents, cases (each
+    with the records its state implies: notice, receipt, decision, document). For benchmarks; see demo setup."""
     import asyncio
     import time
 
@@ -347,17 +348,20 @@ def demo_seed(
 
 @demo_app.command("setup")
 def demo_setup(
-    cases: Annotated[int, typer.Option(min=0, help="Demo cases to seed on first setup")] = 2000,
+    cases: Annotated[
+        int, typer.Option(min=0, help="Demo cases to play through the workflow on first setup")
+    ] = 300,
     database_url: DbUrl = None,
 ) -> None:
-    """Make the database ready for a demo: migrate, seed demo data and sign-ins once, print the sign-ins."""
+    """Make the database ready for a demo: migrate; on first setup seed offices, people and the demo sign-ins,
+    and play the demo cases through the workflow's own commands; print the sign-ins."""
     import asyncio
 
     from sqlalchemy import func, select
 
     from cnvisa.cases.clock import today
-    from cnvisa.demo import seed as run_seed
-    from cnvisa.demo_web import DEMO, seed_web
+    from cnvisa.demo import DEMO
+    from cnvisa.demo.setup import setup
     from cnvisa.store.db import database_url as resolve
     from cnvisa.store.db import make_engine
     from cnvisa.store.migrate import upgrade
@@ -378,16 +382,15 @@ def demo_setup(
                 ).scalar_one()
             if has:
                 return False
-            on = today(clock)  # CNVISA_CLOCK_START's day when set, so the data agrees with the server's clock
-            await run_seed(engine, cases, 1, today=on)
-            await seed_web(engine, on)
+            # CNVISA_CLOCK_START's day when set, so the data agrees with the server's clock
+            await setup(engine, today(clock), cases)
             return True
         finally:
             await engine.dispose()
 
     fresh = asyncio.run(run())
     typer.echo("demo data seeded" if fresh else "demo data already present")
-    typer.echo("demo sign-ins (user name / password — role):")
+    typer.echo("demo sign-ins (user name / password — who):")
     for d in DEMO:
         typer.echo(f"  {d.username:18s} {d.password:22s} {d.description}")
 

@@ -1,5 +1,5 @@
 """Fixtures of the web tests: the whole platform over SQLite and PostgreSQL, with the demo data and sign-ins
-(``cnvisa.demo`` + ``cnvisa.demo_web``) and a clock fixed at 2025-11-20 09:00 Beijing time.
+(``cnvisa.demo``) and a clock fixed at 2025-11-20 09:00 Beijing time.
 
 The demo data is seeded once per engine and session into a template; a test that uses ``seeded`` gets a copy of
 that database (tests/conftest.py, ``db_content``) and the ids the seeding returned."""
@@ -17,8 +17,7 @@ from web_support import TODAY, Web
 
 from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, ManualClock
-from cnvisa.demo import seed
-from cnvisa.demo_web import seed_web
+from cnvisa.demo import seed, seed_web
 from cnvisa.http.settings import Settings
 
 

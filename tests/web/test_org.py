@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from web_support import TODAY, Web
 
 from cnvisa.cases.org_reports import responsible_office
-from cnvisa.demo_web import _uscc
+from cnvisa.demo.cast import _uscc
 from cnvisa.store.tables import Account, AuditEvent, Holding, Organisation, OrgPerson
 
 T = TypeVar("T")

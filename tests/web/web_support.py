@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from cnvisa.cases.clock import ManualClock
-from cnvisa.demo_web import DEMO
+from cnvisa.demo import DEMO
 
 TODAY = dt.date(2025, 11, 20)
 PASSWORDS = {d.username: d.password for d in DEMO}

@@ -14,10 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases import audit
 from cnvisa.cases.clock import SHANGHAI
-from cnvisa.cases.workflow import State
+from cnvisa.demo.records import DECIDED, Implied
+from cnvisa.demo.vocab import (
+    ACCEPTED_STATES,
+    ALNUM,
+    GIVEN,
+    MATTERS,
+    NATIONS,
+    OFFICES,
+    STATES,
+    SURNAMES,
+    batches,
+    inputs,
+    mrz,
+    uscc,
+    visa_category,
+)
 from cnvisa.law import calendar as workdays
 from cnvisa.law.acceptance import receipt_valid_until
-from cnvisa.law.documents import icao_check_digit, social_credit_check_char
 from cnvisa.law.versions import law_version
 from cnvisa.store.db import sessionmaker
 from cnvisa.store.tables import (
@@ -26,222 +40,25 @@ from cnvisa.store.tables import (
     Case,
     Holding,
     Movement,
+    Notice,
     Office,
     Organisation,
     Person,
     TravelDocument,
+    Verification,
 )
-
-OFFICES = [
-    ("SH01", "上海市公安局出入境管理局", "Shanghai Exit-Entry Administration Bureau", "provincial", "310000"),
-    ("BJ01", "北京市公安局出入境管理总队", "Beijing Exit-Entry Administration", "provincial", "110000"),
-    ("GZ01", "广州市公安局出入境管理支队", "Guangzhou Exit-Entry Administration", "prefecture", "440100"),
-    ("SZ01", "深圳市公安局出入境管理支队", "Shenzhen Exit-Entry Administration", "prefecture", "440300"),
-    ("HZ01", "杭州市公安局出入境管理局", "Hangzhou Exit-Entry Administration", "prefecture", "330100"),
-    ("CD01", "成都市公安局出入境管理支队", "Chengdu Exit-Entry Administration", "prefecture", "510100"),
-    ("YW01", "义乌市公安局出入境管理大队", "Yiwu Exit-Entry Administration", "county", "330782"),
-    ("XA01", "西安市公安局出入境管理支队", "Xi'an Exit-Entry Administration", "prefecture", "610100"),
-]
-NATIONS = [
-    "USA",
-    "GBR",
-    "D",
-    "FRA",
-    "JPN",
-    "KOR",
-    "RUS",
-    "ITA",
-    "ESP",
-    "CAN",
-    "AUS",
-    "BRA",
-    "IND",
-    "SGP",
-    "THA",
-    "VNM",
-    "NGA",
-    "EGY",
-    "MEX",
-    "NLD",
-]
-SURNAMES = [
-    "SMITH",
-    "MUELLER",
-    "DUBOIS",
-    "TANAKA",
-    "KIM",
-    "IVANOV",
-    "ROSSI",
-    "GARCIA",
-    "BROWN",
-    "SILVA",
-    "NGUYEN",
-    "OKAFOR",
-    "HASSAN",
-    "LOPEZ",
-    "JANSEN",
-    "WILSON",
-    "SATO",
-    "PARK",
-    "PETROV",
-    "MARTIN",
-]
-GIVEN = [
-    "ANNA",
-    "JOHN",
-    "MARIA",
-    "DAVID",
-    "YUKI",
-    "MIN",
-    "OLGA",
-    "LUCA",
-    "SOFIA",
-    "JAMES",
-    "EMMA",
-    "NOAH",
-    "LI",
-    "AISHA",
-    "CARLOS",
-    "EVA",
-    "HIRO",
-    "JI WOO",
-    "IVAN",
-    "CLAIRE",
-]
-MATTERS = [
-    ("visa_extension", 30),
-    ("residence_permit", 20),
-    ("residence_permit_extension", 20),
-    ("visa_replacement", 10),
-    ("stay_permit", 6),
-    ("visa_reissue", 4),
-    ("residence_permit_replacement", 4),
-    ("residence_permit_reissue", 2),
-    ("study_work_annotation", 3),
-    ("exit_without_passport", 1),
-]
-STATES = [
-    (State.DRAFT, 5),
-    (State.SUBMITTED, 10),
-    (State.DEFICIENT, 8),
-    (State.ACCEPTED, 25),
-    (State.UNDER_VERIFICATION, 5),
-    (State.REFUSAL_PROPOSED, 2),
-    (State.APPROVED, 8),
-    (State.REFUSED, 3),
-    (State.ISSUED, 6),
-    (State.COLLECTED, 20),
-    (State.WITHDRAWN, 4),
-    (State.LAPSED, 4),
-]
-ACCEPTED_STATES = {
-    State.ACCEPTED,
-    State.UNDER_VERIFICATION,
-    State.REFUSAL_PROPOSED,
-    State.APPROVED,
-    State.REFUSED,
-    State.ISSUED,
-    State.COLLECTED,
-}
-ALNUM = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-def _uscc(rng: random.Random, region: str) -> str:
-    body = "91" + region + "".join(rng.choice("0123456789") for _ in range(8))
-    from cnvisa.law.documents import organisation_code_check_char
-
-    body += organisation_code_check_char(body[8:16])
-    return body + social_credit_check_char(body)
-
-
-def _mrz(surname: str, given: str, nat: str, number: str, birth: dt.date, sex: str, expiry: dt.date) -> str:
-    line1 = f"P<{nat:<<3}{surname.replace(' ', '<')}<<{given.replace(' ', '<')}".ljust(44, "<")[:44]
-    num = number.ljust(9, "<")
-    b, e = birth.strftime("%y%m%d"), expiry.strftime("%y%m%d")
-    parts = (
-        num + icao_check_digit(num) + f"{nat:<<3}" + b + icao_check_digit(b) + sex + e + icao_check_digit(e)
-    )
-    optional = "<" * 14
-    line2 = parts + optional + "0"
-    composite = line2[0:10] + line2[13:20] + line2[21:43]
-    return line1 + "\n" + line2 + icao_check_digit(composite)
-
-
-def _weighted(rng: random.Random, table: list[tuple[Any, int]]) -> Any:
-    return rng.choices([x for x, _ in table], [w for _, w in table])[0]
-
-
-def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _inputs(
-    rng: random.Random, matter: str, on: dt.date, entry: dt.date, birth: dt.date, nat: str
-) -> dict[str, Any]:
-    base: dict[str, Any] = {"applicant": {"birth_date": birth.isoformat(), "nationality": nat}}
-    if matter.startswith("visa"):
-        cat = rng.choice(["L", "M", "F", "Q2", "S2"])
-        base |= {
-            "entry_date": entry.isoformat(),
-            "visa": {
-                "category": cat,
-                "entries": rng.choice(["single", "double", "multiple"]),
-                "valid_until": (on + dt.timedelta(days=rng.randint(30, 300))).isoformat(),
-                "stay_days": rng.choice([30, 60, 90]),
-            },
-        }
-        if matter == "visa_extension":
-            base["requested"] = {"extension_days": 30}
-        elif matter == "visa_replacement":
-            base |= {
-                "ground": "change_of_purpose",
-                "requested": {
-                    "category": "M",
-                    "entries": "multiple",
-                    "entry_validity_days": 180,
-                    "stay_days": 90,
-                },
-            }
-        else:
-            base["ground"] = rng.choice(["lost", "stolen", "damaged"])
-    elif matter == "residence_permit":
-        base |= {
-            "entry_date": entry.isoformat(),
-            "visa": {"category": "Z", "entries": "single", "stay_days": 30},
-            "requested": {"permit_type": "work", "validity_days": rng.choice([365, 730, 1095])},
-        }
-    elif matter.startswith("residence_permit") or matter == "study_work_annotation":
-        ptype = (
-            "study" if matter == "study_work_annotation" else rng.choice(["work", "study", "family_reunion"])
-        )
-        base["residence_permit"] = {
-            "type": ptype,
-            "valid_until": (on + dt.timedelta(days=rng.randint(31, 200))).isoformat(),
-        }
-        if matter == "residence_permit_extension":
-            base["requested"] = {"validity_days": 365}
-        elif matter == "residence_permit_replacement":
-            base["ground"] = "new_passport"
-        elif matter == "residence_permit_reissue":
-            base["ground"] = "lost"
-    elif matter == "stay_permit":
-        base |= {"entry_date": entry.isoformat(), "requested": {"validity_days": 60}}
-    else:
-        base["ground"] = "lost"
-    return base
 
 
 async def seed(
-    engine: AsyncEngine, cases: int, seed_value: int = 1, today: dt.date | None = None, batch_size: int = 5000
+    engine: AsyncEngine,
+    cases: int,
+    seed_value: int = 1,
+    today: dt.date | None = None,
+    batch_size: int = 5000,
+    population: int | None = None,
 ) -> dict[str, int]:
-    """Load deterministic demo data. Returns counts of what was written."""
+    """Load deterministic demo data: ``population`` people (two for every three cases unless given) and
+    ``cases`` cases, each with the records its state implies (``cnvisa.demo.records``). Returns counts."""
     rng = random.Random(seed_value)
     today = today or dt.date(2025, 11, 20)
     sessions = sessionmaker(engine)
@@ -278,7 +95,7 @@ async def seed(
         orgs = [
             {
                 "id": start["organisations"] + k + 1,
-                "uscc": _uscc(rng, OFFICES[k % len(OFFICES)][4]),
+                "uscc": uscc(rng, OFFICES[k % len(OFFICES)][4]),
                 "name": f"Demo {kind.replace('_', ' ').title()} {k + 1}",
                 "kind": kind,
                 "region": OFFICES[k % len(OFFICES)][4],
@@ -288,7 +105,7 @@ async def seed(
             )
         ]
         await conn.execute(insert(Organisation), orgs)
-        accounts = []
+        accounts: list[dict[str, Any]] = []
         aid = start["accounts"]
         for oid, (code, *_rest) in zip(office_ids, OFFICES, strict=True):
             for role, n in (("officer", 3), ("supervisor", 1)):
@@ -305,8 +122,12 @@ async def seed(
                         }
                     )
         await conn.execute(insert(Account), accounts)
+    officers: dict[int, list[int]] = {}
+    for a in accounts:
+        if a["role"] == "officer":
+            officers.setdefault(int(a["office_id"]), []).append(int(a["id"]))
 
-    people = max(1, cases * 2 // 3)
+    people = population if population is not None else max(1, cases * 2 // 3)
     counts = {
         "offices": len(OFFICES),
         "organisations": len(orgs),
@@ -330,7 +151,7 @@ async def seed(
 
     person_info: list[tuple[dt.date, str]] = []
     async with engine.begin() as conn:
-        for batch in _batches(person_rows(), batch_size):
+        for batch in batches(person_rows(), batch_size):
             person_info.extend((r["birth_date"], r["nationality"]) for r in batch)
             await conn.execute(insert(Person), batch)
             docs = []
@@ -347,7 +168,7 @@ async def seed(
                         "current": True,
                     }
                 )
-                docs[-1]["mrz"] = _mrz(  # the MRZ states the passport's own expiry date
+                docs[-1]["mrz"] = mrz(  # the MRZ states the passport's own expiry date
                     r["surname"],
                     r["given_names"],
                     r["nationality"],
@@ -360,19 +181,23 @@ async def seed(
             holdings, moves = [], []
             for r in batch:
                 hid = start["holdings"] + r["id"] - start["people"]
-                entry = today - dt.timedelta(days=rng.randint(1, 120))
+                category = visa_category(rng, r["birth_date"], today)
+                # still within the stay: 30 days on a Z or X1 visa, 90 on the others
+                entry = today - dt.timedelta(days=rng.randint(1, 28 if category in ("Z", "X1") else 80))
                 holdings.append(
                     {
                         "id": hid,
                         "person_id": r["id"],
                         "kind": "visa",
                         "number": f"V{hid:011d}",
-                        "category": rng.choice(["L", "M", "F", "Z", "X1", "Q2"]),
-                        "entries": "multiple",
+                        "category": category,
+                        # a Z or X1 visa brings its holder in once, for 30 days, to apply for a residence
+                        # permit (Law Art 30); the others are for a stay of 90 days
+                        "entries": "single" if category in ("Z", "X1") else "multiple",
                         "entries_used": 1,
                         "valid_from": entry - dt.timedelta(days=30),
                         "valid_until": entry + dt.timedelta(days=300),
-                        "stay_days": 90,
+                        "stay_days": 30 if category in ("Z", "X1") else 90,
                         "extended_days": 0,
                         "annotations": [],
                         "status": "valid",
@@ -396,6 +221,7 @@ async def seed(
     mats = [m for m, _ in MATTERS]
     mweights = [w for _, w in MATTERS]
     receipt_cache: dict[tuple[str, dt.date], dt.date | None] = {}
+    implied = Implied(today, officers, start["holdings"] + people + 1, rng)
 
     def case_rows() -> Iterator[dict[str, Any]]:
         for k in range(cases):
@@ -404,7 +230,7 @@ async def seed(
             office_idx = rng.randrange(len(office_ids))
             state = rng.choices(states, weights)[0]
             matter = rng.choices(mats, mweights)[0]
-            created = today - dt.timedelta(days=rng.randint(0, 40))
+            created = implied.created_on(state, today - dt.timedelta(days=rng.randint(0, 40)))
             birth, nat = person_info[pidx]
             row: dict[str, Any] = {
                 "id": cid,
@@ -412,14 +238,17 @@ async def seed(
                 "person_id": start["people"] + pidx + 1,
                 "office_id": office_ids[office_idx],
                 "matter": matter,
-                "inputs": _inputs(
+                "inputs": inputs(
                     rng, matter, created, created - dt.timedelta(days=rng.randint(5, 25)), birth, nat
                 ),
                 "state": str(state),
                 "version": 1 + states.index(state),
                 "submitted_by": "self",
                 "proxy_grounds": [],
-                "refusal_grounds": ["reg21_1"] if state is State.REFUSED else [],
+                "refusal_grounds": [],
+                "refusal_proposed_by": None,
+                "decided_by": None,
+                "issued_holding_id": None,
                 "created_at": dt.datetime.combine(created, dt.time(10, 0), tzinfo=dt.UTC),
                 "updated_at": now,
                 "law_version": None,
@@ -432,7 +261,9 @@ async def seed(
                 "deadline": None,
             }
             if state in ACCEPTED_STATES:
-                accepted = min(today, created + dt.timedelta(days=rng.randint(0, 5)))
+                # a decided case was decided before the demo's day, after its acceptance
+                latest = today - dt.timedelta(days=1) if state in DECIDED else today
+                accepted = min(latest, created + dt.timedelta(days=rng.randint(0, 5)))
                 keyc = (matter, accepted)
                 if keyc not in receipt_cache:
                     receipt_cache[keyc] = receipt_valid_until(matter, accepted)
@@ -451,11 +282,18 @@ async def seed(
                     "deadline": until,
                     "passport_kept": rng.random() < 0.3,
                 }
+            implied.add(row, state, created)
             yield row
 
-    async with engine.begin() as conn:
-        for batch in _batches(case_rows(), batch_size):
+    async with sessions() as s, s.begin():
+        conn = await s.connection()
+        for batch in batches(case_rows(), batch_size):
             await conn.execute(insert(Case), batch)
+            extra = implied.take()
+            for model, key in ((Holding, "holdings"), (Notice, "notices"), (Verification, "verifications")):
+                if extra[key]:
+                    await conn.execute(insert(model), extra[key])
+            await audit.append_many(s, extra["events"])  # the decisions' events: their dates
         if engine.dialect.name == "postgresql":
             for table in (
                 "offices",

@@ -1,0 +1,50 @@
+"""The web demo over `cnvisa demo setup`'s data (issue 8 item 11): a seeded case with a one-time notice has the
+notice's PDF and says so on its page, and a seeded decision's public check says when it was decided."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from test_org import db
+from test_pdf import pdf_text
+from web_support import TODAY, Web
+
+from cnvisa.demo.setup import setup
+from cnvisa.store.tables import Case
+from cnvisa.web.pdf import check_token
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine) -> dict[str, Any]:
+    """The demo setup's data instead of the bulk seed: every case played through the workflow."""
+    return await setup(engine, TODAY, cases=8)
+
+
+def test_a_seeded_notice_issued_case_has_its_notice(web: Web, tmp_path: Path) -> None:
+    case_id = web.ids["cases"]["deficient"][0]  # Kenji's residence permit: the work permit is missing
+    csrf = web.signin("sh01.officer")
+    assert csrf
+    r = web.client.get(f"/cases/{case_id}/notice.pdf", params={"seq": 1})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    _, text = pdf_text(tmp_path, r.content)
+    assert "TANAKA KENJI" in text and "work_permit" not in text  # the material's label, not its code
+    page = web.client.get(f"/office/cases/{case_id}?lang=en")
+    assert page.status_code == 200 and "notice.pdf?seq=1" in page.text
+
+
+def test_a_seeded_decision_shows_its_date_on_the_public_check(web: Web) -> None:
+    case_id = web.ids["cases"]["collected"][0]  # David's extension of stay, decided and collected
+
+    async def number(s: AsyncSession) -> str:
+        case = await s.get(Case, case_id)
+        assert case is not None
+        return case.number
+
+    token = check_token("decision", db(web, number))
+    page = web.client.get(f"/check/decision/{token}?lang=en")
+    decided = re.search(r"Decided on</th><td>([^<]*)</td>", page.text)
+    assert page.status_code == 200 and decided and decided.group(1).strip(), page.text
