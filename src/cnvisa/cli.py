@@ -388,7 +388,10 @@ def demo_setup(
         finally:
             await engine.dispose()
 
-    fresh = asyncio.run(run())
+    try:
+        fresh = asyncio.run(run())
+    except Exception as exc:  # one line, never a traceback
+        _fail(f"demo setup: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     typer.echo("demo data seeded" if fresh else "demo data already present")
     typer.echo("demo sign-ins (user name / password — who):")
     for d in DEMO:

@@ -157,8 +157,12 @@ async def play(
             case = await service.accept(officer, *at, key=key, passport_kept=rng.random() < 0.3)
         elif step == "verify":
             case = await service.request_verification(officer, *at, key=key, method="interview")
-        elif step == "approve":
-            case = await service.approve(officer, *at, key=key)
+        elif step == "approve":  # the officer reads the case and grants what a permit needs (cases.grants)
+            bounds = service.validity_bounds(await service.read(officer, at[0]))
+            days = None
+            if bounds is not None:
+                days = min(max(bounds["requested_days"] or 365, bounds["min_days"]), bounds["max_days"])
+            case = await service.approve(officer, *at, key=key, validity_days=days)
         elif step == "propose":
             ground = refusal_ground(plan.matter, day)
             case = await service.propose_refusal(officer, *at, key=key, grounds=[ground])
