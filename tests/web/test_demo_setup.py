@@ -13,15 +13,20 @@ from test_org import db
 from test_pdf import pdf_text
 from web_support import TODAY, Web
 
+from cnvisa.cases.queries.documents import check_token
 from cnvisa.demo.setup import setup
 from cnvisa.store.tables import Case
-from cnvisa.web.pdf import check_token
+
+
+async def _demo_setup(engine: AsyncEngine) -> dict[str, Any]:
+    return await setup(engine, TODAY, cases=8)
 
 
 @pytest.fixture
-async def seeded(engine: AsyncEngine) -> dict[str, Any]:
-    """The demo setup's data instead of the bulk seed: every case played through the workflow."""
-    return await setup(engine, TODAY, cases=8)
+def db_content() -> tuple[str, Any]:
+    """The demo setup's data instead of the bulk seed: every case played through the workflow (seeded once
+    per engine into a template, as the bulk seed is)."""
+    return ("demo_setup", _demo_setup)
 
 
 def test_a_seeded_notice_issued_case_has_its_notice(web: Web, tmp_path: Path) -> None:
