@@ -9,6 +9,7 @@ from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import progress as progress_page
 from cnvisa.web.pages import public as public_pages
 from cnvisa.web.pages import verify as verify_pages
 
@@ -19,5 +20,6 @@ ROUTERS: list[APIRouter] = [
     verify_pages.router,
     office_pages.router,
     public_pages.router,
+    progress_page.router,
     pdf.router,
 ]

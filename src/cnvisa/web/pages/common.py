@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cnvisa.api.auth import do_sign_in
 from cnvisa.web import security
@@ -30,6 +31,13 @@ HOME_BY_ROLE = {
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, who: OptionalPrincipalDep) -> HTMLResponse:
     return page(request, "home.html", who)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """Browsers ask for it on every page; without it each page view logs a 404."""
+    icon = Path(__file__).parent.parent / "static" / "favicon.ico"
+    return FileResponse(icon, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 SIGNIN_CSRF = "cnvisa_signin_csrf"
