@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.cases.clock import SHANGHAI
 from cnvisa.store.fast import FastQuery, Reads
 from cnvisa.store.tables import Account, ApiToken, Mandate, SigninAttempt, WebSession
 
@@ -51,7 +52,8 @@ def digest(token: str) -> str:
 class Locked(Exception):
     def __init__(self, until: dt.datetime) -> None:
         self.until = until
-        super().__init__(f"too many failed sign-ins: try again after {until:%H:%M}")
+        local = until.astimezone(SHANGHAI)  # stored in UTC, told in Beijing time
+        super().__init__(f"too many failed sign-ins: try again after {local:%H:%M} Beijing time")
 
 
 class RateLimited(Exception):

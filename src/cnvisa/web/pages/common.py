@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cnvisa.api.auth import do_sign_in
+from cnvisa.cases.clock import SHANGHAI
 from cnvisa.web import security
 from cnvisa.web.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
 from cnvisa.web.pages.render import page, t
@@ -88,11 +90,7 @@ async def signin(
     try:
         await do_sign_in(p, request, response, username.strip(), password)
     except Problem as exc:
-        message = (
-            t(request, "Too many failed sign-ins. Try again later.")
-            if exc.status == 429
-            else t(request, "Wrong user name or password.")
-        )
+        message = signin_refusal(request, exc)
         return signin_page(request, None, status=exc.status, error=message, next=target, username=username)
     async with p.sessions() as s:
         from sqlalchemy import select
@@ -104,6 +102,27 @@ async def signin(
         ).scalar_one()
     response.headers["location"] = target or HOME_BY_ROLE.get(role, "/")
     return response
+
+
+def signin_refusal(request: Request, exc: Problem) -> str:
+    """Why the sign-in was refused; a lockout says for how long (the wait comes with the problem)."""
+    if exc.status != 429:
+        return t(request, "Wrong user name or password.")
+    wait = int(exc.extra.get("retry_after") or 60)
+    if exc.code == "locked_out":
+        until = (request.app.state.platform.now() + dt.timedelta(seconds=wait)).astimezone(SHANGHAI)
+        return t(
+            request,
+            "Too many failed sign-ins: this user name is locked for %(minutes)s more minutes, until "
+            "%(time)s Beijing time. Try again then.",
+            minutes=max(1, round(wait / 60)),
+            time=until.strftime("%H:%M"),
+        )
+    return t(
+        request,
+        "Too many sign-in attempts from this address. Try again in %(seconds)s seconds.",
+        seconds=wait,
+    )
 
 
 @router.post("/signout", response_model=None)
