@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cnvisa.web import pdf
+from cnvisa.web.pages import admin as admin_pages
 from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common
 from cnvisa.web.pages import office as office_pages
@@ -21,5 +22,6 @@ ROUTERS: list[APIRouter] = [
     office_pages.router,
     public_pages.router,
     progress_page.router,
+    admin_pages.router,
     pdf.router,
 ]

@@ -26,7 +26,7 @@ HOME_BY_ROLE = {
     "supervisor": "/office/queue",
     "org_staff": "/org/people",
     "verifier": "/verify",
-    "admin": "/",
+    "admin": "/admin",
 }
 
 

@@ -1,0 +1,1 @@
+"""Named queries: the reads that pages, the API and the CLI share."""
