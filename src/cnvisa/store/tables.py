@@ -340,6 +340,8 @@ class Appointment(Base):
     seat: Mapped[int] = mapped_column(Integer)
     matter: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(TS)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    """The application the appointment was booked for (None: booked before applying)."""
     __table_args__ = (
         UniqueConstraint("office_id", "day", "slot", "seat", name="uq_appointments_seat"),
         UniqueConstraint("person_id", "day", "slot", name="uq_appointments_person_slot"),
