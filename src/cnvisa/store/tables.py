@@ -348,6 +348,21 @@ class Appointment(Base):
     )
 
 
+class KeptUpload(Base):
+    """A file the online application form accepted while the form as a whole was refused: kept for the next
+    submission of the same form (account + form key), so that only the refused file is chosen again."""
+
+    __tablename__ = "kept_uploads"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    form_key: Mapped[str] = mapped_column(String(80))
+    material_code: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, index=True)
+    __table_args__ = (Index("ix_kept_uploads_form", "account_id", "form_key"),)
+
+
 class WebSession(Base):
     """A server-side sign-in session; the cookie carries only a random token, stored here as its SHA-256."""
 
