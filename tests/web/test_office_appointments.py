@@ -46,6 +46,8 @@ def test_an_appointment_is_linked_to_its_application_and_officers_see_the_day(we
         headers={"X-CSRF-Token": csrf},
     )
     assert problem(wrong, 422)["field"] == "case_id"  # not an application of that matter
+    mine = alice.get("/appointments?lang=en")
+    assert f'<a href="/my/cases/{case_id}">its application</a>' in mine.text
 
     officer, _ = signed_in(web, "sh01.officer")
     en = officer.get(f"/office/appointments?day={DAY}&lang=en")
