@@ -104,6 +104,9 @@ class AppointmentIn(BaseModel):
     person_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="Default: yourself (an agent names the person)"
     )
+    case_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The application it is for (default: the person's only open one)"
+    )
 
 
 @router.get("/offices", summary="The exit-entry administrations (public)")
@@ -140,6 +143,7 @@ async def post_appointment(
             day=body.day,
             slot=body.slot,
             matter=body.matter,
+            case_id=body.case_id,
         )
     except (NotBookable, SlotFull, AlreadyBooked, AppointmentPast) as exc:
         raise problem_of(exc) from None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -16,6 +14,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cnvisa.cases.queries import progress as queries
+from cnvisa.cases.queries.progress import NUMBER, PASSPORT
 from cnvisa.http.deps import Platform, PlatformDep
 from cnvisa.http.problems import PROBLEM, Problem
 
@@ -29,25 +28,6 @@ class Progress(BaseModel):
     next_step: str
     receipt_valid_until: dt.date | None
     working_days_left: int | None
-
-
-@dataclass(frozen=True)
-class TextRule:
-    min_length: int
-    max_length: int
-    pattern: str
-
-    def admits(self, value: str | None) -> bool:
-        # fullmatch: `$` alone would let a final newline through
-        return (
-            value is not None
-            and self.min_length <= len(value) <= self.max_length
-            and re.fullmatch(self.pattern, value) is not None
-        )
-
-
-NUMBER = TextRule(8, 24, r"^[A-Za-z0-9-]+$")
-PASSPORT = TextRule(5, 20, r"^[A-Za-z0-9]+$")
 
 
 def not_found() -> Problem:

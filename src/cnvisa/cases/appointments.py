@@ -29,11 +29,11 @@ from cnvisa.cases import audit
 from cnvisa.cases.clock import Clock, SystemClock, today
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden, NotFound
 from cnvisa.cases.service import Actor, caseless_event
-from cnvisa.cases.workflow import Role
+from cnvisa.cases.workflow import TERMINAL, Role
 from cnvisa.law import calendar as workdays
 from cnvisa.law.application import IN_COUNTRY_MATTERS as _IN_COUNTRY_MATTERS
 from cnvisa.law.errors import CalendarYearNotLoaded
-from cnvisa.store.tables import Appointment, Office
+from cnvisa.store.tables import Appointment, Case, Office
 
 HORIZON_DAYS: Final = 30
 """Office rule: appointments are offered up to 30 days ahead."""
@@ -173,7 +173,27 @@ def _appointment_dict(a: Appointment, o: Office) -> dict[str, Any]:
         "slot": a.slot,
         "seat": a.seat,
         "matter": a.matter,
+        "case_id": a.case_id,
     }
+
+
+async def _case_booked_for(
+    s: AsyncSession, person_id: int, office_id: int, matter: str, case_id: int | None
+) -> int | None:
+    """The open application of this person, matter and office the appointment is for: the one named (refused
+    when it is not such an application), else the only one there is, else none (booked before applying)."""
+    q = select(Case.id).where(
+        Case.person_id == person_id,
+        Case.office_id == office_id,
+        Case.matter == matter,
+        Case.state.not_in([str(t) for t in TERMINAL]),
+    )
+    if case_id is not None:
+        if (await s.execute(q.where(Case.id == case_id))).first() is None:
+            raise BadInput("case_id", "an open application of this person, for this matter, at this office")
+        return case_id
+    found = (await s.execute(q.limit(2))).scalars().all()
+    return found[0] if len(found) == 1 else None
 
 
 class Appointments:
@@ -291,7 +311,10 @@ class Appointments:
         day: dt.date,
         slot: str,
         matter: str,
+        case_id: int | None = None,
     ) -> dict[str, Any]:
+        """Book a seat; ``case_id`` names the application it is for (by default the person's one open case of
+        this matter at this office, if there is exactly one)."""
         may_act_for(actor, person_id)
         if matter not in IN_COUNTRY_MATTERS:
             raise BadInput("matter", f"one of {', '.join(IN_COUNTRY_MATTERS)}")
@@ -314,6 +337,7 @@ class Appointments:
             ).first()
             if mine is not None:
                 raise AlreadyBooked(f"person {person_id} already holds an appointment at {day} {slot}")
+            case_id = await _case_booked_for(s, person_id, office_id, matter, case_id)
             taken = set(
                 (
                     await s.execute(
@@ -343,6 +367,7 @@ class Appointments:
                                     slot=slot,
                                     seat=seat,
                                     matter=matter,
+                                    case_id=case_id,
                                     created_at=self.clock.now(),
                                 )
                                 .returning(Appointment.id)
@@ -370,6 +395,7 @@ class Appointments:
                         "slot": slot,
                         "seat": seat,
                         "matter": matter,
+                        "case": case_id,
                     },
                     office_id,
                 ),
@@ -387,6 +413,7 @@ class Appointments:
             "slot": slot,
             "seat": seat,
             "matter": matter,
+            "case_id": case_id,
         }
 
     async def cancel(self, actor: Actor, appointment_id: int) -> None:

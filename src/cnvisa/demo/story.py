@@ -159,10 +159,10 @@ async def play(
             case = await service.request_verification(officer, *at, key=key, method="interview")
         elif step == "approve":  # the officer reads the case and grants what a permit needs (cases.grants)
             bounds = service.validity_bounds(await service.read(officer, at[0]))
-            days = None
+            granted = None
             if bounds is not None:
-                days = min(max(bounds["requested_days"] or 365, bounds["min_days"]), bounds["max_days"])
-            case = await service.approve(officer, *at, key=key, validity_days=days)
+                granted = min(max(bounds["requested_days"] or 365, bounds["min_days"]), bounds["max_days"])
+            case = await service.approve(officer, *at, key=key, validity_days=granted)
         elif step == "propose":
             ground = refusal_ground(plan.matter, day)
             case = await service.propose_refusal(officer, *at, key=key, grounds=[ground])

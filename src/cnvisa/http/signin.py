@@ -36,7 +36,8 @@ async def do_sign_in(p: Platform, request: Request, response: Response, username
                 lockout_minutes=p.settings.signin_lockout_minutes,
             )
         except security.Locked as exc:
-            raise Problem(429, "Too many attempts", str(exc), code="locked_out") from None
+            wait = max(1, int((exc.until - now).total_seconds()) + 1)
+            raise Problem(429, "Too many attempts", str(exc), code="locked_out", retry_after=wait) from None
         if account is None:
             await s.commit()
             raise Problem(401, "Unauthorised", "wrong user name or password", code="bad_credentials")

@@ -342,10 +342,27 @@ class Appointment(Base):
     seat: Mapped[int] = mapped_column(Integer)
     matter: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(TS)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    """The application the appointment was booked for (None: booked before applying)."""
     __table_args__ = (
         UniqueConstraint("office_id", "day", "slot", "seat", name="uq_appointments_seat"),
         UniqueConstraint("person_id", "day", "slot", name="uq_appointments_person_slot"),
     )
+
+
+class KeptUpload(Base):
+    """A file the online application form accepted while the form as a whole was refused: kept for the next
+    submission of the same form (account + form key), so that only the refused file is chosen again."""
+
+    __tablename__ = "kept_uploads"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    form_key: Mapped[str] = mapped_column(String(80))
+    material_code: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, index=True)
+    __table_args__ = (Index("ix_kept_uploads_form", "account_id", "form_key"),)
 
 
 class WebSession(Base):

@@ -71,11 +71,33 @@ def check_token(kind: str, number: str) -> str:
 
 
 def parse_token(kind: str, token: str) -> str | None:
-    """The document number a token names, or None when the token is not one the server made."""
+    """The document number a token names, or None when the token is not one the server made. A token typed
+    from paper may have lost its hyphens: each way the number may have been printed is tried against the MAC,
+    which alone decides."""
     number, dot, mac = token.rpartition(".")
     if kind not in KINDS or not dot or not number or len(token) > 120 or not _TOKEN_MAC.fullmatch(mac):
         return None  # compare_digest refuses non-ASCII str, so anything but a hex MAC stops here
-    return number if hmac.compare_digest(_mac(kind, number), mac) else None
+    for candidate in _printed_as(kind, number):
+        if hmac.compare_digest(_mac(kind, candidate), mac):
+            return candidate
+    return None
+
+
+_CASE_NUMBER = re.compile(r"([A-Z0-9]+)(\d{8})([A-Z0-9]{8})")  # cases.records.case_number, hyphens dropped
+_NOTICE_TAIL = re.compile(r"(.+)N(\d+)")  # notice_number, hyphens dropped
+
+
+def _printed_as(kind: str, number: str) -> list[str]:
+    """The number as given, and the printed spellings it may stand for when typed without hyphens."""
+    spellings = [number]
+    bare = number.replace("-", "")
+    case_part, seq = bare, None
+    if kind == "notice" and (tail := _NOTICE_TAIL.fullmatch(bare)):
+        case_part, seq = tail[1], tail[2]
+    if kind != "receipt" and (m := _CASE_NUMBER.fullmatch(case_part)):
+        case_number = f"{m[1]}-{m[2]}-{m[3]}"
+        spellings.append(notice_number(case_number, int(seq)) if seq is not None else case_number)
+    return list(dict.fromkeys(spellings))
 
 
 def check_url(base: str, kind: str, number: str) -> str:

@@ -5,6 +5,8 @@ simply "not found", so the answer does not reveal which half was wrong."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select
@@ -28,6 +30,27 @@ NEXT_STEP = {
     "withdrawn": "done",
     "lapsed": "done",
 }
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """What a number given to the inquiry may look like (the API's query rules and the page's checks)."""
+
+    min_length: int
+    max_length: int
+    pattern: str
+
+    def admits(self, value: str | None) -> bool:
+        # fullmatch: `$` alone would let a final newline through
+        return (
+            value is not None
+            and self.min_length <= len(value) <= self.max_length
+            and re.fullmatch(self.pattern, value) is not None
+        )
+
+
+NUMBER = TextRule(8, 24, r"^[A-Za-z0-9-]+$")
+PASSPORT = TextRule(5, 20, r"^[A-Za-z0-9]+$")
 
 
 QUERY = FastQuery(

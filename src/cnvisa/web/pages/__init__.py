@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cnvisa.web import pdf
+from cnvisa.web.pages import admin as admin_pages
 from cnvisa.web.pages import applicant as applicant_pages
-from cnvisa.web.pages import common
+from cnvisa.web.pages import common, office_appointments
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import progress as progress_page
 from cnvisa.web.pages import public as public_pages
 from cnvisa.web.pages import verify as verify_pages
 
@@ -18,6 +20,9 @@ ROUTERS: list[APIRouter] = [
     org_pages.router,
     verify_pages.router,
     office_pages.router,
+    office_appointments.router,
     public_pages.router,
+    progress_page.router,
+    admin_pages.router,
     pdf.router,
 ]

@@ -36,6 +36,7 @@ from cnvisa.law import assess, questionnaire
 from cnvisa.law.errors import InvalidInput, LawError
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.store.tables import Office
+from cnvisa.web.pages import kept_files
 from cnvisa.web.pages.applicant_view import error_of, field_views, on_date, view
 from cnvisa.web.pages.render import t
 
@@ -326,6 +327,8 @@ async def _apply_page(
         except (InvalidInput, LawError) as exc:
             if error is None:
                 error, status = error_of(request, exc), 422
+    # a refused form keeps its key, and with it the files it accepted (kept_files)
+    form_key = str(values.get("key") or "").strip()[:64] or secrets.token_urlsafe(18)
     hidden = {
         q.name: str(values[q.name])
         for q in ctx["qs"]
@@ -343,7 +346,8 @@ async def _apply_page(
         hidden=hidden,
         result=result,
         error=error,
-        key=secrets.token_urlsafe(18),
+        key=form_key,
+        kept=await kept_files.kept(p, who, form_key),
         max_upload=p.settings.max_upload_bytes,
         photo=p.settings.photo,
     )
@@ -366,6 +370,10 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
             raise Problem(
                 422, "Invalid input", "choose the person and the matter", field="matter", code="bad_input"
             )
+        key = side.namespaced_key(who, str(values.get("key") or ""), field="key")
+        skip = frozenset(CONTROL | {q.name for q in ctx["qs"]})
+        # the files first: those accepted are kept even when the answers below are refused
+        files = await kept_files.gather(p, who, str(values["key"]).strip(), form, skip)
         inputs = questionnaire.build_inputs(ctx["matter"], values, ctx["qs"])
         if ctx["holding_number"]:
             inputs["holding_number"] = ctx["holding_number"]
@@ -374,9 +382,6 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
             raise Problem(
                 422, "Invalid input", "choose the office you apply to", field="office", code="bad_input"
             )
-        key = side.namespaced_key(who, str(values.get("key") or ""), field="key")
-        skip = frozenset(CONTROL | {q.name for q in ctx["qs"]})
-        files = await side.read_files(p, form, skip=skip)
         app = side.ApplicationIn(
             person_id=ctx["person"]["id"], office_id=int(office), matter=ctx["matter"], inputs=inputs
         )
@@ -384,6 +389,7 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
     except (Problem, CaseError, LawError) as exc:
         err = error_of(request, exc)
         return await _apply_page(request, who, p, values, error=err, status=err["status"])
+    await kept_files.forget(p, who, str(values["key"]).strip())
     return RedirectResponse(f"/my/cases/{out['case_id']}?submitted=1", status_code=303)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from cnvisa.cases.clock import SHANGHAI
 from cnvisa.http import security
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
 from cnvisa.http.problems import Problem
@@ -23,13 +26,20 @@ HOME_BY_ROLE = {
     "supervisor": "/office/queue",
     "org_staff": "/org/people",
     "verifier": "/verify",
-    "admin": "/",
+    "admin": "/admin",
 }
 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, who: OptionalPrincipalDep) -> HTMLResponse:
     return page(request, "home.html", who)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """Browsers ask for it on every page; without it each page view logs a 404."""
+    icon = Path(__file__).parent.parent / "static" / "favicon.ico"
+    return FileResponse(icon, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 SIGNIN_CSRF = "cnvisa_signin_csrf"
@@ -80,15 +90,32 @@ async def signin(
     try:
         await do_sign_in(p, request, response, username.strip(), password)
     except Problem as exc:
-        message = (
-            t(request, "Too many failed sign-ins. Try again later.")
-            if exc.status == 429
-            else t(request, "Wrong user name or password.")
-        )
+        message = signin_refusal(request, exc)
         return signin_page(request, None, status=exc.status, error=message, next=target, username=username)
     role = await role_of(p, username.strip())
     response.headers["location"] = target or HOME_BY_ROLE.get(role, "/")
     return response
+
+
+def signin_refusal(request: Request, exc: Problem) -> str:
+    """Why the sign-in was refused; a lockout says for how long (the wait comes with the problem)."""
+    if exc.status != 429:
+        return t(request, "Wrong user name or password.")
+    wait = int(exc.extra.get("retry_after") or 60)
+    if exc.code == "locked_out":
+        until = (request.app.state.platform.now() + dt.timedelta(seconds=wait)).astimezone(SHANGHAI)
+        return t(
+            request,
+            "Too many failed sign-ins: this user name is locked for %(minutes)s more minutes, until "
+            "%(time)s Beijing time. Try again then.",
+            minutes=max(1, round(wait / 60)),
+            time=until.strftime("%H:%M"),
+        )
+    return t(
+        request,
+        "Too many sign-in attempts from this address. Try again in %(seconds)s seconds.",
+        seconds=wait,
+    )
 
 
 @router.post("/signout", response_model=None)

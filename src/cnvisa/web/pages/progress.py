@@ -1,0 +1,68 @@
+"""The public progress inquiry page ``/progress`` (no sign-in; NIA measures 2024-03-20): the page of the API's
+``/api/v1/progress``, answered by the same ``cnvisa.cases.queries.progress.find`` and the same checks of the two numbers.
+A wrong pair is "not found" without saying which half was wrong, as in the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from cnvisa.cases.queries import progress
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
+from cnvisa.web.pages.render import page
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogs; translated in the template."""
+    return message
+
+
+router = APIRouter(include_in_schema=False)
+
+NEXT_STEP = {
+    "draft": _("You: submit the application."),
+    "submitted": _("The office: accept the application, or issue the one-time notice of what is missing."),
+    "deficient": _("You: supply what the one-time notice lists."),
+    "accepted": _("The office: decide within the validity of the acceptance receipt."),
+    "under_verification": _("The office: verify the reasons for the application (Regulations Art 20)."),
+    "refusal_proposed": _("The office: a second officer confirms or revokes the proposed refusal."),
+    "approved": _("The office: issue the document."),
+    "issued": _("You: collect the document in person with the receipt and the passport (Guide X)."),
+    "collected": _("Nothing: the application is concluded."),
+    "refused": _("Nothing: the decision is final (Exit and Entry Administration Law Art 36)."),
+    "withdrawn": _("Nothing: the application was withdrawn."),
+    "lapsed": _("Nothing: the application lapsed."),
+}
+"""The next step of each state in the reader's words (the API's ``next_step`` says the same in English)."""
+assert set(NEXT_STEP) == set(progress.NEXT_STEP)
+
+FIELD_MESSAGES = {
+    "number": _("Give the case number as printed on the receipt (8-24 letters, digits or hyphens)."),
+    "passport": _("Give the passport number (5-20 letters or digits)."),
+}
+
+
+@router.get("/progress", response_class=HTMLResponse)
+async def progress_page(
+    request: Request, p: PlatformDep, who: OptionalPrincipalDep, number: str = "", passport: str = ""
+) -> HTMLResponse:
+    number, passport = number.strip(), passport.strip().replace(" ", "")
+    context: dict[str, object] = {"values": {"number": number, "passport": passport}, "next_step": NEXT_STEP}
+    status = 200
+    if number or passport:
+        bad = [
+            f
+            for f, rule, v in (("number", progress.NUMBER, number), ("passport", progress.PASSPORT, passport))
+            if not rule.admits(v)
+        ]
+        if bad:
+            status = 422
+            context.update(error_field=bad[0], error=FIELD_MESSAGES[bad[0]])
+        else:
+            found = await progress.find(p.reads, number, passport, p.today())
+            status = 200 if found else 404
+            context.update(found=found, asked=True)
+    response = page(request, "public/progress.html", who, status=status, **context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
