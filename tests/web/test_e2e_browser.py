@@ -9,8 +9,10 @@ itinerary; the officer accepts (the receipt PDF downloads), approves and issues 
 the state and the new visa under /my/documents. Once in English and once in Chinese (``?lang=zh_CN`` at the
 start of each browser context, then remembered by the cookie).
 
-The server's clock starts on the demo data's day (2025-11-20, 09:00 Beijing time; ``CNVISA_CLOCK_START``) and
-runs at the real pace, so the story is the same whatever day the tests run on. Screenshots of every step are
+The server's clock starts on the demo data's day (2025-11-20; ``CNVISA_CLOCK_START``) and runs at the real pace,
+so the story is the same whatever day the tests run on: the English run at 16:30 Beijing time, the Chinese run at
+07:30 — when the UTC date is still the day before — and every date each page shows is checked (issue 8: an
+instant's date is its Beijing date). Screenshots of every step are
 kept in ``tests/web/e2e_artifacts/<lang>/`` (gitignored). Never ``playwright install``: the browser is Debian's
 ``/usr/bin/chromium``.
 """
@@ -19,15 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import random
 import re
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,12 +31,11 @@ from typing import Any
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from web_support import PASSWORDS, TODAY
+from web_support import PASSWORDS, TODAY, served
 
 from cnvisa.http.i18n import gettext
 from cnvisa.law.materials import CATALOGUE
 
-ROOT = Path(__file__).parents[2]
 ARTIFACTS = Path(__file__).parent / "e2e_artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,8 +52,13 @@ TIMEOUT_MS = 20_000
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DOCUMENT_NUMBER = re.compile(r"\bV\d{11}\b")  # cnvisa.cases.records.document_number of a visa
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-CLOCK_START = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
-"""The server's clock starts here (CNVISA_CLOCK_START): the demo data's day, 09:00 Beijing time."""
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+CLOCK_START = {
+    "en": dt.datetime.combine(TODAY, dt.time(16, 30), tzinfo=BEIJING),
+    "zh_CN": dt.datetime.combine(TODAY, dt.time(7, 30), tzinfo=BEIJING),
+}
+"""Where each run's server clock starts (CNVISA_CLOCK_START): the demo data's day, in the afternoon (Beijing and
+UTC on the same date) and before 08:00 (UTC still on the day before)."""
 
 MISSING = "itinerary"
 """Left out of the application and supplied after the notice: a Guide VI(II)5 material of an L visa."""
@@ -67,60 +67,14 @@ MISSING = "itinerary"
 # ------------------------------------------------------------------------------------------------ the server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            return bool(r.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture
-def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[str]:
-    """The platform served by uvicorn (``cnvisa serve``) over the test's database; its clock starts at
-    CLOCK_START and runs at the real pace."""
-    port = _free_port()
-    log = tmp_path / "server.log"
-    env = {
-        **os.environ,
-        "CNVISA_DATABASE_URL": db_url,
-        "PYTHONPATH": str(ROOT / "src"),
-        "CNVISA_SECRET": "e2e-test-secret",
-        "CNVISA_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        # the demo data's day, whatever the date the tests run on (and whichever holiday notices exist then)
-        "CNVISA_CLOCK_START": CLOCK_START.isoformat(),
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cnvisa.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while not _up(base + "/api/openapi.json"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
+def server(seeded: dict[str, Any], db_url: str, tmp_path: Path, lang: str) -> Iterator[str]:
+    """The platform served by uvicorn (``cnvisa serve``) over the test's database; its clock starts at the
+    run's CLOCK_START and runs at the real pace."""
+    # the demo data's day, whatever the date the tests run on (and whichever holiday notices exist then)
+    env = {"CNVISA_SECRET": "e2e-test-secret", "CNVISA_CLOCK_START": CLOCK_START[lang].isoformat()}
+    with served(db_url, tmp_path / "server.log", **env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        # shown by pytest when the test failed: what the server said
-        print(f"--- server log (tail) ---\n{log.read_text(errors='replace')[-4000:]}")
 
 
 # ------------------------------------------------------------------------------------------------ materials
@@ -205,8 +159,9 @@ class Steps:
         self.page.wait_for_load_state("load")
 
     def shown(self, step: str) -> None:
-        """Check the page is in the run's language, then keep a screenshot of it."""
+        """Check the page is in the run's language and its dates, then keep a screenshot of it."""
         self.check_lang(step)
+        self.check_dates(step, self.page.locator("main").inner_text())
         Steps.counter += 1
         self.page.screenshot(
             path=str(self.shots / f"{Steps.counter:02d}-{self.who}-{step}.png"), full_page=True
@@ -216,6 +171,19 @@ class Steps:
         """Keep a downloaded file beside the screenshots."""
         Steps.counter += 1
         (self.shots / f"{Steps.counter:02d}-{self.who}-{name}").write_bytes(content)
+
+    def check_dates(self, step: str, text: str) -> None:
+        """Every date shown is a Beijing date: the day before today (the UTC date before 08:00) is shown
+        nowhere, and what happened today says so (issued, accepted, decided, applied)."""
+        today = beijing_today()
+        shown = dates_in(text)
+        assert today - dt.timedelta(days=1) not in shown, (
+            f"{step}: yesterday's date on the page:\n{text[:1500]}"
+        )
+        for label in ("Issued on", "Accepted on", "Decided on", "Assessed as of"):
+            for found in re.finditer(re.escape(self.tr(label)) + r"\s*[:：]?\s*(.{6,40})", text):
+                first = dates_in(found.group(1))
+                assert first and min(first) == today, f"{step}: {label} {found.group(1)!r}, not {today}"
 
     def check_lang(self, step: str) -> None:
         """The page is in the run's language: its lang attribute, and Chinese text in its main part."""
@@ -254,6 +222,42 @@ class Steps:
         self.page.wait_for_load_state("load")
 
 
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_DATES = re.compile(
+    r"(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<zy>\d{4})年(?P<zm>\d{1,2})月(?P<zd>\d{1,2})日"
+    r"|(?P<mon>[A-Z][a-z]{2,8})\.? (?P<day>\d{1,2}), (?P<year>\d{4})"
+)
+
+
+def dates_in(text: str) -> set[dt.date]:
+    """The dates a text shows: ISO, Chinese (2025年11月20日) and English (Nov 20, 2025 / November 20, 2025)."""
+    out = set()
+    for m in _DATES.finditer(text):
+        if m["iso"]:
+            out.add(dt.date.fromisoformat(m["iso"]))
+        elif m["zy"]:
+            out.add(dt.date(int(m["zy"]), int(m["zm"]), int(m["zd"])))
+        else:
+            month = next((i for i, name in enumerate(_MONTHS, 1) if name.startswith(m["mon"][:3])), None)
+            if month is not None:
+                out.add(dt.date(int(m["year"]), month, int(m["day"])))
+    return out
+
+
 def _context(browser: Browser, base: str, lang: str) -> BrowserContext:
     """A fresh browser (its own cookies); the language is chosen with ?lang= on the first page and then
     remembered by the platform's cookie (Accept-Language stays English in both runs)."""
@@ -268,8 +272,8 @@ def _context(browser: Browser, base: str, lang: str) -> BrowserContext:
 
 
 def beijing_today() -> dt.date:
-    """The server's today: its clock starts at CLOCK_START."""
-    return CLOCK_START.date()
+    """The server's today: both runs' clocks start on the demo data's day."""
+    return TODAY
 
 
 # ------------------------------------------------------------------------------------------------ the test
@@ -436,6 +440,8 @@ def scenario(me: Steps, officer: Steps, files: dict[str, Path], office_id: str) 
     download = op.context.request.get(receipt.url)
     assert download.ok and download.body().startswith(b"%PDF"), download.body()[:40]
     officer.keep("receipt.pdf", download.body())
+    text = subprocess.run(["pdftotext", "-", "-"], input=download.body(), capture_output=True, check=True)
+    officer.check_dates("receipt.pdf", text.stdout.decode())
     officer.goto(case_page.removeprefix(server))
     officer.submit("Approve", re.compile(r"done=approve"))
     officer.submit("Issue document", re.compile(r"done=issue"))

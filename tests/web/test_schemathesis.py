@@ -5,11 +5,6 @@ or PostgreSQL); requests are sent signed out, and signed in as an applicant and 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,57 +13,15 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from web_support import PASSWORDS, TODAY
-
-ROOT = Path(__file__).parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from web_support import PASSWORDS, TODAY, served
 
 
 @pytest.fixture
 def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
-    # The server's log goes to a file (a pipe nobody reads fills up and blocks the server); a failure shows it.
     log_path = tmp_path / "server.log"
-    log = log_path.open("wb")
-    env = {
-        **os.environ,
-        "CNVISA_DATABASE_URL": db_url,
-        "PYTHONPATH": str(ROOT / "src"),
-        "CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00:00+08:00",  # the demo data's day
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cnvisa.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(base + "/api/openapi.json", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
+    # the demo data's day
+    with served(db_url, log_path, CNVISA_CLOCK_START=f"{TODAY.isoformat()}T09:00:00+08:00") as base:
         yield base, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            log.close()
 
 
 def _log_tail(path: Path, lines: int = 40) -> str:

@@ -4,14 +4,26 @@ conftest.py; a module of its own so that tests import it by a name no other fold
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cnvisa.cases.clock import ManualClock
 from cnvisa.demo import DEMO
 
+ROOT = Path(__file__).parents[2]
 TODAY = dt.date(2025, 11, 20)
 PASSWORDS = {d.username: d.password for d in DEMO}
 
@@ -36,3 +48,64 @@ class Web:
         other = TestClient(self.client.app, follow_redirects=False)
         other.portal = self.client.portal  # type: ignore[attr-defined]
         return other
+
+
+SERVER_START_SECONDS = 60
+"""How long a served platform may take to answer its first request: a start under load (two test workers, a
+busy machine) takes seconds, not minutes; past this the test fails and shows the server's log."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return bool(r.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def served(db_url: str, log: Path, **env: str) -> Iterator[str]:
+    """The platform served by ``cnvisa serve`` (uvicorn in a subprocess) over ``db_url``, on a free port of
+    127.0.0.1; yields its base address. The server's output goes to ``log`` (a pipe nobody reads would fill up
+    and block it); its tail is printed when the server is stopped, so a failed test shows it."""
+    port = _free_port()
+    environ = {
+        **os.environ,
+        "CNVISA_DATABASE_URL": db_url,
+        "PYTHONPATH": str(ROOT / "src"),
+        "CNVISA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **env,
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cnvisa.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _up(base + "/api/openapi.json"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"the server did not start within {SERVER_START_SECONDS} s:\n"
+                    f"{log.read_text(errors='replace')[-3000:]}"
+                )
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        print(f"--- server log (tail) ---\n{log.read_text(errors='replace')[-4000:]}")

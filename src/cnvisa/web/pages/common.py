@@ -32,7 +32,11 @@ HOME_BY_ROLE = {
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, who: OptionalPrincipalDep) -> HTMLResponse:
-    return page(request, "home.html", who)
+    """The applicant's services for the public and the applicant side; staff are shown the way to their own
+    pages, not the applicant's (which would refuse them)."""
+    role = str(who.role) if who else None
+    workspace = HOME_BY_ROLE.get(role) if role not in (None, "applicant", "agent") else None
+    return page(request, "home.html", who, workspace=workspace)
 
 
 @router.get("/favicon.ico")
