@@ -53,6 +53,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name == "test_e2e_browser.py":
             item.add_marker(pytest.mark.xdist_group("browser"))
+    # The longest tests first (stable sort: the rest keep their order): the browser group starts on one worker
+    # while the other takes the rest, instead of running alone at the end.
+    first = ("test_e2e_browser.py", "test_schemathesis.py")
+    items.sort(key=lambda item: first.index(item.path.name) if item.path.name in first else len(first))
 
 
 DbContent = tuple[str, Callable[[AsyncEngine], Awaitable[Any]]]
