@@ -38,10 +38,10 @@ import re
 from typing import Any, Final
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import Clocked, today
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden
 from cnvisa.cases.queries.status import law_holdings
 from cnvisa.cases.service import Actor, caseless_event
@@ -143,11 +143,7 @@ async def covered_on(s: AsyncSession, person_id: int, on: dt.date) -> bool:
     return residence_status(on, basis).lawful
 
 
-class IdentityChecks:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
-        self.sessions = sessions
-        self.clock: Clock = clock or SystemClock()
-
+class IdentityChecks(Clocked):
     async def check(
         self,
         actor: Actor,
