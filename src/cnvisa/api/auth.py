@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from cnvisa.http import security
-from cnvisa.http.deps import PlatformDep, PrincipalDep, check_csrf
-from cnvisa.http.signin import do_sign_in
+from cnvisa.http.deps import PlatformDep, PrincipalDep
+from cnvisa.http.signin import do_sign_in, do_sign_out
 
 router = APIRouter(tags=["auth"])
 
@@ -37,14 +36,7 @@ async def sign_in(body: SignIn, request: Request, response: Response, p: Platfor
 
 @router.post("/auth/signout", status_code=204, summary="Sign out")
 async def sign_out(request: Request, who: PrincipalDep, p: PlatformDep) -> Response:
-    await check_csrf(request, who)
-    token = request.cookies.get(security.COOKIE)
-    if token:
-        async with p.sessions() as s, s.begin():
-            await security.close_session(s, token)
-    resp = Response(status_code=204)
-    resp.delete_cookie(security.COOKIE, path="/")
-    return resp
+    return await do_sign_out(p, request, who, Response(status_code=204))
 
 
 @router.get("/auth/me", response_model=Me, summary="The signed-in account")

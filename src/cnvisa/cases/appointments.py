@@ -23,10 +23,10 @@ from typing import Any, Final
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import Clocked
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden, NotFound
 from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import TERMINAL, Role
@@ -196,14 +196,7 @@ async def _case_booked_for(
     return found[0] if len(found) == 1 else None
 
 
-class Appointments:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
-        self.sessions = sessions
-        self.clock: Clock = clock or SystemClock()
-
-    def today(self) -> dt.date:
-        return today(self.clock)
-
+class Appointments(Clocked):
     # ----------------------------------------------------------------- days and slots
     def window(self) -> tuple[dt.date, dt.date]:
         """First and last day that may be booked: tomorrow to ``HORIZON_DAYS`` days ahead."""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -66,3 +69,17 @@ def beijing_date(at: dt.datetime) -> dt.date:
 def today(clock: Clock) -> dt.date:
     """The date in Beijing time."""
     return beijing_date(clock.now())
+
+
+class Clocked:
+    """A service of the case core: its sessions and its clock (the system's unless one is injected)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
+        self.sessions = sessions
+        self.clock: Clock = clock or SystemClock()
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        return today(self.clock)

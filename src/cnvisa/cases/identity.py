@@ -35,18 +35,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import Clocked, today
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden
+from cnvisa.cases.queries.status import law_holdings
 from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import Role
-from cnvisa.law.status import DocumentState, HoldingKind, residence_status
-from cnvisa.law.status import Holding as LawHolding
+from cnvisa.law.status import residence_status
 from cnvisa.law.verification import INSTITUTION_SECTORS, institution_may_verify
 from cnvisa.store.instant import as_utc
 from cnvisa.store.tables import (
@@ -139,37 +139,11 @@ async def covered_on(s: AsyncSession, person_id: int, on: dt.date) -> bool:
                 )
             )
         ).scalar_one() > 0
-    basis: list[LawHolding] = []
-    for h in holdings:
-        state = cast(DocumentState, h.status if h.status in ("void", "cancelled") else "valid")
-        if h.kind in ("stay_permit", "residence_permit"):
-            if h.valid_from <= on:
-                basis.append(
-                    LawHolding(cast(HoldingKind, h.kind), h.number, valid_until=h.valid_until, state=state)
-                )
-        elif (
-            h.kind == "visa"
-            and last_entry is not None
-            and not left_since
-            and h.stay_days
-            # the visa of the last entry, or one issued in China after it (replacement, reissue: Guide VI(III),
-            # VI(IV)); its stay counts from the day after that entry (Art 36 para 1(3))
-            and (
-                last_entry.holding_id == h.id
-                or (h.issued_by_case_id is not None and h.valid_from >= last_entry.on)
-            )
-        ):
-            basis.append(
-                LawHolding("visa", h.number, last_entry.on, h.stay_days, h.extended_days, state=state)
-            )
+    basis = law_holdings(holdings, last_entry, in_force_on=on, left_since=left_since)
     return residence_status(on, basis).lawful
 
 
-class IdentityChecks:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
-        self.sessions = sessions
-        self.clock: Clock = clock or SystemClock()
-
+class IdentityChecks(Clocked):
     async def check(
         self,
         actor: Actor,

@@ -26,10 +26,10 @@ import re
 from typing import Any, Final
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import Clocked
 from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.registry import holding_status
 from cnvisa.cases.service import Actor, caseless_event
@@ -114,14 +114,7 @@ async def responsible_office(s: AsyncSession, region: str | None) -> Office | No
     return offices[0]
 
 
-class OrgReports:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
-        self.sessions = sessions
-        self.clock: Clock = clock or SystemClock()
-
-    def today(self) -> dt.date:
-        return today(self.clock)
-
+class OrgReports(Clocked):
     async def people(self, actor: Actor, on: dt.date | None = None) -> list[dict[str, Any]]:
         """The organisation's current people with their visas and permits, nearest expiry first (people with
         no valid document before everyone: they need attention now)."""

@@ -11,10 +11,10 @@ from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import Clocked, today
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.records import require_uscc
 from cnvisa.cases.service import Actor, caseless_event
@@ -98,11 +98,7 @@ def holding_status(h: Holding, on: dt.date) -> str:
     return "expired" if on > h.valid_until else "valid"
 
 
-class Registry:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
-        self.sessions = sessions
-        self.clock: Clock = clock or SystemClock()
-
+class Registry(Clocked):
     async def _audit(self, s: AsyncSession, actor: Actor, *, action: str, detail: dict[str, Any]) -> None:
         """The audit event of a records change by ``actor``, in the caller's transaction (no case)."""
         await audit.append(s, **caseless_event(actor, self.clock.now(), action, detail, actor.office_id))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cnvisa.cases import audit
 from cnvisa.cases.service import caseless_event
 from cnvisa.http import security
-from cnvisa.http.deps import Platform, Principal
+from cnvisa.http.deps import Platform, Principal, check_csrf
 from cnvisa.http.problems import Problem
 from cnvisa.store.tables import Account
 
@@ -52,6 +52,17 @@ async def do_sign_in(p: Platform, request: Request, response: Response, username
         path="/",
     )
     return csrf
+
+
+async def do_sign_out(p: Platform, request: Request, who: Principal, response: Response) -> Response:
+    """Shared by the API and the sign-out form: checks the CSRF token, closes the session, clears the cookie."""
+    await check_csrf(request, who)
+    token = request.cookies.get(security.COOKIE)
+    if token:
+        async with p.sessions() as s, s.begin():
+            await security.close_session(s, token)
+    response.delete_cookie(security.COOKIE, path="/")
+    return response
 
 
 async def create_token(p: Platform, who: Principal, label: str) -> str:

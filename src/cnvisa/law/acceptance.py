@@ -17,24 +17,15 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from cnvisa.law import calendar
+from cnvisa.law.application import RESIDENCE_MATTERS, VISA_AND_STAY_MATTERS
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.materials import Requirement
 
 VISA_AND_STAY_RECEIPT_WORKING_DAYS: Final = 7
 RESIDENCE_RECEIPT_WORKING_DAYS: Final = 15
 
-_VISA_STAY = frozenset({"visa_extension", "visa_replacement", "visa_reissue", "stay_permit"})
-_RESIDENCE = frozenset(
-    {
-        "residence_permit",
-        "residence_permit_extension",
-        "residence_permit_replacement",
-        "residence_permit_reissue",
-        # Art 22: the annotation is written on the residence permit, which is renewed to carry it —
-        # a residence-permit matter under Art 18.
-        "study_work_annotation",
-    }
-)
+_VISA_STAY = VISA_AND_STAY_MATTERS
+_RESIDENCE = RESIDENCE_MATTERS
 
 
 def receipt_working_days(matter: str) -> tuple[int, tuple[Citation, ...]] | None:

@@ -60,12 +60,16 @@ Submitter = Literal["self", "inviting_entity", "inviting_person", "relative", "s
 PermitTypeIn = Literal["work", "study", "journalist", "family_reunion", "private_affairs"]
 
 VISA_MATTERS = frozenset({"visa_extension", "visa_replacement", "visa_reissue"})
+VISA_AND_STAY_MATTERS = VISA_MATTERS | {"stay_permit"}
+"""In-country visa matters and the stay permit: Regulations Art 13 para 1, Art 19 para 1."""
 RESIDENCE_MATTERS = frozenset(
     {
         "residence_permit",
         "residence_permit_extension",
         "residence_permit_replacement",
         "residence_permit_reissue",
+        # Art 22: the annotation is written on the residence permit, which is renewed to carry it —
+        # a residence-permit matter (Art 18, Art 19 para 2).
         "study_work_annotation",
     }
 )

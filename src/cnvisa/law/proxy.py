@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Final
 
+from cnvisa.law.application import RESIDENCE_MATTERS, VISA_AND_STAY_MATTERS
 from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.periods import completed_years
 
@@ -33,16 +34,8 @@ UNDER_AGE: Final = 16
 OLD_AGE: Final = 60
 PROXIES: Final = frozenset({"inviting_entity", "inviting_person", "relative", "service_agency"})
 
-_PARA1_MATTERS = frozenset({"visa_extension", "visa_replacement", "visa_reissue", "stay_permit"})
-_PARA2_MATTERS = frozenset(
-    {
-        "residence_permit",
-        "residence_permit_extension",
-        "residence_permit_replacement",
-        "residence_permit_reissue",
-        "study_work_annotation",
-    }
-)
+_PARA1_MATTERS = VISA_AND_STAY_MATTERS
+_PARA2_MATTERS = RESIDENCE_MATTERS
 
 
 @dataclass(frozen=True, slots=True)

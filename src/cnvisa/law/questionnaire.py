@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from cnvisa.law.application import IN_COUNTRY_MATTERS
+from cnvisa.law.application import IN_COUNTRY_MATTERS, RESIDENCE_MATTERS, VISA_AND_STAY_MATTERS
 from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.residence import PERMIT_TYPES
@@ -248,16 +248,8 @@ QUESTIONS: Final[dict[str, tuple[Question, ...]]] = {
     ),
 }
 
-_PARA1 = frozenset({"visa_extension", "visa_replacement", "visa_reissue", "stay_permit"})
-_PARA2 = frozenset(
-    {
-        "residence_permit",
-        "residence_permit_extension",
-        "residence_permit_replacement",
-        "residence_permit_reissue",
-        "study_work_annotation",
-    }
-)
+_PARA1 = VISA_AND_STAY_MATTERS  # Regulations Art 19 para 1
+_PARA2 = RESIDENCE_MATTERS  # Art 19 para 2
 
 
 def proxy_questions(matter: str, *, with_submitter: bool = True) -> tuple[Question, ...]:

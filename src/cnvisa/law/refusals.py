@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
+from cnvisa.law.application import RESIDENCE_MATTERS, VISA_MATTERS
 from cnvisa.law.citations import Citation, guide, law, reg
 from cnvisa.law.versions import in_force_from
 
@@ -36,17 +37,9 @@ _IN_COUNTRY = frozenset(
         "residence_permit_reissue",
     }
 )
-_RESIDENCE = frozenset(
-    {
-        "residence_permit",
-        "residence_permit_extension",
-        "residence_permit_replacement",
-        "residence_permit_reissue",
-        "study_work_annotation",
-    }
-)
+_RESIDENCE = RESIDENCE_MATTERS
 _VISA = frozenset({"visa"})
-_IN_COUNTRY_VISAS = frozenset({"visa_extension", "visa_replacement", "visa_reissue"})
+_IN_COUNTRY_VISAS = VISA_MATTERS
 
 GROUNDS: Final[dict[str, RefusalGround]] = {
     g.code: g

@@ -231,30 +231,36 @@ def public_decision_basis(case: Case) -> list[Citation]:
     return list(articles)
 
 
+async def parties(s: AsyncSession, case: Case) -> tuple[Person | None, Office | None, list[TravelDocument]]:
+    """A case's person, its office and the person's travel documents, the current one first."""
+    person = await s.get(Person, case.person_id)
+    office = await s.get(Office, case.office_id)
+    passports = (
+        (
+            await s.execute(
+                select(TravelDocument)
+                .where(TravelDocument.person_id == case.person_id)
+                .order_by(TravelDocument.current.desc(), TravelDocument.id.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return person, office, list(passports)
+
+
 async def print_facts(sessions: async_sessionmaker[AsyncSession], case_id: int, base: str) -> dict[str, Any]:
     """Everything a case's documents print: the case, person, office, current passport and the documents.
     The caller has authorised the read (``CaseService.read``)."""
     async with sessions() as s:
         case = await s.get(Case, case_id)
         assert case is not None
-        person = await s.get(Person, case.person_id)
-        office = await s.get(Office, case.office_id)
-        passport = (
-            (
-                await s.execute(
-                    select(TravelDocument)
-                    .where(TravelDocument.person_id == case.person_id)
-                    .order_by(TravelDocument.current.desc(), TravelDocument.id.desc())
-                )
-            )
-            .scalars()
-            .first()
-        )
+        person, office, passports = await parties(s, case)
     return {
         "case": case,
         "person": person,
         "office": office,
-        "passport": passport,
+        "passport": passports[0] if passports else None,
         "documents": await case_documents(sessions, case, base),
     }
 

@@ -32,9 +32,7 @@ from cnvisa.store.tables import (
     AuditEvent,
     Case,
     CaseFile,
-    Office,
     Person,
-    TravelDocument,
     Verification,
 )
 
@@ -147,19 +145,7 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
         case = await s.get(Case, case_id)
         if case is None:
             raise NotFound(f"case {case_id}")
-        person = await s.get(Person, case.person_id)
-        office = await s.get(Office, case.office_id)
-        passports = (
-            (
-                await s.execute(
-                    select(TravelDocument)
-                    .where(TravelDocument.person_id == case.person_id)
-                    .order_by(TravelDocument.current.desc(), TravelDocument.id.desc())
-                )
-            )
-            .scalars()
-            .all()
-        )
+        person, office, passports = await documents.parties(s, case)
         files = (
             await s.execute(
                 select(

@@ -3,40 +3,32 @@ its actor may touch, the offices' codes, and the audit of staff's list reads."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor, caseless_event, may_touch
-from cnvisa.cases.clock import Clock, SystemClock, today
+from cnvisa.cases.clock import Clock, Clocked
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, NotFound
 from cnvisa.cases.workflow import Role
 from cnvisa.store.fast import Reads
 from cnvisa.store.tables import Case, Office
 
 
-class Reader:
+class Reader(Clocked):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock | None = None,
         reads: Reads | None = None,
     ) -> None:
-        self.sessions = sessions
-        self.clock: Clock = clock or SystemClock()
+        super().__init__(sessions, clock)
         self.reads = reads or Reads(sessions)
         """Hot, read-only lists (the queue page) run here: cnvisa.store.fast."""
         self.read_log = audit.GroupCommit(sessions, self.reads.pool)
         """Staff reads' audit events, committed in groups before each read is answered."""
         self._office_codes: dict[int, str] = {}  # office codes never change once issued
-
-    def now(self) -> dt.datetime:
-        return self.clock.now()
-
-    def today(self) -> dt.date:
-        return today(self.clock)
 
     async def _load(
         self, s: AsyncSession, case_id: int, version: int | None, actor: Actor | None = None

@@ -4,6 +4,7 @@ acceptance receipts. A staff reader is audited."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import select
@@ -14,6 +15,41 @@ from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, State
 from cnvisa.law.status import DocumentState, HoldingKind, Status, residence_status
 from cnvisa.law.status import Holding as LawHolding
 from cnvisa.store.tables import Case, Holding, Movement
+
+
+def law_holdings(
+    holdings: Iterable[Holding],
+    last_entry: Movement | None,
+    *,
+    in_force_on: dt.date | None = None,
+    left_since: bool = False,
+) -> list[LawHolding]:
+    """A person's visas and permits as the law engine reads them. A visa counts only as the visa of the last
+    entry, or one issued in China after it (replacement, reissue: Guide VI(III), VI(IV)) — both count the
+    stay from that entry (Art 36 para 1(3)) — and not when the person has ``left_since``; a permit counts
+    as it stands, or from its first day when ``in_force_on`` is given."""
+    basis: list[LawHolding] = []
+    for h in holdings:
+        state = cast(DocumentState, h.status if h.status in ("valid", "void", "cancelled") else "valid")
+        if h.kind == "visa":
+            if (
+                last_entry is not None
+                and not left_since
+                and h.stay_days
+                and (
+                    last_entry.holding_id == h.id
+                    or (h.issued_by_case_id is not None and h.valid_from >= last_entry.on)
+                )
+            ):
+                basis.append(
+                    LawHolding("visa", h.number, last_entry.on, h.stay_days, h.extended_days, state=state)
+                )
+        elif h.kind in ("stay_permit", "residence_permit") and (
+            in_force_on is None or h.valid_from <= in_force_on
+        ):
+            kind = cast(HoldingKind, h.kind)
+            basis.append(LawHolding(kind, h.number, valid_until=h.valid_until, state=state))
+    return basis
 
 
 class StatusQuery(Reader):
@@ -54,26 +90,7 @@ class StatusQuery(Reader):
                 .scalars()
                 .all()
             )
-        basis: list[LawHolding] = []
-        for h in holdings:
-            state = cast(DocumentState, h.status if h.status in ("valid", "void", "cancelled") else "valid")
-            if h.kind == "visa":
-                # the visa of the last entry, or one issued in China after it (replacement, reissue: Guide
-                # VI(III), VI(IV)) — both count the stay from that entry
-                if (
-                    last_entry is not None
-                    and h.stay_days
-                    and (
-                        last_entry.holding_id == h.id
-                        or (h.issued_by_case_id is not None and h.valid_from >= last_entry.on)
-                    )
-                ):
-                    basis.append(
-                        LawHolding("visa", h.number, last_entry.on, h.stay_days, h.extended_days, state=state)
-                    )
-            elif h.kind in ("stay_permit", "residence_permit"):
-                kind = cast(HoldingKind, h.kind)
-                basis.append(LawHolding(kind, h.number, valid_until=h.valid_until, state=state))
+        basis = law_holdings(holdings, last_entry)
         if last_entry is not None and last_entry.visa_free_programme:
             basis.append(
                 LawHolding(

@@ -12,9 +12,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from cnvisa.cases.clock import SHANGHAI
 from cnvisa.http import security
-from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep, check_csrf
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep
 from cnvisa.http.problems import Problem
-from cnvisa.http.signin import do_sign_in, role_of
+from cnvisa.http.signin import do_sign_in, do_sign_out, role_of
 from cnvisa.web.pages.render import page, t
 
 router = APIRouter(include_in_schema=False)
@@ -124,11 +124,4 @@ def signin_refusal(request: Request, exc: Problem) -> str:
 
 @router.post("/signout", response_model=None)
 async def signout(request: Request, who: PrincipalDep, p: PlatformDep) -> Response:
-    await check_csrf(request, who)
-    token = request.cookies.get(security.COOKIE)
-    if token:
-        async with p.sessions() as s, s.begin():
-            await security.close_session(s, token)
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(security.COOKIE, path="/")
-    return response
+    return await do_sign_out(p, request, who, RedirectResponse("/", status_code=303))
