@@ -7,22 +7,31 @@
   (form field ``csrf`` or header ``X-CSRF-Token``). Bearer tokens (institution API clients) need none.
 - Sign-in is rate-limited per client address (``signin_per_minute_per_ip`` attempts a minute, counted from the
   recorded attempts, so across workers), and locked per user name: after ``signin_max_failures`` failures
-  within the lockout window the account is locked for that window, whatever the password.
+  within the lockout window the account is locked for that window, whatever the password. The count and the
+  check are atomic on both engines (``serialise``): the attempt is recorded, as a failure, before the password
+  is checked, so concurrent guesses cannot all pass the check (ASVS 4.0 V2.2.1).
+- Every failed sign-in costs one argon2 verification, whether the name is unknown, the account switched off,
+  the name locked out or the password wrong, so timing does not tell names apart (ASVS 4.0 V2.2.x, V3.2).
+- Hashing runs off the event loop, a bounded number at once (``password_hashes_at_once``), so sign-ins do not
+  stall other requests (ASVS 4.0 V11.1.4 anti-automation; V1.11.x business logic under load).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.clock import beijing_time
@@ -35,14 +44,43 @@ _DUMMY = _hasher.hash("not a password")  # equalises timing for unknown user nam
 
 
 def hash_password(password: str) -> str:
+    """On the calling thread: for the command line and the demo seeding; requests use ``hash_off_loop``."""
     return _hasher.hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
+    """One argon2 verification, against the dummy hash when there is no stored hash (so it costs the same)."""
     try:
         return _hasher.verify(stored or _DUMMY, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+HASHES_AT_ONCE = 2
+"""The default of ``Settings.password_hashes_at_once``: each argon2id hash takes 64 MiB and most of a core."""
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _limiter(at_once: int) -> anyio.CapacityLimiter:
+    """One limiter per event loop (a worker has one; the tests start many)."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(at_once)
+    limiter.total_tokens = at_once
+    return limiter
+
+
+async def verify_off_loop(stored: str | None, password: str, at_once: int = HASHES_AT_ONCE) -> bool:
+    """``verify_password`` on a worker thread (argon2-cffi releases the GIL), at most ``at_once`` at a time:
+    the event loop keeps answering other requests meanwhile."""
+    return await anyio.to_thread.run_sync(verify_password, stored, password, limiter=_limiter(at_once))
+
+
+async def hash_off_loop(password: str, at_once: int = HASHES_AT_ONCE) -> str:
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_limiter(at_once))
 
 
 def digest(token: str) -> str:
@@ -66,10 +104,32 @@ class RateLimited(Exception):
 ADDRESS_WINDOW = dt.timedelta(minutes=1)
 
 
+def lock_key(kind: int, value: str) -> tuple[int, int]:
+    """The two 32-bit keys of a PostgreSQL advisory lock: a namespace and a hash of the value."""
+    return kind, int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
+
+
+SIGNIN_ADDRESS, SIGNIN_NAME, PUBLIC_LOOKUP = 1, 2, 3
+"""Namespaces of the advisory locks (``lock_key``)."""
+
+
+async def serialise(s: AsyncSession, *keys: tuple[int, int]) -> None:
+    """Makes the count-then-record below atomic among concurrent attempts on the same keys. PostgreSQL: a
+    transaction-scoped advisory lock per key (released at commit or rollback; taken in the order given — always
+    address, then name — so two attempts never wait on each other crosswise). SQLite: nothing to do, every
+    transaction there begins with BEGIN IMMEDIATE (cnvisa.store.db), which already admits one writer at a
+    time."""
+    if s.bind.dialect.name != "postgresql":
+        return
+    for kind, key in keys:
+        await s.execute(text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": kind, "key": key})
+
+
 async def check_address(s: AsyncSession, ip: str | None, now: dt.datetime, per_minute: int) -> None:
     """At most ``per_minute`` sign-in attempts a minute from one client address — it slows down guessing across
     many user names, which the per-name lockout does not. Counted from the recorded attempts, so every worker
-    and every restart sees the same count; ``RateLimited`` (and nothing recorded) when over the limit."""
+    and every restart sees the same count; ``RateLimited`` (and nothing recorded) when over the limit. Call it
+    after ``serialise`` in the transaction that records the attempt."""
     since = now - ADDRESS_WINDOW
     from_ip = SigninAttempt.ip.is_(None) if ip is None else SigninAttempt.ip == ip
     count, first = (
@@ -82,32 +142,55 @@ async def check_address(s: AsyncSession, ip: str | None, now: dt.datetime, per_m
         raise RateLimited(max(1, int(wait) + 1))
 
 
-async def sign_in(
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt recorded (as failed until the password is found right) and what checking it needs."""
+
+    id: int
+    account_id: int | None
+    password_hash: str | None
+    """The hash to check the password against; None (so the dummy) for an unknown or switched-off account."""
+
+
+async def record_attempt(
     s: AsyncSession,
     username: str,
-    password: str,
     *,
     now: dt.datetime,
     ip: str | None,
     max_failures: int,
     lockout_minutes: int,
-) -> Account | None:
-    """The account, or None for a wrong name or password; ``Locked`` while locked out. Every attempt is
-    recorded."""
+) -> Attempt:
+    """Records the attempt as failed and returns what to check the password against; ``Locked`` (nothing
+    recorded) while the name is locked out. Call it after ``serialise``: the count and the record are then one
+    step, and at most ``max_failures`` attempts a window ever reach the account's hash."""
     window = now - dt.timedelta(minutes=lockout_minutes)
     failures = (
         await s.execute(
             select(func.count(), func.max(SigninAttempt.at)).where(
-                SigninAttempt.username == username, SigninAttempt.ok.is_(False), SigninAttempt.at > window
+                SigninAttempt.username == username[:80],
+                SigninAttempt.ok.is_(False),
+                SigninAttempt.at > window,
             )
         )
     ).one()
     if failures[0] >= max_failures:
         raise Locked(failures[1] + dt.timedelta(minutes=lockout_minutes))
-    account = (await s.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
-    ok = account is not None and account.active and verify_password(account.password_hash, password)
-    s.add(SigninAttempt(username=username[:80], ip=ip, ok=ok, at=now))
-    return account if ok else None
+    account = (
+        await s.execute(
+            select(Account.id, Account.password_hash, Account.active).where(Account.username == username)
+        )
+    ).one_or_none()
+    attempt = SigninAttempt(username=username[:80], ip=ip, ok=False, at=now)
+    s.add(attempt)
+    await s.flush()
+    if account is None or not account.active:
+        return Attempt(attempt.id, None, None)
+    return Attempt(attempt.id, account.id, account.password_hash)
+
+
+async def attempt_succeeded(s: AsyncSession, attempt_id: int) -> None:
+    await s.execute(update(SigninAttempt).where(SigninAttempt.id == attempt_id).values(ok=True))
 
 
 async def open_session(s: AsyncSession, account_id: int, *, now: dt.datetime, hours: int) -> tuple[str, str]:

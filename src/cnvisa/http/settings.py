@@ -38,6 +38,14 @@ class Settings:
     signin_max_failures: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_MAX_FAILURES", 5))
     signin_lockout_minutes: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_LOCKOUT_MINUTES", 15))
     signin_per_minute_per_ip: int = field(default_factory=lambda: _int("CNVISA_SIGNIN_PER_MINUTE_PER_IP", 30))
+    password_hashes_at_once: int = field(default_factory=lambda: _int("CNVISA_PASSWORD_HASHES_AT_ONCE", 2))
+    """Argon2 hashes computed at once per worker (each takes 64 MiB and a core; the rest wait, off the loop)."""
+    api_token_days: int = field(default_factory=lambda: _int("CNVISA_API_TOKEN_DAYS", 90))
+    """How long a verifier's bearer token is valid (ASVS 4.0 V3.5.x)."""
+    public_lookups_per_minute_per_ip: int = field(
+        default_factory=lambda: _int("CNVISA_PUBLIC_LOOKUPS_PER_MINUTE_PER_IP", 30)
+    )
+    """Progress inquiries, and document checks, a minute from one client address (each counted apart)."""
     identity_checks_per_minute: int = field(
         default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
     )

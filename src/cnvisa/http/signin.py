@@ -15,10 +15,22 @@ from cnvisa.store.tables import Account
 
 
 async def do_sign_in(p: Platform, request: Request, response: Response, username: str, password: str) -> str:
-    """Shared by the API and the sign-in page: sets the session cookie, returns the CSRF token."""
+    """Shared by the API and the sign-in page: sets the session cookie, returns the CSRF token.
+
+    Three steps: (1) one short transaction, serialised per address and per name, checks the address limit and
+    the lockout and records the attempt as failed; (2) the password is checked off the event loop — always one
+    argon2 verification, also for an unknown name, a switched-off account or a locked-out name, so all failures
+    cost the same; (3) on success the attempt is marked good and the session opened."""
     now = p.now()
     ip = request.client.host if request.client else None
+    locked: security.Locked | None = None
+    attempt: security.Attempt | None = None
     async with p.sessions() as s, s.begin():
+        await security.serialise(
+            s,
+            security.lock_key(security.SIGNIN_ADDRESS, ip or ""),
+            security.lock_key(security.SIGNIN_NAME, username[:80]),
+        )
         try:
             await security.check_address(s, ip, now, p.settings.signin_per_minute_per_ip)
         except security.RateLimited as exc:
@@ -26,22 +38,26 @@ async def do_sign_in(p: Platform, request: Request, response: Response, username
                 429, "Too many attempts", str(exc), code="rate_limited", retry_after=exc.retry_after
             ) from None
         try:
-            account = await security.sign_in(
+            attempt = await security.record_attempt(
                 s,
                 username,
-                password,
                 now=now,
                 ip=ip,
                 max_failures=p.settings.signin_max_failures,
                 lockout_minutes=p.settings.signin_lockout_minutes,
             )
         except security.Locked as exc:
-            wait = max(1, int((exc.until - now).total_seconds()) + 1)
-            raise Problem(429, "Too many attempts", str(exc), code="locked_out", retry_after=wait) from None
-        if account is None:
-            await s.commit()
-            raise Problem(401, "Unauthorised", "wrong user name or password", code="bad_credentials")
-        token, csrf = await security.open_session(s, account.id, now=now, hours=p.settings.session_hours)
+            locked = exc
+    stored = attempt.password_hash if attempt is not None else None
+    ok = await security.verify_off_loop(stored, password, p.settings.password_hashes_at_once)
+    if locked is not None:
+        wait = max(1, int((locked.until - now).total_seconds()) + 1)
+        raise Problem(429, "Too many attempts", str(locked), code="locked_out", retry_after=wait)
+    if not ok or attempt is None or attempt.account_id is None:
+        raise Problem(401, "Unauthorised", "wrong user name or password", code="bad_credentials")
+    async with p.sessions() as s, s.begin():
+        await security.attempt_succeeded(s, attempt.id)
+        token, csrf = await security.open_session(s, attempt.account_id, now=now, hours=p.settings.session_hours)
     response.set_cookie(
         security.COOKIE,
         token,
