@@ -120,4 +120,6 @@ def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResp
         path=request.url.path,
     )
     headers = {"Retry-After": "1"} if p.status == 503 else None
+    if p.status == 429 and "retry_after" in p.extra:
+        headers = {"Retry-After": str(p.extra["retry_after"])}
     return HTMLResponse(html, status_code=p.status, headers=headers)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
 
@@ -38,6 +39,8 @@ demo_app = typer.Typer(help="Deterministic demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(accounts_app, name="accounts")
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
 
 

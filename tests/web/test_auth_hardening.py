@@ -116,7 +116,10 @@ async def test_unknown_and_known_names_take_about_as_long(seeded: dict[str, Any]
         assert r.status_code == 401
         return time.perf_counter() - start
 
-    async with running(db_url, signin_max_failures=100, signin_per_minute_per_ip=100) as app, client(app) as c:
+    async with (
+        running(db_url, signin_max_failures=100, signin_per_minute_per_ip=100) as app,
+        client(app) as c,
+    ):
         known, unknown = [], []
         for i in range(6):
             known.append(await timed(c, "alice"))
@@ -191,7 +194,10 @@ async def test_signins_do_not_block_the_event_loop(seeded: dict[str, Any], db_ur
             gaps.append(now - last)
             last = now
 
-    async with running(db_url, signin_max_failures=100, signin_per_minute_per_ip=100) as app, client(app) as c:
+    async with (
+        running(db_url, signin_max_failures=100, signin_per_minute_per_ip=100) as app,
+        client(app) as c,
+    ):
         await c.get("/")  # warm up
         beat = asyncio.create_task(heartbeat())
         await asyncio.sleep(0.05)

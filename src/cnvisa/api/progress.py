@@ -9,12 +9,13 @@ import json
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cnvisa.cases.queries import progress as queries
 from cnvisa.cases.queries.progress import NUMBER, PASSPORT
+from cnvisa.http import throttle
 from cnvisa.http.deps import Platform, PlatformDep
 from cnvisa.http.problems import PROBLEM, Problem
 
@@ -47,9 +48,11 @@ PATH = "/api/v1/progress"
     PATH.removeprefix("/api/v1"),
     response_model=Progress,
     summary="Progress inquiry by case number and passport number",
+    responses={429: {"description": "too many lookups from this address (Retry-After)"}},
 )
 async def progress(
     p: PlatformDep,
+    request: Request,
     number: Annotated[
         str,
         Query(
@@ -69,6 +72,7 @@ async def progress(
         ),
     ],
 ) -> Response:
+    await throttle.limit(p, "progress", request)
     body = await queries.find(p.reads, number, passport, p.today())
     if body is None:
         raise not_found()
@@ -100,17 +104,17 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         assert number is not None and passport is not None
-        body = await queries.find(platform.reads, number, passport, platform.today())
-        if body is None:
+        client = scope.get("client")
+        headers: list[tuple[bytes, bytes]] = []
+        wait = await throttle.admit(platform, "progress", client[0] if client else None)
+        if wait is not None:
+            status, media, payload = 429, PROBLEM, throttle.too_many(wait).body(PATH)
+            headers.append((b"retry-after", str(wait).encode()))
+        elif (body := await queries.find(platform.reads, number, passport, platform.today())) is None:
             status, media, payload = 404, PROBLEM, not_found().body(PATH)
         else:
             status, media, payload = 200, "application/json", body
         data = json.dumps(payload).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", media.encode()), (b"content-length", str(len(data)).encode())],
-            }
-        )
+        headers += [(b"content-type", media.encode()), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})

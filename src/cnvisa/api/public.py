@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from cnvisa.cases.queries import documents
+from cnvisa.http import throttle
 from cnvisa.http.deps import PlatformDep
 from cnvisa.http.problems import Problem
 
@@ -21,6 +22,8 @@ Kind = Literal["receipt", "notice", "decision"]
     "/public/check/{kind}/{token}",
     response_model=dict[str, Any],
     summary="Check that a receipt, one-time notice or decision is genuine (no sign-in; no personal data)",
+    dependencies=[Depends(throttle.check_lookup)],
+    responses={429: {"description": "too many lookups from this address (Retry-After)"}},
 )
 async def check(kind: Kind, token: str, p: PlatformDep) -> dict[str, Any]:
     found = await documents.check(p.sessions, kind, token, p.today())

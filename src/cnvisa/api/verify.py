@@ -4,13 +4,14 @@ checks of their documents."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
 from cnvisa.cases.workflow import Role
+from cnvisa.http import tokens
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
 from cnvisa.http.problems import Problem
 from cnvisa.http.signin import create_token
@@ -53,6 +54,20 @@ class TokenIn(BaseModel):
 class TokenOut(BaseModel):
     token: str = Field(description="shown once; send it as 'Authorization: Bearer <token>'")
     label: str
+    id: int
+    expires_at: dt.datetime
+
+
+class TokenInfo(BaseModel):
+    """A token as listed: never the token itself (only its SHA-256 is kept)."""
+
+    id: int
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None = Field(description="recorded at most once a minute")
+    revoked_at: dt.datetime | None
+    state: Literal["active", "expired", "revoked"]
 
 
 class HolderCheck(BaseModel):
@@ -119,7 +134,26 @@ async def verify(body: CheckIn, request: Request, who: Verifier, p: PlatformDep,
 )
 async def new_token(body: TokenIn, request: Request, who: Verifier, p: PlatformDep) -> TokenOut:
     await check_csrf(request, who)
-    return TokenOut(token=await create_token(p, who, body.label), label=body.label.strip())
+    token, record = await create_token(p, who, body.label)
+    return TokenOut(token=token, label=record["label"], id=record["id"], expires_at=record["expires_at"])
+
+
+@router.get("/verify/tokens", response_model=list[TokenInfo], summary="The verifier's API tokens")
+async def list_tokens(who: Verifier, p: PlatformDep) -> list[TokenInfo]:
+    return [TokenInfo.model_validate(t) for t in await tokens.of_account(p.sessions, p.now(), who.account.id)]
+
+
+@router.delete(
+    "/verify/tokens/{token_id}",
+    status_code=204,
+    summary="Revoke one of the verifier's API tokens (at once, for good); audited",
+    responses={404: {"description": "no such token of this verifier"}},
+)
+async def revoke_token(token_id: int, request: Request, who: Verifier, p: PlatformDep) -> Response:
+    await check_csrf(request, who)
+    if not await tokens.revoke(p.sessions, who.actor, token_id, p.now(), owner=who.account.id):
+        raise Problem(404, "Not found", "no such token of yours", field="token_id", code="not_found")
+    return Response(status_code=204)
 
 
 @router.get("/me/checks", response_model=list[HolderCheck], summary="Who checked my documents (Art 27)")

@@ -28,7 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cnvisa.demo.vocab import mrz
-from cnvisa.http.security import hash_password
+from cnvisa.http.security import hash_off_loop
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
 from cnvisa.store.tables import (
     Account,
@@ -235,7 +235,7 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
                     "username": d.username,
                     "display_name": d.display_name,
                     "role": d.role,
-                    "password_hash": hash_password(d.password),
+                    "password_hash": await hash_off_loop(d.password),
                     "active": True,
                     **links.get(d.username, {}),
                 },

@@ -83,10 +83,14 @@ async def optional_principal(request: Request, p: Annotated[Platform, Depends(pl
     principal: Principal | None = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        found = await security.find_api_token(p.reads, auth[7:].strip(), p.today())
-        if found is None:
-            raise Problem(401, "Unauthorised", "unknown or revoked bearer token", code="bad_token")
-        principal = Principal(found.account, _actor(found), None, "token")
+        now = p.now()
+        use = await security.find_api_token(p.reads, auth[7:].strip(), now, p.today())
+        if use is None:
+            raise Problem(401, "Unauthorised", "unknown, expired or revoked bearer token", code="bad_token")
+        if use.stale:  # at most once a minute per token: no write on the hot path otherwise
+            async with p.sessions() as s, s.begin():
+                await security.touch_api_token(s, use.token_id, now)
+        principal = Principal(use.signed_in.account, _actor(use.signed_in), None, "token")
     elif token := request.cookies.get(security.COOKIE):
         found = await security.find_session(p.reads, token, p.now(), p.today())
         if found is not None:

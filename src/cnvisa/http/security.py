@@ -119,7 +119,7 @@ async def serialise(s: AsyncSession, *keys: tuple[int, int]) -> None:
     address, then name — so two attempts never wait on each other crosswise). SQLite: nothing to do, every
     transaction there begins with BEGIN IMMEDIATE (cnvisa.store.db), which already admits one writer at a
     time."""
-    if s.bind.dialect.name != "postgresql":
+    if s.get_bind().dialect.name != "postgresql":
         return
     for kind, key in keys:
         await s.execute(text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": kind, "key": key})
@@ -226,7 +226,12 @@ def _with_mandates(q: Select[Any]) -> Select[Any]:
 
 SESSION_QUERY = FastQuery(
     _with_mandates(
-        select(WebSession.csrf, WebSession.expires_at, *_ACCOUNT)
+        select(
+            WebSession.csrf,
+            WebSession.expires_at,
+            WebSession.created_at.label("session_created_at"),
+            *_ACCOUNT,
+        )
         .join(Account, Account.id == WebSession.account_id)
         .where(WebSession.id == bindparam("digest"))
     )
@@ -235,13 +240,19 @@ SESSION_QUERY = FastQuery(
 
 TOKEN_QUERY = FastQuery(
     _with_mandates(
-        select(*_ACCOUNT)
+        select(ApiToken.id.label("token_id"), ApiToken.last_used_at, *_ACCOUNT)
         .join(ApiToken, ApiToken.account_id == Account.id)
         .where(
-            ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False), Account.active.is_(True)
+            ApiToken.token_hash == bindparam("digest"),
+            ApiToken.revoked.is_(False),
+            ApiToken.expires_at > bindparam("now"),
+            Account.active.is_(True),
+            # issued before the account was last switched back on: dead (ASVS 4.0 V3.5.x)
+            or_(Account.active_since.is_(None), ApiToken.created_at >= Account.active_since),
         )
     )
 )
+"""The account a bearer token signs in: unrevoked, unexpired, issued since the account was last switched on."""
 
 
 @dataclass(frozen=True)
@@ -268,12 +279,43 @@ async def find_session(reads: Reads, token: str, now: dt.datetime, on: dt.date) 
     expires: dt.datetime = rows[0]["expires_at"]
     if expires <= now or not rows[0]["active"]:
         return None
+    since: dt.datetime | None = rows[0]["active_since"]
+    if since is not None and rows[0]["session_created_at"] < since:
+        return None  # opened before the account was switched back on
     return _signed_in(rows, rows[0]["csrf"])
 
 
-async def find_api_token(reads: Reads, token: str, on: dt.date) -> SignedIn | None:
-    rows = await reads.all(TOKEN_QUERY, digest=digest(token), on=on)
-    return _signed_in(rows, None) if rows else None
+TOUCH_EVERY = dt.timedelta(minutes=1)
+"""A token's last use is recorded at most this often: one write a minute per token, not one a request."""
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    signed_in: SignedIn
+    token_id: int
+    stale: bool
+    """Its recorded last use is older than ``TOUCH_EVERY`` (or there is none): record this one."""
+
+
+async def find_api_token(reads: Reads, token: str, now: dt.datetime, on: dt.date) -> TokenUse | None:
+    rows = await reads.all(TOKEN_QUERY, digest=digest(token), now=now, on=on)
+    if not rows:
+        return None
+    last: dt.datetime | None = rows[0]["last_used_at"]
+    stale = last is None or last <= now - TOUCH_EVERY
+    return TokenUse(_signed_in(rows, None), rows[0]["token_id"], stale)
+
+
+async def touch_api_token(s: AsyncSession, token_id: int, now: dt.datetime) -> None:
+    """Records the token's use; conditional, so concurrent requests of one minute write it once."""
+    await s.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
+        )
+        .values(last_used_at=now)
+    )
 
 
 async def close_session(s: AsyncSession, token: str) -> None:
@@ -285,9 +327,19 @@ def csrf_ok(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
-async def issue_api_token(s: AsyncSession, account_id: int, label: str, now: dt.datetime) -> str:
+async def issue_api_token(
+    s: AsyncSession, account_id: int, label: str, now: dt.datetime, days: int
+) -> tuple[str, ApiToken]:
+    """A new bearer token (returned once; only its SHA-256 is kept), valid for ``days`` days."""
     token = "cnv_" + secrets.token_urlsafe(32)
-    s.add(
-        ApiToken(token_hash=digest(token), account_id=account_id, label=label, created_at=now, revoked=False)
+    row = ApiToken(
+        token_hash=digest(token),
+        account_id=account_id,
+        label=label,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+        revoked=False,
     )
-    return token
+    s.add(row)
+    await s.flush()
+    return token, row

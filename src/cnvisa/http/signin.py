@@ -3,12 +3,12 @@ the API and the pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request, Response
 from sqlalchemy import select
 
-from cnvisa.cases import audit
-from cnvisa.cases.service import caseless_event
-from cnvisa.http import security
+from cnvisa.http import security, tokens
 from cnvisa.http.deps import Platform, Principal, check_csrf
 from cnvisa.http.problems import Problem
 from cnvisa.store.tables import Account
@@ -57,7 +57,9 @@ async def do_sign_in(p: Platform, request: Request, response: Response, username
         raise Problem(401, "Unauthorised", "wrong user name or password", code="bad_credentials")
     async with p.sessions() as s, s.begin():
         await security.attempt_succeeded(s, attempt.id)
-        token, csrf = await security.open_session(s, attempt.account_id, now=now, hours=p.settings.session_hours)
+        token, csrf = await security.open_session(
+            s, attempt.account_id, now=now, hours=p.settings.session_hours
+        )
     response.set_cookie(
         security.COOKIE,
         token,
@@ -81,18 +83,15 @@ async def do_sign_out(p: Platform, request: Request, who: Principal, response: R
     return response
 
 
-async def create_token(p: Platform, who: Principal, label: str) -> str:
-    """A verifier signed in by session creates a bearer token for their client; audited."""
+async def create_token(p: Platform, who: Principal, label: str) -> tuple[str, dict[str, Any]]:
+    """A verifier signed in by session creates a bearer token for their client, valid
+    ``Settings.api_token_days``; audited. Returns the token (shown once) and its record."""
     if who.via != "session":
         raise Problem(403, "Forbidden", "tokens are created from a signed-in session", code="forbidden")
     label = label.strip()
     if not label:
         raise Problem(422, "Invalid input", "name the API client", field="label", code="bad_input")
-    now = p.now()
-    async with p.sessions() as s, s.begin():
-        token = await security.issue_api_token(s, who.account.id, label, now)
-        await audit.append(s, **caseless_event(who.actor, now, "issue_api_token", {"label": label}, None))
-    return token
+    return await tokens.issue(p.sessions, who.actor, label, p.now(), p.settings.api_token_days)
 
 
 async def role_of(p: Platform, username: str) -> str:

@@ -87,7 +87,12 @@ class Reads:
             dsn,
             min_size=1,
             max_size=8,
-            server_settings={"lock_timeout": f"{int(LOCK_WAIT_SECONDS * 1000)}ms"},
+            server_settings={
+                "lock_timeout": f"{int(LOCK_WAIT_SECONDS * 1000)}ms",
+                # the only writes here are the public lookups' counts (cnvisa.http.throttle): not worth a
+                # wait for the disk; a crash may lose the last few
+                "synchronous_commit": "off",
+            },
         )
         return cls(sessions, pool)
 

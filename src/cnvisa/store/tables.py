@@ -145,6 +145,9 @@ class Account(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active_since: Mapped[dt.datetime | None] = mapped_column(TS)
+    """When the account was last switched back on (None: active since created): sessions and API tokens from
+    before are dead, so reactivating an account does not revive them."""
 
 
 class Mandate(Base):
@@ -397,6 +400,22 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(TS)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(TS)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    """Updated at most once a minute per token (cnvisa.http.security.touch_api_token), not on every request."""
+    __table_args__ = (Index("ix_api_tokens_account_id", "account_id"),)
+
+
+class RequestCount(Base):
+    """Requests counted per key (a route class and a client address) and minute: the public
+    lookups' per-address limit, shared by every worker (cnvisa.http.throttle)."""
+
+    __tablename__ = "request_counts"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    minute: Mapped[dt.datetime] = mapped_column(TS, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_request_counts_minute", "minute"),)
 
 
 class OrgPerson(Base):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cnvisa.cases.queries import progress
+from cnvisa.http import throttle
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
 from cnvisa.web.pages.render import page
 
@@ -59,6 +60,7 @@ async def progress_page(
             status = 422
             context.update(error_field=bad[0], error=FIELD_MESSAGES[bad[0]])
         else:
+            await throttle.limit(p, "progress", request)
             found = await progress.find(p.reads, number, passport, p.today())
             status = 200 if found else 404
             context.update(found=found, asked=True)

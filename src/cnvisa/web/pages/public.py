@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from cnvisa.cases.queries import documents
+from cnvisa.http import throttle
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
 from cnvisa.http.i18n import negotiate
 from cnvisa.web import pdf
@@ -14,7 +15,9 @@ from cnvisa.web.pages.render import page
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/check/{kind}/{token}", response_class=HTMLResponse)
+@router.get(
+    "/check/{kind}/{token}", response_class=HTMLResponse, dependencies=[Depends(throttle.check_lookup)]
+)
 async def check_page(
     kind: str, token: str, request: Request, p: PlatformDep, who: OptionalPrincipalDep
 ) -> HTMLResponse:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from cnvisa.cases.errors import BadInput
 from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
 from cnvisa.cases.workflow import Role
+from cnvisa.http import tokens
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
 from cnvisa.http.i18n import negotiate
 from cnvisa.http.problems import Problem
@@ -99,17 +100,41 @@ async def verify(
     return _form(request, who, p, values=values, answer=answer, checked_on=checked_on)
 
 
+async def _tokens_page(
+    request: Request, who: Principal, p: PlatformDep, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """The verifier's API tokens: create one, see each one's expiry and last use, revoke it (ASVS 4.0 V3.5)."""
+    listed = await tokens.of_account(p.sessions, p.now(), who.account.id)
+    for row in listed:
+        for key in ("created_at", "expires_at", "last_used_at", "revoked_at"):
+            row[key + "_shown"] = when(request, row[key]) if row[key] is not None else None
+    days = p.settings.api_token_days
+    return page(request, "verify/tokens.html", who, status=status, tokens=listed, token_days=days, **context)
+
+
+@router.get("/verify/tokens", response_class=HTMLResponse)
+async def token_list(request: Request, who: Verifier, p: PlatformDep) -> HTMLResponse:
+    return await _tokens_page(request, who, p)
+
+
 @router.post("/verify/tokens", response_class=HTMLResponse)
 async def new_token(
     request: Request, who: Verifier, p: PlatformDep, label: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     await check_csrf(request, who)
     if not label.strip() or len(label.strip()) > 100:
-        return _form(
-            request, who, p, status=422, error=t(request, FIELD_MESSAGES["label"]), error_field="label"
-        )
-    token = await create_token(p, who, label)
-    return _form(request, who, p, token=token, token_label=label.strip())
+        message = t(request, FIELD_MESSAGES["label"])
+        return await _tokens_page(request, who, p, status=422, error=message, error_field="label")
+    token, record = await create_token(p, who, label)
+    return await _tokens_page(request, who, p, token=token, token_label=record["label"])
+
+
+@router.post("/verify/tokens/{token_id}/revoke", response_class=HTMLResponse)
+async def revoke_token(request: Request, token_id: int, who: Verifier, p: PlatformDep) -> HTMLResponse:
+    await check_csrf(request, who)
+    if not await tokens.revoke(p.sessions, who.actor, token_id, p.now(), owner=who.account.id):
+        raise Problem(404, "Not found", "no such token of yours", field="token_id", code="not_found")
+    return await _tokens_page(request, who, p, revoked=token_id)
 
 
 @router.get("/my/checks", response_class=HTMLResponse)
