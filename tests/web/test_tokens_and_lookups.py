@@ -90,7 +90,9 @@ def test_a_token_is_revoked_through_the_api_and_audited(web: Web) -> None:
     alice_token = web.client.portal.call(_issue_for, web, "alice")  # type: ignore[attr-defined]
     r = web.client.delete(f"/api/v1/verify/tokens/{alice_token}", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
-    assert web.client.delete("/api/v1/verify/tokens/999999", headers={"X-CSRF-Token": csrf}).status_code == 404
+    assert (
+        web.client.delete("/api/v1/verify/tokens/999999", headers={"X-CSRF-Token": csrf}).status_code == 404
+    )
     assert len(_audited(web, "revoke_api_token")) == 1
 
 
@@ -225,7 +227,9 @@ def test_wrong_guesses_of_the_progress_inquiry_are_limited_per_address(web: Web)
     assert "请稍候" in page.text or "稍后" in page.text, page.text[:2000]
     assert int(page.headers["retry-after"]) >= 1
     web.clock.advance(seconds=61)
-    assert web.client.get("/api/v1/progress", params={"number": number, "passport": passport}).status_code == 200
+    assert (
+        web.client.get("/api/v1/progress", params={"number": number, "passport": passport}).status_code == 200
+    )
 
 
 def test_the_count_is_shared_by_every_worker(web: Web) -> None:
