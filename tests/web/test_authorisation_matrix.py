@@ -130,6 +130,8 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("org", "/org/people", ORG_STAFF),
         ("org", "/org/reports", ORG_STAFF),
         ("verify", "/verify", {"bank.teller"}),
+        ("verify", "/verify/tokens", {"bank.teller"}),
+        ("verify", "/api/v1/verify/tokens", {"bank.teller"}),
     ]
 
 
