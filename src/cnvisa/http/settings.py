@@ -41,6 +41,9 @@ class Settings:
     identity_checks_per_minute: int = field(
         default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
     )
+    appointments_per_person: int = field(default_factory=lambda: _int("CNVISA_APPOINTMENTS_PER_PERSON", 2))
+    """Office rule, not law: how many open (upcoming) appointments one person may hold at once (issue 13:
+    one applicant had booked every slot of two days)."""
     clock_start: str | None = field(default_factory=lambda: os.environ.get("CNVISA_CLOCK_START") or None)
     """An ISO instant (e.g. 2025-11-20T09:00+08:00) the platform's clock starts at instead of now; unset in
     production."""
