@@ -321,7 +321,9 @@ def test_bisection_on_the_date_cannot_find_the_last_valid_day(web: Web, orgs: di
     """Issue 13, defect 7: asking for dates between today and two years ahead and halving the interval found the
     permit's last day in 14 calls. The check now answers for today only: every other date is refused (422 naming
     ``on``, audited), so the answers carry nothing about the expiry."""
-    _limits(web, identity_checks_per_document_per_day=100)  # the bisection alone, not the daily cap, is tested
+    _limits(
+        web, identity_checks_per_document_per_day=100
+    )  # the bisection alone, not the daily cap, is tested
     bank, csrf = signed_in(web, "bank.teller")
     alice = identity(web, 0)
     lo, hi = TODAY, TODAY + dt.timedelta(days=730)
