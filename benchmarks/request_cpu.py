@@ -125,7 +125,9 @@ async def measure(requests: int, only: str | None = None) -> dict[str, dict[str,
         progress_body = json.dumps({"number": pair["number"], "passport": pair["passport"]}).encode()
 
         async def progress(i: int) -> None:
-            await call("POST", "/api/v1/progress", b"", [(b"content-type", b"application/json")], progress_body)
+            await call(
+                "POST", "/api/v1/progress", b"", [(b"content-type", b"application/json")], progress_body
+            )
 
         results: dict[str, dict[str, float]] = {}
         measures = [
@@ -155,7 +157,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the checkout's src/ to measure")
     ap.add_argument(
-        "--only", help='the measures whose names start so ("progress": both inquiries; "progress GET": the old one)'
+        "--only",
+        help='the measures whose names start so ("progress": both inquiries; "progress GET": the old one)',
     )
     args = ap.parse_args()
     sys.path.insert(0, str(args.src.resolve()))

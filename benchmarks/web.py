@@ -109,7 +109,7 @@ def wrk(url: str, seconds: float, connections: int, script: str) -> dict[str, fl
 
 def lua_pairs(pairs: list[tuple[str, str]], path: str) -> str:
     """POSTs of the numbers as JSON (the inquiry keeps passport numbers out of URLs: issue 13)."""
-    bodies = ",".join(f"'{{\"number\":\"{n}\",\"passport\":\"{p}\"}}'" for n, p in pairs)
+    bodies = ",".join(f'\'{{"number":"{n}","passport":"{p}"}}\'' for n, p in pairs)
     return f"""
 local bodies = {{{bodies}}}
 local headers = {{["Content-Type"] = "application/json"}}

@@ -62,34 +62,32 @@ def test_the_access_log_filter_redacts_personal_query_strings(target: str, logge
 def test_no_passport_number_in_the_server_log(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> None:
     number, passport = _a_case(db_url)
     log = tmp_path / "server.log"
-    with served(db_url, log, CNVISA_CLOCK_START=f"{TODAY.isoformat()}T09:00:00+08:00") as base:
-        with requests.Session() as http:
-            posted = http.post(
-                f"{base}/api/v1/progress", json={"number": number, "passport": passport}, timeout=30
-            )
-            assert posted.status_code == 200 and posted.json()["number"] == number, posted.text
-            wrong = http.post(
-                f"{base}/api/v1/progress", json={"number": number, "passport": "X0000000"}, timeout=30
-            )
-            assert wrong.status_code == 404
-            old = http.get(
-                f"{base}/api/v1/progress", params={"number": number, "passport": passport}, timeout=30
-            )
-            assert old.status_code == 200  # the deprecated GET still answers
-            page = http.post(f"{base}/progress", data={"number": number, "passport": passport}, timeout=30)
-            assert page.status_code == 200 and number in page.text
-            form = http.get(f"{base}/progress", timeout=30)
-            assert 'method="post" action="/progress"' in form.text
-            assert http.get(
-                f"{base}/progress", params={"number": number, "passport": passport}, timeout=30
-            ).ok
-            search = http.get(f"{base}/api/v1/office/search", params={"q": passport}, timeout=30)
-            assert search.status_code == 401
-            http.get(f"{base}/office/search", params={"q": passport}, timeout=30, allow_redirects=False)
-            bad = http.post(
-                f"{base}/api/v1/progress", json={"number": "x", "passport": passport + "\x00"}, timeout=30
-            )
-            assert bad.status_code == 422
+    with (
+        served(db_url, log, CNVISA_CLOCK_START=f"{TODAY.isoformat()}T09:00:00+08:00") as base,
+        requests.Session() as http,
+    ):
+        posted = http.post(
+            f"{base}/api/v1/progress", json={"number": number, "passport": passport}, timeout=30
+        )
+        assert posted.status_code == 200 and posted.json()["number"] == number, posted.text
+        wrong = http.post(
+            f"{base}/api/v1/progress", json={"number": number, "passport": "X0000000"}, timeout=30
+        )
+        assert wrong.status_code == 404
+        old = http.get(f"{base}/api/v1/progress", params={"number": number, "passport": passport}, timeout=30)
+        assert old.status_code == 200  # the deprecated GET still answers
+        page = http.post(f"{base}/progress", data={"number": number, "passport": passport}, timeout=30)
+        assert page.status_code == 200 and number in page.text
+        form = http.get(f"{base}/progress", timeout=30)
+        assert 'method="post" action="/progress"' in form.text
+        assert http.get(f"{base}/progress", params={"number": number, "passport": passport}, timeout=30).ok
+        search = http.get(f"{base}/api/v1/office/search", params={"q": passport}, timeout=30)
+        assert search.status_code == 401
+        http.get(f"{base}/office/search", params={"q": passport}, timeout=30, allow_redirects=False)
+        bad = http.post(
+            f"{base}/api/v1/progress", json={"number": "x", "passport": passport + "\x00"}, timeout=30
+        )
+        assert bad.status_code == 422
     text = log.read_text(errors="replace")
     assert (
         "/api/v1/progress?[redacted]" in text and "/office/search?[redacted]" in text

@@ -22,8 +22,8 @@ from cnvisa.cases.workflow import Role
 from cnvisa.law.application import NATIONALITY_CODES
 from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.documents import check_mrz
-from cnvisa.law.residence import PERMIT_TYPES
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.residence import PERMIT_TYPES
 from cnvisa.law.status import DocumentState, declare_void, entries_left
 from cnvisa.law.status import cancel as cancel_document
 from cnvisa.store.tables import (
