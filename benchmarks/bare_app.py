@@ -31,9 +31,10 @@ def create_app() -> Starlette:
         await state["pool"].close()
 
     async def progress(request: Request) -> JSONResponse:
-        row = await state["pool"].fetchrow(
-            SQL, request.query_params["number"], request.query_params["passport"]
-        )
+        # the numbers in a JSON body (POST), as cnvisa's inquiry takes them (issue 13); GET with a query string
+        # for the liveness probe
+        asked = await request.json() if request.method == "POST" else request.query_params
+        row = await state["pool"].fetchrow(SQL, asked["number"], asked["passport"])
         if row is None:
             return JSONResponse({"detail": "not found"}, status_code=404)
         return JSONResponse(
@@ -45,4 +46,4 @@ def create_app() -> Starlette:
             }
         )
 
-    return Starlette(routes=[Route("/progress", progress)], lifespan=lifespan)
+    return Starlette(routes=[Route("/progress", progress, methods=["GET", "POST"])], lifespan=lifespan)

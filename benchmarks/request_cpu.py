@@ -7,7 +7,9 @@ on any machine.
 Needs the 1M-case database of `benchmarks/cases.py queue --cases 1000000` with the demo sign-ins (run
 `benchmarks/web.py` once). Requests go one at a time straight to the ASGI application (no sockets, no HTTP parser):
 the officer's queue page (`GET /office/queue`), a submission (`POST /api/v1/cases`, multipart, as in web.py) and a
-progress inquiry. For each: the process's CPU time per request (all threads, so the database driver and the
+progress inquiry (`POST /api/v1/progress` with the numbers in a JSON body — issue 13: no passport number in URLs —
+and the deprecated `GET` with a query string, for comparison with older checkouts; `--only progress` measures
+these alone, writing nothing). For each: the process's CPU time per request (all threads, so the database driver and the
 audit writer count) and the wall time. `--src` measures another checkout's code (e.g. a `git worktree` of an older
 commit) with the same script.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -29,7 +32,7 @@ from web import BOUNDARY, submission_body  # noqa: E402
 PG = os.environ.get("CNVISA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/cnvisa_bench_queue")
 
 
-async def measure(requests: int) -> dict[str, dict[str, float]]:
+async def measure(requests: int, only: str | None = None) -> dict[str, dict[str, float]]:
     import asyncpg
     import httpx
 
@@ -40,7 +43,7 @@ async def measure(requests: int) -> dict[str, dict[str, float]]:
     try:
         pair = await conn.fetchrow(
             "SELECT c.number, t.number AS passport FROM cases c JOIN travel_documents t ON t.person_id = c.person_id "
-            "ORDER BY c.id LIMIT 1 OFFSET 400000"
+            "ORDER BY c.id LIMIT 1 OFFSET LEAST(400000, (SELECT count(*) FROM cases) / 2)"
         )
     finally:
         await conn.close()
@@ -115,12 +118,27 @@ async def measure(requests: int) -> dict[str, dict[str, float]]:
             ]
             await call("POST", "/api/v1/cases", b"", headers, body)
 
-        async def progress(i: int) -> None:
+        async def progress_get(i: int) -> None:
             query = f"number={pair['number']}&passport={pair['passport']}".encode()
             await call("GET", "/api/v1/progress", query, [], b"")
 
+        progress_body = json.dumps({"number": pair["number"], "passport": pair["passport"]}).encode()
+
+        async def progress(i: int) -> None:
+            await call(
+                "POST", "/api/v1/progress", b"", [(b"content-type", b"application/json")], progress_body
+            )
+
         results: dict[str, dict[str, float]] = {}
-        for name, one in (("queue page", queue), ("submission", submission), ("progress", progress)):
+        measures = [
+            ("queue page", queue),
+            ("submission", submission),
+            ("progress", progress),
+            ("progress GET", progress_get),
+        ]
+        for name, one in measures:
+            if only and not name.startswith(only):
+                continue
             for i in range(20):  # warm-up: statement caches, templates
                 await one(-i - 1)
             cpu, wall = time.process_time(), time.perf_counter()
@@ -138,11 +156,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the checkout's src/ to measure")
+    ap.add_argument(
+        "--only",
+        help='the measures whose names start so ("progress": both inquiries; "progress GET": the old one)',
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(args.src.resolve()))
     os.environ["CNVISA_DATABASE_URL"] = PG.replace("postgresql://", "postgresql+asyncpg://")
-    for name, r in asyncio.run(measure(args.requests)).items():
-        print(f"{name:<12} cpu {r['cpu_ms']:6.2f} ms/request   wall {r['wall_ms']:6.2f} ms/request")
+    for name, r in asyncio.run(measure(args.requests, args.only)).items():
+        print(f"{name:<13} cpu {r['cpu_ms']:6.2f} ms/request   wall {r['wall_ms']:6.2f} ms/request")
 
 
 if __name__ == "__main__":

@@ -167,3 +167,19 @@ def test_law_coverage_has_no_gap() -> None:
         assert f"Regulations Art {n}:" in r.stdout
     for s in ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"):
         assert f"Guide {s}:" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "field"),
+    [
+        ({"applicant": {"nationality": "ZZZ"}}, None, "applicant.nationality"),
+        ({"applicant": {"nationality": "US\u0000"}}, None, "applicant.nationality"),
+        ({"ground": "lost\u0000"}, None, "ground"),
+    ],
+)
+def test_assess_refuses_codes_outside_their_table_naming_the_field(
+    part: dict[str, object], value: None, field: str
+) -> None:
+    """Issue 13: a nationality is an ISO 3166-1 alpha-3 / ICAO 9303 code; no text takes control characters."""
+    r = run("assess", "-", stdin=json.dumps({"matter": "visa_replacement", "on": "2025-11-20", **part}))
+    assert r.returncode != 0 and field in r.stderr + r.stdout, (r.stdout, r.stderr)

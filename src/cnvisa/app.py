@@ -20,7 +20,7 @@ from cnvisa.api import progress
 from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
-from cnvisa.http import problems
+from cnvisa.http import logs, problems
 from cnvisa.http.deps import Platform
 from cnvisa.http.i18n import negotiate
 from cnvisa.http.settings import Settings
@@ -33,6 +33,7 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.install()  # no passport number in the access log (PIPL Art 6; ASVS V7.1.1)
     if clock is None and settings.clock_start:
         try:
             start = dt.datetime.fromisoformat(settings.clock_start)

@@ -353,3 +353,59 @@ async def test_record_conflicts_name_the_field(reg: Registry) -> None:
         "create_account",
         "create_account",
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "category"),
+    [
+        ("stay_permit", "ZZ"),  # issue 13: stored and accepted
+        ("stay_permit", "L\u0000"),
+        ("stay_permit", "l"),  # the table's codes are capitals
+        ("visa", "ZZ"),
+        ("visa", None),
+        ("visa", "J3"),
+        ("residence_permit", "L"),  # a permit's category is its type, not a visa category
+        ("residence_permit", "holiday"),
+    ],
+)
+async def test_a_holdings_category_is_checked_against_the_laws_table(
+    reg: Registry, kind: str, category: str | None
+) -> None:
+    pid = await reg.register_person(
+        ADMIN, surname="Roe", given_names="Ann", birth_date=dt.date(1991, 3, 3), nationality="CAN"
+    )
+    visa_only = {"entries": "single", "stay_days": 30} if kind == "visa" else {}
+    with pytest.raises(BadInput) as info:
+        await reg.register_holding(
+            ADMIN,
+            person_id=pid,
+            kind=kind,
+            number="T25000000001",
+            category=category,
+            valid_from=dt.date(2025, 1, 1),
+            valid_until=dt.date(2025, 6, 30),
+            **visa_only,  # type: ignore[arg-type]
+        )
+    assert info.value.field == "category"
+    ok = {"stay_permit": "L", "visa": "L", "residence_permit": "work"}[kind]
+    assert await reg.register_holding(
+        ADMIN,
+        person_id=pid,
+        kind=kind,
+        number="T25000000001",
+        category=ok,
+        valid_from=dt.date(2025, 1, 1),
+        valid_until=dt.date(2025, 6, 30),
+        **visa_only,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("nationality", "ZZZ"), ("nationality", "QQ"), ("surname", "ROE\u0000"), ("given_names", "A\nB")],
+)
+async def test_a_persons_codes_and_texts_are_checked(reg: Registry, field: str, value: str) -> None:
+    person = {"surname": "Roe", "given_names": "Ann", "birth_date": dt.date(1991, 3, 3), "nationality": "CAN"}
+    with pytest.raises(BadInput) as info:
+        await reg.register_person(ADMIN, **{**person, field: value})  # type: ignore[arg-type]
+    assert info.value.field == field

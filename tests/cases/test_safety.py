@@ -402,3 +402,40 @@ async def test_a_key_never_replays_another_command_case_or_account(world: World)
     assert await _snapshot(world) == snapshot
     again = await svc.accept(world.officer, a["case_id"], a["version"], key=k)
     assert again == {**first, "replayed": True}
+
+
+async def test_a_reused_key_with_another_request_is_refused_not_replayed(world: World) -> None:
+    """draft-ietf-httpapi-idempotency-key-header §2.7: the key is stored with a fingerprint of the request; the
+    same key with a different request is refused (422 naming the key), never answered with the first result."""
+    svc = world.svc
+    k = key()
+    first = await svc.create(
+        world.applicant,
+        key=k,
+        person_id=world.person_id,
+        office_id=world.office_id,
+        matter="visa_extension",
+        inputs=VISA_EXTENSION.inputs,
+        files=[pdf("passport")],
+    )
+    with pytest.raises(BadInput) as err:  # same key, another file
+        await svc.create(
+            world.applicant,
+            key=k,
+            person_id=world.person_id,
+            office_id=world.office_id,
+            matter="visa_extension",
+            inputs=VISA_EXTENSION.inputs,
+            files=[pdf("itinerary")],
+        )
+    assert err.value.field == "idempotency_key" and "Idempotency-Key" in err.value.message
+    assert await world.count(Case) == 1 and await world.count(CaseFile) == 1
+    await svc.submit(world.applicant, first["case_id"], first["version"], key=(k2 := key()))
+    with pytest.raises(BadInput):  # same key, another version named
+        await svc.submit(world.applicant, first["case_id"], first["version"] + 5, key=k2)
+    sub = await world.submitted()
+    c = await svc.accept(world.officer, sub["case_id"], sub["version"], key=(k3 := key()), passport_kept=True)
+    with pytest.raises(BadInput):  # same key, another value of a field
+        await svc.accept(world.officer, sub["case_id"], sub["version"], key=k3, passport_kept=False)
+    again = await svc.accept(world.officer, sub["case_id"], sub["version"], key=k3, passport_kept=True)
+    assert again == {**c, "replayed": True}

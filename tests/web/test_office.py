@@ -457,3 +457,21 @@ def test_queue_page_shows_decisions_due_then_applications_awaiting_acceptance(we
     assert small.text.count('href="/office/cases/') == 2 and 'href="/office/queue?limit=2"' in small.text
     bad = web.client.get("/office/queue?limit=0")
     assert bad.status_code == 422 and "between 1 and 500" in bad.text
+
+
+def test_a_reused_idempotency_key_with_another_body_is_422(web: Web) -> None:
+    """draft-ietf-httpapi-idempotency-key-header §2.7: same key, same body → the first result again; same key,
+    another body → 422 problem+json naming Idempotency-Key (never the first result)."""
+    case_id = apply(web)
+    csrf = web.signin("sh01.officer")
+    v = version(web.client, case_id)
+    key = uuid.uuid4().hex
+    url = f"/api/v1/office/cases/{case_id}/accept"
+    headers = {"X-CSRF-Token": csrf, "Idempotency-Key": key}
+    first = web.client.post(url, json={"version": v, "passport_kept": True}, headers=headers)
+    assert first.status_code == 200, first.text
+    same = web.client.post(url, json={"version": v, "passport_kept": True}, headers=headers)
+    assert same.status_code == 200 and same.json() == {**first.json(), "replayed": True}
+    other = web.client.post(url, json={"version": v, "passport_kept": False}, headers=headers)
+    assert other.status_code == 422 and other.headers["content-type"].startswith("application/problem+json")
+    assert other.json()["field"] == "idempotency_key" and "Idempotency-Key" in other.json()["detail"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import create_engine, select
 from web_support import Web
 
@@ -69,3 +71,46 @@ def test_the_fast_path_answers_as_the_documented_route(web: Web) -> None:
             s.json(),
             s.headers["content-type"],
         )
+
+
+def test_the_post_inquiry_is_answered_alike_by_the_fast_path_and_the_route(web: Web) -> None:
+    """Issue 13: the numbers go in a JSON body (no passport number in a URL). The fast path reads the body and
+    answers as the route does; anything else it hands on with the body intact (422 from the route)."""
+    import dataclasses
+
+    app = web.client.app
+    platform = app.state.platform  # type: ignore[attr-defined]
+    number, passport, _ = _a_case(web)
+    asks: list[Any] = [
+        {"number": number, "passport": passport},
+        {"number": number, "passport": "X0000000"},
+        {"number": number, "passport": passport, "extra": 1},
+        {"number": number, "passport": 12345678},
+        {"number": number + "\n", "passport": passport},
+        [number, passport],
+    ]
+    fast = [web.client.post("/api/v1/progress", json=a) for a in asks]
+    fast.append(
+        web.client.post(
+            "/api/v1/progress", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    )
+    app.state.platform = dataclasses.replace(platform, reads=Reads(platform.sessions))  # type: ignore[attr-defined]
+    try:
+        slow = [web.client.post("/api/v1/progress", json=a) for a in asks]
+        slow.append(
+            web.client.post(
+                "/api/v1/progress", content=b"{not json", headers={"content-type": "application/json"}
+            )
+        )
+    finally:
+        app.state.platform = platform  # type: ignore[attr-defined]
+    assert [r.status_code for r in fast] == [200, 404, 422, 422, 422, 422, 422]
+    for f, s in zip(fast, slow, strict=True):
+        assert (f.status_code, f.json(), f.headers["content-type"]) == (
+            s.status_code,
+            s.json(),
+            s.headers["content-type"],
+        )
+    page = web.client.post("/progress", data={"number": number, "passport": passport})
+    assert page.status_code == 200 and number in page.text

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from test_org import db, separate_organisations, signed_in
 from web_support import TODAY, Web
 
+from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.identity import name_matches
 from cnvisa.http.settings import Settings
 from cnvisa.store.tables import (
@@ -66,11 +67,14 @@ def test_match_and_covered_and_nothing_else(web: Web, orgs: dict[str, int]) -> N
     surname, given = alice["name"].split(" ", 1)
     r = ask(bank, csrf, **{**alice, "document_number": "J25DEMO0001", "name": f"{given}, {surname}".lower()})
     assert r.json() == {"match": True, "covered": True}
-    # on a date after the permit's end: still her, no longer covered
-    later = (TODAY + dt.timedelta(days=166)).isoformat()
-    assert ask(bank, csrf, **alice, on=later).json() == {"match": True, "covered": False}
-    last_day = (TODAY + dt.timedelta(days=165)).isoformat()
-    assert ask(bank, csrf, **alice, on=last_day).json() == {"match": True, "covered": True}
+    # the check answers for today (Art 27: "while handling business"): on the permit's last day still
+    # covered, the day after still her, no longer covered
+    web.clock.set(dt.datetime.combine(TODAY + dt.timedelta(days=165), dt.time(9), tzinfo=SHANGHAI))
+    bank, csrf = signed_in(web, "bank.teller")
+    assert ask(bank, csrf, **alice).json() == {"match": True, "covered": True}
+    web.clock.set(dt.datetime.combine(TODAY + dt.timedelta(days=166), dt.time(9), tzinfo=SHANGHAI))
+    bank, csrf = signed_in(web, "bank.teller")
+    assert ask(bank, csrf, **alice).json() == {"match": True, "covered": False}
 
 
 def test_no_match(web: Web, orgs: dict[str, int]) -> None:
@@ -98,12 +102,14 @@ def test_visa_stay_running_covers_until_its_last_day(web: Web, orgs: dict[str, i
         return m.on, h.stay_days
 
     entered, stay = db(web, entry)
-    bank, csrf = signed_in(web, "bank.teller")
     who = identity(web, 3)
     last = entered + dt.timedelta(days=stay)
-    assert ask(bank, csrf, **who, on=last.isoformat()).json() == {"match": True, "covered": True}
-    after = (last + dt.timedelta(days=1)).isoformat()
-    assert ask(bank, csrf, **who, on=after).json() == {"match": True, "covered": False}
+    web.clock.set(dt.datetime.combine(last, dt.time(9), tzinfo=SHANGHAI))
+    bank, csrf = signed_in(web, "bank.teller")
+    assert ask(bank, csrf, **who).json() == {"match": True, "covered": True}
+    web.clock.set(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(9), tzinfo=SHANGHAI))
+    bank, csrf = signed_in(web, "bank.teller")
+    assert ask(bank, csrf, **who).json() == {"match": True, "covered": False}
 
 
 def test_every_check_is_logged_and_audited(web: Web, orgs: dict[str, int]) -> None:
@@ -189,6 +195,9 @@ def test_a_verifier_outside_the_art_27_sectors_is_refused(web: Web, orgs: dict[s
     r = ask(bank, csrf, **identity(web, 0))
     assert r.status_code == 403 and r.json()["rule"] == "Regulations Art 27"
     assert r.json()["code"] == "sector_not_allowed"
+    assert [(x["reason"], x["rule"]) for x in _refusals(web)] == [
+        ("sector_not_allowed", "Regulations Art 27")
+    ]
 
     async def count(s: AsyncSession) -> int:
         return int((await s.execute(select(func.count()).select_from(IdentityCheck))).scalar_one())
@@ -204,6 +213,8 @@ def test_a_verifier_outside_the_art_27_sectors_is_refused(web: Web, orgs: dict[s
         ("purpose", ""),
         ("birth_date", "someday"),
         ("on", "1.1.2025"),
+        ("on", (TODAY + dt.timedelta(days=1)).isoformat()),  # only today is answered (Art 27)
+        ("on", (TODAY - dt.timedelta(days=1)).isoformat()),
     ],
 )
 def test_bad_input_names_the_field(web: Web, orgs: dict[str, int], field: str, value: str) -> None:
@@ -285,3 +296,104 @@ def test_pages_in_chinese(web: Web, orgs: dict[str, int]) -> None:
     assert web.new_client().get("/my/checks").status_code == 303  # to the sign-in page
     bob, _ = signed_in(web, "bob")
     assert "尚无单位核查您的证件" in bob.get("/my/checks?lang=zh_CN").text
+
+
+def _limits(web: Web, **limits: int) -> None:
+    platform = web.client.app.state.platform  # type: ignore[attr-defined]
+    web.client.app.state.platform = dataclasses.replace(  # type: ignore[attr-defined]
+        platform, settings=dataclasses.replace(platform.settings, **limits)
+    )
+
+
+def _refusals(web: Web) -> list[dict[str, Any]]:
+    async def read(s: AsyncSession) -> list[dict[str, Any]]:
+        q = (
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "identity_check_refused")
+            .order_by(AuditEvent.at, AuditEvent.seq)
+        )
+        return [dict(d) for d in (await s.execute(q)).scalars()]
+
+    return db(web, read)
+
+
+def test_bisection_on_the_date_cannot_find_the_last_valid_day(web: Web, orgs: dict[str, int]) -> None:
+    """Issue 13, defect 7: asking for dates between today and two years ahead and halving the interval found the
+    permit's last day in 14 calls. The check now answers for today only: every other date is refused (422 naming
+    ``on``, audited), so the answers carry nothing about the expiry."""
+    _limits(
+        web, identity_checks_per_document_per_day=100
+    )  # the bisection alone, not the daily cap, is tested
+    bank, csrf = signed_in(web, "bank.teller")
+    alice = identity(web, 0)
+    lo, hi = TODAY, TODAY + dt.timedelta(days=730)
+    answers = []
+    for _ in range(14):
+        mid = lo + (hi - lo) / 2
+        r = ask(bank, csrf, **alice, on=mid.isoformat())
+        if mid != TODAY:  # halving from today ends by asking for today itself, which is answered
+            answers.append((r.status_code, r.json().get("field"), r.json().get("covered")))
+        if r.status_code == 200 and r.json()["covered"]:
+            lo = mid
+        else:
+            hi = mid
+    assert answers == [(422, "on", None)] * len(answers) and len(answers) >= 9
+    assert hi < TODAY + dt.timedelta(days=2)  # what the attack "found" is not the permit's last day (+165)
+    assert "Art 27" in ask(bank, csrf, **alice, on=hi.isoformat()).json()["detail"]
+    today = ask(bank, csrf, **alice, on=TODAY.isoformat())  # today, named or not, is answered
+    assert today.status_code == 200 and today.json() == ask(bank, csrf, **alice).json()
+    refused = _refusals(web)
+    assert len(refused) == len(answers) + 1 and {r["reason"] for r in refused} == {"bad_input"}
+    assert {r["field"] for r in refused} == {"on"} and refused[0]["document"] == alice["document_number"]
+    assert (
+        "name" not in refused[0] and "birth_date" not in refused[0]
+    )  # what was asked about the person is not kept
+    # the page offers no date: it checks today
+    form = bank.get("/verify?lang=en")
+    assert 'name="on"' not in form.text and "today" in form.text
+
+
+def test_daily_caps_per_verifier_and_per_document(web: Web, orgs: dict[str, int]) -> None:
+    """Probing is limited per verifier account: a minute (``identity_checks_per_minute``), a Beijing day
+    (``identity_checks_per_day``), and a day per institution and document number
+    (``identity_checks_per_document_per_day``: guessing names or birth dates for one passport); refusals are
+    audited."""
+    _limits(
+        web, identity_checks_per_minute=100, identity_checks_per_day=5, identity_checks_per_document_per_day=3
+    )
+    bank, csrf = signed_in(web, "bank.teller")
+    alice, bob = identity(web, 0), identity(web, 1)
+    wrong = {**alice, "birth_date": "1990-01-01"}
+    assert [ask(bank, csrf, **b).status_code for b in (alice, wrong, wrong)] == [200, 200, 200]
+    fourth = ask(bank, csrf, **wrong)
+    assert fourth.status_code == 429 and fourth.json()["code"] == "rate_limited"
+    assert fourth.json()["rule"] == "Settings.identity_checks_per_document_per_day"
+    assert fourth.json()["retry_after"] >= 1 and "match" not in fourth.json()
+    assert [ask(bank, csrf, **bob).status_code for _ in range(2)] == [200, 200]  # another document: 5 today
+    sixth = ask(bank, csrf, **bob)
+    assert sixth.status_code == 429 and sixth.json()["rule"] == "Settings.identity_checks_per_day"
+    web.clock.advance(seconds=3600)
+    assert ask(bank, csrf, **bob).status_code == 429  # a day, not a minute
+    page = bank.post("/verify?lang=zh_CN", data={"csrf": csrf, **bob})
+    assert page.status_code == 429 and 'role="alert"' in page.text and "今日" in page.text
+    assert [r["reason"] for r in _refusals(web)] == ["rate_limited"] * 4
+    assert {r["rule"] for r in _refusals(web)} == {
+        "Settings.identity_checks_per_document_per_day",
+        "Settings.identity_checks_per_day",
+    }
+    web.clock.set(dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(9), tzinfo=SHANGHAI))
+    bank, csrf = signed_in(web, "bank.teller")
+    assert ask(bank, csrf, **wrong).status_code == 200  # a new Beijing day
+    defaults = Settings()
+    assert (defaults.identity_checks_per_day, defaults.identity_checks_per_document_per_day) == (500, 5)
+
+
+def test_a_rate_limited_check_is_audited(web: Web, orgs: dict[str, int]) -> None:
+    _limits(web, identity_checks_per_minute=1)
+    bank, csrf = signed_in(web, "bank.teller")
+    assert ask(bank, csrf, **identity(web, 0)).status_code == 200
+    assert ask(bank, csrf, **identity(web, 0)).status_code == 429
+    refused = _refusals(web)
+    assert [(r["reason"], r["rule"]) for r in refused] == [
+        ("rate_limited", "Settings.identity_checks_per_minute")
+    ]

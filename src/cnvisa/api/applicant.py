@@ -25,6 +25,7 @@ from cnvisa.cases.appointments import (
     Appointments,
     NotBookable,
     SlotFull,
+    TooManyAppointments,
     office_dict,
 )
 from cnvisa.cases.queries import applications
@@ -144,8 +145,9 @@ async def post_appointment(
             slot=body.slot,
             matter=body.matter,
             case_id=body.case_id,
+            per_person=p.settings.appointments_per_person,
         )
-    except (NotBookable, SlotFull, AlreadyBooked, AppointmentPast) as exc:
+    except (NotBookable, SlotFull, AlreadyBooked, AppointmentPast, TooManyAppointments) as exc:
         raise problem_of(exc) from None
     response.headers["Location"] = f"/api/v1/appointments/{out['id']}"
     return out

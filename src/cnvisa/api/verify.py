@@ -34,7 +34,11 @@ class CheckIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="surname and given names as in the document")
     birth_date: dt.date
     purpose: str = Field(min_length=1, max_length=200, description="the business the check is for")
-    on: dt.date | None = Field(default=None, description="the date to check (default: today, Beijing time)")
+    on: dt.date | None = Field(
+        default=None,
+        description="today's date (Beijing time), or absent: the check answers for today only (Regulations Art 27: "
+        "while handling business); any other date is refused (422)",
+    )
 
 
 class CheckOut(BaseModel):
@@ -92,7 +96,7 @@ def as_problem(exc: Exception) -> Problem:
             429,
             "Too many requests",
             str(exc),
-            rule="Settings.identity_checks_per_minute",
+            rule=exc.rule,
             code="rate_limited",
             retry_after=exc.retry_after,
         )
@@ -106,7 +110,7 @@ def as_problem(exc: Exception) -> Problem:
     summary="Verify a foreigner's identity (Regulations Art 27): match and covered, nothing else",
     responses={
         403: {"description": "not a verifier, or the institution's sector is not one of Art 27"},
-        429: {"description": "too many checks this minute"},
+        429: {"description": "too many checks this minute, or today (per account; per document number)"},
     },
 )
 async def verify(body: CheckIn, request: Request, who: Verifier, p: PlatformDep, svc: Service) -> CheckOut:
@@ -120,6 +124,8 @@ async def verify(body: CheckIn, request: Request, who: Verifier, p: PlatformDep,
             purpose=body.purpose,
             on=body.on,
             per_minute=p.settings.identity_checks_per_minute,
+            per_day=p.settings.identity_checks_per_day,
+            per_document_per_day=p.settings.identity_checks_per_document_per_day,
         )
     except (RateLimited, SectorNotAllowed) as exc:
         raise as_problem(exc) from None

@@ -11,6 +11,9 @@ working day.
   own savepoint: the unique constraint (office, day, slot, seat) lets exactly one of two racing requests take a
   seat, the loser moves on to the next, and when none is left the slot is full. The unique constraint
   (person, day, slot) keeps one person from holding two appointments at the same time.
+- How many: a person holds at most ``per_person`` open appointments (from today on; an office rule, not law,
+  configured as ``CNVISA_APPOINTMENTS_PER_PERSON``), so that no one hoards the slots. The person's row is
+  locked while counting (PostgreSQL; SQLite serialises writers), so concurrent bookings cannot slip past it.
 - Who: an applicant books for themself, an agent for the people they hold a mandate for (Regulations Art 19;
   the same rule the case service applies). Bookings and cancellations are audited.
 """
@@ -33,7 +36,7 @@ from cnvisa.cases.workflow import TERMINAL, Role
 from cnvisa.law import calendar as workdays
 from cnvisa.law.application import IN_COUNTRY_MATTERS as _IN_COUNTRY_MATTERS
 from cnvisa.law.errors import CalendarYearNotLoaded
-from cnvisa.store.tables import Appointment, Case, Office
+from cnvisa.store.tables import Appointment, Case, Office, Person
 
 HORIZON_DAYS: Final = 30
 """Office rule: appointments are offered up to 30 days ahead."""
@@ -59,6 +62,20 @@ class AlreadyBooked(CaseError):
     """The person already holds an appointment in this slot."""
 
     code = "double_booking"
+
+
+class TooManyAppointments(CaseError):
+    """Office rule ``appointment.per_person``: the person already holds the most open appointments allowed."""
+
+    code = "appointment_limit"
+    rule = "appointment.per_person"
+
+    def __init__(self, person_id: int, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"person {person_id} already holds {limit} upcoming appointments: office rule "
+            f"appointment.per_person allows at most {limit} at a time (cancel one to book another)"
+        )
 
 
 class AppointmentPast(CaseError):
@@ -305,9 +322,11 @@ class Appointments(Clocked):
         slot: str,
         matter: str,
         case_id: int | None = None,
+        per_person: int = 2,
     ) -> dict[str, Any]:
         """Book a seat; ``case_id`` names the application it is for (by default the person's one open case of
-        this matter at this office, if there is exactly one)."""
+        this matter at this office, if there is exactly one). ``per_person``: the office rule's most open
+        appointments of one person (``TooManyAppointments`` beyond)."""
         may_act_for(actor, person_id)
         if matter not in IN_COUNTRY_MATTERS:
             raise BadInput("matter", f"one of {', '.join(IN_COUNTRY_MATTERS)}")
@@ -321,6 +340,8 @@ class Appointments(Clocked):
                 "appointment.opening_hours",
             )
         async with self.sessions() as s, s.begin():
+            # one person's bookings queue here, so two cannot both slip under the limit
+            await s.execute(select(Person.id).where(Person.id == person_id).with_for_update())
             mine = (
                 await s.execute(
                     select(Appointment.id).where(
@@ -330,6 +351,15 @@ class Appointments(Clocked):
             ).first()
             if mine is not None:
                 raise AlreadyBooked(f"person {person_id} already holds an appointment at {day} {slot}")
+            held = (
+                await s.execute(
+                    select(func.count()).where(
+                        Appointment.person_id == person_id, Appointment.day >= self.today()
+                    )
+                )
+            ).scalar_one()
+            if held >= per_person:
+                raise TooManyAppointments(person_id, per_person)
             case_id = await _case_booked_for(s, person_id, office_id, matter, case_id)
             taken = set(
                 (

@@ -15,20 +15,30 @@ employer, inviting_entity, service_agency, …          none: may not verify
 ====================================================  ====================
 
 What is asked: a document number (a passport or other travel document, or a visa or permit number), a name,
-a birth date, the purpose, and the date to check. What is answered, and nothing else:
+a birth date and the purpose. What is answered, and nothing else:
 
 - ``match``: a person exists who holds a document with that number and has that name and birth date. The
   name matches when its words (upper case; commas, ``<`` and extra spaces ignored) are the surname followed by
   the given names, or the given names followed by the surname.
-- ``covered``: the matched person holds on that date a valid visa whose stay is running (entered on it, not
-  left since, within the stay and its extension — Art 36 para 1(3)), or a valid stay or residence permit
-  (in force from its first to its last day). Void or cancelled documents prove nothing (Art 34-35). An
-  acceptance receipt or a visa-free entry is not a document in this sense. Without a match, never covered.
+- ``covered``: the matched person holds today (Beijing date, the platform's clock) a valid visa whose stay is
+  running (entered on it, not left since, within the stay and its extension — Art 36 para 1(3)), or a valid
+  stay or residence permit (in force from its first to its last day). Void or cancelled documents prove nothing
+  (Art 34-35). An acceptance receipt or a visa-free entry is not a document in this sense. Without a match, never covered.
 
-Every check is logged (``IdentityCheck``) and audited in one transaction, and limited per verifier account
-(``identity_checks_per_minute`` in the last 60 seconds). The check is attached to the holder of the document
-number (so that the holder sees it, even when the name or birth date given did not match); the name and
-birth date asked are not stored.
+For today only. Reading of Art 27 ("在办理业务时需要核实外国人身份信息的" — need to verify a foreigner's identity
+*while handling business*): the verifier's reason is the business it is handling now, so the check answers as of
+the day it is made. Neither a past nor a future date is given a verifier by the article, and a free date would
+disclose more than the business needs (PIPL Art 6: the minimum scope for the purpose): asking for dates and
+halving the interval found a permit's exact last day in 14 calls (issue 13). ``on`` is therefore accepted only as
+today's date (clients that send it keep working); any other date is refused (``BadInput`` on ``on``).
+
+Probing is limited per verifier account — ``identity_checks_per_minute`` (the last 60 seconds),
+``identity_checks_per_day`` (the Beijing day) — and per institution and document number a day
+(``identity_checks_per_document_per_day``: guessing names or birth dates for one passport). Every check is logged
+(``IdentityCheck``) and audited in one transaction; every refused one (bad input, a limit, a sector outside
+Art 27) is audited as ``identity_check_refused`` with the reason, the rule and the document number asked. The
+check is attached to the holder of the document number (so that the holder sees it, even when the name or birth
+date given did not match); the name and birth date asked are never stored.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
-from cnvisa.cases.clock import Clocked, today
+from cnvisa.cases.clock import SHANGHAI, Clocked, today
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden
 from cnvisa.cases.queries.status import law_holdings
 from cnvisa.cases.service import Actor, caseless_event
@@ -83,16 +93,23 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SectorNotAllowed(Forbidden):
+    code = "sector_not_allowed"
     rule = ART_27
 
 
 class RateLimited(CaseError):
+    """A limit of probing: ``rule`` names the setting (``Settings.identity_checks_per_minute`` …), ``per`` is
+    ``minute`` or ``day``."""
+
     code = "rate_limited"
 
-    def __init__(self, per_minute: int, retry_after: int) -> None:
-        self.per_minute = per_minute
+    def __init__(self, limit: int, retry_after: int, rule: str, message: str, per: str = "minute") -> None:
+        self.limit = limit
+        self.per_minute = limit  # the name callers used before the daily caps
         self.retry_after = retry_after
-        super().__init__(f"at most {per_minute} identity checks a minute: try again in {retry_after} s")
+        self.rule = rule
+        self.per = per
+        super().__init__(f"{message}: try again in {retry_after} s")
 
 
 def sector_of(kind: str) -> str | None:
@@ -154,10 +171,58 @@ class IdentityChecks(Clocked):
         purpose: str,
         on: dt.date | None = None,
         per_minute: int = 30,
+        per_day: int = 500,
+        per_document_per_day: int = 5,
     ) -> dict[str, bool]:
-        """Art 27: the yes/no answer ``{"match", "covered"}``; logged, audited and rate-limited."""
+        """Art 27: the yes/no answer ``{"match", "covered"}`` for today; logged, audited and rate-limited; a
+        refusal is audited too."""
         if actor.role is not Role.VERIFIER or actor.organisation_id is None or actor.account_id is None:
             raise Forbidden("only an institution's verifier checks identities (Regulations Art 27)")
+        try:
+            return await self._check(
+                actor,
+                document_number=document_number,
+                name=name,
+                birth_date=birth_date,
+                purpose=purpose,
+                on=on,
+                limits=(per_minute, per_day, per_document_per_day),
+            )
+        except (BadInput, RateLimited, SectorNotAllowed) as exc:
+            await self.refused(actor, exc, document_number)
+            raise
+
+    async def refused(self, actor: Actor, exc: CaseError, document_number: str) -> None:
+        """Audit a refused check (its own transaction: the check's was rolled back). The document number asked
+        is kept (whose document was probed); the name and birth date asked are not."""
+        number = normalise_number(document_number)
+        detail: dict[str, Any] = {
+            "organisation": actor.organisation_id,
+            "reason": exc.code if not isinstance(exc, BadInput) else "bad_input",
+            "document": number if _NUMBER.fullmatch(number) else None,
+        }
+        if isinstance(exc, BadInput):
+            detail["field"] = exc.field
+        elif isinstance(exc, (RateLimited, SectorNotAllowed)):
+            detail["rule"] = exc.rule
+        async with self.sessions() as s, s.begin():
+            await audit.append(
+                s, **caseless_event(actor, as_utc(self.clock.now()), "identity_check_refused", detail, None)
+            )
+
+    async def _check(
+        self,
+        actor: Actor,
+        *,
+        document_number: str,
+        name: str,
+        birth_date: dt.date,
+        purpose: str,
+        on: dt.date | None,
+        limits: tuple[int, int, int],
+    ) -> dict[str, bool]:
+        assert actor.account_id is not None and actor.organisation_id is not None
+        per_minute, per_day, per_document = limits
         number = normalise_number(document_number)
         if not _NUMBER.fullmatch(number):
             raise BadInput("document_number", "5-24 letters or digits")
@@ -167,7 +232,16 @@ class IdentityChecks(Clocked):
         if not purpose or len(purpose) > 200 or _CONTROL.search(purpose):
             raise BadInput("purpose", "the business the check is for (1-200 characters; Regulations Art 27)")
         now = as_utc(self.clock.now())
-        on = on or today(self.clock)
+        checked_on = today(self.clock)
+        if on is not None and on != checked_on:
+            raise BadInput(
+                "on",
+                f"the check answers for today ({checked_on.isoformat()}, Beijing) only: {ART_27} gives a verifier "
+                "the business it is handling now as its reason, not another date",
+            )
+        on = checked_on
+        day_start = as_utc(dt.datetime.combine(checked_on, dt.time(0), tzinfo=SHANGHAI))
+        to_midnight = max(1, int((day_start + dt.timedelta(days=1) - now).total_seconds()))
         async with self.sessions() as s, s.begin():
             org = await s.get(Organisation, actor.organisation_id)
             sector = sector_of(org.kind) if org else None
@@ -189,7 +263,44 @@ class IdentityChecks(Clocked):
             ).one()
             if recent[0] >= per_minute:
                 oldest = as_utc(recent[1])
-                raise RateLimited(per_minute, max(1, int((oldest + WINDOW - now).total_seconds()) + 1))
+                raise RateLimited(
+                    per_minute,
+                    max(1, int((oldest + WINDOW - now).total_seconds()) + 1),
+                    "Settings.identity_checks_per_minute",
+                    f"at most {per_minute} identity checks a minute",
+                )
+            today_checks = (
+                await s.execute(
+                    select(func.count()).where(
+                        IdentityCheck.verifier_account_id == actor.account_id, IdentityCheck.at >= day_start
+                    )
+                )
+            ).scalar_one()
+            if today_checks >= per_day:
+                raise RateLimited(
+                    per_day,
+                    to_midnight,
+                    "Settings.identity_checks_per_day",
+                    f"at most {per_day} identity checks a day (Beijing time) per verifier account",
+                    per="day",
+                )
+            of_document = (
+                await s.execute(
+                    select(func.count()).where(
+                        IdentityCheck.organisation_id == actor.organisation_id,
+                        IdentityCheck.document_number == number,
+                        IdentityCheck.at >= day_start,
+                    )
+                )
+            ).scalar_one()
+            if of_document >= per_document:
+                raise RateLimited(
+                    per_document,
+                    to_midnight,
+                    "Settings.identity_checks_per_document_per_day",
+                    f"at most {per_document} checks of one document number a day (Beijing time) per institution",
+                    per="day",
+                )
             candidates = {
                 pid
                 for (pid,) in await s.execute(

@@ -19,8 +19,11 @@ from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.records import require_uscc
 from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import Role
+from cnvisa.law.application import NATIONALITY_CODES
+from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.documents import check_mrz
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.residence import PERMIT_TYPES
 from cnvisa.law.status import DocumentState, declare_void, entries_left
 from cnvisa.law.status import cancel as cancel_document
 from cnvisa.store.tables import (
@@ -53,6 +56,22 @@ MANDATE_CAPACITIES = frozenset({"relative", "inviting_entity", "inviting_person"
 HOLDING_KINDS = frozenset({"visa", "stay_permit", "residence_permit"})
 _NATIONALITY = re.compile(r"^[A-Z<]{1,3}$")
 _REGISTRARS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _code(value: str | None, table: Any, field: str, named: str) -> None:
+    """A code field checked against its table of the law (issue 13: a stay permit of visa category "ZZ")."""
+    _need(
+        isinstance(value, str) and value in table,
+        field,
+        f"{value!r} is not in {named} ({', '.join(sorted(table)) if len(table) < 40 else 'see the table'})",
+    )
+
+
+def _text(value: str, field: str) -> None:
+    _need(not _CONTROL.search(value), field, "must not contain control characters (NUL, line breaks, tabs …)")
 
 
 def _need(ok: bool, field: str, message: str) -> None:
@@ -183,10 +202,19 @@ class Registry(Clocked):
         sex: str | None = None,
     ) -> int:
         _need(bool(surname.strip()), "surname", "required")
+        _text(surname, "surname")
+        _text(given_names, "given_names")
         _need(
             bool(_NATIONALITY.fullmatch(nationality)),
             "nationality",
             "an ICAO 9303 code of 1-3 capital letters",
+        )
+        # "D<<" as the MRZ pads it is Germany's "D"
+        _code(
+            nationality.rstrip("<"),
+            NATIONALITY_CODES,
+            "nationality",
+            "ISO 3166-1 alpha-3 / ICAO Doc 9303 codes",
         )
         _need(dt.date(1900, 1, 1) <= birth_date <= today(self.clock), "birth_date", "not in the future")
         _need(sex in (None, "M", "F", "X"), "sex", "M, F or X")
@@ -215,6 +243,12 @@ class Registry(Clocked):
         agree with the record."""
         number = number.strip().upper()
         _need(bool(re.fullmatch(r"[A-Z0-9]{5,20}", number)), "number", "5-20 capital letters or digits")
+        _code(
+            issuing_state.rstrip("<"),
+            NATIONALITY_CODES,
+            "issuing_state",
+            "ISO 3166-1 alpha-3 / ICAO Doc 9303 codes",
+        )
         async with self.sessions() as s:
             person = await s.get(Person, person_id)
         if person is None:
@@ -292,6 +326,10 @@ class Registry(Clocked):
         number = number.strip().upper()
         _need(bool(re.fullmatch(r"[A-Z0-9]{5,24}", number)), "number", "5-24 capital letters or digits")
         _need(valid_from <= valid_until, "valid_until", "not before valid_from")
+        if kind == "residence_permit":  # the permit's type (Regulations Art 15-16)
+            _code(category, PERMIT_TYPES, "category", "the residence permit types")
+        elif kind == "visa" or category is not None:  # a visa's, or the visa category a stay permit carries
+            _code(category, CATEGORIES, "category", "the visa categories of Regulations Art 6")
         async with self.sessions() as s:
             _need(await s.get(Person, person_id) is not None, "person_id", "no such person")
             taken = await s.execute(select(Holding.id).where(Holding.number == number))

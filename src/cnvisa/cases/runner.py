@@ -1,7 +1,8 @@
 """The command runner: every command runs in one transaction with its audit event.
 
 Each command names the case version it acts on (a stale version is refused with ``Conflict`` and writes
-nothing) and carries an idempotency key (a repeated key returns the first result and writes nothing new).
+nothing) and carries an idempotency key (a repeated key returns the first result and writes nothing new; the
+same key with a different request is refused — draft-ietf-httpapi-idempotency-key-header §2.7).
 Rules come from ``cnvisa.law``; the date they are asked "as of" comes from the injected clock, in Beijing
 time. The commands themselves are grouped by workflow in ``cnvisa.cases.commands``.
 """
@@ -9,7 +10,9 @@ time. The commands themselves are grouped by workflow in ``cnvisa.cases.commands
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -48,7 +51,28 @@ _REPLAY = select(
     _IDEMPOTENCY.c.account_id,
     _IDEMPOTENCY.c.role,
     _IDEMPOTENCY.c.response,
+    _IDEMPOTENCY.c.fingerprint,
 ).where(_IDEMPOTENCY.c.key == bindparam("key"))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, FileIn):  # a file is its code, name and content (by hash)
+        return [value.material_code, value.filename, hashlib.sha256(value.content).hexdigest()]
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def fingerprint(command: str, case_id: int | None, request: Mapping[str, Any]) -> str:
+    """The request a key is stored with (draft-ietf-httpapi-idempotency-key-header §2.4, "fingerprint"): the
+    command, the case and every parameter of it, as canonical JSON, hashed. Taken from the parameters rather than
+    the raw body, so a retry from the page (new CSRF token) or with re-ordered JSON is still the same request."""
+    text = json.dumps([command, case_id, _canonical(request)], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def law_inputs(
@@ -75,10 +99,11 @@ def guard(ok: bool, name: str, detail: str) -> None:
 
 class Runner(Reader):
     async def _replay(
-        self, s: AsyncSession, key: str, command: str, actor: Actor, case_id: int | None
+        self, s: AsyncSession, key: str, command: str, actor: Actor, case_id: int | None, print_: str
     ) -> dict[str, Any] | None:
-        """The first result of this key — only for the same account, role, command and case: a key that
-        another request already used is refused (it never replays someone else's result)."""
+        """The first result of this key — only for the same account, role, command, case and request
+        (``fingerprint``): a key that another request already used is refused (it never replays someone else's
+        result, nor the result of another request)."""
         # a Core read, not Session.get: the key is looked up on every command and the record is never changed
         rec = (await s.execute(_REPLAY, {"key": key})).one_or_none()
         if rec is None:
@@ -92,18 +117,35 @@ class Runner(Reader):
             raise BadInput(
                 "idempotency_key", "already used for another command, case or account: use a fresh key"
             )
+        # keys stored before fingerprints were kept (NULL) replay as they did
+        if rec.fingerprint is not None and rec.fingerprint != print_:
+            raise BadInput(
+                "idempotency_key",
+                "this Idempotency-Key was already used with a different request: a retry must repeat the "
+                "request unchanged; a new request needs a fresh key (draft-ietf-httpapi-idempotency-key-header "
+                "§2.7)",
+            )
         return dict(rec.response, replayed=True)
 
     async def _run(
-        self, key: str, command: str, body: Body, actor: Actor, case_id: int | None = None
+        self,
+        key: str,
+        command: str,
+        body: Body,
+        actor: Actor,
+        case_id: int | None = None,
+        *,
+        request: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """One command = one transaction: body, idempotency record, audit (inside body), commit."""
+        """One command = one transaction: body, idempotency record, audit (inside body), commit. ``request``:
+        every parameter of the command (what a repeated key must repeat unchanged)."""
         if not key or len(key) > 80:
             raise BadInput("idempotency_key", "required, at most 80 characters")
+        print_ = fingerprint(command, case_id, request)
         async with self.sessions() as s:
             try:
                 async with s.begin():
-                    replay = await self._replay(s, key, command, actor, case_id)
+                    replay = await self._replay(s, key, command, actor, case_id, print_)
                     if replay is not None:
                         return replay
                     s.info["deferred_audit"] = []
@@ -118,6 +160,7 @@ class Runner(Reader):
                             "account_id": actor.account_id,
                             "role": str(actor.role),
                             "response": response,
+                            "fingerprint": print_,
                             "created_at": self.now(),
                         },
                     )
@@ -128,7 +171,7 @@ class Runner(Reader):
                 # A concurrent request with the same idempotency key may have won (and moved the case on,
                 # or stored the key first): a retry returns its result rather than a conflict.
                 async with self.sessions() as s2:
-                    replay = await self._replay(s2, key, command, actor, case_id)
+                    replay = await self._replay(s2, key, command, actor, case_id, print_)
                 if replay is not None:
                     return replay
                 if isinstance(exc, StaleDataError):

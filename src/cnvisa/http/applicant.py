@@ -23,6 +23,7 @@ from cnvisa.cases.appointments import (
     AppointmentPast,
     NotBookable,
     SlotFull,
+    TooManyAppointments,
     may_act_for,
     people_for,
 )
@@ -199,6 +200,10 @@ def problem_of(exc: Exception) -> Exception:
             field="slot",
             rule="appointment.one_per_slot",
             code="double_booking",
+        )
+    if isinstance(exc, TooManyAppointments):
+        return Problem(
+            409, "Too many appointments", str(exc), field="person_id", rule=exc.rule, code=exc.code
         )
     if isinstance(exc, AppointmentPast):
         return Problem(409, "Too late to cancel", str(exc), code="appointment_past")

@@ -49,6 +49,16 @@ class Settings:
     identity_checks_per_minute: int = field(
         default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_MINUTE", 30)
     )
+    identity_checks_per_day: int = field(default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_DAY", 500))
+    """Checks one verifier account may make in a Beijing day (probing limit, issue 13)."""
+    identity_checks_per_document_per_day: int = field(
+        default_factory=lambda: _int("CNVISA_IDENTITY_CHECKS_PER_DOCUMENT_PER_DAY", 5)
+    )
+    """Checks of one document number an institution may make in a Beijing day (guessing a passport holder's
+    name or birth date)."""
+    appointments_per_person: int = field(default_factory=lambda: _int("CNVISA_APPOINTMENTS_PER_PERSON", 2))
+    """Office rule, not law: how many open (upcoming) appointments one person may hold at once (issue 13:
+    one applicant had booked every slot of two days)."""
     clock_start: str | None = field(default_factory=lambda: os.environ.get("CNVISA_CLOCK_START") or None)
     """An ISO instant (e.g. 2025-11-20T09:00+08:00) the platform's clock starts at instead of now; unset in
     production."""

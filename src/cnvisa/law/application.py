@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -19,10 +19,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from cnvisa.law.categories import CATEGORIES
+from cnvisa.law.documents.countries import ICAO_SPECIAL_CODES, ISO_3166_ALPHA3
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.purposes import PURPOSES
 from cnvisa.law.replacement import ENTRY_COUNTS
@@ -137,6 +139,17 @@ def _category_code(value: str) -> str:
     return value.upper()
 
 
+NATIONALITY_CODES: Final = ISO_3166_ALPHA3 | frozenset(ICAO_SPECIAL_CODES)
+"""The codes a nationality is written in: ISO 3166-1 alpha-3 and ICAO Doc 9303 Part 3 §5's own codes."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _nationality(value: str) -> str:
+    if value.upper() not in NATIONALITY_CODES:
+        raise ValueError(f"unknown nationality code {value!r}: an ISO 3166-1 alpha-3 or ICAO Doc 9303 code")
+    return value.upper()
+
+
 def _purpose(value: str) -> str:
     if value not in PURPOSES:
         raise ValueError(f"must be one of {', '.join(PURPOSES)} (the purposes the rules read)")
@@ -160,10 +173,19 @@ class _Model(BaseModel):
     # Strict: a number is not a date, "yes" is not true, "30" and 30.0 are not 30, true is not 1.
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # NUL and other control characters are no part of any code or text of the contract (issue 13: "L\u0000")
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
+            raise ValueError("must not contain control characters (NUL, line breaks, tabs …)")
+        return value
+
 
 class Applicant(_Model):
     birth_date: LawDate | None = None
-    nationality: str | None = Field(
+    nationality: Annotated[str, AfterValidator(_nationality)] | None = Field(
         None, description="ICAO/ISO 3166-1 alpha-3 code", min_length=1, max_length=3
     )
     first_entry: bool | None = Field(

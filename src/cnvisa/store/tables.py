@@ -315,6 +315,9 @@ class IdempotencyRecord(Base):
     role: Mapped[str | None] = mapped_column(String(16))
     """Whose key it is: a key replays only for the same account (and role), command and case."""
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the request the key was first used with (``cnvisa.cases.runner.fingerprint``): the same key
+    with another request is refused (draft-ietf-httpapi-idempotency-key-header §2.7); NULL for older keys."""
     created_at: Mapped[dt.datetime] = mapped_column(TS)
 
 

@@ -25,7 +25,7 @@ class ClosureCommands(Runner):
             case = await self._load(s, case_id, version, actor)
             return case, await self._step(s, actor, case, Command.WITHDRAW)
 
-        return await self._run(key, "withdraw", body, actor, case_id)
+        return await self._run(key, "withdraw", body, actor, case_id, request={"version": version})
 
     async def lapse_due(self) -> list[str]:
         """System sweep: drafts past retention and notices unanswered past their reply date lapse."""
@@ -58,7 +58,9 @@ class ClosureCommands(Runner):
                 return case, await self._step(s, SYSTEM, case, Command.LAPSE)
 
             try:
-                out = await self._run(f"lapse-{case_id}-{version}", "lapse", body, SYSTEM, case_id)
+                out = await self._run(
+                    f"lapse-{case_id}-{version}", "lapse", body, SYSTEM, case_id, request={"version": version}
+                )
                 lapsed.append(out["number"])
             except (Conflict, InvalidCommand):
                 continue

@@ -43,7 +43,14 @@ class ExaminationCommands(Runner):
             s.add(Verification(case_id=case.id, method=method, scheduled_for=scheduled_for))
             return case, await self._step(s, actor, case, Command.REQUEST_VERIFICATION, {"method": method})
 
-        return await self._run(key, "request_verification", body, actor, case_id)
+        return await self._run(
+            key,
+            "request_verification",
+            body,
+            actor,
+            case_id,
+            request={"version": version, "method": method, "scheduled_for": scheduled_for},
+        )
 
     async def record_verification(
         self, actor: Actor, case_id: int, version: int, *, key: str, outcome: str, note: str | None = None
@@ -72,7 +79,14 @@ class ExaminationCommands(Runner):
             v.outcome, v.note, v.recorded_at = outcome, note, self.now()
             return case, await self._step(s, actor, case, Command.RECORD_VERIFICATION, {"outcome": outcome})
 
-        return await self._run(key, "record_verification", body, actor, case_id)
+        return await self._run(
+            key,
+            "record_verification",
+            body,
+            actor,
+            case_id,
+            request={"version": version, "outcome": outcome, "note": note},
+        )
 
     async def approve(
         self, actor: Actor, case_id: int, version: int, *, key: str, validity_days: int | None = None
@@ -93,7 +107,9 @@ class ExaminationCommands(Runner):
             case.decided_by = actor.account_id
             return case, await self._step(s, actor, case, Command.APPROVE, detail)
 
-        return await self._run(key, "approve", body, actor, case_id)
+        return await self._run(
+            key, "approve", body, actor, case_id, request={"version": version, "validity_days": validity_days}
+        )
 
     async def _grant_validity(self, s: AsyncSession, case: Case, days: int | None) -> int:
         bounds = self._bounds(case.matter, case.inputs, case.submitted_by)
@@ -140,7 +156,9 @@ class ExaminationCommands(Runner):
                 },
             )
 
-        return await self._run(key, "propose_refusal", body, actor, case_id)
+        return await self._run(
+            key, "propose_refusal", body, actor, case_id, request={"version": version, "grounds": grounds}
+        )
 
     async def confirm_refusal(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
@@ -156,7 +174,7 @@ class ExaminationCommands(Runner):
                 s, actor, case, Command.CONFIRM_REFUSAL, {"grounds": case.refusal_grounds}
             )
 
-        return await self._run(key, "confirm_refusal", body, actor, case_id)
+        return await self._run(key, "confirm_refusal", body, actor, case_id, request={"version": version})
 
     async def revoke_refusal_proposal(
         self, actor: Actor, case_id: int, version: int, *, key: str
@@ -167,4 +185,6 @@ class ExaminationCommands(Runner):
             case.refusal_grounds, case.refusal_proposed_by = [], None
             return case, await self._step(s, actor, case, Command.REVOKE_REFUSAL_PROPOSAL)
 
-        return await self._run(key, "revoke_refusal_proposal", body, actor, case_id)
+        return await self._run(
+            key, "revoke_refusal_proposal", body, actor, case_id, request={"version": version}
+        )

@@ -105,7 +105,20 @@ class IntakeCommands(Runner):
             )
             return case, summary(case)
 
-        return await self._run(key, "create", body, actor)
+        return await self._run(
+            key,
+            "create",
+            body,
+            actor,
+            request={
+                "person_id": person_id,
+                "office_id": office_id,
+                "matter": matter,
+                "inputs": inputs,
+                "submitted_by": submitted_by,
+                "files": files,
+            },
+        )
 
     async def apply(
         self,
@@ -146,7 +159,20 @@ class IntakeCommands(Runner):
             )
             return case, summary(case)
 
-        return await self._run(key, "apply", body, actor)
+        return await self._run(
+            key,
+            "apply",
+            body,
+            actor,
+            request={
+                "person_id": person_id,
+                "office_id": office_id,
+                "matter": matter,
+                "inputs": inputs,
+                "submitted_by": submitted_by,
+                "files": files,
+            },
+        )
 
     async def submit(
         self, actor: Actor, case_id: int, version: int, *, key: str, files: Sequence[FileIn] = ()
@@ -159,7 +185,9 @@ class IntakeCommands(Runner):
             self._check_proxy(case, self._assess(case, await self._materials(s, case)))
             return case, await self._step(s, actor, case, Command.SUBMIT, {"files": len(files)})
 
-        return await self._run(key, "submit", body, actor, case_id)
+        return await self._run(
+            key, "submit", body, actor, case_id, request={"version": version, "files": files}
+        )
 
     async def issue_notice(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         """The one-time notice: every missing material and procedure the law engine finds, at once."""
@@ -211,7 +239,7 @@ class IntakeCommands(Runner):
                 },
             }
 
-        return await self._run(key, "issue_notice", body, actor, case_id)
+        return await self._run(key, "issue_notice", body, actor, case_id, request={"version": version})
 
     async def supplement(
         self,
@@ -242,7 +270,14 @@ class IntakeCommands(Runner):
                 {"files": [f.material_code for f in files], "inputs": sorted(inputs or {})},
             )
 
-        return await self._run(key, "supplement", body, actor, case_id)
+        return await self._run(
+            key,
+            "supplement",
+            body,
+            actor,
+            case_id,
+            request={"version": version, "files": files, "inputs": inputs},
+        )
 
     async def accept(
         self, actor: Actor, case_id: int, version: int, *, key: str, passport_kept: bool = True
@@ -287,4 +322,6 @@ class IntakeCommands(Runner):
             )
             return case, {**out, "receipt": receipt(case)}
 
-        return await self._run(key, "accept", body, actor, case_id)
+        return await self._run(
+            key, "accept", body, actor, case_id, request={"version": version, "passport_kept": passport_kept}
+        )

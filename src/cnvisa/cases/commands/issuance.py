@@ -64,7 +64,7 @@ class IssuanceCommands(Runner):
                 {"document": holding.number, "kind": holding.kind, "voided": voided},
             )
 
-        return await self._run(key, "issue", body, actor, case_id)
+        return await self._run(key, "issue", body, actor, case_id, request={"version": version})
 
     async def _make_document(self, s: AsyncSession, case: Case) -> tuple[Holding, list[str]]:
         on = self.today()
@@ -155,4 +155,11 @@ class IssuanceCommands(Runner):
             )
             return case, await self._step(s, actor, case, Command.COLLECT, {"passport_presented": True})
 
-        return await self._run(key, "collect", body, actor, case_id)
+        return await self._run(
+            key,
+            "collect",
+            body,
+            actor,
+            case_id,
+            request={"version": version, "passport_presented": passport_presented},
+        )

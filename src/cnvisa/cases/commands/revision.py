@@ -57,7 +57,7 @@ class RevisionCommands(Runner):
             )
             return case, summary(case)
 
-        return await self._run(key, "reevaluate", body, actor, case_id)
+        return await self._run(key, "reevaluate", body, actor, case_id, request={"version": version})
 
     async def recompute_deadlines(self, attempts: int = 5) -> list[dict[str, Any]]:
         """After holiday data changes: recompute every open deadline; each change is written to the audit log.

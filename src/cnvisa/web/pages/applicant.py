@@ -180,6 +180,7 @@ async def book(request: Request, who: ApplicantSide, p: PlatformDep) -> Response
             day=day,
             slot=values.get("slot", ""),
             matter=values.get("matter", ""),
+            per_person=p.settings.appointments_per_person,
         )
     except ValueError:
         err: dict[str, Any] = {

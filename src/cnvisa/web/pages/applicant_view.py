@@ -126,6 +126,10 @@ RULE_TEXTS = {
     "appointment.opening_hours": _("Choose a time within the office's opening hours."),
     "appointment.capacity": _("This time is fully booked: please choose another."),
     "appointment.one_per_slot": _("This person already has an appointment at this time."),
+    "appointment.per_person": _(
+        "Office rule: one person may hold at most %(per_person)s upcoming appointments at a time. Cancel one "
+        "to book another."
+    ),
     "upload.max_bytes": _("The file is too large."),
     "upload.media_type": _("Files must be PDF, JPEG or PNG."),
 }
@@ -155,6 +159,7 @@ def error_of(request: Request, exc: Exception) -> dict[str, Any]:
         "max_w": spec.max_width,
         "min_h": spec.min_height,
         "max_h": spec.max_height,
+        "per_person": request.app.state.platform.settings.appointments_per_person,
     }
     rules = [f["rule"] for f in p.extra.get("faults", [])] or ([p.rule] if p.rule else [])
     explain = [t(request, RULE_TEXTS[r], **params) for r in rules if r in RULE_TEXTS]

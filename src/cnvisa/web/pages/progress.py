@@ -1,15 +1,19 @@
 """The public progress inquiry page ``/progress`` (no sign-in; NIA measures 2024-03-20): the page of the API's
 ``/api/v1/progress``, answered by the same ``cnvisa.cases.queries.progress.find`` and the same checks of the two numbers.
-A wrong pair is "not found" without saying which half was wrong, as in the API."""
+A wrong pair is "not found" without saying which half was wrong, as in the API. The form posts the numbers (no
+passport number in the URL, the access log or the browser's history: PIPL Art 6, ASVS 4.0 V8.3.1); a GET with
+the numbers in the query string (an old link) is still answered, and redacted from the access log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from cnvisa.cases.queries import progress
 from cnvisa.http import throttle
-from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
+from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, check_csrf
 from cnvisa.web.pages.render import page
 
 
@@ -46,6 +50,25 @@ FIELD_MESSAGES = {
 @router.get("/progress", response_class=HTMLResponse)
 async def progress_page(
     request: Request, p: PlatformDep, who: OptionalPrincipalDep, number: str = "", passport: str = ""
+) -> HTMLResponse:
+    return await _inquiry(request, p, who, number, passport)
+
+
+@router.post("/progress", response_class=HTMLResponse)
+async def progress_post(
+    request: Request,
+    p: PlatformDep,
+    who: OptionalPrincipalDep,
+    number: Annotated[str, Form(max_length=100)] = "",
+    passport: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse:
+    if who is not None:  # a signed-in reader's form carries the session's token, as every form does
+        await check_csrf(request, who)
+    return await _inquiry(request, p, who, number, passport)
+
+
+async def _inquiry(
+    request: Request, p: PlatformDep, who: Principal | None, number: str, passport: str
 ) -> HTMLResponse:
     number, passport = number.strip(), passport.strip().replace(" ", "")
     context: dict[str, object] = {"values": {"number": number, "passport": passport}, "next_step": NEXT_STEP}

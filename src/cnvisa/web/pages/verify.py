@@ -30,7 +30,7 @@ FIELD_MESSAGES = {
     "name": "Give the name as written in the document.",
     "birth_date": "Give the birth date (YYYY-MM-DD).",
     "purpose": "Give the business the check is for (at most 200 characters).",
-    "on": "Give the date to check (YYYY-MM-DD).",
+    "on": "The check answers for today only.",
     "label": "Name the API client (at most 100 characters).",
 }
 
@@ -43,7 +43,7 @@ def _form(
     request: Request, who: Principal, p: PlatformDep, status: int = 200, **context: Any
 ) -> HTMLResponse:
     context.setdefault("values", {})
-    context["values"].setdefault("on", p.today().isoformat())
+    context.setdefault("checked_on", p.today())
     return page(request, "verify/form.html", who, status=status, **context)
 
 
@@ -74,29 +74,35 @@ async def verify(
 ) -> HTMLResponse:
     await check_csrf(request, who)
     values = {"document_number": document_number, "name": name, "birth_date": birth_date, "purpose": purpose}
-    values["on"] = on
+    checked_on = p.today()
     try:
-        checked_on = _date("on", on, p.today())
         answer = await _service(p).check(
             who.actor,
             document_number=document_number,
             name=name,
             birth_date=_date("birth_date", birth_date),
             purpose=purpose,
-            on=checked_on,
+            # the form asks no date (today only, Art 27); a date sent all the same is checked by the service
+            on=_date("on", on) if on.strip() else None,
             per_minute=p.settings.identity_checks_per_minute,
+            per_day=p.settings.identity_checks_per_day,
+            per_document_per_day=p.settings.identity_checks_per_document_per_day,
         )
     except BadInput as exc:
         message = t(request, FIELD_MESSAGES.get(exc.field, "Check this field."))
         return _form(request, who, p, status=422, values=values, error=message, error_field=exc.field)
     except RateLimited as exc:
-        message = t(
-            request, "Too many checks this minute. Try again in %(seconds)s seconds.", seconds=exc.retry_after
-        )
+        if exc.per == "day":
+            message = t(request, "The number of checks allowed today has been reached. Try again tomorrow.")
+        else:
+            message = t(
+                request,
+                "Too many checks this minute. Try again in %(seconds)s seconds.",
+                seconds=exc.retry_after,
+            )
         return _form(request, who, p, status=429, values=values, error=message)
     except SectorNotAllowed as exc:
         raise Problem(403, "Forbidden", str(exc), rule=exc.rule, code="sector_not_allowed") from None
-    values["on"] = checked_on.isoformat()
     return _form(request, who, p, values=values, answer=answer, checked_on=checked_on)
 
 
