@@ -31,6 +31,7 @@ T = TypeVar("T")
 PROBLEM = "application/problem+json"
 SPEC = PhotoSpec()
 
+
 def _blank_pdf() -> bytes:
     """A one-page PDF that parses (uploads are decoded, cnvisa.cases.uploads)."""
     w = PdfWriter()

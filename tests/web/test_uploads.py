@@ -186,7 +186,9 @@ BAD = [
         "upload.pdf_encrypted",
         id="encrypted-pdf-empty-user-password",
     ),
-    pytest.param("fake-pdf", lambda: b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", 422, "upload.unreadable", id="bad-pdf"),
+    pytest.param(
+        "fake-pdf", lambda: b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", 422, "upload.unreadable", id="bad-pdf"
+    ),
 ]
 
 
@@ -289,3 +291,23 @@ def test_stored_files_are_served_as_attachments_of_their_checked_type(web: Web) 
         assert got.headers["x-content-type-options"] == "nosniff"
         assert got.headers["content-disposition"].startswith("attachment;")
         assert "sandbox" in got.headers["content-security-policy"]
+
+
+# ------------------------------------------------------------------------------ the JPEG, losslessly
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_stripping_a_jpeg_keeps_every_pixel_and_drops_what_follows_its_end(progressive: bool) -> None:
+    from cnvisa.cases.uploads import strip_jpeg
+
+    noisy = Image.effect_noise((200, 150), 30).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, "JPEG", quality=80, progressive=progressive, optimize=progressive)
+    original = with_gps(buf.getvalue()) + b"<html><script>alert(1)</script></html>"
+    clean = strip_jpeg(original)
+    no_metadata(clean)
+    assert not clean.endswith(b"</html>") and clean.endswith(b"\xff\xd9")
+    with Image.open(io.BytesIO(original)) as a, Image.open(io.BytesIO(clean)) as b:
+        assert a.tobytes() == b.tobytes()  # the same decoded pixels: only metadata went
+    with pytest.raises(ValueError):
+        strip_jpeg(clean[: len(clean) // 2])

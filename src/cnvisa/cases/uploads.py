@@ -131,7 +131,9 @@ def _reject_active(content: bytes, field: str) -> None:
 
 
 def _unreadable(field: str, what: str, exc: BaseException) -> UploadRejected:
-    return UploadRejected(field, "upload.unreadable", f"the {what} cannot be read whole ({type(exc).__name__})")
+    return UploadRejected(
+        field, "upload.unreadable", f"the {what} cannot be read whole ({type(exc).__name__})"
+    )
 
 
 def _image(content: bytes, media: str, rules: UploadRules, field: str) -> CleanFile:
@@ -152,6 +154,9 @@ def _image(content: bytes, media: str, rules: UploadRules, field: str) -> CleanF
                 orientation = img.getexif().get(0x0112, 1)
                 if kind == "JPEG" and orientation in (None, 1):
                     cleaned = strip_jpeg(content)
+                    with Image.open(io.BytesIO(cleaned), formats=["JPEG"]) as kept:
+                        if kept.size != (width, height):
+                            raise ValueError("the JPEG reads differently without its metadata")
                 else:
                     upright = ImageOps.exif_transpose(img)
                     buf = io.BytesIO()
@@ -191,7 +196,9 @@ def _pdf(content: bytes, rules: UploadRules, field: str) -> CleanFile:
         pages = len(reader.pages)
         if pages > rules.max_pdf_pages:
             raise UploadRejected(
-                field, "upload.pdf_pages", f"the PDF has {pages} pages; at most {rules.max_pdf_pages} are taken"
+                field,
+                "upload.pdf_pages",
+                f"the PDF has {pages} pages; at most {rules.max_pdf_pages} are taken",
             )
         if pages == 0:
             raise ValueError("no pages")
@@ -210,7 +217,10 @@ def inspect_upload(content: bytes, rules: UploadRules, field: str) -> CleanFile:
     media = sniff(content)
     if media not in ("application/pdf", "image/jpeg", "image/png"):
         raise UploadRejected(
-            field, "upload.media_type", f"PDF, JPEG or PNG only (by content); this file is {media}", status=415
+            field,
+            "upload.media_type",
+            f"PDF, JPEG or PNG only (by content); this file is {media}",
+            status=415,
         )
     if media == "application/pdf":
         _reject_active(content, field)

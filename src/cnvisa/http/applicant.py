@@ -30,8 +30,8 @@ from cnvisa.cases.appointments import (
 from cnvisa.cases.photo import PhotoRejected, require_photo
 from cnvisa.cases.queries import applications
 from cnvisa.cases.records import FileIn, sniff
-from cnvisa.cases.uploads import UploadRejected, inspect_upload
 from cnvisa.cases.service import Actor
+from cnvisa.cases.uploads import UploadRejected, inspect_upload
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
 from cnvisa.http.deps import Platform, Principal, require
 from cnvisa.http.i18n import gettext
