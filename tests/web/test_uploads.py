@@ -311,3 +311,22 @@ def test_stripping_a_jpeg_keeps_every_pixel_and_drops_what_follows_its_end(progr
         assert a.tobytes() == b.tobytes()  # the same decoded pixels: only metadata went
     with pytest.raises(ValueError):
         strip_jpeg(clean[: len(clean) // 2])
+
+
+def test_stripping_a_png_keeps_its_image_chunks_only() -> None:
+    from PIL import PngImagePlugin
+
+    from cnvisa.cases.uploads import strip_png
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at home")
+    img = Image.effect_noise((64, 48), 30).convert("RGBA")
+    buf = io.BytesIO()
+    img.save(buf, "PNG", pnginfo=info)
+    original = buf.getvalue() + b"<html><script>alert(1)</script></html>"
+    clean = strip_png(original)
+    assert b"taken at home" not in clean and b"tEXt" not in clean and clean.endswith(b"IEND\xaeB`\x82")
+    with Image.open(io.BytesIO(clean)) as b:
+        assert b.tobytes() == img.tobytes()
+    with pytest.raises(ValueError):
+        strip_png(clean[:40])

@@ -9,8 +9,8 @@
   PDF/HTML polyglot (WHATWG MIME Sniffing §7.1 patterns, within its 1445-byte resource header).
 - Images are kept without metadata (PIPL Art 6 minimisation: EXIF carries GPS position, device and time). A
   JPEG loses its metadata segments losslessly — the compressed image data is kept byte for byte, so the photo
-  checked is the photo kept; a PNG is decoded and written again (lossless) with its colour profile and
-  transparency only. An image that EXIF turns upright is turned (re-encoded), since the turn goes with the EXIF.
+  checked is the photo kept; a PNG keeps only the chunks that make its image (the same compressed data). An
+  image that EXIF turns upright is turned and encoded again, since the turn goes with the EXIF.
 """
 
 from __future__ import annotations
@@ -119,6 +119,49 @@ def strip_jpeg(data: bytes) -> bytes:
     raise ValueError("no JPEG end marker")
 
 
+# PNG chunks kept: the image, its palette and transparency, and how its colours and pixel size are meant
+# (gamma, chromaticities, sRGB, ICC profile, significant bits, background, physical size). Text (tEXt, zTXt,
+# iTXt), EXIF (eXIf), time (tIME), animation frames and private chunks go.
+_PNG_KEEP = frozenset(
+    {
+        b"IHDR",
+        b"PLTE",
+        b"IDAT",
+        b"IEND",
+        b"tRNS",
+        b"gAMA",
+        b"cHRM",
+        b"sRGB",
+        b"iCCP",
+        b"sBIT",
+        b"bKGD",
+        b"pHYs",
+    }
+)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def strip_png(data: bytes) -> bytes:
+    """The PNG with only the chunks that make its image (``_PNG_KEEP``) and nothing after IEND; the compressed
+    image data untouched. ValueError when the chunk structure is broken."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ValueError("no PNG signature")
+    out = bytearray(_PNG_SIGNATURE)
+    i = len(_PNG_SIGNATURE)
+    while i + 12 <= len(data):
+        length = int.from_bytes(data[i : i + 4], "big")
+        kind = data[i + 4 : i + 8]
+        end = i + 12 + length
+        if end > len(data):
+            raise ValueError(f"chunk {kind!r} runs past the end")
+        if kind in _PNG_KEEP:
+            out += data[i:end]
+        if kind == b"IEND":
+            return bytes(out)
+        i = end
+    raise ValueError("no IEND chunk")
+
+
 def _reject_active(content: bytes, field: str) -> None:
     if _ACTIVE.search(content[:SNIFF_BYTES]):
         raise UploadRejected(
@@ -152,11 +195,11 @@ def _image(content: bytes, media: str, rules: UploadRules, field: str) -> CleanF
                     )
                 img.load()  # decodes every pixel: a truncated or corrupt image fails here
                 orientation = img.getexif().get(0x0112, 1)
-                if kind == "JPEG" and orientation in (None, 1):
-                    cleaned = strip_jpeg(content)
-                    with Image.open(io.BytesIO(cleaned), formats=["JPEG"]) as kept:
+                if orientation in (None, 1):
+                    cleaned = strip_jpeg(content) if kind == "JPEG" else strip_png(content)
+                    with Image.open(io.BytesIO(cleaned), formats=[kind]) as kept:
                         if kept.size != (width, height):
-                            raise ValueError("the JPEG reads differently without its metadata")
+                            raise ValueError("the image reads differently without its metadata")
                 else:
                     upright = ImageOps.exif_transpose(img)
                     buf = io.BytesIO()
@@ -169,10 +212,12 @@ def _image(content: bytes, media: str, rules: UploadRules, field: str) -> CleanF
                         cleaned = buf.getvalue()
     except UploadRejected:
         raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         # Pillow's own guard (Image.MAX_IMAGE_PIXELS, ≈ 89 million) refuses at open, before ours can look
         raise UploadRejected(
-            field, "upload.pixels", f"{exc}; at most {rules.max_pixels} pixels are taken".lstrip()
+            field,
+            "upload.pixels",
+            f"the image has more than {Image.MAX_IMAGE_PIXELS} pixels; at most {rules.max_pixels} are taken",
         ) from None
     except (
         UnidentifiedImageError,
