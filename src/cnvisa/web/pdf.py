@@ -110,7 +110,6 @@ async def _pdf(request: Request, template: str, filename: str, **context: Any) -
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{filename}"',
-            "X-Content-Type-Options": "nosniff",  # ASVS 4.0 V14.4.4
             "Cache-Control": "private, no-store",
         },
     )
