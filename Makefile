@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@bash scripts/audit-deps.sh $(BIN)/pip-audit  # known vulnerabilities fail; offline only warns (≤ 30 s)
 
 # Tests in parallel (pytest-xdist, one worker per core); CNVISA_HYPOTHESIS=long runs the long property tests.
 test: system lint

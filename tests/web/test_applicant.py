@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pypdf import PdfWriter
 from sqlalchemy import insert, select, update
 from web_support import Web
 
@@ -29,7 +30,18 @@ from cnvisa.store.tables import Appointment, Mandate, Office, Person
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
 SPEC = PhotoSpec()
-PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def _blank_pdf() -> bytes:
+    """A one-page PDF that parses (uploads are decoded, cnvisa.cases.uploads)."""
+    w = PdfWriter()
+    w.add_blank_page(595, 842)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
+PDF = _blank_pdf()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

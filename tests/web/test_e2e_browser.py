@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from pypdf import PdfWriter
 from web_support import PASSWORDS, TODAY, served
 
 from cnvisa.http.i18n import gettext
@@ -51,7 +52,6 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 20_000
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DOCUMENT_NUMBER = re.compile(r"\bV\d{11}\b")  # cnvisa.cases.records.document_number of a visa
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 CLOCK_START = {
     "en": dt.datetime.combine(TODAY, dt.time(16, 30), tzinfo=BEIJING),
@@ -103,13 +103,23 @@ def photo_jpeg(width: int = 360, height: int = 480) -> bytes:
     raise AssertionError("no JPEG quality gives a photo of 20-80 KB")
 
 
+def titled_pdf(title: str) -> bytes:
+    """A one-page PDF that parses (uploads are decoded, cnvisa.cases.uploads), titled by its material."""
+    w = PdfWriter()
+    w.add_blank_page(595, 842)
+    w.add_metadata({"/Title": title})
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     """The materials as files to choose in the browser: small PDFs and the photo."""
     out = {}
     for code in ("passport", "application_form", MISSING):
         path = tmp_path / f"{code}.pdf"
-        path.write_bytes(PDF.replace(b"<< /Type /Catalog >>", f"<< /Type /Catalog /T ({code}) >>".encode()))
+        path.write_bytes(titled_pdf(code))
         out[code] = path
     out["photo"] = tmp_path / "photo.jpg"
     out["photo"].write_bytes(photo_jpeg())

@@ -67,13 +67,15 @@ def _kb(n: int) -> str:
     return f"{n / 1024:.1f} KB" if n % 1024 else f"{n // 1024} KB"
 
 
-def check_photo(content: bytes, spec: PhotoRules) -> list[PhotoFault]:
-    """Every rule the photo breaks (empty when it passes)."""
+def check_photo(content: bytes, spec: PhotoRules, *, uploaded_bytes: int | None = None) -> list[PhotoFault]:
+    """Every rule the photo breaks (empty when it passes). ``uploaded_bytes``: the size of the file as the
+    applicant chose it, when ``content`` is that file without its metadata (``cnvisa.cases.uploads``): the size
+    rule is about the file the applicant made, the pixel rules about the image kept (the same pixels)."""
     faults: list[PhotoFault] = []
     media = sniff(content)
     if media != spec.media_type:
         return [PhotoFault("photo.format", f"the photo must be a JPEG; the content is {media}")]
-    size = len(content)
+    size = len(content) if uploaded_bytes is None else uploaded_bytes
     if not spec.min_bytes <= size <= spec.max_bytes:
         faults.append(
             PhotoFault(
@@ -125,8 +127,10 @@ def check_photo(content: bytes, spec: PhotoRules) -> list[PhotoFault]:
     return faults
 
 
-def require_photo(content: bytes, spec: PhotoRules, field: str = "files.photo") -> None:
+def require_photo(
+    content: bytes, spec: PhotoRules, field: str = "files.photo", *, uploaded_bytes: int | None = None
+) -> None:
     """Raise ``PhotoRejected`` (a ``BadInput`` naming the field and the rules) unless the photo passes."""
-    faults = check_photo(content, spec)
+    faults = check_photo(content, spec, uploaded_bytes=uploaded_bytes)
     if faults:
         raise PhotoRejected(faults, field)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Depends, Path
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -31,6 +32,7 @@ from cnvisa.cases.photo import PhotoRejected, require_photo
 from cnvisa.cases.queries import applications
 from cnvisa.cases.records import FileIn, sniff
 from cnvisa.cases.service import Actor
+from cnvisa.cases.uploads import UploadRejected, inspect_upload
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
 from cnvisa.http.deps import Platform, Principal, require
 from cnvisa.http.i18n import gettext
@@ -186,6 +188,10 @@ def problem_of(exc: Exception) -> Exception:
             code="photo_rejected",
             faults=[{"rule": f.rule, "message": f.message} for f in exc.faults],
         )
+    if isinstance(exc, UploadRejected):
+        title = "Unsupported file type" if exc.status == 415 else "File refused"
+        code = "unsupported_media_type" if exc.status == 415 else "file_rejected"
+        return Problem(exc.status, title, exc.message, field=exc.field, rule=exc.rule, code=code)
     if isinstance(exc, NotBookable):
         return Problem(422, "Not bookable", exc.message, field=exc.field, rule=exc.rule, code="not_bookable")
     if isinstance(exc, SlotFull):
@@ -232,8 +238,9 @@ def default_person(actor: Actor, person_id: int | None) -> int:
 
 
 async def read_files(p: Platform, form: FormData, *, skip: frozenset[str] = frozenset()) -> list[FileIn]:
-    """Files named by material code: PDF, JPEG or PNG by their content, within the size limit; the photo
-    checked against the photo rules. Empty file inputs (nothing chosen) are skipped."""
+    """Files named by material code: PDF, JPEG or PNG by their content, within the size limit, decoded within
+    the pixel and page limits and kept without metadata (``cnvisa.cases.uploads``); the photo checked against
+    the photo rules. Empty file inputs (nothing chosen) are skipped."""
     out: list[FileIn] = []
     limit = p.settings.max_upload_bytes
     for name, value in form.multi_items():
@@ -279,11 +286,15 @@ async def read_files(p: Platform, form: FormData, *, skip: frozenset[str] = froz
                 rule="upload.media_type",
                 code="unsupported_media_type",
             )
-        if name == "photo":
-            try:
-                require_photo(content, p.settings.photo, field)
-            except PhotoRejected as exc:
-                raise problem_of(exc) from None
+        try:
+            # decoded and cleaned of metadata off the event loop (CPU-bound); the photo rules then judge the
+            # image kept, its size rule the file as chosen (cnvisa.cases.photo.check_photo)
+            clean = await run_in_threadpool(inspect_upload, content, p.settings.uploads, field)
+            if name == "photo":
+                require_photo(clean.content, p.settings.photo, field, uploaded_bytes=len(content))
+        except (UploadRejected, PhotoRejected) as exc:
+            raise problem_of(exc) from None
+        content = clean.content
         out.append(FileIn(name, value.filename or name, content))
     return out
 

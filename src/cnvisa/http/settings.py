@@ -31,6 +31,16 @@ class PhotoSpec:
 
 
 @dataclass(frozen=True)
+class UploadSpec:
+    """Limits of the decode check of every uploaded file (``cnvisa.cases.uploads``; ASVS 4.0 V12.1.2):
+    ``CNVISA_UPLOAD_MAX_PIXELS`` (width × height, read from the header before decoding; 40 million takes an A4
+    page scanned at 600 dpi, 35 million) and ``CNVISA_UPLOAD_MAX_PDF_PAGES``."""
+
+    max_pixels: int = field(default_factory=lambda: _int("CNVISA_UPLOAD_MAX_PIXELS", 40_000_000))
+    max_pdf_pages: int = field(default_factory=lambda: _int("CNVISA_UPLOAD_MAX_PDF_PAGES", 50))
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("CNVISA_DATABASE_URL"))
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("CNVISA_SECURE_COOKIES", "0") == "1")
@@ -67,6 +77,7 @@ class Settings:
     )
     max_upload_bytes: int = field(default_factory=lambda: _int("CNVISA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
     photo: PhotoSpec = field(default_factory=PhotoSpec)
+    uploads: UploadSpec = field(default_factory=UploadSpec)
     public_base_url: str = field(
         default_factory=lambda: os.environ.get("CNVISA_PUBLIC_URL", "http://127.0.0.1:8000")
     )

@@ -132,6 +132,11 @@ RULE_TEXTS = {
     ),
     "upload.max_bytes": _("The file is too large."),
     "upload.media_type": _("Files must be PDF, JPEG or PNG."),
+    "upload.pixels": _("The image has too many pixels: scan or save it at a lower resolution."),
+    "upload.unreadable": _("The file cannot be read whole: it may be damaged or cut short. Save it again."),
+    "upload.pdf_pages": _("The PDF has too many pages: hand in only the pages asked for."),
+    "upload.pdf_encrypted": _("The PDF is password-protected: save it again without a password."),
+    "upload.active_content": _("The file contains web page code: save it again as a plain PDF, JPEG or PNG."),
 }
 CODE_TEXTS = {
     "forbidden": _("You may not do this for this person or application."),

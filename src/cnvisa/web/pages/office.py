@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.queries.office_case import COMMANDS, OUTCOMES, case_view, load_file, queue_page_view
 from cnvisa.cases.queries.office_search import search_view
+from cnvisa.cases.records import ACCEPTED_MEDIA
 from cnvisa.http.deps import PlatformDep, check_csrf
 from cnvisa.http.i18n import negotiate
 from cnvisa.http.office import OfficeStaff, RowId, office_of, run_command
@@ -193,12 +194,16 @@ async def command_form(
 async def download_file(case_id: RowId, file_id: RowId, who: OfficeStaff, p: PlatformDep) -> Response:
     f = await load_file(p.cases, who.actor, office_of(who), case_id, file_id)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", f.filename)[:100] or f"file-{f.id}"
+    # ASVS 4.0 V12.5.1, V12.6: the type found by decoding at upload (never the uploader's claim; anything else
+    # as bytes), a download never rendered in the platform's origin, and no sniffing into HTML
+    media = f.media_type if f.media_type in ACCEPTED_MEDIA else "application/octet-stream"
     return Response(
         f.content,
-        media_type=f.media_type,
+        media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="{safe}"',
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "private, no-store",
         },
     )
