@@ -147,7 +147,10 @@ def test_conformance(server: tuple[str, Path]) -> None:
             except Unsatisfiable:
                 # nothing to make invalid: the operation takes no input
                 assert mode is GenerationMode.NEGATIVE and not _takes_input(operation), operation.label
-            except (Exception, BaseExceptionGroup) as exc:  # every operation is run: all that does not conform is reported at once
+            except (
+                Exception,
+                BaseExceptionGroup,
+            ) as exc:  # every operation is run: all that does not conform is reported at once
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert not failures, "\n\n".join(failures) + f"\n--- server log ---\n{_log_tail(log_path)}"
     print(f"schemathesis: {len(operations)} operations in {time.monotonic() - started:.0f} s")

@@ -92,6 +92,14 @@ EXTRA: Final[dict[tuple[str, str], frozenset[int]]] = {
 """Answers a route gives that its signature does not show, by (method, path): rate limits, look-ups."""
 NO_DATABASE: Final = frozenset({("GET", f"{API}/matters"), ("POST", f"{API}/assess")})
 """Operations that neither read nor write the database (the law engine alone): no 503."""
+IDEMPOTENCY_KEY: Final = "Idempotency-Key"
+REQUIRED_KEY: Final[dict[tuple[str, str], dict[str, Any]]] = {
+    # cnvisa.http.applicant.namespaced_key: required, at most 64 characters (surrounding blanks dropped)
+    ("POST", f"{API}/cases"): {"type": "string", "minLength": 1, "maxLength": 64},
+}
+"""Operations that refuse a request without an Idempotency-Key header (422 naming it), and the key's bounds;
+elsewhere the key is optional (a case command derives one from the case and its version; an officer's command
+may carry it in the body as ``idempotency_key`` instead)."""
 COMMANDS: Final = (f"{API}/cases", f"{API}/office/cases/", f"{API}/appointments")
 """State-changing requests under these paths are commands on a case or an appointment: 409 possible."""
 
@@ -142,6 +150,28 @@ def statuses(method: str, path: str, dependant: Dependant) -> set[int]:
     return out | EXTRA.get((method, path), frozenset())
 
 
+def _parameters(method: str, path: str, operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "header":
+            continue
+        schema = parameter.get("schema", {})
+        options = [s for s in schema.get("anyOf", ()) if s.get("type") != "null"]
+        if len(options) == 1:  # a header is absent or a string, never null
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            parameter["schema"] = {**options[0], **rest}
+        if parameter["name"] == IDEMPOTENCY_KEY:
+            required = REQUIRED_KEY.get((method, path))
+            if required is not None:
+                parameter["required"] = True
+                parameter["schema"] = {**parameter["schema"], **required}
+            parameter.setdefault(
+                "description",
+                "A fresh key per intended request (IETF draft-ietf-httpapi-idempotency-key-header): a repeat "
+                "with the same key returns the first result and changes nothing"
+                + ("" if required else "; optional here (one is derived, or sent in the body)"),
+            )
+
+
 def _response(status: int) -> dict[str, Any]:
     description, headers = ANSWERS[status]
     out: dict[str, Any] = {"description": description, "content": {PROBLEM: {"schema": _REF}}}
@@ -164,6 +194,7 @@ def document(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             operation = schema.get("paths", {}).get(path, {}).get(method.lower())
             if operation is None:
                 continue
+            _parameters(method, path, operation)
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses(method, path, dependant)):
                 described = responses.get(str(status))
