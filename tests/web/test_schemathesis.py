@@ -45,7 +45,7 @@ CHECKS = [
 that is not bookable, a case in another state) — a 422 or 409 naming the rule, which no schema can state."""
 SIGNED_IN_AS = (None, "alice", "carol", "sh01.officer", "employer.hr", "bank.teller")
 """Every kind of account that has operations of its own (applicant, agent, officer, organisation, verifier)."""
-EXAMPLES = 4
+EXAMPLES = 5
 """Per operation, per generation mode, each sent once per account: ≈ 50 s for both modes on SQLite here."""
 LAST = {("POST", "/api/v1/auth/signout")}
 """Signing out ends the session the other operations are sent in: it goes last."""

@@ -113,9 +113,9 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 def _is_role_check(call: Callable[..., Any]) -> bool:
     # cnvisa.http.deps.require(...) returns a closure named "check"
-    return getattr(call, "__module__", None) == deps.__name__ and getattr(call, "__qualname__", "").startswith(
-        "require."
-    )
+    return getattr(call, "__module__", None) == deps.__name__ and getattr(
+        call, "__qualname__", ""
+    ).startswith("require.")
 
 
 def statuses(method: str, path: str, dependant: Dependant) -> set[int]:
@@ -125,9 +125,7 @@ def statuses(method: str, path: str, dependant: Dependant) -> set[int]:
     reads_identity = signed_in or deps.optional_principal in calls
     changes = method not in ("GET", "HEAD", "OPTIONS")
     has_body = bool(dependant.body_params)
-    has_input = bool(
-        has_body or dependant.path_params or dependant.query_params or dependant.header_params
-    )
+    has_input = bool(has_body or dependant.path_params or dependant.query_params or dependant.header_params)
     out: set[int] = set()
     if reads_identity:
         out.add(401)  # a bearer token that is not (or no longer) valid: 401 even where signing in is optional
@@ -141,7 +139,9 @@ def statuses(method: str, path: str, dependant: Dependant) -> set[int]:
         out.add(413)
         out.add(422)
         out.add(400)  # a body that cannot be decoded at all (not UTF-8, broken multipart)
-        if any(getattr(p.field_info, "media_type", "") == "multipart/form-data" for p in dependant.body_params):
+        if any(
+            getattr(p.field_info, "media_type", "") == "multipart/form-data" for p in dependant.body_params
+        ):
             out.add(415)
     if has_input:
         out.add(422)
