@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
 from cnvisa import __version__
-from cnvisa.api import progress
+from cnvisa.api import openapi_doc, progress
 from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app, page_or_problem)
+    openapi_doc.install(app)  # every error answer, header and bound stated (ASVS 4.0 V13.1.5, V13.2.5)
 
     # Database answers that are the client's to act on (a number out of range, NUL in text: 422; a lock
     # not granted in time: 503, retry) are handled here, not re-raised as server errors.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cnvisa.cases.queries import office_case, office_search
@@ -28,13 +28,14 @@ from cnvisa.http.office import OfficeStaff, RowId, office_of, run_command
 from cnvisa.http.problems import Problem
 
 router = APIRouter(tags=["office"])
+Limit = Annotated[int, Query(ge=1, le=500, description="how many cases at most")]
 
 
 # ----------------------------------------------------------------------------------------------- queue
 
 
 @router.get("/office/queue", response_model=dict[str, Any], summary="The office's open cases by deadline")
-async def queue(who: OfficeStaff, p: PlatformDep, limit: int = 50) -> dict[str, Any]:
+async def queue(who: OfficeStaff, p: PlatformDep, limit: Limit = 50) -> dict[str, Any]:
     if not 1 <= limit <= 500:
         raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
     return await office_case.queue_view(p.cases, who.actor, office_of(who), limit)
@@ -43,7 +44,7 @@ async def queue(who: OfficeStaff, p: PlatformDep, limit: int = 50) -> dict[str, 
 @router.get(
     "/office/overdue", response_model=dict[str, Any], summary="The office's cases past their deadline"
 )
-async def overdue(who: OfficeStaff, p: PlatformDep, limit: int = 50) -> dict[str, Any]:
+async def overdue(who: OfficeStaff, p: PlatformDep, limit: Limit = 50) -> dict[str, Any]:
     """The oldest ``limit`` overdue cases; ``more`` says whether there are others (an office can have tens of
     thousands: the list is read a page at a time, like the queue)."""
     if not 1 <= limit <= 500:

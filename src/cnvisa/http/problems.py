@@ -21,6 +21,7 @@ from cnvisa.cases.errors import (
     InvalidCommand,
     NotFound,
 )
+from cnvisa.http import methods
 from cnvisa.law.errors import InvalidInput, LawError, NotInForce
 
 PROBLEM = "application/problem+json"
@@ -178,10 +179,13 @@ def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None 
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return answer(
+        response = answer(
             request,
             Problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http_{exc.status_code}"),
         )
+        if exc.status_code == 405:  # RFC 9110 §15.5.6: a 405 names the methods the path answers
+            response.headers["Allow"] = methods.allowed(request)
+        return response
 
     for cls in (Problem, CaseError, LawError):
         app.add_exception_handler(cls, on_problem)
