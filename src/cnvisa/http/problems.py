@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from cnvisa.cases.errors import (
     BadInput,
@@ -204,6 +205,17 @@ def problem_response(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers (RFC 9110 §15.5.6): Starlette's 405 names only those of the first route
+    that matches the path, but a path may have several routes (GET and POST /signin)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        m
+        for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)
+    )
+
+
 def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None = None) -> None:
     """Problem handlers: ``/api`` paths answer problem+json; other paths answer ``page`` (an HTML error page in
     the reader's language) when given."""
@@ -230,7 +242,9 @@ def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None 
             request,
             Problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http_{exc.status_code}"),
         )
-        response.headers.update(exc.headers or {})  # e.g. Allow on 405 (RFC 9110 §15.5.6)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
         return response
 
     for cls in (Problem, CaseError, LawError):
