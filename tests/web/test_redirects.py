@@ -113,5 +113,8 @@ def test_non_latin_path_of_a_page_gives_a_page_not_500(web: Web) -> None:
     r = client.get("/my/cases/%E4%B8%AD")
     assert r.status_code in (404, 422) and "text/html" in r.headers["content-type"], r.status_code
     # and the sign-in page keeps the (encoded) target: signing in from it lands there
-    token, kept = signin_form(web.new_client(), "/my/cases/中")
+    client = web.new_client()
+    token, kept = signin_form(client, "/my/cases/中")
     assert kept == "/my/cases/%E4%B8%AD"
+    form = {"username": "alice", "password": PASSWORDS["alice"], "csrf": token, "next": kept}
+    assert client.post("/signin", data=form).headers["location"] == "/my/cases/%E4%B8%AD"

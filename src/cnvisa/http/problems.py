@@ -71,11 +71,13 @@ def unavailable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True
-        orig = exc.orig
-        sqlstate = str(getattr(orig, "sqlstate", None) or getattr(orig.__cause__, "sqlstate", None) or "")
+        causes = (exc.orig, getattr(exc.orig, "__cause__", None))
+        sqlstate = str(
+            next((getattr(e, "sqlstate", None) for e in causes if getattr(e, "sqlstate", None)), "")
+        )
         if sqlstate.startswith("08") or sqlstate in _DOWN_SQLSTATES:
             return True
-        return any(isinstance(e, (TimeoutError, OSError)) for e in (orig, orig.__cause__))
+        return any(isinstance(e, (TimeoutError, OSError)) for e in causes)
     return False
 
 
@@ -167,6 +169,7 @@ def _(message: str) -> str:
 PAGE_TEXTS_BY_CODE: dict[str, str] = {
     "csrf": _("The form has expired or was not sent from this site: reload the page and try again."),
     "busy": _("The system is busy and nothing was changed: please try again."),
+    "unavailable": _("The system is not answering at the moment: please try again in a few seconds."),
     "locked_out": _("Too many attempts: please wait a moment and try again."),
     "rate_limited": _("Too many attempts: please wait a moment and try again."),
 }
