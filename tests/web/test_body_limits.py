@@ -104,7 +104,11 @@ def test_a_300_mib_stream_is_refused_after_about_the_limit(web: Web) -> None:
         "raw_path": b"/api/v1/assess",
         "root_path": "",
         "query_string": b"",
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
         "app": app,

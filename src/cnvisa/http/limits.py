@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request, Response
-from starlette.datastructures import Headers
 from starlette.middleware.body_limit import RequestBodyLimitResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -40,11 +39,11 @@ class BodyLimits:
         self.form = settings.max_form_bytes
         self.json = settings.max_json_bytes
 
-    def limit(self, headers: Headers) -> int:
-        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media == "multipart/form-data":
+    def limit(self, content_type: bytes) -> int:
+        media = content_type.split(b";", 1)[0].strip().lower()
+        if media == b"multipart/form-data":
             return self.upload
-        if media == "application/x-www-form-urlencoded":
+        if media == b"application/x-www-form-urlencoded":
             return self.form
         return self.json
 
@@ -52,9 +51,18 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        limit = self.limit(headers)
-        declared = headers.get("content-length")
+        content_type = declared = chunked = None
+        for name, value in scope["headers"]:  # one pass over the raw headers: most requests have no body
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
+        if declared is None and chunked is None:  # no body (RFC 9112 §6.3): nothing to limit
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(content_type or b"")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self.answer(Request(scope), too_large(limit))(scope, receive, send)
             return
