@@ -9,10 +9,10 @@ of the platform's own, so that the deadline's 503 and the body limit's 413 carry
   (``cnvisa.api.docs``), which this middleware leaves as it is.
 - X-Content-Type-Options: nosniff (V14.4.4); X-Frame-Options DENY beside frame-ancestors 'none' for older
   browsers (V14.4.7).
-- Referrer-Policy: no-referrer (V14.4.5): the progress inquiry's and the public check's addresses may hold a
+- Referrer-Policy: no-referrer (V14.4.6): the progress inquiry's and the public check's addresses may hold a
   case number, a passport number or a check code, which must not travel to another site in a Referer.
 - Permissions-Policy: every powerful feature off; the platform uses none.
-- Strict-Transport-Security (V9.1.1, V14.4.6) only when served over https: the request's scheme is https, or
+- Strict-Transport-Security (V14.4.5, V9.1.1) only when served over https: the request's scheme is https, or
   the deployment says so (CNVISA_SECURE_COOKIES=1, behind a TLS proxy).
 """
 

@@ -1,4 +1,4 @@
-"""Request body limits by route class (issue 13, defect 5; ASVS 4.0 V12.1.1, V13.1.x).
+"""Request body limits by route class (issue 13, defect 5; ASVS 4.0 V12.1.1, V11.1.4).
 
 The class is the body's media type: multipart forms carry the uploads (``Settings.upload_request_bytes``: the
 largest file plus the form's other fields), url-encoded forms are the pages' few fields

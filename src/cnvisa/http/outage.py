@@ -1,4 +1,4 @@
-"""No request outlives a stalled database (issue 13, defect 4; ASVS 4.0 V1.11.3 / V11.1.4).
+"""No request outlives a stalled database (issue 13, defect 4; ASVS 4.0 V11.1.4, V7.4.1).
 
 Three bounds, innermost first: the database's own (connect, statement and pool timeouts:
 ``cnvisa.store.db.Timeouts``, from the settings), and this module's request deadline around everything else.

@@ -40,8 +40,8 @@ class Timeouts:
     """How long a request may wait on the database, in seconds (None: the driver's default, for the CLI's long
     jobs). ``connect``: to open a connection (asyncpg ``timeout``); ``statement``: one statement (PostgreSQL
     statement_timeout on the server, and asyncpg ``command_timeout`` a second later on the client, for a server
-    or network that stalls); ``pool``: to get a connection from a full pool. ASVS 4.0 V11.1.4 / V1.11.3: a
-    stalled database must not hold requests for ever."""
+    or network that stalls); ``pool``: to get a connection from a full pool. A stalled database must not hold
+    requests for ever."""
 
     connect: float | None = None
     statement: float | None = None
