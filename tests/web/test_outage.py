@@ -34,9 +34,8 @@ from cnvisa.http.settings import Settings
 from cnvisa.store.db import sync_url
 from cnvisa.store.tables import Appointment, WebSession
 
-BOUND = (
-    6.0  # the request deadline of the drill (CNVISA_REQUEST_TIMEOUT): room for a sign-in on a loaded machine
-)
+# the request deadline of the drill (CNVISA_REQUEST_TIMEOUT): room for a sign-in on a loaded machine
+BOUND = 6.0
 MARGIN = 4.0  # a loaded two-core machine answers late by this much at most
 DRILL = Settings(db_connect_timeout=1.0, db_statement_timeout=2.0, db_pool_timeout=1.0, request_timeout=BOUND)
 
