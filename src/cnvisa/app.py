@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -20,11 +21,13 @@ from cnvisa.api import openapi_doc, progress
 from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
-from cnvisa.http import logs, problems
+from cnvisa.http import logs, outage, problems
 from cnvisa.http.deps import Platform
+from cnvisa.http.headers import SecurityHeaders
 from cnvisa.http.i18n import negotiate
+from cnvisa.http.limits import BodyLimits
 from cnvisa.http.settings import Settings
-from cnvisa.store.db import make_engine, sessionmaker
+from cnvisa.store.db import Timeouts, make_engine, sessionmaker
 from cnvisa.store.fast import Reads
 from cnvisa.web.templating import render
 
@@ -46,9 +49,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, lock_wait_seconds=settings.lock_wait_seconds)
+        bounds = Timeouts(
+            settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_timeout
+        )
+        wait = settings.lock_wait_seconds
+        engine = make_engine(settings.database_url, lock_wait_seconds=wait, timeouts=bounds)
         sessions = sessionmaker(engine)
-        reads = await Reads.open(engine, sessions)
+        reads = await Reads.open(engine, sessions, lock_wait_seconds=wait, timeouts=bounds)
         app.state.platform = Platform(
             sessions, CaseService(sessions, clock, reads), Registry(sessions, clock), settings, reads
         )
@@ -90,6 +97,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         return page_or_problem(request, exc)  # a 500 with no traceback to the client
 
     app.add_middleware(progress.FastPath)
+    app.add_middleware(
+        BodyLimits, settings=settings, answer=page_or_problem
+    )  # 413 past the route class's limit
+    outage.install(app, settings.request_timeout, page_or_problem)  # 503 when the database stalls or is down
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)  # outermost: on every answer
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from cnvisa.api import docs
     from cnvisa.api import routes as api_routes
@@ -110,7 +122,9 @@ def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResp
         return problems.problem_response(request, exc)
     p = problems.as_problem(exc)
     if p.status == 401:
-        return HTMLResponse(status_code=303, headers={"Location": f"/signin?next={request.url.path}"})
+        return HTMLResponse(
+            status_code=303, headers={"Location": "/signin?next=" + quote(request.url.path, safe="")}
+        )
     loc = negotiate(request)
     html = render(
         loc,
@@ -121,7 +135,7 @@ def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResp
         csrf=None,
         path=request.url.path,
     )
-    headers = {"Retry-After": "1"} if p.status == 503 else None
+    headers = {"Retry-After": str(p.extra.get("retry_after", 1))} if p.status == 503 else None
     if p.status == 429 and "retry_after" in p.extra:
         headers = {"Retry-After": str(p.extra["retry_after"])}
     return HTMLResponse(html, status_code=p.status, headers=headers)

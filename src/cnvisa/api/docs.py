@@ -7,6 +7,9 @@ bundles under their MIT/Apache licences), served here under /api/docs-assets/; n
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from importlib.resources import files
 from typing import Final
 
@@ -27,29 +30,51 @@ ASSETS: Final = {
 }
 _DIR = files("fastapi_offline") / "static"
 _TITLE: Final = "cnvisa — China Visa Service Platform"
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
+
+
+def with_policy(page: HTMLResponse) -> HTMLResponse:
+    """The reference pages' own Content-Security-Policy (cnvisa.http.headers leaves it as it is): Swagger UI
+    starts from one inline script, allowed by its hash only (no 'unsafe-inline' script); both pages inject
+    styles at run time (ReDoc's styled-components, a <style> block), and ReDoc searches in a blob: worker.
+    Everything else as on the platform's pages."""
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
+        for m in _INLINE_SCRIPT.findall(page.body)
+    )
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    return page
 
 
 @router.get("/api/docs")
 async def swagger(request: Request) -> HTMLResponse:
     root = request.scope.get("root_path", "")
-    return get_swagger_ui_html(
-        openapi_url=f"{root}/api/openapi.json",
-        title=f"{_TITLE} — API",
-        swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+    return with_policy(
+        get_swagger_ui_html(
+            openapi_url=f"{root}/api/openapi.json",
+            title=f"{_TITLE} — API",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+        )
     )
 
 
 @router.get("/api/redoc")
 async def redoc(request: Request) -> HTMLResponse:
     root = request.scope.get("root_path", "")
-    return get_redoc_html(
-        openapi_url=f"{root}/api/openapi.json",
-        title=f"{_TITLE} — API",
-        redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-        with_google_fonts=False,
+    return with_policy(
+        get_redoc_html(
+            openapi_url=f"{root}/api/openapi.json",
+            title=f"{_TITLE} — API",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
     )
 
 

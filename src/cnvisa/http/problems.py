@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cnvisa.cases.errors import (
@@ -38,6 +41,44 @@ def _busy(exc: Exception) -> bool:
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
     return sqlstate in _BUSY_SQLSTATES or "database is locked" in str(orig)
+
+
+# The database cannot be reached or did not answer in time (cnvisa.http.outage): connection exceptions (class
+# 08), the server shutting down or starting (57P01-57P03), too many connections (53300).
+_DOWN_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_NET_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+    }
+)
+RETRY_UNAVAILABLE = 5
+"""Seconds a client is asked to wait (Retry-After) when the database is down or stalled."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is out of reach: refused, reset or stalled connections, a statement
+    or connect timed out on the client, no pooled connection in time."""
+    if isinstance(exc, (TimeoutError, ConnectionError, PoolTimeout, socket.gaierror)):
+        return True
+    if isinstance(exc, OSError):
+        # asyncpg tries every address of a host name and raises a plain OSError naming them all
+        return exc.errno in _NET_ERRNOS or (exc.errno is None and "Multiple exceptions" in str(exc))
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        causes = (exc.orig, getattr(exc.orig, "__cause__", None))
+        sqlstate = str(
+            next((getattr(e, "sqlstate", None) for e in causes if getattr(e, "sqlstate", None)), "")
+        )
+        if sqlstate.startswith("08") or sqlstate in _DOWN_SQLSTATES:
+            return True
+        return any(isinstance(e, (TimeoutError, OSError)) for e in causes)
+    return False
 
 
 class Problem(Exception):
@@ -107,6 +148,15 @@ def as_problem(exc: Exception) -> Problem:
         return Problem(
             503, "Busy", "the database is busy: nothing was changed, try again", code="busy", retry_after=1
         )
+    if unavailable(exc):
+        log.warning("database unavailable: %r", exc)
+        return Problem(
+            503,
+            "Unavailable",
+            "the database did not answer: try again in a few seconds",
+            code="unavailable",
+            retry_after=RETRY_UNAVAILABLE,
+        )
     log.error("unexpected error", exc_info=exc)  # the client sees no traceback; the operator must
     return Problem(500, "Internal error", "the server could not complete the request", code="internal")
 
@@ -119,6 +169,7 @@ def _(message: str) -> str:
 PAGE_TEXTS_BY_CODE: dict[str, str] = {
     "csrf": _("The form has expired or was not sent from this site: reload the page and try again."),
     "busy": _("The system is busy and nothing was changed: please try again."),
+    "unavailable": _("The system is not answering at the moment: please try again in a few seconds."),
     "locked_out": _("Too many attempts: please wait a moment and try again."),
     "rate_limited": _("Too many attempts: please wait a moment and try again."),
 }
@@ -150,8 +201,8 @@ def page_text(p: Problem) -> str | None:
 def problem_response(request: Request, exc: Exception) -> JSONResponse:
     p = as_problem(exc)
     headers = {"WWW-Authenticate": "Bearer"} if p.status == 401 else None
-    if p.status == 503:
-        headers = {"Retry-After": "1"}
+    if p.status == 503:  # always with Retry-After (RFC 9110 §10.2.3)
+        headers = {"Retry-After": str(p.extra.get("retry_after", 1))}
     elif p.status == 429 and "retry_after" in p.extra:
         headers = {"Retry-After": str(p.extra["retry_after"])}
     return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
@@ -183,6 +234,7 @@ def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None 
             request,
             Problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http_{exc.status_code}"),
         )
+        response.headers.update(exc.headers or {})
         if exc.status_code == 405:  # RFC 9110 §15.5.6: a 405 names the methods the path answers
             response.headers["Allow"] = methods.allowed(request)
         return response

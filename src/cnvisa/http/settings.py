@@ -10,6 +10,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 @dataclass(frozen=True)
 class PhotoSpec:
     """The application photo (出入境证件相片照相指引): JPEG, 354-480 × 472-640 px, 3:4, 20-80 KB.
@@ -76,8 +80,31 @@ class Settings:
         default_factory=lambda: float(os.environ.get("CNVISA_LOCK_WAIT_SECONDS", "10"))
     )
     max_upload_bytes: int = field(default_factory=lambda: _int("CNVISA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+    """The largest file of an upload."""
+    max_upload_request_bytes: int | None = field(
+        default_factory=lambda: _int("CNVISA_MAX_UPLOAD_REQUEST_BYTES", 0) or None
+    )
+    """The largest multipart request body (all its files and fields); unset: ``max_upload_bytes`` + 1 MiB for
+    the form's other fields and the multipart framing (cnvisa.http.limits)."""
+    max_json_bytes: int = field(default_factory=lambda: _int("CNVISA_MAX_JSON_BYTES", 1024 * 1024))
+    """The largest request body that is not a form (JSON, or anything else)."""
+    max_form_bytes: int = field(default_factory=lambda: _int("CNVISA_MAX_FORM_BYTES", 64 * 1024))
+    """The largest url-encoded form (the pages' forms: a few fields)."""
+    db_connect_timeout: float = field(default_factory=lambda: _float("CNVISA_DB_CONNECT_TIMEOUT", 5))
+    """Seconds to open a database connection (cnvisa.store.db.Timeouts)."""
+    db_statement_timeout: float = field(default_factory=lambda: _float("CNVISA_DB_STATEMENT_TIMEOUT", 15))
+    """Seconds one statement may run (PostgreSQL statement_timeout; the client gives up a second later)."""
+    db_pool_timeout: float = field(default_factory=lambda: _float("CNVISA_DB_POOL_TIMEOUT", 5))
+    """Seconds to wait for a connection when the pool is full."""
+    request_timeout: float = field(default_factory=lambda: _float("CNVISA_REQUEST_TIMEOUT", 20))
+    """Seconds a request may take, from its last byte received to its answer starting: past it the answer is
+    503 with Retry-After, whatever the database does (cnvisa.http.outage)."""
     photo: PhotoSpec = field(default_factory=PhotoSpec)
     uploads: UploadSpec = field(default_factory=UploadSpec)
     public_base_url: str = field(
         default_factory=lambda: os.environ.get("CNVISA_PUBLIC_URL", "http://127.0.0.1:8000")
     )
+
+    @property
+    def upload_request_bytes(self) -> int:
+        return self.max_upload_request_bytes or self.max_upload_bytes + 1024 * 1024

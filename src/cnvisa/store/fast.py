@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from cnvisa.store.db import LOCK_WAIT_SECONDS
+from cnvisa.store.db import CLIENT_GRACE_SECONDS, LOCK_WAIT_SECONDS, Timeouts
 
 _PG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 # The driver's errors become SQLAlchemy's, so the web layer answers them as it answers the ORM's (a lock not
@@ -73,28 +73,42 @@ class FastQuery(Compiled):
 class Reads:
     """Where hot reads run: a plain asyncpg pool on PostgreSQL (``pool``), an ORM session otherwise."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], pool: Any = None) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], pool: Any = None, timeouts: Timeouts | None = None
+    ) -> None:
         self.sessions = sessions
         self.pool = pool
+        self.timeouts = timeouts or Timeouts()
 
     @classmethod
-    async def open(cls, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> Reads:
-        """With a pool when the engine is PostgreSQL on asyncpg: same database, same lock wait."""
+    async def open(
+        cls,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+        timeouts: Timeouts | None = None,
+    ) -> Reads:
+        """With a pool when the engine is PostgreSQL on asyncpg: same database, same lock wait, and the same
+        connect, statement and pool timeouts as the engine (``cnvisa.store.db.Timeouts``)."""
+        t = timeouts or Timeouts()
         if engine.dialect.name != "postgresql" or engine.dialect.driver != "asyncpg":
-            return cls(sessions)
+            return cls(sessions, timeouts=t)
         dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=1,
-            max_size=8,
-            server_settings={
-                "lock_timeout": f"{int(LOCK_WAIT_SECONDS * 1000)}ms",
-                # the only writes here are the public lookups' counts (cnvisa.http.throttle): not worth a
-                # wait for the disk; a crash may lose the last few
-                "synchronous_commit": "off",
-            },
-        )
-        return cls(sessions, pool)
+        server = {
+            "lock_timeout": f"{max(1, int(lock_wait_seconds * 1000))}ms",
+            # the only writes here are the public lookups' counts (cnvisa.http.throttle): not worth a wait for
+            # the disk; a crash may lose the last few
+            "synchronous_commit": "off",
+        }
+        bounds: dict[str, Any] = {}
+        if t.connect is not None:
+            bounds["timeout"] = t.connect
+        if t.statement is not None:
+            server["statement_timeout"] = f"{max(1, int(t.statement * 1000))}ms"
+            bounds["command_timeout"] = t.statement + CLIENT_GRACE_SECONDS
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8, server_settings=server, **bounds)
+        return cls(sessions, pool, t)
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -117,5 +131,9 @@ class Reads:
         return row
 
     async def _on_pool(self, method: str, q: FastQuery, params: Mapping[str, Any]) -> Any:
+        args = q.args(params)
         with as_dbapi_errors(q.sql):
-            return await getattr(self.pool, method)(q.sql, *q.args(params))
+            # acquire with the pool timeout; the release (which resets the connection, a round trip) is bounded
+            # by it too, and a connection that cannot be reset in time is closed, not returned to the pool
+            async with self.pool.acquire(timeout=self.timeouts.pool) as conn:
+                return await getattr(conn, method)(q.sql, *args)

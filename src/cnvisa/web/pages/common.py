@@ -14,6 +14,7 @@ from cnvisa.cases.clock import SHANGHAI
 from cnvisa.http import security
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, PrincipalDep
 from cnvisa.http.problems import Problem
+from cnvisa.http.redirects import safe_next
 from cnvisa.http.signin import do_sign_in, do_sign_out, role_of
 from cnvisa.web.pages.render import page, t
 
@@ -71,7 +72,7 @@ def signin_page(
 
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(request: Request, who: OptionalPrincipalDep, next: str = "") -> HTMLResponse:
-    return signin_page(request, who, next=next if next.startswith("/") and not next.startswith("//") else "")
+    return signin_page(request, who, next=safe_next(next))
 
 
 @router.post("/signin", response_model=None)
@@ -83,7 +84,7 @@ async def signin(
     next: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    target = next if next.startswith("/") and not next.startswith("//") else ""
+    target = safe_next(next)  # checked before anything is written (the session row)
     expected = request.cookies.get(SIGNIN_CSRF)
     if expected is None or not security.csrf_ok(expected, csrf):
         message = t(
