@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from cnvisa.cases.queries import progress
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep
-from cnvisa.web.pages.render import page
+from cnvisa.web.pages.render import form_errors, page, t
 
 
 def _(message: str) -> str:
@@ -57,7 +57,9 @@ async def progress_page(
         ]
         if bad:
             status = 422
-            context.update(error_field=bad[0], error=FIELD_MESSAGES[bad[0]])
+            fields = {"number": ("progress-number", "Case number"), "passport": ("progress-passport", "Passport number")}
+            found = ((f, t(request, FIELD_MESSAGES[f])) for f in bad)  # both at once (WCAG 3.3.1)
+            context.update(errors=form_errors(request, fields, *found))
         else:
             found = await progress.find(p.reads, number, passport, p.today())
             status = 200 if found else 404

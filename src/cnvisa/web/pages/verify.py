@@ -17,7 +17,7 @@ from cnvisa.http.i18n import negotiate
 from cnvisa.http.problems import Problem
 from cnvisa.http.signin import create_token
 from cnvisa.web.pages.org import when
-from cnvisa.web.pages.render import page, t
+from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,6 +32,20 @@ FIELD_MESSAGES = {
     "on": "Give the date to check (YYYY-MM-DD).",
     "label": "Name the API client (at most 100 characters).",
 }
+
+
+VERIFY_FIELDS = {
+    "document_number": ("document_number", "Document number (passport, visa or permit)"),
+    "name": ("name", "Name as in the document"),
+    "birth_date": ("birth_date", "Birth date"),
+    "purpose": ("purpose", "Purpose (the business the check is for)"),
+    "on": ("on", "Date to check"),
+    "label": ("label", "Name of the API client"),
+}
+
+
+def _errors(request: Request, *fields: str) -> Any:
+    return form_errors(request, VERIFY_FIELDS, *((f, t(request, FIELD_MESSAGES.get(f, "Check this field."))) for f in fields))
 
 
 def _service(p: PlatformDep) -> IdentityChecks:
@@ -74,6 +88,15 @@ async def verify(
     await check_csrf(request, who)
     values = {"document_number": document_number, "name": name, "birth_date": birth_date, "purpose": purpose}
     values["on"] = on
+    # every empty or malformed answer at once (WCAG 3.3.1); the service's own checks follow
+    bad = [f for f in ("document_number", "name", "purpose") if not values[f].strip()]
+    for field, value, default in (("birth_date", birth_date, None), ("on", on, p.today())):
+        try:
+            _date(field, value, default)
+        except BadInput:
+            bad.append(field)
+    if bad:
+        return _form(request, who, p, status=422, values=values, errors=_errors(request, *bad))
     try:
         checked_on = _date("on", on, p.today())
         answer = await _service(p).check(
@@ -86,8 +109,7 @@ async def verify(
             per_minute=p.settings.identity_checks_per_minute,
         )
     except BadInput as exc:
-        message = t(request, FIELD_MESSAGES.get(exc.field, "Check this field."))
-        return _form(request, who, p, status=422, values=values, error=message, error_field=exc.field)
+        return _form(request, who, p, status=422, values=values, errors=_errors(request, exc.field))
     except RateLimited as exc:
         message = t(
             request, "Too many checks this minute. Try again in %(seconds)s seconds.", seconds=exc.retry_after
@@ -105,9 +127,7 @@ async def new_token(
 ) -> HTMLResponse:
     await check_csrf(request, who)
     if not label.strip() or len(label.strip()) > 100:
-        return _form(
-            request, who, p, status=422, error=t(request, FIELD_MESSAGES["label"]), error_field="label"
-        )
+        return _form(request, who, p, status=422, errors=_errors(request, "label"))
     token = await create_token(p, who, label)
     return _form(request, who, p, token=token, token_label=label.strip())
 
