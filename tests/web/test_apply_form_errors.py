@@ -97,7 +97,14 @@ def test_files_are_kept_when_the_answers_are_refused(web: Web) -> None:
 # (role alert, "There is a problem", one link per error to an id on the page), each message beside its field in
 # the page's language naming the visible label, aria-invalid on each field named, the title begins "Error: ".
 
-ENGLISH_LEFT = ("Input should", "is required", "must be a date", "must be a whole number", "Field required", "one of ")
+ENGLISH_LEFT = (
+    "Input should",
+    "is required",
+    "must be a date",
+    "must be a whole number",
+    "Field required",
+    "one of ",
+)
 SUMMARY_HEADING = {"en": "There is a problem", "zh_CN": "出现问题"}
 TITLE_PREFIX = {"en": "Error: ", "zh_CN": "错误："}
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -172,7 +179,9 @@ def _form_apply_limits(web: Web, lang: str) -> None:
     """A pydantic bound (le) and a grouped key: the message names the label and the limit, in the language."""
     c, _csrf = signed_in(web, "alice")
     q = _apply_query(
-        web, **{"entry_date": "2025-11-01", "visa.category": "L", "visa.stay_days": "30"}, office=str(office_id(web))
+        web,
+        **{"entry_date": "2025-11-01", "visa.category": "L", "visa.stay_days": "30"},
+        office=str(office_id(web)),
     )
     r = c.get("/apply", params={**q, "requested.extension_days": "99999", "lang": lang})
     (message,) = _shows_errors(r, lang, {"f-requested-extension-days"})
@@ -197,7 +206,10 @@ def _form_apply_post(web: Web, lang: str) -> None:
 def _form_upload(web: Web, lang: str) -> None:
     c, post = _form(web)
     bad = c.post(
-        "/apply", data=post, files=[("photo", ("me.jpg", jpeg(353, 472), "image/jpeg"))], params={"lang": lang}
+        "/apply",
+        data=post,
+        files=[("photo", ("me.jpg", jpeg(353, 472), "image/jpeg"))],
+        params={"lang": lang},
     )
     _shows_errors(bad, lang, {"file-photo"})
 
@@ -237,11 +249,16 @@ def _form_office_decision(web: Web, lang: str) -> None:
     c, csrf = signed_in(web, "sh01.officer")
     assert command(c, csrf, case_id, "accept", version(c, case_id))["status"] == 200
     page = c.get(f"/office/cases/{case_id}")
-    assert 'action="/office/cases/%d/request_verification"' % case_id in page.text
+    assert f'action="/office/cases/{case_id}/request_verification"' in page.text
     r = c.post(
         f"/office/cases/{case_id}/request_verification",
-        data={"csrf": csrf, "version": str(version(c, case_id)), "key": "k-1", "method": "pigeon",
-              "scheduled_for": "soon"},
+        data={
+            "csrf": csrf,
+            "version": str(version(c, case_id)),
+            "key": "k-1",
+            "method": "pigeon",
+            "scheduled_for": "soon",
+        },
         params={"lang": lang},
     )
     assert len(_shows_errors(r, lang, {"method", "scheduled_for"})) == 2
@@ -274,7 +291,9 @@ def _form_signin(web: Web, lang: str) -> None:
     c = web.new_client()
     form = c.get("/signin", params={"lang": lang})
     token = form.text.split('name="csrf" value="')[1].split('"')[0]
-    r = c.post("/signin", data={"username": "alice", "password": "wrong", "csrf": token}, params={"lang": lang})
+    r = c.post(
+        "/signin", data={"username": "alice", "password": "wrong", "csrf": token}, params={"lang": lang}
+    )
     _shows_errors(r, lang, {"username", "password"})
 
 
@@ -283,22 +302,25 @@ def _form_progress(web: Web, lang: str) -> None:
     assert len(_shows_errors(r, lang, {"progress-number", "progress-passport"})) == 2
 
 
-FORMS = {f.__name__.removeprefix("_form_"): f for f in (
-    _form_apply_answers,
-    _form_apply_limits,
-    _form_apply_post,
-    _form_upload,
-    _form_need,
-    _form_withdraw,
-    _form_appointments,
-    _form_office_decision,
-    _form_office_search,
-    _form_office_day,
-    _form_org_report,
-    _form_verify,
-    _form_signin,
-    _form_progress,
-)}
+FORMS = {
+    f.__name__.removeprefix("_form_"): f
+    for f in (
+        _form_apply_answers,
+        _form_apply_limits,
+        _form_apply_post,
+        _form_upload,
+        _form_need,
+        _form_withdraw,
+        _form_appointments,
+        _form_office_decision,
+        _form_office_search,
+        _form_office_day,
+        _form_org_report,
+        _form_verify,
+        _form_signin,
+        _form_progress,
+    )
+}
 
 
 @pytest.mark.parametrize("form", sorted(FORMS))

@@ -330,7 +330,9 @@ def parse(application: dict[str, Any] | Application) -> Application:
     except ValidationError as exc:
         found = [_invalid(err) for err in exc.errors(include_url=False)]
         first = found[0]
-        raise InvalidInput(first.field, first.message, kind=first.kind, params=first.params, also=found[1:]) from None
+        raise InvalidInput(
+            first.field, first.message, kind=first.kind, params=first.params, also=found[1:]
+        ) from None
 
 
 def _invalid(err: Any) -> InvalidInput:

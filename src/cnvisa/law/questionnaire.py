@@ -408,7 +408,7 @@ def _answer(q: Question, text: str) -> Any:
             raise InvalidInput(q.name, "yes or no", kind="bool_parsing")
         return text == "yes"
     allowed = [v for v, _en, _zh in choices(q)]
-    value = text.upper() if q.kind == "visa_category" else text
-    if value not in allowed:
+    choice = text.upper() if q.kind == "visa_category" else text
+    if choice not in allowed:
         raise InvalidInput(q.name, f"one of {', '.join(allowed)}", kind="enum")
-    return value
+    return choice

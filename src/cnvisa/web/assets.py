@@ -20,7 +20,9 @@ class Static(StaticFiles):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(directory=STATIC, **kwargs)
 
-    def file_response(self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200) -> Response:
+    def file_response(
+        self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200
+    ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         fingerprinted = f"v={STATIC_VERSION}".encode() in scope.get("query_string", b"").split(b"&")
         response.headers["Cache-Control"] = YEAR if fingerprinted else HOUR

@@ -130,7 +130,9 @@ class Errors(tuple[FieldError, ...]):
             escape(e.message) + (Markup(' <span lang="en">(%s)</span>') % e.detail if e.detail else "")
             for e in mine
         )
-        return Markup('<p class="error-message" id="%s-error"><span class="visually-hidden">%s</span> %s</p>') % (
+        return Markup(
+            '<p class="error-message" id="%s-error"><span class="visually-hidden">%s</span> %s</p>'
+        ) % (
             id_,
             self.prefix,
             texts,
@@ -184,12 +186,16 @@ def build(locale: str, form: Form, found: Iterable[Found]) -> Errors:
         else:
             params = dict(f.params)
             limit = next((params[k] for k in _LIMIT_KEYS if k in params), "")
-            message = gettext(locale, KIND_TEXTS.get(f.kind, KIND_TEXTS["invalid"]), **{
-                "label": label,
-                "limit": limit,
-                "first": params.get("first", ""),
-                "last": params.get("last", ""),
-            })
+            message = gettext(
+                locale,
+                KIND_TEXTS.get(f.kind, KIND_TEXTS["invalid"]),
+                **{
+                    "label": label,
+                    "limit": limit,
+                    "first": params.get("first", ""),
+                    "last": params.get("last", ""),
+                },
+            )
         items[f.key] = FieldError(f.key, target, message, marks, f.detail)
     order = {id_: n for n, (id_, _l) in enumerate(form.fields.values())}
     ranked = sorted(items.values(), key=lambda e: order.get(e.target, len(order)))

@@ -36,8 +36,8 @@ from cnvisa.law import assess, questionnaire
 from cnvisa.law.errors import InvalidInput, LawError
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.store.tables import Office
-from cnvisa.web.pages import kept_files
 from cnvisa.web.form_errors import Form, Found, from_law
+from cnvisa.web.pages import kept_files
 from cnvisa.web.pages.applicant_view import (
     errors_of,
     field_views,
@@ -93,13 +93,17 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
             inputs = questionnaire.build_inputs(matter, values, qs)
         except InvalidInput as exc:
             found += from_law(exc)
-        if not found:  # the rules are asked only about well-formed answers; all malformed ones are shown at once
+        if (
+            not found
+        ):  # the rules are asked only about well-formed answers; all malformed ones are shown at once
             try:
                 result = assess({"matter": matter, "on": on.isoformat(), **inputs})
             except (InvalidInput, LawError) as exc:
                 found += found_of(request, exc)[0]
     fields = field_views(request, qs, values, on)
-    errors = errors_of(request, questions_form(request, fields, {"on": ("f-on", "Date of application")}), found)
+    errors = errors_of(
+        request, questions_form(request, fields, {"on": ("f-on", "Date of application")}), found
+    )
     return view(
         request,
         "applicant/need_form.html",
@@ -167,7 +171,9 @@ async def _appointments_page(
         errors=errors_of(request, Form(_booking_fields(office is not None, slots), fallback="office"), found),
         booked=booked,
         # the language links carry the choices (office, day, time, person, matter: no personal data)
-        lang_query=[(k, str(v)) for k, v in values.items() if k in ("office", "day", "slot", "person", "matter")],
+        lang_query=[
+            (k, str(v)) for k, v in values.items() if k in ("office", "day", "slot", "person", "matter")
+        ],
     )
 
 
@@ -178,7 +184,9 @@ def _booking_fields(office: bool, slots: list[dict[str, Any]]) -> dict[str, tupl
     if office:
         fields["day"] = ("day", "2. Day")
     if slots:
-        free = {f"slot.{s['slot']}": (f"slot-{s['slot'].replace(':', '')}", "Time") for s in slots if s["free"]}
+        free = {
+            f"slot.{s['slot']}": (f"slot-{s['slot'].replace(':', '')}", "Time") for s in slots if s["free"]
+        }
         fields.update({**free, "person": ("person", "Person"), "matter": ("matter", "Matter")})
     return fields
 
@@ -212,7 +220,11 @@ async def book(request: Request, who: ApplicantSide, p: PlatformDep) -> Response
         # every missing choice at once (WCAG 3.3.1)
         # each choice the page offers and is missing, at once (WCAG 3.3.1): the day once there is an office, the
         # time once there is a day
-        offered = ["office", *(["day"] if values.get("office") else []), *(["slot"] if values.get("day") else [])]
+        offered = [
+            "office",
+            *(["day"] if values.get("office") else []),
+            *(["slot"] if values.get("day") else []),
+        ]
         missing = [k for k in offered if not values.get(k)] or ["day"]
         text = {
             "office": t(request, "Choose an office."),
@@ -372,7 +384,10 @@ async def _apply_page(
         if values.get(q.name) not in (None, "") and q.applies(values)
     }
     fields = field_views(request, ctx["qs"], values, today)
-    before = {"office": ("f-office", "Office"), "holding_number": ("f-holding", "The visa or permit this application concerns")}
+    before = {
+        "office": ("f-office", "Office"),
+        "holding_number": ("f-holding", "The visa or permit this application concerns"),
+    }
     materials = [m["code"] for m in result["required_materials"]] if result else []
     return view(
         request,

@@ -18,8 +18,8 @@ from cnvisa.http.problems import as_problem, page_text
 from cnvisa.law import questionnaire
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.materials import CATALOGUE
-from cnvisa.web.form_errors import Errors, Form, Found, build, from_law
 from cnvisa.law.residence import PERMIT_TYPES
+from cnvisa.web.form_errors import Errors, Form, Found, build, from_law
 from cnvisa.web.pages.render import page, t
 from cnvisa.web.pdf import cite_text
 
@@ -212,7 +212,11 @@ def found_of(request: Request, exc: Exception) -> tuple[list[Found], int]:
         key = key.removeprefix(prefix)
     text = " ".join(e["explain"])
     if not text and not key:
-        text = t(request, page_text(as_problem(side.problem_of(exc))) or "Something went wrong on our side: please try again later.")
+        text = t(
+            request,
+            page_text(as_problem(side.problem_of(exc)))
+            or "Something went wrong on our side: please try again later.",
+        )
     return [Found(key, "invalid", text=text, detail="" if e["explain"] else e["message"])], e["status"]
 
 

@@ -56,8 +56,13 @@ def signin_page(
 ) -> HTMLResponse:
     """The sign-in form, with its pre-session CSRF token (kept while the cookie lives, else a new one)."""
     token = request.cookies.get(SIGNIN_CSRF) or secrets.token_urlsafe(32)
-    if context.get("error"):  # a refusal concerns the pair: both fields are marked, the summary links to the first
-        fields = {"credentials.username": ("username", "User name"), "credentials.password": ("password", "Password")}
+    if context.get(
+        "error"
+    ):  # a refusal concerns the pair: both fields are marked, the summary links to the first
+        fields = {
+            "credentials.username": ("username", "User name"),
+            "credentials.password": ("password", "Password"),
+        }
         context["errors"] = form_errors(request, fields, ("credentials", context.pop("error")))
     response = page(request, "signin.html", who, status=status, signin_csrf=token, **context)
     response.set_cookie(

@@ -120,7 +120,10 @@ def _decision_errors(request: Request, view: Any, problem: Problem) -> Errors:
         "method": ("method", "Method"),
         "scheduled_for": ("scheduled_for", "Date and time (Beijing time)"),
         **{f"outcome.{o}": (f"outcome-{o}", "Outcome") for o in OUTCOMES},
-        **{f"grounds.{g['code']}": (f"ground-{g['code']}", "Refusal grounds") for g in view.get("refusal_grounds_available") or []},
+        **{
+            f"grounds.{g['code']}": (f"ground-{g['code']}", "Refusal grounds")
+            for g in view.get("refusal_grounds_available") or []
+        },
         "validity_days": ("validity_days", "Validity granted (days)"),
     }
     bad = [f for f, _d in problem.extra.get("fields", [])] or [problem.field]

@@ -33,7 +33,9 @@ async def appointments_of_day(
             today=today,
             rows=None,
             bad_day=day,
-            errors=form_errors(request, {"day": ("day", "Day")}, ("day", t(request, "Give the day as YYYY-MM-DD."))),
+            errors=form_errors(
+                request, {"day": ("day", "Day")}, ("day", t(request, "Give the day as YYYY-MM-DD."))
+            ),
         )
     rows = await of_office_day(p.sessions, who.actor, on, p.now())
     return page(

@@ -57,9 +57,12 @@ async def progress_page(
         ]
         if bad:
             status = 422
-            fields = {"number": ("progress-number", "Case number"), "passport": ("progress-passport", "Passport number")}
-            found = ((f, t(request, FIELD_MESSAGES[f])) for f in bad)  # both at once (WCAG 3.3.1)
-            context.update(errors=form_errors(request, fields, *found))
+            fields = {
+                "number": ("progress-number", "Case number"),
+                "passport": ("progress-passport", "Passport number"),
+            }
+            messages = ((f, t(request, FIELD_MESSAGES[f])) for f in bad)  # both at once (WCAG 3.3.1)
+            context.update(errors=form_errors(request, fields, *messages))
         else:
             found = await progress.find(p.reads, number, passport, p.today())
             status = 200 if found else 404

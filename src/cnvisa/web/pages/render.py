@@ -42,6 +42,8 @@ def t(request: Request, message: str, **values: Any) -> str:
 def form_errors(request: Request, fields: dict[str, tuple[str, str]], *found: tuple[str, str]) -> Errors:
     """A simple form's errors: ``fields`` maps each key to its control id and label (a msgid); each of ``found``
     is a key and its message, already in the reader's language."""
-    return build(negotiate(request), Form(fields, fallback=next(iter(fields.values()))[0]), [
-        Found(key, text=text) for key, text in found
-    ])
+    return build(
+        negotiate(request),
+        Form(fields, fallback=next(iter(fields.values()))[0]),
+        [Found(key, text=text) for key, text in found],
+    )

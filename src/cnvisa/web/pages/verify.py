@@ -45,7 +45,9 @@ VERIFY_FIELDS = {
 
 
 def _errors(request: Request, *fields: str) -> Any:
-    return form_errors(request, VERIFY_FIELDS, *((f, t(request, FIELD_MESSAGES.get(f, "Check this field."))) for f in fields))
+    return form_errors(
+        request, VERIFY_FIELDS, *((f, t(request, FIELD_MESSAGES.get(f, "Check this field."))) for f in fields)
+    )
 
 
 def _service(p: PlatformDep) -> IdentityChecks:
