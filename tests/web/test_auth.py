@@ -135,7 +135,12 @@ def test_error_pages_speak_the_readers_language(web: Web) -> None:
     web.signin("sh01.officer")
     zh = web.client.get("/my/cases?lang=zh_CN")
     title = gettext("zh_CN", "Forbidden")
-    assert zh.status_code == 403 and f"<title>{title}</title>" in zh.text and f"<h1>{title}</h1>" in zh.text
+    service = gettext("zh_CN", "China Visa Service Platform")
+    assert (
+        zh.status_code == 403
+        and f"<title>{title} — {service}</title>" in zh.text
+        and f"<h1>{title}</h1>" in zh.text
+    )
     assert gettext("zh_CN", "Your account may not see or do this.") in zh.text
     assert "role officer may not do this" in zh.text  # the technical detail follows, marked as English
     en = web.client.get("/my/cases?lang=en")

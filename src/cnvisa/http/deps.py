@@ -99,6 +99,23 @@ async def optional_principal(request: Request, p: Annotated[Platform, Depends(pl
     return principal
 
 
+async def page_principal(request: Request) -> Principal | None:
+    """Who is signed in, for an error page: the principal the request's dependencies found, else the session
+    cookie's — never raising (the page reports the first error, not one of its own)."""
+    if hasattr(request.state, "principal"):
+        known: Principal | None = request.state.principal
+        return known
+    p: Platform | None = getattr(request.app.state, "platform", None)
+    token = request.cookies.get(security.COOKIE)
+    if p is None or not token:
+        return None
+    try:
+        found = await security.find_session(p.reads, token, p.now(), p.today())
+    except Exception:  # the database may be the very error shown (busy, down)
+        return None
+    return Principal(found.account, _actor(found), found.csrf, "session") if found else None
+
+
 async def principal(who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
     if who is None:
         raise Problem(401, "Unauthorised", "sign in first", code="signin_required")

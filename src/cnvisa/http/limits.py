@@ -32,7 +32,7 @@ def too_large(limit: int) -> Problem:
 
 class BodyLimits:
     def __init__(
-        self, app: ASGIApp, settings: Settings, answer: Callable[[Request, Exception], Response]
+        self, app: ASGIApp, settings: Settings, answer: Callable[[Request, Exception], Awaitable[Response]]
     ) -> None:
         self.app, self.answer = app, answer
         self.upload = settings.upload_request_bytes
@@ -64,7 +64,7 @@ class BodyLimits:
             return
         limit = self.limit(content_type or b"")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self.answer(Request(scope), too_large(limit))(scope, receive, send)
+            await (await self.answer(Request(scope), too_large(limit)))(scope, receive, send)
             return
         # Starlette's limiter raises its own HTTPException(413) from ``receive`` past the limit; FastAPI's handler
         # for it (cnvisa.http.problems.install) answers problem+json or the error page.

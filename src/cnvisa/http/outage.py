@@ -21,7 +21,7 @@ a full pool — is 503 with Retry-After (``cnvisa.http.problems.unavailable``), 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cnvisa.http.problems import RETRY_UNAVAILABLE, Problem, unavailable
 
-Answer = Callable[[Request, Exception], Response]
+Answer = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def too_late(seconds: float) -> Problem:
@@ -108,7 +108,7 @@ class Deadline:
             answered = True
             task.cancel()
             task.add_done_callback(_consume)
-            await self.answer(Request(scope), too_late(seconds))(scope, receive, send)
+            await (await self.answer(Request(scope), too_late(seconds)))(scope, receive, send)
             return
         exc = task.exception()
         if exc is None:
@@ -118,7 +118,7 @@ class Deadline:
         # Answered here, inside the security headers (cnvisa.http.headers): a database failure outside FastAPI's
         # handlers (the hot paths) is 503; anything else is the 500 page, and is raised on to the server's
         # error handler, which logs it and, the answer having started, sends nothing more.
-        await self.answer(Request(scope), exc)(scope, receive, send)
+        await (await self.answer(Request(scope), exc))(scope, receive, send)
         if not unavailable(exc):
             raise exc
 
@@ -128,7 +128,7 @@ def install(app: FastAPI, seconds: float, answer: Answer) -> None:
     handlers would otherwise pass to the server-error handler (a 500, logged as a crash)."""
 
     async def on_failure(request: Request, exc: Exception) -> Response:
-        return answer(request, exc)
+        return await answer(request, exc)
 
     for cls in (OSError, PoolTimeout):  # TimeoutError and ConnectionRefusedError are OSErrors
         app.add_exception_handler(cls, on_failure)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -208,17 +208,17 @@ def problem_response(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
 
 
-def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None = None) -> None:
+def install(app: FastAPI, page: Callable[[Request, Exception], Awaitable[Response]] | None = None) -> None:
     """Problem handlers: ``/api`` paths answer problem+json; other paths answer ``page`` (an HTML error page in
     the reader's language) when given."""
 
-    def answer(request: Request, exc: Exception) -> Response:
+    async def answer(request: Request, exc: Exception) -> Response:
         if page is not None and not request.url.path.startswith("/api"):
-            return page(request, exc)
+            return await page(request, exc)
         return problem_response(request, exc)
 
     async def on_problem(request: Request, exc: Exception) -> Response:
-        return answer(request, exc)
+        return await answer(request, exc)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -226,11 +226,11 @@ def install(app: FastAPI, page: Callable[[Request, Exception], Response] | None 
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
         field = ".".join(loc) or "body"
         msg = str(err.get("msg", "invalid"))
-        return answer(request, Problem(422, "Invalid input", msg, field=field, code="bad_input"))
+        return await answer(request, Problem(422, "Invalid input", msg, field=field, code="bad_input"))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        response = answer(
+        response = await answer(
             request,
             Problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http_{exc.status_code}"),
         )

@@ -350,18 +350,27 @@ def parse(application: dict[str, Any] | Application) -> Application:
     try:
         return Application.model_validate(application)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "application"
-        msg = str(err["msg"])
-        if msg.startswith("Value error, "):
-            msg = msg.removeprefix("Value error, ")
-            if ": " in msg and not err["loc"]:  # a model-level check names its field first
-                loc, _, msg = msg.partition(": ")
-        if err["type"] == "extra_forbidden":
-            msg = "is not a known key of the application contract (see `cnvisa assess --schema`)"
-        elif err["type"] == "missing":
-            msg = "is required"
-        raise InvalidInput(loc, msg) from None
+        found = [_invalid(err) for err in exc.errors(include_url=False)]
+        first = found[0]
+        raise InvalidInput(
+            first.field, first.message, kind=first.kind, params=first.params, also=found[1:]
+        ) from None
+
+
+def _invalid(err: Any) -> InvalidInput:
+    """One of pydantic's errors as the law names it: the dotted field, the message, its type and limits."""
+    loc = ".".join(str(p) for p in err["loc"]) or "application"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg.removeprefix("Value error, ")
+        if ": " in msg and not err["loc"]:  # a model-level check names its field first
+            loc, _, msg = msg.partition(": ")
+    if err["type"] == "extra_forbidden":
+        msg = "is not a known key of the application contract (see `cnvisa assess --schema`)"
+    elif err["type"] == "missing":
+        msg = "is required"
+    params = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))}
+    return InvalidInput(loc, msg, kind=str(err["type"]), params=params)
 
 
 def json_schema() -> dict[str, Any]:

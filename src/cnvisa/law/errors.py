@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class LawError(Exception):
@@ -10,12 +12,32 @@ class LawError(Exception):
 
 
 class InvalidInput(LawError, ValueError):
-    """An input field is missing or wrong. ``field`` is a dotted path such as ``visa.stay_days``."""
+    """An input field is missing or wrong. ``field`` is a dotted path such as ``visa.stay_days``.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``kind`` names the rule broken (pydantic's error type, e.g. ``less_than_equal``, or the form's: ``int``,
+    ``date``, ``choice``…) and ``params`` its limits, so that a page can say it in the reader's language;
+    ``also`` holds the other fields found wrong in the same pass (all errors at once, WCAG 3.3.1)."""
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        kind: str = "",
+        params: Mapping[str, Any] | None = None,
+        also: Sequence[InvalidInput] = (),
+    ) -> None:
         self.field = field
         self.message = message
+        self.kind = kind
+        self.params: dict[str, Any] = dict(params or {})
+        self.also: tuple[InvalidInput, ...] = tuple(also)
         super().__init__(f"{field}: {message}")
+
+    @property
+    def every(self) -> tuple[InvalidInput, ...]:
+        """This error and the others found with it."""
+        return (self, *self.also)
 
 
 class NotInForce(LawError):

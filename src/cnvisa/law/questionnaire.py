@@ -365,8 +365,10 @@ def _set(out: dict[str, Any], path: str, value: Any) -> None:
 
 def build_inputs(matter: str, values: Mapping[str, Any], qs: tuple[Question, ...]) -> dict[str, Any]:
     """The law contract's inputs (without ``matter`` and ``on``) from flat form answers keyed by dotted path.
-    Unanswered questions are left out; a malformed answer is ``InvalidInput`` naming the field."""
+    Unanswered questions are left out; malformed answers are one ``InvalidInput`` naming the first field, with
+    the others in ``also``."""
     out: dict[str, Any] = {}
+    bad: list[InvalidInput] = []
     for q in qs:
         raw = values.get(q.name)
         text = "" if raw is None else str(raw).strip()
@@ -378,27 +380,35 @@ def build_inputs(matter: str, values: Mapping[str, Any], qs: tuple[Question, ...
             continue
         if not text:
             continue
-        value: Any
-        if q.kind == "int":
-            try:
-                value = int(text)
-            except ValueError:
-                raise InvalidInput(q.name, "must be a whole number") from None
-            if value < 0:
-                raise InvalidInput(q.name, "must not be negative")
-        elif q.kind == "date":
-            try:
-                value = dt.date.fromisoformat(text).isoformat()
-            except ValueError:
-                raise InvalidInput(q.name, "must be a date (YYYY-MM-DD)") from None
-        elif q.kind == "yesno":
-            if text not in ("yes", "no"):
-                raise InvalidInput(q.name, "yes or no")
-            value = text == "yes"
-        else:
-            allowed = [v for v, _en, _zh in choices(q)]
-            value = text.upper() if q.kind == "visa_category" else text
-            if value not in allowed:
-                raise InvalidInput(q.name, f"one of {', '.join(allowed)}")
-        _set(out, q.name, value)
+        try:
+            _set(out, q.name, _answer(q, text))
+        except InvalidInput as exc:
+            bad.append(exc)
+    if bad:
+        raise InvalidInput(bad[0].field, bad[0].message, kind=bad[0].kind, params=bad[0].params, also=bad[1:])
     return out
+
+
+def _answer(q: Question, text: str) -> Any:
+    if q.kind == "int":
+        try:
+            value = int(text)
+        except ValueError:
+            raise InvalidInput(q.name, "must be a whole number", kind="int_parsing") from None
+        if value < 0:
+            raise InvalidInput(q.name, "must not be negative", kind="greater_than_equal", params={"ge": 0})
+        return value
+    if q.kind == "date":
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise InvalidInput(q.name, "must be a date (YYYY-MM-DD)", kind="date_parsing") from None
+    if q.kind == "yesno":
+        if text not in ("yes", "no"):
+            raise InvalidInput(q.name, "yes or no", kind="bool_parsing")
+        return text == "yes"
+    allowed = [v for v, _en, _zh in choices(q)]
+    choice = text.upper() if q.kind == "visa_category" else text
+    if choice not in allowed:
+        raise InvalidInput(q.name, f"one of {', '.join(allowed)}", kind="enum")
+    return choice

@@ -3,10 +3,12 @@ from the same templates."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.ext import Extension
@@ -24,8 +26,24 @@ from jinja2.lexer import (
 
 from cnvisa.http.i18n import LOCALES, format_date, lang_attr, translations
 from cnvisa.web import labels
+from cnvisa.web.form_errors import NO_ERRORS
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_VERSION = hashlib.sha256(
+    b"".join(f.read_bytes() for f in sorted(STATIC.iterdir()) if f.suffix in (".css", ".js"))
+).hexdigest()[:12]
+"""The static files' fingerprint: templates ask for ``/static/style.css?v=…``, so a browser may keep them for a
+year (``immutable``) and still gets the new ones the moment they change."""
+NOT_CARRIED = frozenset({"lang", "csrf", "password", "passport"})
+"""Never copied into the language links: the language itself, secrets and passport numbers (personal data stays
+out of addresses)."""
+
+
+def lang_href(path: str, query: Iterable[tuple[str, str]] | None, locale: str) -> str:
+    """The same page, with its answers, in ``locale`` (switching language keeps the user's work)."""
+    kept = [(k, v) for k, v in query or () if k not in NOT_CARRIED]
+    return f"{path}?{urlencode([*kept, ('lang', locale)])}"
 
 
 class _Environment(Environment):
@@ -87,7 +105,16 @@ def environment(locale: str) -> Environment:
     )
     env.pretranslate = translations(locale).gettext  # type: ignore[attr-defined]
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(locale=locale, lang=lang_attr(locale), locales=LOCALES)
+    env.globals.update(
+        locale=locale,
+        lang=lang_attr(locale),
+        locales=LOCALES,
+        errors=NO_ERRORS,
+        lang_href=lang_href,
+        lang_query=None,
+        path="/",
+        version=STATIC_VERSION,
+    )
     env.filters["date"] = lambda value, fmt="medium": format_date(value, locale, fmt)
     env.filters.update(labels.filters(locale))
     return env

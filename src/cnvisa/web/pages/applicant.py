@@ -36,8 +36,16 @@ from cnvisa.law import assess, questionnaire
 from cnvisa.law.errors import InvalidInput, LawError
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.store.tables import Office
+from cnvisa.web.form_errors import Form, Found, from_law
 from cnvisa.web.pages import kept_files
-from cnvisa.web.pages.applicant_view import error_of, field_views, on_date, view
+from cnvisa.web.pages.applicant_view import (
+    errors_of,
+    field_views,
+    found_of,
+    on_date,
+    questions_form,
+    view,
+)
 from cnvisa.web.pages.render import t
 
 router = APIRouter(include_in_schema=False)
@@ -73,27 +81,39 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
     values = dict(request.query_params)
     today = p.today()
     qs = questionnaire.questions(matter)
-    result = error = None
-    status = 200
+    result = None
+    found: list[Found] = []
     on = today
     if values.get("check"):
         try:
             on = on_date(values, today)
+        except InvalidInput as exc:
+            found += from_law(exc)
+        try:
             inputs = questionnaire.build_inputs(matter, values, qs)
-            result = assess({"matter": matter, "on": on.isoformat(), **inputs})
-        except (InvalidInput, LawError) as exc:
-            error = error_of(request, exc)
-            status = 422
+        except InvalidInput as exc:
+            found += from_law(exc)
+        if (
+            not found
+        ):  # the rules are asked only about well-formed answers; all malformed ones are shown at once
+            try:
+                result = assess({"matter": matter, "on": on.isoformat(), **inputs})
+            except (InvalidInput, LawError) as exc:
+                found += found_of(request, exc)[0]
+    fields = field_views(request, qs, values, on)
+    errors = errors_of(
+        request, questions_form(request, fields, {"on": ("f-on", "Date of application")}), found
+    )
     return view(
         request,
         "applicant/need_form.html",
         who,
-        status=status,
+        status=422 if errors else 200,
         matter=matter,
-        fields=field_views(request, qs, values, on),
+        fields=fields,
         on=values.get("on") or today.isoformat(),
         result=result,
-        error=error,
+        errors=errors,
     )
 
 
@@ -106,10 +126,11 @@ async def _appointments_page(
     p: Platform,
     values: Mapping[str, Any],
     *,
-    error: dict[str, Any] | None = None,
+    found: list[Found] | None = None,
     status: int = 200,
     booked: int | None = None,
 ) -> HTMLResponse:
+    found = list(found or [])
     svc = Appointments(p.sessions, p.cases.clock)
     all_offices = await svc.offices()
     office: Office | None = None
@@ -126,14 +147,10 @@ async def _appointments_page(
             day = dt.date.fromisoformat(str(values["day"]))
             slots = (await svc.slots(office.id, day))["slots"]
         except ValueError:
-            error = error or {
-                "field": "day",
-                "message": t(request, "Choose a day from the list."),
-                "rule": None,
-            }
+            found.append(Found("day", text=t(request, "Choose a day from the list.")))
             status = 422
         except (NotBookable, CaseError) as exc:
-            error = error or error_of(request, exc)
+            found += found_of(request, exc)[0]
             status = max(status, 422)
     mine = await svc.of(who.actor)
     persons = await applications.people(p.sessions, set(people_for(who.actor)))
@@ -151,9 +168,27 @@ async def _appointments_page(
         persons=persons,
         matters=IN_COUNTRY_MATTERS,
         values=values,
-        error=error,
+        errors=errors_of(request, Form(_booking_fields(office is not None, slots), fallback="office"), found),
         booked=booked,
+        # the language links carry the choices (office, day, time, person, matter: no personal data)
+        lang_query=[
+            (k, str(v)) for k, v in values.items() if k in ("office", "day", "slot", "person", "matter")
+        ],
     )
+
+
+def _booking_fields(office: bool, slots: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """The booking form's controls as the page draws them: the day once an office is chosen, the times, the
+    person and the matter once there are times."""
+    fields = {"office": ("office", "1. Office")}
+    if office:
+        fields["day"] = ("day", "2. Day")
+    if slots:
+        free = {
+            f"slot.{s['slot']}": (f"slot-{s['slot'].replace(':', '')}", "Time") for s in slots if s["free"]
+        }
+        fields.update({**free, "person": ("person", "Person"), "matter": ("matter", "Matter")})
+    return fields
 
 
 @router.get("/appointments", response_class=HTMLResponse)
@@ -183,15 +218,25 @@ async def book(request: Request, who: ApplicantSide, p: PlatformDep) -> Response
             per_person=p.settings.appointments_per_person,
         )
     except ValueError:
-        err: dict[str, Any] = {
-            "field": "day",
-            "message": t(request, "Choose an office, a day and a time."),
-            "rule": None,
+        # every missing choice at once (WCAG 3.3.1)
+        # each choice the page offers and is missing, at once (WCAG 3.3.1): the day once there is an office, the
+        # time once there is a day
+        offered = [
+            "office",
+            *(["day"] if values.get("office") else []),
+            *(["slot"] if values.get("day") else []),
+        ]
+        missing = [k for k in offered if not values.get(k)] or ["day"]
+        text = {
+            "office": t(request, "Choose an office."),
+            "day": t(request, "Choose a day from the list."),
+            "slot": t(request, "Choose a time."),
         }
-        return await _appointments_page(request, who, p, values, error=err, status=422)
+        found = [Found(k, text=text[k]) for k in missing]
+        return await _appointments_page(request, who, p, values, found=found, status=422)
     except (NotBookable, SlotFull, AlreadyBooked, AppointmentPast, CaseError, Problem) as exc:
-        err = error_of(request, exc)
-        return await _appointments_page(request, who, p, values, error=err, status=err["status"])
+        found, status = found_of(request, exc)
+        return await _appointments_page(request, who, p, values, found=found, status=status)
     return RedirectResponse(f"/appointments?booked={out['id']}", status_code=303)
 
 
@@ -294,12 +339,13 @@ async def _apply_page(
     p: Platform,
     values: dict[str, Any],
     *,
-    error: dict[str, Any] | None = None,
+    found: list[Found] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     ctx = await _apply_context(request, who, p, values)
     candidates = await applications.people(p.sessions, set(people_for(who.actor)))
     if ctx is None:
+        start = {"person": ("person", "Applicant"), "matter": ("matter", "Matter")}
         return view(
             request,
             "applicant/apply_start.html",
@@ -308,11 +354,13 @@ async def _apply_page(
             candidates=candidates,
             matters=IN_COUNTRY_MATTERS,
             values=values,
-            error=error,
+            errors=errors_of(request, questions_form(request, [], start), found or []),
         )
     today = p.today()
     result = None
+    found = list(found or [])
     if values.get("step") == "check":
+        check: list[Found] = []
         try:
             person = ctx["person"]
             inputs = applications.record_facts(
@@ -323,11 +371,12 @@ async def _apply_page(
             result = assess(
                 {"matter": ctx["matter"], "on": today.isoformat(), "submitted_by": ctx["submitter"], **inputs}
             )
-            if not str(values.get("office") or "").isdigit():
-                raise InvalidInput("office", "choose the office you apply to")
         except (InvalidInput, LawError) as exc:
-            if error is None:
-                error, status = error_of(request, exc), 422
+            check += found_of(request, exc)[0]
+        if not str(values.get("office") or "").isdigit():
+            check.append(Found("office", "missing"))
+        if check and not found:
+            found, status = check, 422
     # a refused form keeps its key, and with it the files it accepted (kept_files)
     form_key = str(values.get("key") or "").strip()[:64] or secrets.token_urlsafe(18)
     hidden = {
@@ -335,22 +384,30 @@ async def _apply_page(
         for q in ctx["qs"]
         if values.get(q.name) not in (None, "") and q.applies(values)
     }
+    fields = field_views(request, ctx["qs"], values, today)
+    before = {
+        "office": ("f-office", "Office"),
+        "holding_number": ("f-holding", "The visa or permit this application concerns"),
+    }
+    materials = [m["code"] for m in result["required_materials"]] if result else []
     return view(
         request,
         "applicant/apply_form.html",
         who,
         status=status,
         ctx=ctx,
-        fields=field_views(request, ctx["qs"], values, today),
+        fields=fields,
         offices=[office_dict(o) for o in await Appointments(p.sessions, p.cases.clock).offices()],
         values=values,
         hidden=hidden,
         result=result,
-        error=error,
+        errors=errors_of(request, questions_form(request, fields, before, materials), found),
         key=form_key,
         kept=await kept_files.kept(p, who, form_key),
         max_upload=p.settings.max_upload_bytes,
         photo=p.settings.photo,
+        # the language links carry the answers (never a file, the CSRF token or a passport number)
+        lang_query=[(k, v) for k, v in values.items() if k in CONTROL or k in hidden],
     )
 
 
@@ -365,31 +422,33 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
     form = await request.form()
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["step"] = "check"
+    found: list[Found] = []
     try:
         ctx = await _apply_context(request, who, p, dict(values))
-        if ctx is None:
-            raise Problem(
-                422, "Invalid input", "choose the person and the matter", field="matter", code="bad_input"
-            )
+        if ctx is None:  # choose the person and the matter
+            return await _apply_page(request, who, p, values, found=[Found("matter", "missing")], status=422)
         key = side.namespaced_key(who, str(values.get("key") or ""), field="key")
         skip = frozenset(CONTROL | {q.name for q in ctx["qs"]})
         # the files first: those accepted are kept even when the answers below are refused
         files = await kept_files.gather(p, who, str(values["key"]).strip(), form, skip)
-        inputs = questionnaire.build_inputs(ctx["matter"], values, ctx["qs"])
-        if ctx["holding_number"]:
-            inputs["holding_number"] = ctx["holding_number"]
+        try:
+            inputs = questionnaire.build_inputs(ctx["matter"], values, ctx["qs"])
+        except InvalidInput as exc:
+            found, inputs = from_law(exc), {}
         office = str(values.get("office") or "")
         if not office.isdigit() or not 1 <= int(office) <= side.MAX_ID:
-            raise Problem(
-                422, "Invalid input", "choose the office you apply to", field="office", code="bad_input"
-            )
+            found.append(Found("office", "missing"))
+        if found:  # every malformed answer at once (WCAG 3.3.1), not the first only
+            return await _apply_page(request, who, p, values, found=found, status=422)
+        if ctx["holding_number"]:
+            inputs["holding_number"] = ctx["holding_number"]
         app = side.ApplicationIn(
             person_id=ctx["person"]["id"], office_id=int(office), matter=ctx["matter"], inputs=inputs
         )
         out = await side.submit_application(p, who, app, files, key)
     except (Problem, CaseError, LawError) as exc:
-        err = error_of(request, exc)
-        return await _apply_page(request, who, p, values, error=err, status=err["status"])
+        found, status = found_of(request, exc)
+        return await _apply_page(request, who, p, values, found=found, status=status)
     await kept_files.forget(p, who, str(values["key"]).strip())
     return RedirectResponse(f"/my/cases/{out['case_id']}?submitted=1", status_code=303)
 
@@ -412,7 +471,7 @@ async def _case_page(
     p: Platform,
     case_id: int,
     *,
-    error: dict[str, Any] | None = None,
+    found: list[Found] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     case = await side.read_case(p, who, case_id)
@@ -436,10 +495,17 @@ async def _case_page(
         person=persons.get(case["person_id"]),
         office=office_dict(office) if office else None,
         uploadable=uploadable,
-        error=error,
+        errors=errors_of(request, _case_form(request, uploadable), found or []),
         key=secrets.token_urlsafe(18),
         submitted=request.query_params.get("submitted"),
     )
+
+
+def _case_form(request: Request, uploadable: list[str]) -> Form:
+    form = questions_form(request, [], {}, uploadable)
+    files = {k: ("sup-" + k.removeprefix("files."), label) for k, (_id, label) in form.fields.items()}
+    fields = {**files, "confirm": ("withdraw-confirm", "I want to withdraw this application.")}
+    return Form(fields, fallback="main")
 
 
 @router.get("/my/cases/{case_id}", response_class=HTMLResponse)
@@ -459,17 +525,13 @@ async def supplement(request: Request, who: ApplicantSide, p: PlatformDep, case_
             raise Problem(422, "Invalid input", "choose at least one file", field="files", code="bad_input")
         await p.cases.supplement(who.actor, case_id, version, key=key, files=files)
     except ValueError:
-        err: dict[str, Any] = {
-            "field": "version",
-            "message": t(request, "The form is out of date: reload the page."),
-            "rule": None,
-        }
-        return await _case_page(request, who, p, case_id, error=err, status=422)
+        found = [Found("version", text=t(request, "The form is out of date: reload the page."))]
+        return await _case_page(request, who, p, case_id, found=found, status=422)
     except (Problem, CaseError) as exc:
-        err = error_of(request, exc)
-        if err["status"] in (401, 403, 404):
+        found, status = found_of(request, exc)
+        if status in (401, 403, 404):
             raise
-        return await _case_page(request, who, p, case_id, error=err, status=err["status"])
+        return await _case_page(request, who, p, case_id, found=found, status=status)
     return RedirectResponse(f"/my/cases/{case_id}?supplemented=1", status_code=303)
 
 
@@ -481,26 +543,17 @@ async def withdraw(request: Request, who: ApplicantSide, p: PlatformDep, case_id
         version = int(str(form.get("version") or ""))
         key = side.namespaced_key(who, str(form.get("key") or ""), field="key")
         if form.get("confirm") != "yes":
-            raise Problem(
-                422,
-                "Invalid input",
-                t(request, "Tick the box to confirm the withdrawal."),
-                field="confirm",
-                code="bad_input",
-            )
+            found = [Found("confirm", text=t(request, "Tick the box to confirm the withdrawal."))]
+            return await _case_page(request, who, p, case_id, found=found, status=422)
         await p.cases.withdraw(who.actor, case_id, version, key=key)
     except ValueError:
-        err: dict[str, Any] = {
-            "field": "version",
-            "message": t(request, "The form is out of date: reload the page."),
-            "rule": None,
-        }
-        return await _case_page(request, who, p, case_id, error=err, status=422)
+        found = [Found("version", text=t(request, "The form is out of date: reload the page."))]
+        return await _case_page(request, who, p, case_id, found=found, status=422)
     except (Problem, CaseError) as exc:
-        err = error_of(request, exc)
-        if err["status"] in (401, 403, 404):
+        found, status = found_of(request, exc)
+        if status in (401, 403, 404):
             raise
-        return await _case_page(request, who, p, case_id, error=err, status=err["status"])
+        return await _case_page(request, who, p, case_id, found=found, status=status)
     return RedirectResponse(f"/my/cases/{case_id}?withdrawn=1", status_code=303)
 
 

@@ -10,13 +10,16 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from cnvisa.cases.errors import BadInput
 from cnvisa.http import applicant as side
 from cnvisa.http.deps import Principal
 from cnvisa.http.i18n import negotiate
-from cnvisa.http.problems import as_problem
+from cnvisa.http.problems import as_problem, page_text
 from cnvisa.law import questionnaire
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.residence import PERMIT_TYPES
+from cnvisa.web.form_errors import Errors, Form, Found, build, from_law
 from cnvisa.web.pages.render import page, t
 from cnvisa.web.pdf import cite_text
 
@@ -178,4 +181,54 @@ def on_date(values: Mapping[str, Any], today: dt.date) -> dt.date:
     try:
         return dt.date.fromisoformat(raw) if raw else today
     except ValueError:
-        raise InvalidInput("on", "must be a date (YYYY-MM-DD)") from None
+        raise InvalidInput("on", "must be a date (YYYY-MM-DD)", kind="date_parsing") from None
+
+
+GROUPS = {
+    "visa": _("The visa held"),
+    "residence_permit": _("The residence permit held"),
+    "requested": _("What is applied for"),
+    "applicant": _("The applicant"),
+}
+"""The labels of the law contract's groups of answers, for an error about a whole group (``visa`` is required)."""
+_PREFIXES = ("application.inputs.", "inputs.", "application.")
+
+
+def questions_form(
+    request: Request, fields: list[dict[str, Any]], before: Mapping[str, tuple[str, str]], materials: Any = ()
+) -> Form:
+    """The questionnaire's form (``field_views``) for errors: the controls ``before`` the questions, the questions,
+    then a file control for each material."""
+    loc = negotiate(request)
+    files = {
+        f"files.{code}": (f"file-{code}", m.zh if loc == "zh_CN" else m.en)
+        for code in materials
+        if (m := CATALOGUE.get(code)) is not None
+    }
+    table = {**before, **{f["name"]: (f["id"], f["label"]) for f in fields}, **files}
+    return Form(table, GROUPS, fallback=next(iter(table.values()))[0] if table else "main")
+
+
+def found_of(request: Request, exc: Exception) -> tuple[list[Found], int]:
+    """What an exception found wrong, each thing naming its key, and the page's status."""
+    if isinstance(exc, InvalidInput):
+        return from_law(exc), 422
+    law = exc.__context__  # the core wraps the law's InvalidInput as BadInput("inputs.<field>")
+    if isinstance(exc, BadInput) and isinstance(law, InvalidInput) and exc.field.startswith("inputs."):
+        return from_law(law), 422
+    e = error_of(request, exc)
+    key = e["field"] or ""
+    for prefix in _PREFIXES:
+        key = key.removeprefix(prefix)
+    text = " ".join(e["explain"])
+    if not text and not key:
+        text = t(
+            request,
+            page_text(as_problem(side.problem_of(exc)))
+            or "Something went wrong on our side: please try again later.",
+        )
+    return [Found(key, "invalid", text=text, detail="" if e["explain"] else e["message"])], e["status"]
+
+
+def errors_of(request: Request, form: Form, found: list[Found]) -> Errors:
+    return build(negotiate(request), form, found)

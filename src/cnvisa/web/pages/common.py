@@ -16,7 +16,7 @@ from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, Princ
 from cnvisa.http.problems import Problem
 from cnvisa.http.redirects import safe_next
 from cnvisa.http.signin import do_sign_in, do_sign_out, role_of
-from cnvisa.web.pages.render import page, t
+from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,6 +57,14 @@ def signin_page(
 ) -> HTMLResponse:
     """The sign-in form, with its pre-session CSRF token (kept while the cookie lives, else a new one)."""
     token = request.cookies.get(SIGNIN_CSRF) or secrets.token_urlsafe(32)
+    if context.get(
+        "error"
+    ):  # a refusal concerns the pair: both fields are marked, the summary links to the first
+        fields = {
+            "credentials.username": ("username", "User name"),
+            "credentials.password": ("password", "Password"),
+        }
+        context["errors"] = form_errors(request, fields, ("credentials", context.pop("error")))
     response = page(request, "signin.html", who, status=status, signin_csrf=token, **context)
     response.set_cookie(
         SIGNIN_CSRF,

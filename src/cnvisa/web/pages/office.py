@@ -23,7 +23,9 @@ from cnvisa.http.problems import Problem, as_problem
 from cnvisa.law.errors import LawError
 from cnvisa.law.verification import VERIFICATION_METHODS
 from cnvisa.web import pdf
-from cnvisa.web.pages.render import page
+from cnvisa.web.form_errors import NO_ERRORS, Errors
+from cnvisa.web.form_errors import _ as _
+from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,15 +93,43 @@ async def queue_page(request: Request, who: OfficeStaff, p: PlatformDep, limit: 
 
 @router.get("/office/search", response_class=HTMLResponse)
 async def search_page(request: Request, who: OfficeStaff, p: PlatformDep, q: str = "") -> HTMLResponse:
-    result, error, status = None, None, 200
+    result, errors, status = None, NO_ERRORS, 200
     if q.strip():
         try:
             result = await search_view(p.cases, who.actor, office_of(who), q)
-        except Problem as exc:
-            error, status = exc, exc.status
+        except (Problem, CaseError) as exc:
+            message = t(request, "Enter at least 2 characters.")
+            fields = {"q": ("q", "Case number, passport number or name")}
+            errors, status = form_errors(request, fields, ("q", message)), as_problem(exc).status
     return page(
-        request, "office/search.html", who, status=status, q=q, result=result, error=error, **_ctx(request)
+        request, "office/search.html", who, status=status, q=q, result=result, errors=errors, **_ctx(request)
     )
+
+
+FIELD_TEXTS = {
+    "method": _("Choose the method: interview, telephone inquiry or site visit (Regulations Art 20)."),
+    "scheduled_for": _("Give the date and time of the verification, for example 2025-11-24 10:00."),
+    "outcome": _("Choose the outcome of the verification."),
+    "grounds": _("Choose at least one refusal ground (Regulations Art 21; Law Art 21, 31)."),
+    "validity_days": _("Give the validity granted in days, within the range shown (Law Art 30 para 2)."),
+}
+"""What each decision form's field says when it is wrong, in the reader's language."""
+
+
+def _decision_errors(request: Request, view: Any, problem: Problem) -> Errors:
+    fields = {
+        "method": ("method", "Method"),
+        "scheduled_for": ("scheduled_for", "Date and time (Beijing time)"),
+        **{f"outcome.{o}": (f"outcome-{o}", "Outcome") for o in OUTCOMES},
+        **{
+            f"grounds.{g['code']}": (f"ground-{g['code']}", "Refusal grounds")
+            for g in view.get("refusal_grounds_available") or []
+        },
+        "validity_days": ("validity_days", "Validity granted (days)"),
+    }
+    bad = [f for f, _d in problem.extra.get("fields", [])] or [problem.field]
+    found = [(f, t(request, FIELD_TEXTS[f])) for f in bad if f in FIELD_TEXTS]
+    return form_errors(request, fields, *found) if found else NO_ERRORS
 
 
 async def _case_page(
@@ -107,13 +137,16 @@ async def _case_page(
 ) -> HTMLResponse:
     view = await case_view(p.cases, who.actor, case_id, p.settings.public_base_url)
     done = request.query_params.get("done")
+    errors = _decision_errors(request, view, error) if error else NO_ERRORS
     return page(
         request,
         "office/case.html",
         who,
         status=status,
         view=view,
-        error=error.body(request.url.path) if error else None,
+        # a field's error is shown by the summary and beside the field; others (a rule's guard) in the box
+        error=error.body(request.url.path) if error and not errors else None,
+        errors=errors,
         done=done if done in COMMAND_LABELS else None,
         **_ctx(request),
     )
@@ -125,46 +158,53 @@ async def case_page(case_id: RowId, request: Request, who: OfficeStaff, p: Platf
 
 
 def _form_body(command: str, form: Any) -> dict[str, Any]:
-    """The command's fields from the form; a malformed field is a problem naming it."""
+    """The command's fields from the form; malformed fields are one problem naming the first, with all of them
+    in ``fields`` (each shown at once, WCAG 3.3.1)."""
+    errs: list[tuple[str, str]] = []
 
-    def bad(field: str, detail: str) -> Problem:
-        return Problem(422, "Invalid input", detail, field=field, code="bad_input")
+    def bad(field: str, detail: str) -> None:
+        errs.append((field, detail))
 
     version = str(form.get("version") or "")
     if not version.isdigit():
-        raise bad("version", "the case version is required")
+        raise Problem(422, "Invalid input", "the case version is required", field="version", code="bad_input")
     body: dict[str, Any] = {"version": int(version)}
     if command == "accept":
         body["passport_kept"] = form.get("passport") != "returned"
     elif command == "request_verification":
         method = str(form.get("method") or "")
         if method not in VERIFICATION_METHODS:
-            raise bad("method", "choose interview, telephone inquiry or site visit (Regulations Art 20)")
+            bad("method", "choose interview, telephone inquiry or site visit (Regulations Art 20)")
         when = str(form.get("scheduled_for") or "")
         if when and not _DATETIME_LOCAL.match(when):
-            raise bad("scheduled_for", "a date and time, e.g. 2025-11-24T10:00")
+            bad("scheduled_for", "a date and time, e.g. 2025-11-24T10:00")
+            when = ""
         body["method"] = method
         body["scheduled_for"] = dt.datetime.fromisoformat(when) if when else None
         if body["scheduled_for"] is not None and not 2000 <= body["scheduled_for"].year <= 2199:
-            raise bad("scheduled_for", "between 2000 and 2199")
+            bad("scheduled_for", "between 2000 and 2199")
     elif command == "record_verification":
         outcome = str(form.get("outcome") or "")
         if outcome not in OUTCOMES:
-            raise bad("outcome", "confirmed, not confirmed or no-show")
+            bad("outcome", "confirmed, not confirmed or no-show")
         body["outcome"] = outcome
         body["note"] = str(form.get("note") or "").replace("\x00", "")[:2000] or None
     elif command == "propose_refusal":
         grounds = [str(g) for g in form.getlist("grounds")]
         if not grounds:
-            raise bad("grounds", "choose at least one ground (Regulations Art 21; Law Art 21, 31)")
+            bad("grounds", "choose at least one ground (Regulations Art 21; Law Art 21, 31)")
         body["grounds"] = grounds
     elif command == "approve" and "validity_days" in form:
         days = str(form.get("validity_days") or "").strip()
         if not days.isdigit() or not 1 <= int(days) <= 36_600:
-            raise bad("validity_days", "the validity granted, in days (Law Art 30 para 2)")
-        body["validity_days"] = int(days)
+            bad("validity_days", "the validity granted, in days (Law Art 30 para 2)")
+        else:
+            body["validity_days"] = int(days)
     elif command == "collect":
         body["passport_presented"] = form.get("passport_presented") in ("on", "yes", "1", "true")
+    if errs:
+        field, detail = errs[0]
+        raise Problem(422, "Invalid input", detail, field=field, code="bad_input", fields=errs)
     return body
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from cnvisa.cases.queries.appointments import of_office_day
 from cnvisa.http.deps import PlatformDep
 from cnvisa.http.office import OfficeStaff
-from cnvisa.web.pages.render import page
+from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,6 +33,9 @@ async def appointments_of_day(
             today=today,
             rows=None,
             bad_day=day,
+            errors=form_errors(
+                request, {"day": ("day", "Day")}, ("day", t(request, "Give the day as YYYY-MM-DD."))
+            ),
         )
     rows = await of_office_day(p.sessions, who.actor, on, p.now())
     return page(

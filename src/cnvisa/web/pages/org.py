@@ -16,7 +16,7 @@ from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
 from cnvisa.http.i18n import format_instant, negotiate
 from cnvisa.law.citations import REGULATIONS
 from cnvisa.law.reports import EVENTS
-from cnvisa.web.pages.render import page, t
+from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,8 +117,7 @@ async def _form(
     who: Principal,
     p: PlatformDep,
     status: int = 200,
-    error: str | None = None,
-    error_field: str | None = None,
+    found: tuple[tuple[str, str], ...] = (),
     **values: Any,
 ) -> HTMLResponse:
     people = await _service(p).people(who.actor)
@@ -132,9 +131,16 @@ async def _form(
         groups=event_groups(request),
         today=p.today().isoformat(),
         values=values,
-        error=error,
-        error_field=error_field,
+        errors=form_errors(request, REPORT_FIELDS, *found),
     )
+
+
+REPORT_FIELDS = {
+    "person_id": ("person_id", "Foreign national"),
+    "event": ("event", "Event"),
+    "occurred_on": ("occurred_on", "Date it occurred"),
+    "note": ("note", "Circumstances"),
+}
 
 
 @router.get("/org/reports/new", response_class=HTMLResponse)
@@ -161,26 +167,25 @@ async def file_report(
         "occurred_on": occurred_on,
         "note": note,
     }
+    bad = []  # every malformed answer at once (WCAG 3.3.1)
+    if not person_id.isdigit() or len(person_id) > 18:
+        bad.append(BadInput("person_id", "required"))
+    if not event:
+        bad.append(BadInput("event", "required"))
     try:
-        if not person_id.isdigit() or len(person_id) > 18:
-            raise BadInput("person_id", "required")
-        try:
-            on = dt.date.fromisoformat(occurred_on)
-        except ValueError:
-            raise BadInput("occurred_on", "a date (YYYY-MM-DD)") from None
-        report = await _service(p).file(
-            who.actor, person_id=int(person_id), event=event, occurred_on=on, note=note
-        )
+        on = dt.date.fromisoformat(occurred_on)
+    except ValueError:
+        bad.append(BadInput("occurred_on", "a date (YYYY-MM-DD)"))
+    try:
+        if not bad:
+            report = await _service(p).file(
+                who.actor, person_id=int(person_id), event=event, occurred_on=on, note=note
+            )
     except BadInput as exc:
-        return await _form(
-            request,
-            who,
-            p,
-            status=422,
-            error=error_message(request, exc, event),
-            error_field=exc.field,
-            **values,
-        )
+        bad.append(exc)
+    if bad:
+        found = tuple((exc.field, error_message(request, exc, event)) for exc in bad)
+        return await _form(request, who, p, status=422, found=found, **values)
     return RedirectResponse(f"/org/reports?filed={report['id']}", status_code=303)
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from cnvisa.cases.queries import progress
 from cnvisa.http import throttle
 from cnvisa.http.deps import OptionalPrincipalDep, PlatformDep, Principal, check_csrf
-from cnvisa.web.pages.render import page
+from cnvisa.web.pages.render import form_errors, page, t
 
 
 def _(message: str) -> str:
@@ -81,7 +81,12 @@ async def _inquiry(
         ]
         if bad:
             status = 422
-            context.update(error_field=bad[0], error=FIELD_MESSAGES[bad[0]])
+            fields = {
+                "number": ("progress-number", "Case number"),
+                "passport": ("progress-passport", "Passport number"),
+            }
+            messages = ((f, t(request, FIELD_MESSAGES[f])) for f in bad)  # both at once (WCAG 3.3.1)
+            context.update(errors=form_errors(request, fields, *messages))
         else:
             await throttle.limit(p, "progress", request)
             found = await progress.find(p.reads, number, passport, p.today())

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from cnvisa.http.deps import Principal
 from cnvisa.http.i18n import COOKIE, gettext, negotiate
+from cnvisa.web.form_errors import Errors, Form, Found, build
 from cnvisa.web.templating import render
 
 
@@ -16,6 +17,7 @@ def page(
     request: Request, template: str, who: Principal | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
     loc = negotiate(request)
+    context.setdefault("lang_query", request.query_params.multi_items())
     html = render(
         loc,
         template,
@@ -35,3 +37,13 @@ def page(
 
 def t(request: Request, message: str, **values: Any) -> str:
     return gettext(negotiate(request), message, **values)
+
+
+def form_errors(request: Request, fields: dict[str, tuple[str, str]], *found: tuple[str, str]) -> Errors:
+    """A simple form's errors: ``fields`` maps each key to its control id and label (a msgid); each of ``found``
+    is a key and its message, already in the reader's language."""
+    return build(
+        negotiate(request),
+        Form(fields, fallback=next(iter(fields.values()))[0]),
+        [Found(key, text=text) for key, text in found],
+    )

@@ -18,7 +18,7 @@ from cnvisa.http.i18n import negotiate
 from cnvisa.http.problems import Problem
 from cnvisa.http.signin import create_token
 from cnvisa.web.pages.org import when
-from cnvisa.web.pages.render import page, t
+from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,6 +33,22 @@ FIELD_MESSAGES = {
     "on": "The check answers for today only.",
     "label": "Name the API client (at most 100 characters).",
 }
+
+
+VERIFY_FIELDS = {
+    "document_number": ("document_number", "Document number (passport, visa or permit)"),
+    "name": ("name", "Name as in the document"),
+    "birth_date": ("birth_date", "Birth date"),
+    "purpose": ("purpose", "Purpose (the business the check is for)"),
+    "on": ("on", "Date to check"),
+    "label": ("label", "Name of the API client"),
+}
+
+
+def _errors(request: Request, *fields: str) -> Any:
+    return form_errors(
+        request, VERIFY_FIELDS, *((f, t(request, FIELD_MESSAGES.get(f, "Check this field."))) for f in fields)
+    )
 
 
 def _service(p: PlatformDep) -> IdentityChecks:
@@ -75,6 +91,14 @@ async def verify(
     await check_csrf(request, who)
     values = {"document_number": document_number, "name": name, "birth_date": birth_date, "purpose": purpose}
     checked_on = p.today()
+    # every empty or malformed answer at once (WCAG 3.3.1); the service's own checks follow
+    bad = [f for f in ("document_number", "name", "purpose") if not values[f].strip()]
+    try:
+        _date("birth_date", birth_date)
+    except BadInput:
+        bad.append("birth_date")
+    if bad:
+        return _form(request, who, p, status=422, values=values, errors=_errors(request, *bad))
     try:
         answer = await _service(p).check(
             who.actor,
@@ -89,8 +113,7 @@ async def verify(
             per_document_per_day=p.settings.identity_checks_per_document_per_day,
         )
     except BadInput as exc:
-        message = t(request, FIELD_MESSAGES.get(exc.field, "Check this field."))
-        return _form(request, who, p, status=422, values=values, error=message, error_field=exc.field)
+        return _form(request, who, p, status=422, values=values, errors=_errors(request, exc.field))
     except RateLimited as exc:
         if exc.per == "day":
             message = t(request, "The number of checks allowed today has been reached. Try again tomorrow.")
@@ -129,8 +152,7 @@ async def new_token(
 ) -> HTMLResponse:
     await check_csrf(request, who)
     if not label.strip() or len(label.strip()) > 100:
-        message = t(request, FIELD_MESSAGES["label"])
-        return await _tokens_page(request, who, p, status=422, error=message, error_field="label")
+        return await _tokens_page(request, who, p, status=422, errors=_errors(request, "label"))
     token, record = await create_token(p, who, label)
     return await _tokens_page(request, who, p, token=token, token_label=record["label"])
 
