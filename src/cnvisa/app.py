@@ -134,7 +134,11 @@ async def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JS
         )
     loc = negotiate(request)
     # who is signed in, for the header — but not by asking a database that has just failed (503, 500)
-    who = await page_principal(request) if p.status not in (500, 503) else getattr(request.state, "principal", None)
+    who = (
+        await page_principal(request)
+        if p.status not in (500, 503)
+        else getattr(request.state, "principal", None)
+    )
     html = render(
         loc,
         "error.html",

@@ -10,7 +10,7 @@ Either way the answer is 413 as problem+json on /api and the error page elsewher
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from starlette.middleware.body_limit import RequestBodyLimitResponder
