@@ -12,8 +12,8 @@ route can answer:
 - 429 (``Retry-After``) where attempts are limited (``EXTRA``);
 - 503 (``Retry-After``) for everything that reads or writes the database.
 
-``tests/web/test_schemathesis.py`` checks the document against the server's answers (undocumented statuses,
-headers, media types and bodies fail it); ``tests/web/test_openapi_doc.py`` checks the rules above.
+``tests/web/test_schemathesis.py`` checks the document against the server's answers: an undocumented status,
+header, media type or body, or invalid input accepted, fails it.
 """
 
 from __future__ import annotations
@@ -166,8 +166,8 @@ def _parameters(method: str, path: str, operation: dict[str, Any]) -> None:
                 parameter["schema"] = {**parameter["schema"], **required}
             parameter.setdefault(
                 "description",
-                "A fresh key per intended request (IETF draft-ietf-httpapi-idempotency-key-header): a repeat "
-                "with the same key returns the first result and changes nothing"
+                "A fresh key per intended request (IETF draft-ietf-httpapi-idempotency-key-header): the same "
+                "request repeated with the same key returns the first result and changes nothing"
                 + ("" if required else "; optional here (one is derived, or sent in the body)"),
             )
 
@@ -188,7 +188,7 @@ def document(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
         route = context.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        path = context.path_format
+        path = context.path_format or route.path_format
         dependant = getattr(context, "dependant", None) or route.dependant
         for method in context.methods or ():
             operation = schema.get("paths", {}).get(path, {}).get(method.lower())
