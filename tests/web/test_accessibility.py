@@ -274,6 +274,7 @@ def _context_page(browser: Browser, base: str, username: str | None) -> Page:
     return context.new_page()
 
 
+@pytest.mark.timeout(1800)  # ≈ 200 page loads, two axe runs each: minutes on a loaded two-core machine
 def test_every_page_on_a_phone_and_a_desktop(server: str) -> None:
     findings = Findings()
     started = time.monotonic()
