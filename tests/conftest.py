@@ -53,9 +53,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name == "test_e2e_browser.py":
             item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.path.name == "test_accessibility.py":  # its own browser and folder: may run beside them
+            item.add_marker(pytest.mark.xdist_group("browser-a11y"))
     # The longest tests first (stable sort: the rest keep their order): the browser group starts on one worker
     # while the other takes the rest, instead of running alone at the end.
-    first = ("test_e2e_browser.py", "test_schemathesis.py")
+    first = ("test_e2e_browser.py", "test_accessibility.py", "test_schemathesis.py")
     items.sort(key=lambda item: first.index(item.path.name) if item.path.name in first else len(first))
 
 

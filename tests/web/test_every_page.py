@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from html import unescape
-from urllib.parse import urldefrag, urlsplit
 
 from fastapi.testclient import TestClient
-from web_support import Web
+from web_support import Web, page_shape, site_links
 
 from cnvisa.demo import DEMO
 
@@ -18,23 +16,6 @@ _LINK = re.compile(r"""<(?:a|link)\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", re.I)
 _MAIN_TEXT = re.compile(r"<main\b[^>]*>(.*?)</main>", re.S | re.I)
 _TAGS = re.compile(r"<[^>]+>")
 MAX_PAGES = 150  # per role and language
-_NUMBER = re.compile(r"\d+")
-
-
-def _shape(url: str) -> str:
-    """One page of each kind is enough: /office/cases/17 and /office/cases/18 are the same page."""
-    return _NUMBER.sub("N", url)
-
-
-def _links(html: str) -> list[str]:
-    out = []
-    for raw in _LINK.findall(html):
-        href = urldefrag(unescape(raw))[0]
-        parts = urlsplit(href)
-        if parts.scheme or parts.netloc or not href.startswith("/"):
-            continue  # another site, mailto:, or a relative reference the pages do not use
-        out.append(href)
-    return out
 
 
 def _crawl(client: TestClient, start: str, shapes: set[str]) -> dict[str, int]:
@@ -43,9 +24,9 @@ def _crawl(client: TestClient, start: str, shapes: set[str]) -> dict[str, int]:
     todo = deque([start])
     while todo and len(seen) < MAX_PAGES:
         url = todo.popleft()
-        if url in seen or _shape(url) in shapes:
+        if url in seen or page_shape(url) in shapes:
             continue
-        shapes.add(_shape(url))
+        shapes.add(page_shape(url))
         r = client.get(url)
         seen[url] = r.status_code
         assert r.status_code != 404 and r.status_code < 500, f"{url} answered {r.status_code}"
@@ -54,7 +35,7 @@ def _crawl(client: TestClient, start: str, shapes: set[str]) -> dict[str, int]:
             main = _MAIN_TEXT.search(r.text)
             assert main is not None, f"{url}: no <main>"
             assert _TAGS.sub("", main.group(1)).strip(), f"{url}: a blank page"
-            todo.extend(link for link in _links(r.text) if link not in seen)
+            todo.extend(link for link in site_links(_LINK.findall(r.text)) if link not in seen)
         elif r.status_code == 200 and kind.startswith("application/pdf"):
             assert r.content.startswith(b"%PDF"), url
     return seen

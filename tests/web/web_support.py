@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,8 +15,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,6 +51,26 @@ class Web:
         other = TestClient(self.client.app, follow_redirects=False)
         other.portal = self.client.portal  # type: ignore[attr-defined]
         return other
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def page_shape(url: str) -> str:
+    """One page of each kind is enough: /office/cases/17 and /office/cases/18 are the same page."""
+    return _NUMBER.sub("N", url)
+
+
+def site_links(hrefs: list[str]) -> list[str]:
+    """The same-site addresses among a page's hrefs (without their fragments)."""
+    out = []
+    for raw in hrefs:
+        href = urldefrag(unescape(raw))[0]
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or not href.startswith("/"):
+            continue  # another site, mailto:, or a relative reference the pages do not use
+        out.append(href)
+    return out
 
 
 SERVER_START_SECONDS = 60

@@ -1,0 +1,300 @@
+"""Every page of every demo role, in Chinese and English, on a phone (390 × 844) and a desktop (1280 × 900), in
+Debian's Chromium driven by Playwright (issue 15, "Shown by"):
+
+- axe-core (bundled by the axe-playwright-python package) finds no violation of the WCAG 2.1 A and AA rules
+  (tags wcag2a, wcag2aa, wcag21a, wcag21aa) — among them colour contrast, 1.4.3;
+- nothing scrolls sideways at 390 px (reflow, WCAG 1.4.10): ``scrollWidth <= clientWidth`` of the document;
+- every tap target measures at least 44 × 44 CSS px (getBoundingClientRect; WCAG 2.5.5, the issue's figure).
+  A tap target is every ``a[href]``, ``button``, ``input`` (not hidden), ``select``, ``textarea``, ``summary``,
+  and the ``label`` of a radio button or check box (the label is what a thumb taps; the box inside it is not
+  measured). A link inside running text is exempt (WCAG 2.5.8's inline exception: its size is set by the line
+  height of the text around it): a link whose nearest block holds letters or digits outside any target — but
+  never a link of the header or of a ``nav``;
+- the header takes at most two rows of targets at 390 px (the applicant's took 4-5 lines before the heading);
+- every page weighs at most 30 KB gzip-compressed (Python's gzip of the HTML the server sent).
+
+The pages are the app's own: from the home page, every same-site link a page shows to the role (GET only), and
+every GET form a page shows, sent with its first choice in each list (so the questions, their answers and their
+error messages are reached), one page of each kind: the app's route (/what-do-i-need/{matter}, /office/cases/
+{case_id}) and the names of its query parameters — an axe run takes about a second. Each role is visited as its
+first demo account. Then the apply flow with real answers (its upload form is reached only so),
+whose phone screenshots are kept in ``tests/web/e2e_artifacts/phone/<lang>/`` (gitignored).
+
+One server over the seeded database per engine, one browser, one context per role; both widths are checked on
+one load of each page (the viewport is resized). The crawl's duration is printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Browser, Error, Page, sync_playwright
+from web_support import PASSWORDS, TODAY, served, site_links
+
+from cnvisa.demo import DEMO
+from cnvisa.http.i18n import gettext
+from cnvisa.web.pages import ROUTERS
+
+ARTIFACTS = Path(__file__).parent / "e2e_artifacts" / "phone"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+TIMEOUT_MS = 20_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+MIN_TARGET = 44  # CSS px, WCAG 2.5.5
+MAX_GZIP = 30 * 1024
+MAX_HEADER = (
+    2 * MIN_TARGET + 24
+)  # px at 390: two rows of targets, the padding and the border (issue 15, item 6)
+MAX_PAGES = 60  # per role and language
+LANGS = ("zh_CN", "en")
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG21_AA}, "resultTypes": ["violations"]}
+_AXE_RUN = "options => axe.run(document, options)"
+_OVERFLOW = """() => {
+  const doc = document.documentElement, limit = doc.clientWidth;
+  // the deepest elements sticking out on the right: what widens the page
+  const wide = [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > limit + 0.5
+      && ![...e.children].some(c => c.getBoundingClientRect().right > limit + 0.5));
+  return {scroll: doc.scrollWidth, client: limit,
+          wide: wide.slice(0, 4).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                + ' ' + (e.textContent || '').trim().slice(0, 40))};
+}"""
+_TAPS = """min => {
+  const isTarget = 'a[href], button, input:not([type=hidden]), select, textarea, summary, label';
+  const tapped = e => e.matches(isTarget) && !(e.tagName === 'LABEL' && !e.control);
+  function inRunningText(a) {
+    if (a.closest('header, nav')) return false;
+    let block = a.parentElement;
+    while (block && getComputedStyle(block).display.startsWith('inline')) block = block.parentElement;
+    const walk = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+      let inside = false;
+      for (let p = t.parentElement; p && p !== block; p = p.parentElement) if (tapped(p)) { inside = true; break; }
+      if (!inside && /[\\p{L}\\p{N}]/u.test(t.data)) return true;
+    }
+    return false;
+  }
+  const small = [];
+  for (const e of document.querySelectorAll(isTarget)) {
+    if (e.tagName === 'LABEL') {  // only the label of a radio button or check box is a target of its own
+      if (!e.control || !['radio', 'checkbox'].includes(e.control.type)) continue;
+    } else if (e.tagName === 'INPUT' && ['radio', 'checkbox'].includes(e.type) && e.labels.length) {
+      continue;  // its label is the target
+    }
+    if (!e.checkVisibility()) continue;  // not shown (e.g. inside a closed <details>)
+    if (e.tagName === 'A' && inRunningText(e)) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width < min - 0.5 || r.height < min - 0.5) {
+      small.push(`${e.tagName.toLowerCase()} "${(e.textContent || e.value || e.name || '').trim().slice(0, 30)}"`
+                 + ` ${Math.round(r.width)}×${Math.round(r.height)}`);
+    }
+  }
+  return small;
+}"""
+_GET_FORMS = """() => [...document.querySelectorAll('form')].filter(f => f.method === 'get').map(f => {
+  const data = new FormData(f);
+  for (const s of f.querySelectorAll('select[name]')) {
+    const first = [...s.options].find(o => o.value && !o.disabled);
+    if (!s.value && first) data.set(s.name, first.value);  // the first choice of each list
+  }
+  const url = new URL(f.action);
+  return url.pathname + '?' + new URLSearchParams(data).toString();
+})"""
+
+
+ONE_PER_ROLE = list({d.role: d.username for d in reversed(DEMO)}.values())[::-1]
+"""The first demo account of each role."""
+
+
+class Findings:
+    """What the checks found, by kind, each with its page, role, language and width."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, list[str]] = defaultdict(list)
+        self.pages = 0
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def add(self, kind: str, where: str, what: object) -> None:
+        self.by_kind[kind].append(f"{where}: {what}")
+
+    def check(self, page: Page, body: bytes, where: str) -> None:
+        """The checks of one loaded page, at both widths."""
+        self.pages += 1
+        size = len(gzip.compress(body))
+        if size > MAX_GZIP:
+            self.add("weight", where, f"{size} bytes gzip-compressed")
+        page.evaluate(AXE_SCRIPT)
+        for name, viewport in (("390", PHONE), ("1280", DESKTOP)):
+            page.set_viewport_size(viewport)
+            at = f"{where} @{name}px"
+            t0 = time.monotonic()
+            t0 = time.monotonic()
+            result = page.evaluate(_AXE_RUN, AXE_OPTIONS)
+            self.seconds["axe"] += time.monotonic() - t0
+            for v in result["violations"]:
+                targets = [" ".join(n["target"]) for n in v["nodes"][:3]]
+                self.add("axe:" + v["id"], at, f"{len(v['nodes'])} nodes, e.g. {targets}")
+            for small in page.evaluate(_TAPS, MIN_TARGET):
+                self.add("tap target", at, small)
+            if viewport is PHONE:
+                o = page.evaluate(_OVERFLOW)
+                if o["scroll"] > o["client"]:
+                    self.add("overflow", at, f"{o['scroll']} px wide, widened by {o['wide']}")
+                header = page.evaluate(
+                    "() => document.querySelector('header').getBoundingClientRect().height"
+                )
+                if header > MAX_HEADER:
+                    self.add("header", at, f"{header:.0f} px high before the page's own content")
+        page.set_viewport_size(PHONE)
+
+    def summary(self) -> str:
+        counts = {kind: len(found) for kind, found in sorted(self.by_kind.items())}
+        lines = [f"{self.pages} page loads checked; findings by kind: {counts}"]
+        for kind, found in sorted(self.by_kind.items()):
+            lines.append(f"--- {kind} ({len(found)})")
+            lines.extend(found[:25])
+        return "\n".join(lines)
+
+
+@pytest.fixture
+def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[str]:
+    start = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    env = {"CNVISA_SECRET": "a11y-test-secret", "CNVISA_CLOCK_START": start.isoformat()}
+    with served(db_url, tmp_path / "server.log", **env) as base:
+        yield base
+
+
+def _load(page: Page, base: str, url: str) -> tuple[bytes, bool] | None:
+    """The page's HTML and whether it is one (None: a download, e.g. a kept file)."""
+    try:
+        response = page.goto(base + url)
+    except Error as exc:
+        if "Download is starting" in str(exc):
+            return None
+        raise
+    assert response is not None, url
+    assert response.status < 500 and response.status != 404, f"{url} answered {response.status}"
+    html = response.headers.get("content-type", "").startswith("text/html")
+    return (response.body() if html else b""), html
+
+
+def page_kind(url: str) -> str:
+    """The app's route of an address and the names of its query parameters."""
+    parts = urlsplit(url)
+    route = next(
+        (r.path for router in ROUTERS for r in router.routes if r.path_regex.match(parts.path)),  # type: ignore[attr-defined]
+        parts.path,
+    )
+    keys = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)} - {"lang"}
+    return route + "?" + "&".join(sorted(keys))
+
+
+def crawl(page: Page, base: str, lang: str, who: str, findings: Findings) -> int:
+    """Every page reachable from the home page by links and GET forms, one of each kind; checks each."""
+    kinds: set[str] = set()
+    todo = deque([f"/?lang={lang}"])
+    visited = 0
+    while todo and visited < MAX_PAGES:
+        url = todo.popleft()
+        if page_kind(url) in kinds or url.endswith(".pdf"):
+            continue  # a PDF is no web page (its fonts and texts are tested in test_pdf.py)
+        kinds.add(page_kind(url))
+        loaded = _load(page, base, url)
+        if loaded is None or not loaded[1]:
+            continue
+        visited += 1
+        findings.check(page, loaded[0], f"{who} {lang} {url}")
+        hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
+        todo.extend(site_links(hrefs))
+        todo.extend(page.evaluate(_GET_FORMS))
+    return visited
+
+
+def apply_flow(page: Page, base: str, lang: str, findings: Findings) -> None:
+    """Alice applies for a visa extension with her answers filled in: the start, the questions, the checklist
+    and the upload form; a full-page phone screenshot of each step."""
+    shots = ARTIFACTS / lang
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+
+    def tr(message: str) -> str:
+        return gettext(lang, message)
+
+    def field(message: str) -> Any:
+        return page.get_by_label(re.compile("^" + re.escape(tr(message))))
+
+    def step(n: int, name: str) -> None:
+        page.wait_for_load_state("load")
+        body = page.evaluate("() => document.documentElement.outerHTML").encode()
+        findings.check(page, body, f"alice {lang} apply step {n} {name}")
+        page.screenshot(path=str(shots / f"{n:02d}-{name}.png"), full_page=True)
+
+    page.goto(f"{base}/apply?lang={lang}")
+    step(1, "apply-start")
+    field("Matter").select_option("visa_extension")
+    page.get_by_role("button", name=tr("Continue"), exact=True).click()
+    page.wait_for_url(re.compile(r"matter=visa_extension"))
+    step(2, "apply-questions")
+    field("Office").select_option(index=1)
+    field("Category of the visa held").select_option("L")
+    field("Entries of the visa").select_option("single")
+    field("Duration of stay stated on the visa (days)").fill("30")
+    field("Date of this entry into China").fill((TODAY - dt.timedelta(days=10)).isoformat())
+    field("Extension requested (days)").fill("30")
+    page.get_by_role("button", name=tr("Check and continue"), exact=True).click()
+    page.wait_for_url(re.compile(r"step=check"))
+    step(3, "apply-checklist-and-uploads")
+    field("Extension requested (days)").fill("9999")
+    page.get_by_role("button", name=tr("Check and continue"), exact=True).click()
+    page.wait_for_url(re.compile(r"step=check"))
+    step(4, "apply-error")
+
+
+def _context_page(browser: Browser, base: str, username: str | None) -> Page:
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    if username is not None:
+        r = context.request.post(
+            f"{base}/api/v1/auth/signin", data={"username": username, "password": PASSWORDS[username]}
+        )
+        assert r.ok, r.text()
+    return context.new_page()
+
+
+@pytest.mark.timeout(1800)  # ≈ 200 page loads, two axe runs each: minutes on a loaded two-core machine
+def test_every_page_on_a_phone_and_a_desktop(server: str) -> None:
+    findings = Findings()
+    started = time.monotonic()
+    reached: dict[str, int] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for username in [None, *ONE_PER_ROLE]:
+                who = username or "public"
+                page = _context_page(browser, server, username)
+                for lang in LANGS:
+                    reached[f"{who} {lang}"] = crawl(page, server, lang, who, findings)
+                    if username == "alice":
+                        apply_flow(page, server, lang, findings)
+                page.context.close()
+        finally:
+            browser.close()
+    took = time.monotonic() - started
+    print(f"accessibility crawl: {findings.pages} page loads in {took:.0f} s; pages per role: {reached}")
+    print(f"of which axe: {findings.seconds['axe']:.0f} s")
+    print(findings.summary())
+    assert all(n > 1 for n in reached.values()), reached
+    assert not findings.by_kind, findings.summary()
