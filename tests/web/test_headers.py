@@ -103,3 +103,16 @@ def test_pages_have_no_inline_script_or_style() -> None:
         for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\sstyle=", r"<style", r"\son[a-z]+="):
             found += [f"{template.relative_to(TEMPLATES)}: {m}" for m in re.findall(pattern, text)]
     assert not found, found
+
+
+@SQLITE
+def test_signed_in_answers_are_not_stored_by_any_cache(web: Web) -> None:
+    """ASVS 4.0 V8.2.1: a page or an answer for a signed-in person is ``private, no-store``; a public one may be
+    cached, and an answer that sets its own caching keeps it (the static files)."""
+    assert "no-store" not in web.client.get("/").headers.get("cache-control", "")
+    web.signin("alice")
+    for path in ("/my/cases", "/my/documents", "/api/v1/cases", "/api/v1/auth/me", "/"):
+        r = web.client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["cache-control"] == "private, no-store", path
+    assert "no-store" not in web.client.get("/static/style.css").headers["cache-control"]

@@ -12,6 +12,9 @@ of the platform's own, so that the deadline's 503 and the body limit's 413 carry
 - Referrer-Policy: no-referrer (V14.4.6): the progress inquiry's and the public check's addresses may hold a
   case number, a passport number or a check code, which must not travel to another site in a Referer.
 - Permissions-Policy: every powerful feature off; the platform uses none.
+- Cache-Control: private, no-store on every answer to a signed-in request (a session cookie or a bearer token)
+  that sets no caching of its own (V8.2.1, V8.1.1): a shared or back-button cache must not keep a page or an
+  answer holding someone's personal data.
 - Strict-Transport-Security (V14.4.5, V9.1.1) only when served over https: the request's scheme is https, or
   the deployment says so (CNVISA_SECURE_COOKIES=1, behind a TLS proxy).
 """
@@ -40,6 +43,15 @@ _COMMON: list[tuple[bytes, bytes]] = [
 ]
 _HSTS = (b"strict-transport-security", HSTS.encode())
 _CSP = (_CSP_NAME, CSP.encode())
+_CACHE_NAME = b"cache-control"
+_NO_STORE = (_CACHE_NAME, b"private, no-store")
+
+
+def _signed_in(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and b"cnvisa_session=" in value):
+            return True
+    return False
 
 
 class SecurityHeaders:
@@ -52,6 +64,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         hsts = self.https or scope.get("scheme") == "https"
+        private = _signed_in(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,6 +72,8 @@ class SecurityHeaders:
                 if not any(name.lower() == _CSP_NAME for name, _ in headers):
                     headers.append(_CSP)
                 headers.extend(_COMMON)
+                if private and not any(name.lower() == _CACHE_NAME for name, _ in headers):
+                    headers.append(_NO_STORE)
                 if hsts:
                     headers.append(_HSTS)
                 message["headers"] = headers
