@@ -274,7 +274,10 @@ def _context_page(browser: Browser, base: str, username: str | None) -> Page:
     return context.new_page()
 
 
-@pytest.mark.timeout(1800)  # ≈ 200 page loads, two axe runs each: minutes on a loaded two-core machine
+# The markup of a page does not depend on the engine (test_every_page.py crawls every role's pages on both, and
+# the storage tests run on both): the accessibility crawl, ≈ 200 page loads with two axe runs each, runs on one.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.timeout(1800)  # minutes on a loaded two-core machine
 def test_every_page_on_a_phone_and_a_desktop(server: str) -> None:
     findings = Findings()
     started = time.monotonic()
