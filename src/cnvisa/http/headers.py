@@ -48,10 +48,10 @@ _NO_STORE = (_CACHE_NAME, b"private, no-store")
 
 
 def _signed_in(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"authorization" or (name == b"cookie" and b"cnvisa_session=" in value):
-            return True
-    return False
+    return any(
+        name == b"authorization" or (name == b"cookie" and b"cnvisa_session=" in value)
+        for name, value in scope["headers"]
+    )
 
 
 class SecurityHeaders:
