@@ -336,7 +336,7 @@ def parse_application(raw: str) -> ApplicationIn:
 
 
 async def submit_application(
-    p: Platform, who: Principal, app: ApplicationIn, files: list[FileIn], key: str
+    p: Platform, who: Principal, app: ApplicationIn, files: list[FileIn], key: str, same_form: bool = False
 ) -> dict[str, Any]:
     """Open and submit an application (CaseService.apply) for oneself or a mandated person, assessed with the
     facts on record (``cnvisa.cases.queries.applications.application_facts``)."""
@@ -366,6 +366,7 @@ async def submit_application(
         inputs=inputs,
         submitted_by=submitted_by,
         files=files,
+        same_form=same_form,
     )
 
 

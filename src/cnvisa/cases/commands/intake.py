@@ -131,6 +131,7 @@ class IntakeCommands(Runner):
         inputs: dict[str, Any],
         submitted_by: str = "self",
         files: Sequence[FileIn] = (),
+        same_form: bool = False,
     ) -> dict[str, Any]:
         """Open and submit an application in one command (what a completed online form does): the draft
         and the submission are one transaction with one audit event."""
@@ -170,7 +171,9 @@ class IntakeCommands(Runner):
                 "matter": matter,
                 "inputs": inputs,
                 "submitted_by": submitted_by,
-                "files": files,
+                # a page's form key names the form: its re-post (a browser drops file inputs on going back)
+                # returns the case it made; the API's key names the request, files included
+                "files": () if same_form else files,
             },
         )
 

@@ -445,7 +445,7 @@ async def apply(request: Request, who: ApplicantSide, p: PlatformDep) -> Respons
         app = side.ApplicationIn(
             person_id=ctx["person"]["id"], office_id=int(office), matter=ctx["matter"], inputs=inputs
         )
-        out = await side.submit_application(p, who, app, files, key)
+        out = await side.submit_application(p, who, app, files, key, same_form=True)
     except (Problem, CaseError, LawError) as exc:
         found, status = found_of(request, exc)
         return await _apply_page(request, who, p, values, found=found, status=status)
