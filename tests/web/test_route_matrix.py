@@ -46,6 +46,14 @@ CSRF_EXEMPT = {
     ("POST", "/api/v1/auth/signin"): "no session yet; the lockout and the per-address limit guard it",
     ("POST", "/signin"): "its own pre-session token (test_auth: the sign-in form has its own CSRF token)",
     ("POST", "/api/v1/assess"): "public and changes nothing (the law engine's answer)",
+    (
+        "POST",
+        "/api/v1/progress",
+    ): "public and changes nothing (a lookup posted to keep the numbers out of URLs)",
+    (
+        "POST",
+        "/progress",
+    ): "public and changes nothing; a signed-in reader's form carries the token all the same",
 }
 """State-changing routes that take no session CSRF token, and why."""
 
@@ -61,6 +69,10 @@ class Case:
     decided: int  # alice's case approved and issued (SH01)
     file_id: int  # a file of alice's case
     sh01: int  # the office's id
+    tokens: tuple[int, int] = (
+        0,
+        0,
+    )  # two API tokens of bank.teller's: one revoked by the API, one by the page
 
 
 @dataclass(frozen=True)
@@ -237,6 +249,21 @@ ROUTES: list[Probe] = [
     ),
     Probe("POST", f"{V}/verify", VERIFIER, _p(f"{V}/verify"), _json(VERIFY_BODY)),
     Probe("POST", f"{V}/verify/tokens", VERIFIER, _p(f"{V}/verify/tokens"), _json({"label": "x"})),
+    Probe("GET", f"{V}/verify/tokens", VERIFIER, _p(f"{V}/verify/tokens")),
+    Probe(
+        "DELETE",
+        f"{V}/verify/tokens/{{token_id}}",
+        VERIFIER,
+        lambda c: f"{V}/verify/tokens/{c.tokens[0]}",
+    ),
+    Probe(
+        "POST",
+        f"{V}/progress",
+        PUBLIC,
+        _p(f"{V}/progress"),
+        _json({"number": "SH01-2025-000000", "passport": "E00000000"}),
+        expect=frozenset({404, 422}),
+    ),
     Probe(
         "POST",
         f"{V}/auth/signin",
@@ -274,6 +301,7 @@ ROUTES: list[Probe] = [
     Probe("GET", "/org/reports", ORG_STAFF, _p("/org/reports")),
     Probe("GET", "/office/reports", OFFICERS, _p("/office/reports")),
     Probe("GET", "/verify", VERIFIER, _p("/verify")),
+    Probe("GET", "/verify/tokens", VERIFIER, _p("/verify/tokens")),
     Probe("GET", "/office/queue", OFFICERS, _p("/office/queue")),
     Probe("GET", "/office/search", OFFICERS, _p("/office/search"), lambda c: {"params": {"q": "MARTIN"}}),
     Probe("GET", "/office/appointments", OFFICERS, _p("/office/appointments")),
@@ -349,6 +377,20 @@ ROUTES: list[Probe] = [
     ),
     Probe("POST", "/verify", VERIFIER, _p("/verify"), _form(VERIFY_BODY)),
     Probe("POST", "/verify/tokens", VERIFIER, _p("/verify/tokens"), _form({"label": "x"})),
+    Probe(
+        "POST",
+        "/verify/tokens/{token_id}/revoke",
+        VERIFIER,
+        lambda c: f"/verify/tokens/{c.tokens[1]}/revoke",
+    ),
+    Probe(
+        "POST",
+        "/progress",
+        PUBLIC,
+        _p("/progress"),
+        _form({"number": "SH01-2025-000000", "passport": "E00000000"}),
+        expect=frozenset({404}),
+    ),
     Probe(
         "POST",
         "/office/cases/{case_id}/{command}",
@@ -427,7 +469,14 @@ def _setup(web: Web) -> Case:
         )
         assert r.status_code == 201, r.text
         booked.append(int(r.json()["id"]))
-    return Case(f, booked[0], booked[1], noticed, decided, int(files[0]["id"]), sh01)
+    teller, token = _client(web, "bank.teller")
+    made = [
+        teller.post("/api/v1/verify/tokens", json={"label": f"t{n}"}, headers={"X-CSRF-Token": token or ""})
+        for n in (1, 2)
+    ]
+    assert all(r.status_code in (200, 201) for r in made), [r.text for r in made]
+    ids = (int(made[0].json()["id"]), int(made[1].json()["id"]))
+    return Case(f, booked[0], booked[1], noticed, decided, int(files[0]["id"]), sh01, ids)
 
 
 def _send(client: TestClient, csrf: str | None, probe: Probe, c: Case) -> Any:

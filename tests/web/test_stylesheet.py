@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnvisa.app import STATIC
+from cnvisa.web.templating import STATIC
 
 CSS = re.sub(r"/\*.*?\*/", "", (Path(STATIC) / "style.css").read_text(), flags=re.S)
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")

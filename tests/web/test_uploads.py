@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import io
 import struct
 import zlib
@@ -21,7 +22,9 @@ from test_applicant import apply_api, jpeg, problem, run, signed_in
 from test_apply_form_errors import _form
 from web_support import Web
 
+from cnvisa.http.i18n import gettext
 from cnvisa.store.tables import CaseFile
+from cnvisa.web.pages.applicant_view import RULE_TEXTS
 
 GPS_LATITUDE = (31.0, 13.0, 47.0)  # a place in Shanghai the uploader would not want to tell
 
@@ -215,8 +218,10 @@ def test_bad_files_are_refused_on_the_page(web: Web, name: str, make: Any, statu
         params={"lang": "zh_CN"},
     )
     assert bad.status_code == status, bad.text[:500]
-    box = bad.text.split('id="form-error"')[1].split("</div>")[0]
-    assert "files.passport" in box and rule in box
+    box = bad.text.split('id="error-summary"')[1].split("</div>")[0]  # the error summary links to the field
+    assert 'href="#file-passport"' in box, box
+    if rule in RULE_TEXTS:  # the rule's own words, in the page's language
+        assert gettext("zh_CN", RULE_TEXTS[rule]) in html.unescape(box), box
     assert 'id="kept-passport"' not in bad.text  # the refused file is not kept for the next try
 
 

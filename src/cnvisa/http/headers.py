@@ -71,7 +71,8 @@ class SecurityHeaders:
                 headers = list(message.get("headers", ()))
                 if not any(name.lower() == _CSP_NAME for name, _ in headers):
                     headers.append(_CSP)
-                headers.extend(_COMMON)
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in _COMMON if h[0] not in present)  # a route's own value stands
                 if private and not any(name.lower() == _CACHE_NAME for name, _ in headers):
                     headers.append(_NO_STORE)
                 if hsts:
