@@ -30,6 +30,10 @@ SIGNIN = "/api/v1/auth/signin"
 
 @asynccontextmanager
 async def running(db_url: str, **settings: Any) -> AsyncIterator[FastAPI]:
+    # These tests measure the lockout's and the limit's atomicity, not the pool: a request waiting its turn for
+    # a connection on a slow machine must not turn into a 503 (CI saw 5 s pass with 100 at once). The pool's
+    # own bound is tested in test_outage.py.
+    settings.setdefault("db_pool_timeout", 120)
     clock = ManualClock(dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=SHANGHAI))
     app = create_app(Settings(database_url=db_url, **settings), clock=clock)
     async with app.router.lifespan_context(app):
@@ -164,7 +168,9 @@ async def test_concurrent_attempts_from_one_address_respect_its_limit(
             ),
             timeout=180,
         )
-    through = sum(r.status_code != 429 for r in answers)
+    statuses = {r.status_code for r in answers}
+    assert statuses <= {401, 429}, f"answers other than 401 and 429: {sorted(statuses)}"
+    through = sum(r.status_code == 401 for r in answers)
     assert 1 <= through <= 30, f"{through} of 100 attempts got through against a limit of 30"
     limited = [r for r in answers if r.status_code == 429]
     assert all(int(r.headers["retry-after"]) >= 1 for r in limited)
