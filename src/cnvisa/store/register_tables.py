@@ -1,0 +1,79 @@
+"""Registers the platform keeps or reaches, for paper waived through shared records (信息共享免交; seed 001 l.20;
+Law Art 5, Regulations Art 3, Administrative Licensing Law Art 33), and the lookups made in them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cnvisa.store.tables import TS, Base, Id
+
+
+class AccommodationRegistration(Base):
+    """A foreigner's accommodation registration (Law Art 39): by the hotel, the host, or at the police station."""
+
+    __tablename__ = "accommodation_registrations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    travel_document_id: Mapped[int | None] = mapped_column(ForeignKey("travel_documents.id"))
+    address: Mapped[str] = mapped_column(String(300))
+    division_code: Mapped[str] = mapped_column(String(6))
+    """The administrative division (GB/T 2260) of the address."""
+    registered_from: Mapped[dt.date] = mapped_column(Date)
+    registered_until: Mapped[dt.date | None] = mapped_column(Date)
+    registered_by: Mapped[str] = mapped_column(String(8))  # hotel | host | police
+    recorded_at: Mapped[dt.datetime] = mapped_column(TS)
+    __table_args__ = (Index("ix_accommodation_registrations_person", "person_id", "registered_from"),)
+
+
+class OrganisationLicence(Base):
+    """An organisation's business licence as the market-regulation register shows it (unified social credit
+    code, GB 32100-2015): status and validity."""
+
+    __tablename__ = "organisation_licences"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    uscc: Mapped[str] = mapped_column(String(18))
+    status: Mapped[str] = mapped_column(String(10))  # active | revoked | cancelled
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    """None: a licence without a fixed term (长期)."""
+    source: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[dt.datetime] = mapped_column(TS)
+    __table_args__ = (UniqueConstraint("uscc", name="uq_organisation_licences_uscc"),)
+
+
+class OfficePaper(Base):
+    """Office rule: a paper this office asks for beyond the national checklist (e.g. the accommodation
+    registration form, the employer's business licence copy) — the paper a shared record may waive."""
+
+    __tablename__ = "office_papers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    material_code: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(300))
+    """Where the office publishes that it asks for it (its checklist)."""
+    __table_args__ = (UniqueConstraint("office_id", "material_code", name="uq_office_papers_material"),)
+
+
+class EvidenceLookup(Base):
+    """One lookup of one material in one register for one use (PIPL Art 6 minimisation: what was asked, whether
+    found, which fields matched and the SHA-256 of the record seen — never a copy of the record)."""
+
+    __tablename__ = "evidence_lookups"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    material_code: Mapped[str] = mapped_column(String(60))
+    register: Mapped[str] = mapped_column(String(24))
+    query_key: Mapped[str] = mapped_column(String(120))
+    found: Mapped[bool] = mapped_column(Boolean)
+    matched: Mapped[bool] = mapped_column(Boolean)
+    matched_fields: Mapped[list[Any]] = mapped_column(JSON)
+    mismatch_reason: Mapped[str | None] = mapped_column(Text)
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
+    looked_up_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    looked_up_at: Mapped[dt.datetime] = mapped_column(TS)
+    purpose: Mapped[str] = mapped_column(String(20))  # the use: notice | acceptance | preview
+    __table_args__ = (Index("ix_evidence_lookups_case", "case_id", "material_code"),)
