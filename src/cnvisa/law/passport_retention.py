@@ -104,7 +104,11 @@ def scope(matter: str, permit_type: str | None = None) -> Scope:
 
 
 RetentionReason = Literal[
-    "verification_art20", "authenticity_doubt", "passport_expires_before_validity", "applicant_request", "other"
+    "verification_art20",
+    "authenticity_doubt",
+    "passport_expires_before_validity",
+    "applicant_request",
+    "other",
 ]
 RETENTION_REASONS: Final[dict[str, tuple[str, tuple[Citation, ...]]]] = {
     "verification_art20": (

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.cases import passport_check
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.grants import refuse_officer_inputs
+from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt, summary
 from cnvisa.cases.records import FileIn, case_number, receipt_number
 from cnvisa.cases.runner import INSERT_CASE, Runner, guard
@@ -283,9 +285,21 @@ class IntakeCommands(Runner):
         )
 
     async def accept(
-        self, actor: Actor, case_id: int, version: int, *, key: str, passport_kept: bool = True
+        self,
+        actor: Actor,
+        case_id: int,
+        version: int,
+        *,
+        key: str,
+        passport_kept: bool = True,
+        passport: PassportShown | None = None,
+        retention_reason: str | None = None,
+        retention_note: str | None = None,
+        collection: CollectionSlot | None = None,
     ) -> dict[str, Any]:
-        """Acceptance with a receipt (Art 13 para 1, Art 18 para 1); the law and calendar versions are fixed."""
+        """Acceptance with a receipt (Art 13 para 1, Art 18 para 1); the law and calendar versions are fixed.
+        A residence document's passport: checked on the spot and returned, or kept with a reason
+        (``cnvisa.cases.passport_check``)."""
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
@@ -308,6 +322,19 @@ class IntakeCommands(Runner):
             case.receipt_number = receipt_number(office.code, on, case.id)
             case.receipt_issued_at = self.now()
             case.passport_kept = passport_kept
+            checked = await passport_check.at_acceptance(
+                s,
+                actor,
+                case,
+                office,
+                now=self.now(),
+                on=on,
+                passport_kept=passport_kept,
+                shown=passport,
+                reason=retention_reason,
+                note=retention_note,
+                collection=collection,
+            )
             out = await self._step(
                 s,
                 actor,
@@ -321,10 +348,18 @@ class IntakeCommands(Runner):
                     "law_version": case.law_version,
                     "calendar_version": case.calendar_version,
                     "passport_kept": passport_kept,
+                    **({"passport_check": checked} if checked else {}),
                 },
             )
-            return case, {**out, "receipt": receipt(case)}
+            shown = await passport_check.receipt_passport(s, case) if checked else None
+            return case, {**out, "receipt": receipt(case, shown)}
 
-        return await self._run(
-            key, "accept", body, actor, case_id, request={"version": version, "passport_kept": passport_kept}
-        )
+        request: dict[str, Any] = {"version": version, "passport_kept": passport_kept}
+        if passport or retention_reason or retention_note or collection:
+            request |= {
+                "passport": passport.as_request() if passport else None,
+                "retention_reason": retention_reason,
+                "retention_note": retention_note,
+                "collection": collection.as_request() if collection else None,
+            }
+        return await self._run(key, "accept", body, actor, case_id, request=request)

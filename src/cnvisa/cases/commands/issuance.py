@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.cases import passport_check
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.grants import GRANTED_VALIDITY, GRANTS_VALIDITY, ends_later_detail, replaced_until
+from cnvisa.cases.passport_check import PassportShown
 from cnvisa.cases.records import document_number
 from cnvisa.cases.runner import Runner, guard
 from cnvisa.cases.workflow import Command
@@ -143,8 +145,18 @@ class IssuanceCommands(Runner):
         return holding, voided
 
     async def collect(
-        self, actor: Actor, case_id: int, version: int, *, key: str, passport_presented: bool
+        self,
+        actor: Actor,
+        case_id: int,
+        version: int,
+        *,
+        key: str,
+        passport_presented: bool,
+        passport: PassportShown | None = None,
     ) -> dict[str, Any]:
+        """Collection in person (Guide X). A passport returned at acceptance: the same passport, or the holder's
+        new one checked again, read at the window (``cnvisa.cases.passport_check.at_collection``)."""
+
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.COLLECT)
@@ -153,13 +165,15 @@ class IssuanceCommands(Runner):
                 "passport_presented",
                 "the applicant collects in person, presenting the passport with the receipt",
             )
-            return case, await self._step(s, actor, case, Command.COLLECT, {"passport_presented": True})
+            checked = await passport_check.at_collection(
+                s, actor, case, now=self.now(), on=self.today(), shown=passport
+            )
+            detail: dict[str, Any] = {"passport_presented": True}
+            if checked:
+                detail["passport_check"] = checked
+            return case, {**await self._step(s, actor, case, Command.COLLECT, detail), **detail}
 
-        return await self._run(
-            key,
-            "collect",
-            body,
-            actor,
-            case_id,
-            request={"version": version, "passport_presented": passport_presented},
-        )
+        request: dict[str, Any] = {"version": version, "passport_presented": passport_presented}
+        if passport is not None:
+            request["passport"] = passport.as_request()
+        return await self._run(key, "collect", body, actor, case_id, request=request)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import beijing_time
+from cnvisa.cases.passport_check import receipt_passport
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import APPLICANT_SIDE, OPEN_FOR_DEADLINE, State
 from cnvisa.law import LawError
@@ -40,17 +41,22 @@ def _instant(at: dt.datetime | None) -> str | None:
     return beijing_time(at).isoformat()
 
 
-def receipt(case: Case) -> dict[str, Any] | None:
+def receipt(case: Case, passport: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The acceptance receipt (Regulations Art 13 para 1, Art 18 para 1): its number, when it was issued, the
-    last day it is valid (the statutory decision deadline) and whether the office kept the passport."""
+    last day it is valid (the statutory decision deadline) and whether the office kept the passport; with
+    ``passport`` (``cnvisa.cases.passport_check.receipt_passport``) the on-site check, the collection
+    appointment and what the receipt proves (the Regulations Art 18 para 3 reading)."""
     if case.receipt_number is None:
         return None
-    return {
+    out: dict[str, Any] = {
         "number": case.receipt_number,
         "issued_at": _instant(case.receipt_issued_at),
         "valid_until": case.receipt_valid_until.isoformat() if case.receipt_valid_until else None,
         "passport_kept": case.passport_kept,
     }
+    if passport is not None:
+        out["passport"] = passport
+    return out
 
 
 class CaseRead(Reader):
@@ -88,7 +94,7 @@ class CaseRead(Reader):
                 "law_version": case.law_version,
                 "calendar_version": case.calendar_version,
                 "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
-                "receipt": receipt(case),
+                "receipt": receipt(case, await receipt_passport(s, case) if case.receipt_number else None),
                 "deadline": case.deadline.isoformat() if case.deadline else None,
                 "working_days_left": self.working_days_left(case),
                 "refusal_grounds": case.refusal_grounds,
