@@ -41,7 +41,10 @@ ARTICLE_ON_SITE: Final = (
     "ICAO Doc 9303 Part 4"
 )
 COLLECT_WITH_CHECKED: Final = "collect_with_checked_passport"
-ARTICLE_COLLECT: Final = "NIA measures 2024-03-20 (seed 001 l.20: 按约定时间持本人护照前往发证窗口领取居留证件); Guide X; ICAO Doc 9303 Part 4"
+ARTICLE_COLLECT: Final = (
+    "NIA measures 2024-03-20 (seed 001 l.20: 按约定时间持本人护照前往发证窗口领取居留证件); Guide X; "
+    "ICAO Doc 9303 Part 4"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from cnvisa.cases.commands.examination import ExaminationCommands
 from cnvisa.cases.commands.intake import NOTICE_REPLY_WORKING_DAYS, IntakeCommands
 from cnvisa.cases.commands.issuance import IssuanceCommands
 from cnvisa.cases.commands.revision import DECIDED_OR_CLOSED, RevisionCommands
+from cnvisa.cases.evidence import EvidenceQueries
 from cnvisa.cases.queries.case import CaseRead
 from cnvisa.cases.queries.queue import QUEUE_AWAITING, QUEUE_DUE, QueueQueries
 from cnvisa.cases.queries.status import StatusQuery
@@ -43,6 +44,7 @@ class CaseService(
     CaseRead,
     QueueQueries,
     StatusQuery,
+    EvidenceQueries,
 ):
     """``CaseService(sessions, clock=None, reads=None)``: every command and read of the case core."""
 

@@ -306,6 +306,17 @@ CATALOGUE: Final[dict[str, Material]] = {
             "Materials supporting the reason for staying (stay permit)",
             "需要办理停留证件事由的证明材料",
         ),
+        # Papers an office asks for that a shared record may replace (seed 001 l.20; cnvisa.law.shared_records)
+        _M(
+            "accommodation_registration",
+            "Proof of accommodation registration",
+            "住宿登记证明（住宿登记记录）",
+        ),
+        _M(
+            "employer_business_licence",
+            "Business licence of the inviting or employing enterprise",
+            "邀请（聘雇）企业营业执照",
+        ),
     )
 }
 

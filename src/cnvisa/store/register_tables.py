@@ -55,6 +55,8 @@ class OfficePaper(Base):
     material_code: Mapped[str] = mapped_column(String(60))
     source: Mapped[str] = mapped_column(String(300))
     """Where the office publishes that it asks for it (its checklist)."""
+    matters: Mapped[list[Any]] = mapped_column(JSON)
+    """The matters it is asked for (empty: every matter the office accepts)."""
     __table_args__ = (UniqueConstraint("office_id", "material_code", name="uq_office_papers_material"),)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases import passport_check
+from cnvisa.cases import evidence, passport_check
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.grants import refuse_officer_inputs
@@ -31,6 +31,21 @@ def _blocking(result: dict[str, Any]) -> list[str]:
 
 
 class IntakeCommands(Runner):
+    async def _papers(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        case: Case,
+        result: dict[str, Any],
+        handed_in: list[str],
+        purpose: str,
+    ) -> evidence.Papers:
+        """The papers a shared record may replace: looked up, waived or back in the notice (cases.evidence)."""
+        required = [m["code"] for m in result["required_materials"]]
+        return await evidence.papers(
+            s, actor, case, required=required, handed_in=handed_in, purpose=purpose, now=self.now()
+        )
+
     def _draft(
         self,
         office_code: str,
@@ -200,8 +215,12 @@ class IntakeCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.ISSUE_NOTICE)
-            result = self._assess(case, await self._materials(s, case))
-            items = list(result["missing_materials"])
+            handed_in = await self._materials(s, case)
+            result = self._assess(case, handed_in)
+            paper = await self._papers(s, actor, case, result, handed_in, "notice")
+            items = [m for m in result["missing_materials"] if m not in paper.waived] + [
+                m for m in paper.missing if m not in result["missing_materials"]
+            ]
             blocking = _blocking(result)
             guard(bool(items), "notice_repeats_nothing", "nothing is missing: accept or refuse instead")
             earlier = (
@@ -224,7 +243,7 @@ class IntakeCommands(Runner):
                 issued_at=self.now(),
                 issued_by=actor.account_id,
                 respond_by=respond_by,
-                required=[m["code"] for m in result["required_materials"]],
+                required=[m["code"] for m in result["required_materials"]] + paper.asked,
             )
             s.add(notice)
             out = await self._step(
@@ -232,7 +251,12 @@ class IntakeCommands(Runner):
                 actor,
                 case,
                 Command.ISSUE_NOTICE,
-                {"items": items, "problems": blocking, "respond_by": respond_by.isoformat()},
+                {
+                    "items": items,
+                    "problems": blocking,
+                    "respond_by": respond_by.isoformat(),
+                    **({"evidence": paper.audit_detail()} if paper.asked else {}),
+                },
             )
             return case, {
                 **out,
@@ -241,6 +265,7 @@ class IntakeCommands(Runner):
                     "items": items,
                     "respond_by": respond_by.isoformat(),
                     "citations": [c for c in result["citations"] if c["article"] in ("13", "18", "VII(II)")],
+                    **({"waived": paper.waived, "paper_needed": paper.reasons} if paper.asked else {}),
                 },
             }
 
@@ -304,12 +329,19 @@ class IntakeCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.ACCEPT)
-            result = self._assess(case, await self._materials(s, case))
+            handed_in = await self._materials(s, case)
+            result = self._assess(case, handed_in)
+            paper = await self._papers(s, actor, case, result, handed_in, "acceptance")
+            missing = [m for m in result["missing_materials"] if m not in paper.waived] + [
+                m for m in paper.missing if m not in result["missing_materials"]
+            ]
             blocking = _blocking(result)
             guard(
-                not result["missing_materials"] and not blocking,
+                not missing and not blocking,
                 "application_complete",
-                "missing: " + ", ".join([*result["missing_materials"], *blocking]),
+                "missing: "
+                + ", ".join([*missing, *blocking])
+                + "".join(f"; {code}: {why}" for code, why in paper.reasons.items()),
             )
             on = self.today()
             office = await s.get(Office, case.office_id)
@@ -349,6 +381,7 @@ class IntakeCommands(Runner):
                     "calendar_version": case.calendar_version,
                     "passport_kept": passport_kept,
                     **({"passport_check": checked} if checked else {}),
+                    **({"evidence": paper.audit_detail()} if paper.asked else {}),
                 },
             )
             shown = await passport_check.receipt_passport(s, case) if checked else None

@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("office_id", Id, nullable=False),
         sa.Column("material_code", sa.String(length=60), nullable=False),
         sa.Column("source", sa.String(length=300), nullable=False),
+        sa.Column("matters", sa.JSON(), nullable=False),
         _fk("office_papers", "office_id", "offices"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_office_papers")),
         sa.UniqueConstraint("office_id", "material_code", name="uq_office_papers_material"),
