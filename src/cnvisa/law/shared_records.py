@@ -25,7 +25,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from cnvisa.law.citations import GB_NATIONAL_STANDARD, NIA_2024, Citation, law, reg
+from cnvisa.law.citations import NIA_2024, Citation, law, reg
+from cnvisa.law.documents.credit_code import CITE_USCC
 from cnvisa.law.errors import InvalidInput
 
 ADMINISTRATIVE_LICENSING_LAW: Final = "Administrative Licensing Law"
@@ -86,7 +87,7 @@ WAIVERS: Final[dict[str, Waiver]] = {
             "S",
             "邀请（聘雇）企业营业执照 is named by seed 001 l.20. Reading: the market-regulation register, keyed by the "
             "unified social credit code (GB 32100-2015), is where it is found (brief §5 [A])",
-            (SEED_001_L20, *SHARING, Citation(GB_NATIONAL_STANDARD, "32100-2015")),
+            (SEED_001_L20, *SHARING, CITE_USCC),
         ),
         Waiver(
             "work_permit",
