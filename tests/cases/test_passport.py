@@ -12,6 +12,7 @@ import pytest
 from case_helpers import MATTERS, ON, World, key
 from sqlalchemy import select
 
+from cnvisa.cases import passport_check
 from cnvisa.cases.errors import BadInput, GuardFailed
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.demo.vocab import mrz
@@ -192,11 +193,32 @@ async def test_returned_passport_must_be_presented_at_collection(world: World) -
         await world.svc.collect(world.officer, c["case_id"], c["version"], key=key(), passport_presented=True)
 
 
-async def test_returning_needs_the_on_site_check(world: World) -> None:
+async def test_returning_needs_the_on_site_check(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     c = await submitted_rp(world)
+    with pytest.raises(GuardFailed) as err:  # a collection slot agreed says the new interface is used
+        await world.svc.accept(
+            world.officer,
+            c["case_id"],
+            c["version"],
+            key=key(),
+            passport_kept=False,
+            collection=CollectionSlot(ON + dt.timedelta(days=3), "10:30"),
+        )
+    assert err.value.guard == "passport_checked_on_site"
+    monkeypatch.setattr(passport_check, "LEGACY_CALLERS", False)
     with pytest.raises(GuardFailed) as err:
         await world.svc.accept(world.officer, c["case_id"], c["version"], key=key(), passport_kept=False)
     assert err.value.guard == "passport_checked_on_site"
+    with pytest.raises(BadInput) as bad:
+        await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    assert bad.value.field == "retention_reason"
+
+
+async def test_a_caller_of_before_keeps_the_old_behaviour(world: World) -> None:
+    c = await submitted_rp(world)
+    a = await world.svc.accept(world.officer, c["case_id"], c["version"], key=key(), passport_kept=False)
+    assert a["state"] == "accepted" and "passport" not in a["receipt"]
+    assert await world.count(PassportCheck) == 0
 
 
 async def test_kept_with_a_reason(world: World) -> None:

@@ -10,8 +10,10 @@ passport presented at collection.
 - Collection of a case whose passport was returned: the same passport, or a new passport of the same holder
   checked again (it becomes the person's current travel document and the one the permit is issued into); anything
   else is refused naming the field and the rule.
-- Outside the measure (visas, stay permits), and a caller that states neither a passport read nor a reason (the
-  pages and API of before this module), the acceptance and collection work as before.
+- Outside the measure (visas, stay permits) the acceptance and collection work as before. So does, for now, a
+  caller that states neither a passport read nor a reason (``LEGACY_CALLERS``: the office page, the API and the
+  demo of before this module send only ``passport_kept``); once they send the MRZ, set it False and an in-scope
+  return without the on-site check is refused (``passport_checked_on_site``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from cnvisa.law.passport_retention import holder_mismatches, receipt_proof, rete
 from cnvisa.store.passport_tables import PassportCheck
 from cnvisa.store.tables import Appointment, Case, Holding, Office, Person, TravelDocument
 
+LEGACY_CALLERS: Final = True
+"""Transition: an acceptance that states no passport read and no reason (only ``passport_kept``) is taken as
+before, nothing recorded. False: an in-scope return needs the read passport, an in-scope keep its reason."""
 CHECKED_ON_SITE: Final = "passport_checked_on_site"
 ARTICLE_ON_SITE: Final = (
     "NIA measures 2024-03-20 (seed 001 l.20: 经现场查验后可免于留存护照); MPS press conference 2023-08-03; "
@@ -267,7 +272,9 @@ async def at_acceptance(
 ) -> dict[str, Any] | None:
     """The passport's part of an acceptance (module docstring): what is recorded, or None (old behaviour)."""
     sc = scope(case.matter, permit_type(case))
-    if not sc.in_scope or (shown is None and passport_kept and not reason):
+    if not sc.in_scope or (
+        LEGACY_CALLERS and shown is None and not reason and not note and collection is None
+    ):
         return None
     try:
         decision = retention(passport_kept, True, reason, note)
