@@ -77,5 +77,5 @@ class EvidenceLookup(Base):
     record_sha256: Mapped[str | None] = mapped_column(String(64))
     looked_up_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     looked_up_at: Mapped[dt.datetime] = mapped_column(TS)
-    purpose: Mapped[str] = mapped_column(String(20))  # the use: notice | acceptance | preview
+    purpose: Mapped[str] = mapped_column(String(20))  # the use: notice | acceptance
     __table_args__ = (Index("ix_evidence_lookups_case", "case_id", "material_code"),)
