@@ -17,7 +17,7 @@ from cnvisa.cases.errors import BadInput, GuardFailed
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.demo.vocab import mrz
 from cnvisa.store.passport_tables import PassportCheck
-from cnvisa.store.tables import Appointment, Holding, TravelDocument
+from cnvisa.store.tables import Appointment, AuditEvent, Holding, TravelDocument
 
 RP = MATTERS["residence_permit"]
 BIRTH = dt.date(1961, 5, 14)  # the seeded person MUELLER ANNA, DEU
@@ -100,6 +100,29 @@ async def test_returned_passport_is_recorded_booked_and_on_the_receipt(world: Wo
     read = await world.svc.read(world.applicant, c["case_id"])
     assert read["receipt"]["passport"]["outcome"] == "returned"
     assert "accept" in await world.actions(c["case_id"])
+
+
+async def test_a_passport_expiring_before_the_validity_requested_is_flagged(world: World) -> None:
+    await add_passport(world, "C01X00T47")
+    c = await submitted_rp(world)
+    line1, line2 = mrz("MUELLER", "ANNA", "DEU", "C01X00T47", BIRTH, "F", dt.date(2026, 3, 1)).split("\n")
+    a = await world.svc.accept(
+        world.officer,
+        c["case_id"],
+        c["version"],
+        key=key(),
+        passport_kept=False,
+        passport=PassportShown(line1, line2),
+    )
+    async with world.sessions() as s:
+        detail = (
+            await s.execute(
+                select(AuditEvent.detail).where(
+                    AuditEvent.case_id == a["case_id"], AuditEvent.action == "accept"
+                )
+            )
+        ).scalar_one()
+    assert detail["passport_check"]["expires_before_requested_validity"] is True  # 365 days asked, March 2026
 
 
 async def test_returned_passport_collected_with_the_same(world: World) -> None:

@@ -318,7 +318,20 @@ async def at_acceptance(
     )
     s.add(check)
     await s.flush()
-    return _as_dict(check, doc, appointment)
+    out = _as_dict(check, doc, appointment)
+    out["expires_before_requested_validity"] = _expires_early(case, read, on)
+    return out
+
+
+def _expires_early(case: Case, read: _Read | None, on: dt.date) -> bool | None:
+    """Brief §4 edge 4 (a proposal, shown to the officer, not a rule): the passport read expires before the
+    validity requested would end — the permit is then capped to the passport, or the passport kept
+    (``passport_expires_before_validity``). None when unknown."""
+    days = (case.inputs.get("requested") or {}).get("validity_days")
+    expiry = read.result.get("expiry_date") if read else None
+    if not days or not expiry:
+        return None
+    return str(expiry) < (on + dt.timedelta(days=int(days))).isoformat()
 
 
 async def acceptance_check(
