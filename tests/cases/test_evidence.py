@@ -132,12 +132,20 @@ async def test_not_found_puts_the_paper_back_in_the_notice(world: World) -> None
         await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
     assert err.value.guard == "application_complete" and ACC in err.value.detail
     assert "no record found" in err.value.detail
-    assert await lookups(world, c["case_id"]) == []  # the refused command wrote nothing
+    # the acceptance was refused and rolled back, but the lookups it made are recorded and audited all the same
+    assert (await world.case(c["case_id"])).state == "submitted"
+    refused = await lookups(world, c["case_id"])
+    assert [(r.material_code, r.purpose, r.matched) for r in refused] == [
+        (ACC, "acceptance", False),
+        (LIC, "acceptance", True),
+    ]
+    assert (await world.actions(c["case_id"]))[-1] == "evidence_lookup"
+    assert (await world.verify()).ok
     n = await world.svc.issue_notice(world.officer, c["case_id"], c["version"], key=key())
     assert n["notice"]["items"] == [ACC]
     assert n["notice"]["waived"] == [LIC]
     assert n["notice"]["paper_needed"][ACC] == "accommodation register: no record found"
-    rows = await lookups(world, c["case_id"])
+    rows = [r for r in await lookups(world, c["case_id"]) if r.purpose == "notice"]
     assert [(r.material_code, r.found, r.record_sha256) for r in rows if not r.matched] == [
         (ACC, False, None)
     ]

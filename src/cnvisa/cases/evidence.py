@@ -148,6 +148,8 @@ class Papers:
     missing: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     lookups: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """The lookup rows as written: kept by ``keep_when_refused`` should the command be refused and rolled back."""
 
     def audit_detail(self) -> dict[str, Any]:
         return {"waived": self.waived, "paper_needed": self.reasons, "lookups": self.lookups}
@@ -207,20 +209,22 @@ async def papers(
         }
         m = match_record(code, seen.record, ask)
         reason = seen.reason or m["reason"]
-        row = EvidenceLookup(
-            case_id=case.id,
-            material_code=code,
-            register=w.register,
-            query_key=seen.query_key,
-            found=m["found"],
-            matched=m["matched"],
-            matched_fields=m["matched_fields"],
-            mismatch_reason=reason,
-            record_sha256=record_hash(seen.record) if seen.record is not None else None,
-            looked_up_by=actor.account_id,
-            looked_up_at=now,
-            purpose=purpose,
-        )
+        values = {
+            "case_id": case.id,
+            "material_code": code,
+            "register": w.register,
+            "query_key": seen.query_key,
+            "found": m["found"],
+            "matched": m["matched"],
+            "matched_fields": m["matched_fields"],
+            "mismatch_reason": reason,
+            "record_sha256": record_hash(seen.record) if seen.record is not None else None,
+            "looked_up_by": actor.account_id,
+            "looked_up_at": now,
+            "purpose": purpose,
+        }
+        out.rows.append(values)
+        row = EvidenceLookup(**values)
         s.add(row)
         await s.flush()
         out.lookups.append(
@@ -238,6 +242,41 @@ async def papers(
             out.missing.append(code)
             out.reasons[code] = f"{w.register} register: {reason}"
     return out
+
+
+async def keep_when_refused(
+    sessions: Any, actor: Actor, case_id: int, used: Papers | None, now: dt.datetime
+) -> None:
+    """A command refused after its lookups (e.g. the acceptance guard) rolls back: the lookups were made all the
+    same, and what the register answered reached the officer in the refusal — so they are written again, in a
+    transaction of their own, with an audit event (PIPL Art 6, 55: every processing of personal information is
+    recorded)."""
+    if used is None or not used.rows:
+        return
+    async with sessions() as s, s.begin():
+        case = await s.get(Case, case_id)
+        assert case is not None
+        rows = [EvidenceLookup(**values) for values in used.rows]
+        s.add_all(rows)
+        await s.flush()
+        await audit.append(
+            s,
+            at=now,
+            actor_account_id=actor.account_id,
+            role=str(actor.role),
+            office_id=actor.office_id if actor.is_staff else case.office_id,
+            case_id=case.id,
+            action="evidence_lookup",
+            state_before=case.state,
+            state_after=case.state,
+            detail={
+                "lookups": [
+                    {"id": r.id, "material": r.material_code, "found": r.found, "matched": r.matched}
+                    for r in rows
+                ],
+                "command_refused": True,
+            },
+        )
 
 
 class EvidenceQueries(Reader):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import evidence, passport_check
 from cnvisa.cases.actor import Actor
-from cnvisa.cases.errors import BadInput, Forbidden
+from cnvisa.cases.errors import BadInput, CaseError, Forbidden
 from cnvisa.cases.grants import refuse_officer_inputs
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt, summary
@@ -217,7 +217,7 @@ class IntakeCommands(Runner):
             self._authorise(actor, case, Command.ISSUE_NOTICE)
             handed_in = await self._materials(s, case)
             result = self._assess(case, handed_in)
-            paper = await self._papers(s, actor, case, result, handed_in, "notice")
+            paper = used[0] = await self._papers(s, actor, case, result, handed_in, "notice")
             items = [m for m in result["missing_materials"] if m not in paper.waived] + [
                 m for m in paper.missing if m not in result["missing_materials"]
             ]
@@ -269,7 +269,12 @@ class IntakeCommands(Runner):
                 },
             }
 
-        return await self._run(key, "issue_notice", body, actor, case_id, request={"version": version})
+        used: list[evidence.Papers | None] = [None]
+        try:
+            return await self._run(key, "issue_notice", body, actor, case_id, request={"version": version})
+        except CaseError:
+            await evidence.keep_when_refused(self.sessions, actor, case_id, used[0], self.now())
+            raise
 
     async def supplement(
         self,
@@ -331,7 +336,7 @@ class IntakeCommands(Runner):
             self._authorise(actor, case, Command.ACCEPT)
             handed_in = await self._materials(s, case)
             result = self._assess(case, handed_in)
-            paper = await self._papers(s, actor, case, result, handed_in, "acceptance")
+            paper = used[0] = await self._papers(s, actor, case, result, handed_in, "acceptance")
             missing = [m for m in result["missing_materials"] if m not in paper.waived] + [
                 m for m in paper.missing if m not in result["missing_materials"]
             ]
@@ -395,4 +400,9 @@ class IntakeCommands(Runner):
                 "retention_note": retention_note,
                 "collection": collection.as_request() if collection else None,
             }
-        return await self._run(key, "accept", body, actor, case_id, request=request)
+        used: list[evidence.Papers | None] = [None]
+        try:
+            return await self._run(key, "accept", body, actor, case_id, request=request)
+        except CaseError:
+            await evidence.keep_when_refused(self.sessions, actor, case_id, used[0], self.now())
+            raise
