@@ -1,1 +1,5 @@
 """Storage: SQLAlchemy 2 (async) tables and repositories; Alembic migrations make the schema."""
+
+# Every table module is loaded with the package, so that Base.metadata (Alembic's env, the schema test) always
+# holds every table, whichever module was imported first.
+from cnvisa.store import agency_tables  # noqa: F401
