@@ -23,7 +23,7 @@ from cnvisa.store.tables import AuditEvent
 
 START = dt.datetime(2025, 11, 3, 9, 0, tzinfo=SHANGHAI)
 SYSTEM = Actor(None, Role.SYSTEM)
-BRANCH = "JA-2025-000001/WP"
+BRANCH = "JA-2025-000001-WP"
 
 
 @dataclass

@@ -126,7 +126,7 @@ async def test_an_unknown_correlation_or_sender_is_refused(engine: AsyncEngine) 
     sessions = await open_branch(engine)
     handler = FakeBranches()
     async with sessions() as s:
-        r1 = await receive(s, message(1, correlation_id="JA-NOPE/WP"), handler, SYSTEM, now=NOW)
+        r1 = await receive(s, message(1, correlation_id="JA-NOPE-WP"), handler, SYSTEM, now=NOW)
         r2 = await receive(s, message(1, message_id="X-1", sender="OTHER"), handler, SYSTEM, now=NOW)
         r3 = await receive(
             s, message(1, "approved_by_magic"), handler, SYSTEM, now=NOW, kinds=WORK_PERMIT_KINDS

@@ -18,7 +18,9 @@ WORK_PERMIT_AGENCY = "WP"
 WORK_PERMIT_KINDS = frozenset({"under_review", "extended", "granted", "refused"})
 """The decisions the work-permit authority sends on a branch (the joint application's work-permit branch)."""
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
+"""Message ids, correlation ids and idempotency keys: letters, digits and ``. _ : -`` (no ``/``: a correlation id
+is a path segment of the contract), at most 80."""
 
 
 class AgencyMessage(BaseModel):

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.agencies.intake import BranchHandler, Receipt, receive, register_correlation
-from cnvisa.cases.agencies.messages import WORK_PERMIT_KINDS, AgencyMessage, payload_hash, utc
+from cnvisa.cases.agencies.messages import ID_PATTERN, WORK_PERMIT_KINDS, AgencyMessage, payload_hash, utc
 from cnvisa.cases.agencies.work_permit_client import AgencyError, WorkPermitClient
 from cnvisa.cases.clock import Clock
 from cnvisa.cases.errors import BadInput
@@ -67,8 +68,10 @@ async def _record_outgoing(
 ) -> tuple[InterAgencyMessage, AgencyMessage]:
     """The pending record of an outgoing message (or the one already made under ``key``), in the caller's
     transaction."""
-    if not key or len(key) > 80:
-        raise BadInput("idempotency_key", "required, at most 80 characters")
+    if not re.fullmatch(ID_PATTERN, key):
+        raise BadInput(
+            "idempotency_key", "1-80 letters, digits and . _ : - (starting with a letter or digit)"
+        )
     digest = payload_hash(payload)
     row = (
         await s.execute(
@@ -216,15 +219,15 @@ async def submit_work_permit_branch(
     idempotency_key: str | None = None,
 ) -> Delivery:
     """Open the correlation (cnvisa's reference of the work-permit branch), record the submission and send it
-    to the authority. A failed delivery may be sent again with the same call (same key: ``{correlation}/
-    submission`` unless given)."""
+    to the authority. A failed delivery may be sent again with the same call (the same key:
+    ``{correlation_id}:submission`` unless one is given)."""
     return await _send(
         sessions,
         client,
         correlation_id=correlation_id,
         kind="submission",
         payload=payload,
-        key=idempotency_key or f"{correlation_id}/submission",
+        key=idempotency_key or f"{correlation_id}:submission",
         actor=actor,
         clock=clock,
         open_first=True,
@@ -250,7 +253,7 @@ async def notify_withdrawal(
         correlation_id=correlation_id,
         kind="withdrawal",
         payload={"reason": reason},
-        key=idempotency_key or f"{correlation_id}/withdrawal",
+        key=idempotency_key or f"{correlation_id}:withdrawal",
         actor=actor,
         clock=clock,
         open_first=False,

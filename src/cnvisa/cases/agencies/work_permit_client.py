@@ -24,6 +24,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -183,7 +184,7 @@ class WorkPermitClient:
         """Tell the authority the applicant withdrew the joint application (``message.kind == "withdrawal"``)."""
         out: dict[str, Any] = await self._request(
             "POST",
-            f"/v1/branches/{message.correlation_id}/withdrawal",
+            f"/v1/branches/{quote(message.correlation_id, safe='')}/withdrawal",
             json=message.wire(),
             key=idempotency_key,
         )
@@ -191,6 +192,8 @@ class WorkPermitClient:
 
     async def messages(self, correlation_id: str, after: int) -> list[AgencyMessage]:
         """The authority's messages on one branch with a sequence above ``after``, in sequence order."""
-        body = await self._request("GET", f"/v1/branches/{correlation_id}/messages", params={"after": after})
+        body = await self._request(
+            "GET", f"/v1/branches/{quote(correlation_id, safe='')}/messages", params={"after": after}
+        )
         items = body.get("messages", []) if isinstance(body, dict) else []
         return sorted((AgencyMessage.from_wire(x) for x in items), key=lambda m: m.sequence)
