@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+from typing import Any
 
 import pytest
 from agency_helpers import (
@@ -249,8 +251,6 @@ def test_the_payload_hash_is_of_canonical_json() -> None:
     b = {"名": "张", "validity": {"to": "2026-11-02", "from": "2025-11-03"}, "number": "WP-1"}
     assert payload_hash(a) == payload_hash(b)
     assert payload_hash(a) != payload_hash({**a, "number": "WP-2"})
-    import hashlib
-
     expected = '{"number":"WP-1","validity":{"from":"2025-11-03","to":"2026-11-02"},"名":"张"}'
     assert payload_hash(a) == hashlib.sha256(expected.encode()).hexdigest()
 
@@ -258,3 +258,33 @@ def test_the_payload_hash_is_of_canonical_json() -> None:
 async def test_the_migrated_tables_take_the_session_factory(engine: AsyncEngine) -> None:
     # the template was migrated: the tables are there on both engines, empty
     assert await count(sessionmaker(engine)) == 0
+
+
+async def test_a_handler_bug_rolls_everything_back_and_records_nothing(engine: AsyncEngine) -> None:
+    """Not a case error (a bug, the database gone): the whole transaction is undone and the error raised; the
+    sender's resend is examined afresh."""
+    sessions = await open_branch(engine)
+
+    async def broken(s: Any, **kw: Any) -> dict[str, Any]:
+        await FakeBranches()(s, **kw)
+        raise RuntimeError("a bug")
+
+    async with sessions() as s:
+        with pytest.raises(RuntimeError):
+            await receive(s, message(1), broken, SYSTEM, now=NOW)
+    assert await branch(sessions) == ("submitted", 0) and await count(sessions) == 0
+    assert await agency_events(sessions) == []
+    async with sessions() as s:
+        assert (await receive(s, message(1), FakeBranches(), SYSTEM, now=NOW)).outcome == "applied"
+
+
+async def test_a_message_about_a_case_is_audited_in_the_cases_chain(engine: AsyncEngine) -> None:
+    sessions = await open_branch(engine)
+
+    async def names_case(s: Any, **kw: Any) -> dict[str, Any]:
+        return {**(await FakeBranches()(s, **kw)), "case_id": 42}
+
+    async with sessions() as s:
+        await receive(s, message(1), names_case, SYSTEM, now=NOW, via="desk")
+    (event,) = await agency_events(sessions)
+    assert (event.case_id, event.chain) == (42, 42 % audit.CHAINS)

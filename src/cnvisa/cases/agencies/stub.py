@@ -206,3 +206,19 @@ class WorkPermitAuthorityStub:
         return JSONResponse(
             {"branches": self.branches, "effects": self.effects, "requests": len(self.requests)}
         )
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a demo's convenience
+    """``python -m cnvisa.cases.agencies.stub [PORT]``: serve a stub on 127.0.0.1 (default port 8765, the
+    client's default URL) for a demo; script it over ``/_stub/…``."""
+    import sys
+
+    import uvicorn
+
+    args = sys.argv[1:] if argv is None else argv
+    port = int(args[0]) if args else 8765
+    uvicorn.run(WorkPermitAuthorityStub().app, host="127.0.0.1", port=port, log_level="info")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
