@@ -329,3 +329,37 @@ def test_the_configuration_is_read_from_the_environment() -> None:
     assert WorkPermitClientConfig.from_env({}).token is None
     with pytest.raises(ValueError):
         WorkPermitClientConfig(base_url="http://x", attempts=0)
+
+
+@pytest.mark.timeout(60)
+async def test_two_concurrent_submissions_of_one_branch_send_one_message(engine: AsyncEngine) -> None:
+    """Two calls submit a branch not yet opened, at once: both race to open the correlation (one waits on the
+    other's key and looks again), one message is recorded and the authority carries it out once."""
+    sessions = await open_branch(engine, "JA-2025-000002-WP")
+    stub = WorkPermitAuthorityStub()
+    c, _ = client_for(stub)
+
+    async def one() -> Any:
+        return await submit_work_permit_branch(
+            sessions, c, correlation_id="JA-2025-000009-WP", payload=PAYLOAD, actor=SYSTEM, clock=clock()
+        )
+
+    async with c:
+        a, b = await asyncio.wait_for(asyncio.gather(one(), one()), timeout=30)
+    assert a.record_id == b.record_id and {a.outcome, b.outcome} == {"delivered"}
+    assert stub.effects == [("submission", "JA-2025-000009-WP")]  # the second request under the key: a replay
+    assert len(await records(sessions, "out")) == 1
+
+
+async def test_an_answer_that_is_not_json_is_not_taken_as_done() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+        )
+        await send({"type": "http.response.body", "body": b"<html>maintenance</html>"})
+
+    config = WorkPermitClientConfig(base_url="http://wp")
+    async with WorkPermitClient(config, transport=httpx.ASGITransport(app=app)) as c:
+        with pytest.raises(AgencyRefused) as err:
+            await c.messages(BRANCH, after=0)
+    assert err.value.status == 200 and "maintenance" in str(err.value.body)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
@@ -159,25 +160,32 @@ async def _send(
     open_first: bool,
 ) -> Delivery:
     cfg = client.config
-    async with sessions() as s, s.begin():
-        if open_first:
-            await register_correlation(
-                s, correlation_id=correlation_id, agency=cfg.agency, subject=SUBJECT, now=clock.now()
-            )
-        row, message = await _record_outgoing(
-            s,
-            agency=cfg.agency,
-            sender=cfg.sender,
-            correlation_id=correlation_id,
-            kind=kind,
-            payload=payload,
-            key=key,
-            actor=actor,
-            now=clock.now(),
-        )
-        if row.outcome == DELIVERED:
-            return Delivery(DELIVERED, row.id, row.sequence, row.response, replayed=True)
-        row_id = row.id
+    for attempt in range(2):
+        try:
+            async with sessions() as s, s.begin():
+                if open_first:
+                    await register_correlation(
+                        s, correlation_id=correlation_id, agency=cfg.agency, subject=SUBJECT, now=clock.now()
+                    )
+                row, message = await _record_outgoing(
+                    s,
+                    agency=cfg.agency,
+                    sender=cfg.sender,
+                    correlation_id=correlation_id,
+                    kind=kind,
+                    payload=payload,
+                    key=key,
+                    actor=actor,
+                    now=clock.now(),
+                )
+                if row.outcome == DELIVERED:
+                    return Delivery(DELIVERED, row.id, row.sequence, row.response, replayed=True)
+                row_id = row.id
+            break
+        except IntegrityError:
+            # a concurrent call opened the correlation or recorded this key first: the second look finds it
+            if attempt:
+                raise
     answer: dict[str, Any] | None = None
     error: AgencyError | None = None
     try:

@@ -159,7 +159,10 @@ class WorkPermitClient:
                 last = f"{type(exc).__name__}"
             else:
                 if resp.status_code < 400:
-                    return resp.json()
+                    try:
+                        return resp.json()
+                    except ValueError:  # an answer cnvisa cannot read is not taken as done
+                        raise AgencyRefused(resp.status_code, resp.text[:300]) from None
                 if resp.status_code not in RETRY_STATUSES:
                     try:
                         body: Any = resp.json()
