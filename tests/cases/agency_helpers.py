@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.agencies import AgencyMessage, register_correlation
 from cnvisa.cases.clock import SHANGHAI, ManualClock
-from cnvisa.cases.errors import BadInput, Conflict
+from cnvisa.cases.errors import BadInput, Conflict, GuardFailed
 from cnvisa.cases.workflow import Role
 from cnvisa.store.agency_tables import AgencyCorrelation, InterAgencyMessage
 from cnvisa.store.db import sessionmaker
@@ -55,6 +55,8 @@ class FakeBranches:
             await asyncio.sleep(self.delay)
         if kind == "granted" and not payload.get("number"):
             raise BadInput("payload.number", "a granted work permit needs its number")
+        if payload.get("guard"):
+            raise GuardFailed("branch_open", "Law Art 41", "the branch is closed")
         if payload.get("stale"):
             raise Conflict("the branch was changed by someone else")
         return {"correlation_id": correlation_id, "state": kind, "at": now}

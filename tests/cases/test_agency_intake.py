@@ -92,6 +92,16 @@ async def test_a_reused_message_id_with_another_payload_is_refused(engine: Async
     )
     assert rows[-1].payload == changed.payload  # what was sent is kept, for the record
     assert [e.detail["reason"] for e in await agency_events(sessions)] == [None, "message_id_reused"]
+    # the same id and payload about another sequence is a reuse too
+    async with sessions() as s:
+        r = await receive(
+            s,
+            message(2, "under_review", {"note": "message 1"}, message_id="WP-MSG-0001"),
+            handler,
+            SYSTEM,
+            now=NOW,
+        )
+    assert (r.outcome, r.reason) == ("refused", "message_id_reused")
     # the original, sent again, is still a duplicate of what was applied
     async with sessions() as s:
         assert (await receive(s, message(1, "under_review"), handler, SYSTEM, now=NOW)).outcome == "duplicate"
@@ -131,7 +141,12 @@ async def test_an_unknown_correlation_or_sender_is_refused(engine: AsyncEngine) 
         r1 = await receive(s, message(1, correlation_id="JA-NOPE-WP"), handler, SYSTEM, now=NOW)
         r2 = await receive(s, message(1, message_id="X-1", sender="OTHER"), handler, SYSTEM, now=NOW)
         r3 = await receive(
-            s, message(1, "approved_by_magic"), handler, SYSTEM, now=NOW, kinds=WORK_PERMIT_KINDS
+            s,
+            message(1, "approved_by_magic", message_id="WP-MSG-MAGIC"),
+            handler,
+            SYSTEM,
+            now=NOW,
+            kinds=WORK_PERMIT_KINDS,
         )
     assert (r1.outcome, r1.reason) == ("refused", "unknown_correlation")
     assert (r2.outcome, r2.reason) == ("refused", "unknown_correlation")
@@ -160,6 +175,21 @@ async def test_a_handler_refusal_leaves_nothing_half_written(engine: AsyncEngine
     assert len(handler.calls) == 2
     async with sessions() as s:
         assert (await audit.verify(s)).ok
+
+
+async def test_a_guard_refusal_names_the_guard_and_its_article(engine: AsyncEngine) -> None:
+    sessions = await open_branch(engine)
+    async with sessions() as s:
+        r = await receive(
+            s, message(1, "granted", {"number": "1", "guard": True}), FakeBranches(), SYSTEM, now=NOW
+        )
+    assert (r.outcome, r.reason, r.response["guard"], r.response["article"]) == (
+        "refused",
+        "guard_failed",
+        "branch_open",
+        "Law Art 41",
+    )
+    assert await branch(sessions) == ("submitted", 0) and await last_in(sessions) == 1
 
 
 async def test_a_conflict_settles_nothing_and_the_resend_is_examined_again(engine: AsyncEngine) -> None:

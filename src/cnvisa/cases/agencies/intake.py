@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.agencies.messages import AgencyMessage, utc
-from cnvisa.cases.errors import BadInput, CaseError, Conflict
+from cnvisa.cases.errors import BadInput, CaseError, Conflict, GuardFailed
 from cnvisa.store.agency_tables import AgencyCorrelation, InterAgencyMessage
 
 APPLIED, DUPLICATE, REFUSED = "applied", "duplicate", "refused"
@@ -168,9 +168,16 @@ async def _receive(
         .all()
     )
     first = next((r for r in prior if r.reason != REUSED), None)
-    if first is not None and first.payload_hash != digest:
+    same = (digest, m.correlation_id, m.sequence, m.kind)
+    if first is not None and (first.payload_hash, first.correlation_id, first.sequence, first.kind) != same:
         return await _record(
-            s, m, actor, now, REFUSED, REUSED, "this message_id came before with another payload"
+            s,
+            m,
+            actor,
+            now,
+            REFUSED,
+            REUSED,
+            "this message_id came before with another payload, correlation, sequence or kind",
         )
     settled = next((r for r in prior if r.final_key is not None), None)
     if settled is not None:
@@ -221,7 +228,9 @@ async def _receive(
         final = not isinstance(exc, Conflict)
         if final:
             corr.last_sequence_in = m.sequence
-        extra = {"field": exc.field} if isinstance(exc, BadInput) else {}
+        extra: dict[str, Any] = {"field": exc.field} if isinstance(exc, BadInput) else {}
+        if isinstance(exc, GuardFailed):
+            extra = {"guard": exc.guard, "article": exc.article}
         return await _record(
             s, m, actor, now, REFUSED, exc.code, str(exc)[:500], final=final, extra=extra, corr=corr
         )
