@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from cnvisa.law.assess import assess
 from cnvisa.law.errors import CalendarYearNotLoaded, InvalidInput, LawError, NotInForce
+from cnvisa.law.work_permit import work_permit_points
 
-__all__ = ["CalendarYearNotLoaded", "InvalidInput", "LawError", "NotInForce", "assess"]
+__all__ = ["CalendarYearNotLoaded", "InvalidInput", "LawError", "NotInForce", "assess", "work_permit_points"]
