@@ -196,9 +196,17 @@ def parse(facts: Mapping[str, Any] | WorkPermitFacts) -> WorkPermitFacts:
     if not isinstance(facts, Mapping):
         raise InvalidInput("facts", "must be a JSON object")
     try:
-        out = WorkPermitFacts.model_validate(dict(facts), strict=False)
+        out = WorkPermitFacts.model_validate(dict(facts))
     except ValidationError as exc:
         found = [_invalid(err) for err in exc.errors(include_url=False)]
+        found = [
+            InvalidInput(
+                e.field, "is not a known code (see `cnvisa law work-permit-points --schema`)", kind=e.kind
+            )
+            if e.kind == "string_pattern_mismatch"
+            else e
+            for e in found
+        ]
         if found[0].kind == "extra_forbidden":
             found[0] = InvalidInput(
                 found[0].field, "is not a field of the work-permit points facts", kind="extra"
@@ -274,7 +282,9 @@ def _age(v: TableVersion, facts: WorkPermitFacts) -> Factor:
     found = _in_bands(bands, age)
     law_cites = ", ".join(c.cite for c in AGE_CITATIONS)
     if found is not None:
-        reading = AGE_READING + (NO_GAP_READING if all(b.hi_closed for b in bands if b.hi is not None) else "")
+        reading = AGE_READING + (
+            NO_GAP_READING if all(b.hi_closed for b in bands if b.hi is not None) else ""
+        )
         return _fixed(
             "age", found.points, cap, f"{age} 周岁: band {found.printed()}", cite, f"{reading} ({law_cites})"
         )
