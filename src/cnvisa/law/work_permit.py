@@ -481,6 +481,7 @@ def points_and_category(facts: Mapping[str, Any] | WorkPermitFacts) -> dict[str,
         "thresholds": {"A": v.a_points, "B": v.b_points},
         "age_completed_years": age,
         "factors": [x.as_dict() for x in factors],
+        "points_by_factor": {x.factor: x.points for x in factors},
         "citations": [c.cite for c in cites],
         "notes": notes,
     }
