@@ -197,6 +197,8 @@ def five_year_permit(
     f = parse(facts)
     start = f.start or f.on
     place = JURISDICTIONS.get(f.jurisdiction or "")
+    if place is not None and not _in_force(place, f.on):
+        place = None  # a jurisdiction's groups and conditions apply from its own date
     lists = [*_DATA.get("well_known", []), *(place.get("well_known", []) if place else []), *well_known]
     conditions = [c for c in (place.get("conditions", []) if place else [])]
     groups: list[dict[str, Any]] = []
