@@ -189,6 +189,28 @@ def check_mrz(line1: str, line2: str) -> None:
     _dump(check(line1, line2).as_dict())
 
 
+@law_app.command("work-permit-points")
+def work_permit_points(
+    file: Annotated[str | None, typer.Argument(help="Facts JSON file, or - for standard input")] = None,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the input JSON Schema and exit")] = False,
+) -> None:
+    """Work-permit points and category (A/B/C) from the facts, each factor cited; prints JSON."""
+    from cnvisa.law.work_permit import json_schema, points_and_category
+
+    if schema:
+        _dump(json_schema())
+        return
+    if file is None:
+        _fail("FILE: give a facts JSON file, or - for standard input (see --schema)")
+    data = _read_json(file)
+    if not isinstance(data, dict):
+        _fail("FILE: must hold one JSON object")
+    try:
+        _dump(points_and_category(data))
+    except LawError as exc:
+        _fail(str(exc))
+
+
 @law_app.command("coverage")
 def coverage(
     tests: Annotated[

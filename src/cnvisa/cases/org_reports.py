@@ -114,6 +114,54 @@ async def responsible_office(s: AsyncSession, region: str | None) -> Office | No
     return offices[0]
 
 
+async def add_report(
+    s: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    *,
+    org_id: int,
+    org: Organisation | None,
+    person_id: int,
+    event: ReportEvent,
+    occurred_on: dt.date,
+    note: str | None,
+) -> tuple[OrgReport, Office | None]:
+    """Record an Art 26 report inside the caller's transaction (routed to ``responsible_office``) with its
+    audit event; ``event`` was checked by ``check_event``. Used by ``OrgReports.file`` and by the commands that
+    file a report as part of their own work (a post change: ``cnvisa.cases.post_change``)."""
+    office = await responsible_office(s, org.region if org else None)
+    report = OrgReport(
+        organisation_id=org_id,
+        person_id=person_id,
+        office_id=office.id if office else None,
+        event=event.code,
+        occurred_on=occurred_on,
+        note=note,
+        reported_by=actor.account_id,
+        reported_at=as_utc(now),
+    )
+    s.add(report)
+    await s.flush()
+    await audit.append(
+        s,
+        **caseless_event(
+            actor,
+            now,
+            "org_report",
+            {
+                "report": report.id,
+                "organisation": org_id,
+                "person": person_id,
+                "event": event.code,
+                "occurred_on": occurred_on.isoformat(),
+                "office": report.office_id,
+            },
+            report.office_id,
+        ),
+    )
+    return report, office
+
+
 class OrgReports(Clocked):
     async def people(self, actor: Actor, on: dt.date | None = None) -> list[dict[str, Any]]:
         """The organisation's current people with their visas and permits, nearest expiry first (people with
@@ -230,35 +278,16 @@ class OrgReports(Clocked):
                 raise RuleRefused("note", "describe the circumstance reported as 'other'", ev.citation.cite)
             org = await s.get(Organisation, org_id)
             person = await s.get(Person, person_id)
-            office = await responsible_office(s, org.region if org else None)
-            report = OrgReport(
-                organisation_id=org_id,
+            report, office = await add_report(
+                s,
+                actor,
+                self.clock.now(),
+                org_id=org_id,
+                org=org,
                 person_id=person_id,
-                office_id=office.id if office else None,
-                event=ev.code,
+                event=ev,
                 occurred_on=occurred_on,
                 note=note,
-                reported_by=actor.account_id,
-                reported_at=as_utc(self.clock.now()),
-            )
-            s.add(report)
-            await s.flush()
-            await audit.append(
-                s,
-                **caseless_event(
-                    actor,
-                    self.clock.now(),
-                    "org_report",
-                    {
-                        "report": report.id,
-                        "organisation": org_id,
-                        "person": person_id,
-                        "event": ev.code,
-                        "occurred_on": occurred_on.isoformat(),
-                        "office": report.office_id,
-                    },
-                    report.office_id,
-                ),
             )
         out = _report_dict(report, link.relation, org.name if org else "", office)
         out["person_name"] = _name(person) if person else None

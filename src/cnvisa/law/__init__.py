@@ -7,5 +7,17 @@ from __future__ import annotations
 
 from cnvisa.law.assess import assess
 from cnvisa.law.errors import CalendarYearNotLoaded, InvalidInput, LawError, NotInForce
+from cnvisa.law.five_year import five_year_permit
+from cnvisa.law.post_change import post_change
+from cnvisa.law.work_permit import work_permit_points
 
-__all__ = ["CalendarYearNotLoaded", "InvalidInput", "LawError", "NotInForce", "assess"]
+__all__ = [
+    "CalendarYearNotLoaded",
+    "InvalidInput",
+    "LawError",
+    "NotInForce",
+    "assess",
+    "five_year_permit",
+    "post_change",
+    "work_permit_points",
+]

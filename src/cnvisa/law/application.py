@@ -288,6 +288,12 @@ class Application(_Model):
         None, description="Law Art 33: date registered particulars changed"
     )
     foreign_documents: list[ForeignDocument] = Field(default_factory=list)
+    five_year: dict[str, Any] | None = Field(
+        None,
+        description="Facts for a residence permit of up to five years (NIA measures 2024-03-20): the input of "
+        "cnvisa.law.five_year_permit without `on` (permits, role, employer_code, research_team_member, claims, "
+        "violations, jurisdiction, work_permit_valid_until, passport_valid_until, start)",
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Application:

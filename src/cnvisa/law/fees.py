@@ -97,3 +97,55 @@ def visa_fee(
         return Fee(None, None, "no row of the Guide IX table prices this visa — unknown", (guide("IX"),))
     r = table.rows[row]
     return Fee(r.cny, row, f"{r.en} ({table.source})", (guide(r.section),))
+
+
+RESIDENCE_FEE_READING: Final = (
+    "Reading: the validity band is counted as Law Art 30's ceiling is (the issue day not counted, Civil Code "
+    "Art 201-202): a permit issued on D and valid until the same day three years later is valid three years; "
+    "the bands include their lower bound (三年（含）; Civil Code Art 1259)."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResidenceFeeRow:
+    code: str
+    min_years: int
+    cny: int
+    en: str
+    zh: str
+
+
+def _load_residence() -> tuple[tuple[dt.date, str, tuple[ResidenceFeeRow, ...]], ...]:
+    raw = tomllib.loads(resources.files("cnvisa.law").joinpath("data/fees.toml").read_text(encoding="utf-8"))
+    tables = []
+    for t in raw.get("residence_permit_table", []):
+        rows = tuple(
+            sorted(
+                (
+                    ResidenceFeeRow(r["code"], int(r["min_years"]), int(r["cny"]), r["en"], r["zh"])
+                    for r in t["row"]
+                ),
+                key=lambda r: r.min_years,
+                reverse=True,
+            )
+        )
+        tables.append((t["from"], t["source"], rows))
+    return tuple(sorted(tables, key=lambda t: t[0], reverse=True))
+
+
+RESIDENCE_TABLES: Final = _load_residence()
+
+
+def residence_permit_fee(issued_on: dt.date, valid_until: dt.date) -> Fee:
+    """The fee for a residence permit issued on ``issued_on`` and valid until ``valid_until`` (by validity band)."""
+    table = next((t for t in RESIDENCE_TABLES if issued_on >= t[0]), None)
+    if table is None:
+        return Fee(None, None, "no residence-permit fee table is loaded for this date — unknown", ())
+    _valid_from, source, rows = table
+    cite = Citation("发改价格〔2004〕2230号", "外国人居留许可收费", note=source)
+    if valid_until > add_months(issued_on, 60):
+        return Fee(None, None, "valid longer than five years: no band (Law Art 30 para 2) — unknown", (cite,))
+    for row in rows:
+        if valid_until >= add_months(issued_on, 12 * row.min_years):
+            return Fee(row.cny, row.code, f"{row.en} ({source}). {RESIDENCE_FEE_READING}", (cite,))
+    return Fee(None, None, "the permit ends before it is issued — no band", (cite,))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cnvisa.law import residence
+from cnvisa.law import five_year, residence
 from cnvisa.law.categories import residence_permit_requirement
 from cnvisa.law.citations import law, reg
 from cnvisa.law.errors import InvalidInput
@@ -71,6 +71,34 @@ def validity_and_health(a: Assessment, permit_type: str) -> None:
                 a.missing_extra.append("health_certificate")
 
 
+def five_year_answer(a: Assessment, permit_type: str) -> None:
+    """When the application carries ``five_year`` facts: whether the office may grant a work-type permit of up to
+    five years, until when and on which grounds (``cnvisa.law.five_year``; seed 001 l.16) — never an
+    entitlement. The permit asked for is dated from the date of application unless ``five_year.start`` says."""
+    facts = a.app.five_year
+    if facts is None:
+        return
+    if permit_type != "work":
+        a.extra["five_year"] = {
+            "may_grant": False,
+            "answer": "The five-year measure concerns work-type residence permits (seed 001 l.16).",
+        }
+        return
+    if "on" in facts:
+        raise InvalidInput("five_year.on", "is the application's own `on`: leave it out")
+    try:
+        answer = five_year.five_year_permit({**facts, "on": a.app.on})
+    except InvalidInput as exc:
+        raise InvalidInput(f"five_year.{exc.field}", exc.message, kind=exc.kind, params=exc.params) from None
+    a.step(
+        "five_year.five_year_permit",
+        [five_year.SEED, law(30, paragraph=2)],
+        {"on": a.app.on, "groups": sorted(five_year.GROUPS)},
+        answer["may_grant_until"],
+    )
+    a.extra["five_year"] = answer
+
+
 def residence_permit(a: Assessment) -> None:
     app = a.app
     visa_cat = None
@@ -117,6 +145,7 @@ def residence_permit(a: Assessment) -> None:
                 [law(30, paragraph=1), reg(9)],
             )
     validity_and_health(a, permit_type)
+    five_year_answer(a, permit_type)
     a.extra["fee_basis"] = "no fee table for residence permits is loaded (Guide IX prices visas only)"
 
 
@@ -151,6 +180,7 @@ def residence_permit_extension(a: Assessment) -> None:
             [law(32)],
         )
     validity_and_health(a, ptype.code)
+    five_year_answer(a, ptype.code)
 
 
 def residence_permit_replacement(a: Assessment, reissue_: bool) -> None:
