@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from cnvisa.store import joint_tables  # noqa: F401 (the metadata the migrations must match)
 from cnvisa.store.db import database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"

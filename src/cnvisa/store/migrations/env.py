@@ -8,6 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from cnvisa.store import joint_tables  # noqa: F401 (registers the joint application's tables)
 from cnvisa.store.db import make_engine
 from cnvisa.store.tables import Base
 
