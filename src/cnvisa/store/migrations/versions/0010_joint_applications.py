@@ -17,7 +17,19 @@ branch_labels = None
 depends_on = None
 
 
+ROLE_COLUMNS = (("accounts", False), ("audit_events", False), ("idempotency", True))
+"""Columns holding a role: widened for ``work_permit_officer`` (19 characters)."""
+
+
 def upgrade() -> None:
+    for table, nullable in ROLE_COLUMNS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(
+                "role",
+                existing_type=sa.String(length=16),
+                type_=sa.String(length=24),
+                existing_nullable=nullable,
+            )
     op.create_table(
         "joint_applications",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -154,3 +166,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_joint_applications_employer_organisation_id"))
 
     op.drop_table("joint_applications")
+    for table, nullable in ROLE_COLUMNS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(
+                "role",
+                existing_type=sa.String(length=24),
+                type_=sa.String(length=16),
+                existing_nullable=nullable,
+            )
