@@ -408,3 +408,30 @@ async def test_submission_checks(jw: JointWorld) -> None:
         assert (await s.execute(select(Notice))).first() is None
         assert (await s.execute(select(Holding))).first() is None
         assert (await s.execute(select(WorkPermit))).first() is None
+
+
+async def test_the_residence_branch_is_not_issued_collected_or_withdrawn_on_its_own(jw: JointWorld) -> None:
+    w, svc = jw.w, jw.svc
+    j = await jw.accepted()
+    case_id = j["residence_branch"]["case_id"]
+    with pytest.raises(InvalidCommand, match="joint application"):
+        await w.svc.withdraw(w.applicant, case_id, (await w.case(case_id)).version, key=key())
+    await svc.grant_work_permit_branch(
+        jw.wp_officer,
+        j["work_permit_branch"]["reference"],
+        j["work_permit_branch"]["version"],
+        key=key(),
+        **GRANT,
+    )
+    await w.svc.approve(w.officer, case_id, (await w.case(case_id)).version, key=key())
+    before = await jw.counts()
+    with pytest.raises(InvalidCommand, match="joint application"):
+        await w.svc.issue(w.officer, case_id, (await w.case(case_id)).version, key=key())
+    assert await jw.counts() == before
+    j = await svc.joint_issue_together(
+        w.officer, j["joint_id"], (await jw.joint(j["joint_id"])).version, key=key()
+    )
+    with pytest.raises(InvalidCommand, match="joint application"):
+        await w.svc.collect(
+            w.officer, case_id, (await w.case(case_id)).version, key=key(), passport_presented=True
+        )
