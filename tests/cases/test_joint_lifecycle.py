@@ -435,3 +435,25 @@ async def test_the_residence_branch_is_not_issued_collected_or_withdrawn_on_its_
         await w.svc.collect(
             w.officer, case_id, (await w.case(case_id)).version, key=key(), passport_presented=True
         )
+
+
+async def test_a_repeated_key_replays_and_writes_nothing(jw: JointWorld) -> None:
+    w, svc = jw.w, jw.svc
+    j = await jw.apply()
+    k = key()
+    first = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k)
+    before = await jw.counts()
+    again = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k)
+    assert again["replayed"] is True and again["receipt"] == first["receipt"]
+    ref, version = first["work_permit_branch"]["reference"], first["work_permit_branch"]["version"]
+    k = key()
+    granted = await svc.grant_work_permit_branch(jw.wp_officer, ref, version, key=k, **GRANT)
+    after_grant = await jw.counts()
+    replay = await svc.grant_work_permit_branch(jw.wp_officer, ref, version, key=k, **GRANT)
+    assert replay["work_permit"] == granted["work_permit"] and replay["replayed"] is True
+    assert await jw.counts() == after_grant and after_grant[3] == before[3] + 1
+    with pytest.raises(BadInput) as bad:  # the same key with another request
+        await svc.grant_work_permit_branch(
+            jw.wp_officer, ref, version, key=k, **{**GRANT, "position": "Other"}
+        )
+    assert bad.value.field == "idempotency_key"
