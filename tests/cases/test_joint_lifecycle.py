@@ -457,3 +457,16 @@ async def test_a_repeated_key_replays_and_writes_nothing(jw: JointWorld) -> None
             jw.wp_officer, ref, version, key=k, **{**GRANT, "position": "Other"}
         )
     assert bad.value.field == "idempotency_key"
+
+
+async def test_an_unanswered_notice_lapses_the_joint_application_with_its_case(jw: JointWorld) -> None:
+    w, svc = jw.w, jw.svc
+    j = await jw.apply(files=tuple(c for c in all_codes(WP_A) if c != "employment_contract"))
+    j = await svc.joint_issue_notice(w.officer, j["joint_id"], j["version"], key=key())
+    assert [i["code"] for i in j["notice"]["items"]] == ["employment_contract"]
+    w.clock.set(dt.date.fromisoformat(j["notice"]["respond_by"]) + dt.timedelta(days=1))
+    assert await w.svc.lapse_due() == [j["residence_branch"]["number"]]
+    p = await svc.joint_progress(w.applicant, j["joint_id"])
+    assert p["state"] == "lapsed" and p["residence_branch"]["state"] == "lapsed"
+    assert p["work_permit_branch"]["state"] == "withdrawn"
+    assert (await w.verify()).ok

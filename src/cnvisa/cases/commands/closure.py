@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import SYSTEM, Actor
 from cnvisa.cases.errors import Conflict, InvalidCommand
-from cnvisa.cases.joint_link import refuse_if_joint
+from cnvisa.cases.joint_link import lapse_with_case, refuse_if_joint
 from cnvisa.cases.runner import Runner
 from cnvisa.cases.workflow import Command, State
 from cnvisa.store.tables import Case, Notice
@@ -58,7 +58,9 @@ class ClosureCommands(Runner):
                 s: AsyncSession, case_id: int = case_id, version: int = version
             ) -> tuple[Case, dict[str, Any]]:
                 case = await self._load(s, case_id, version)
-                return case, await self._step(s, SYSTEM, case, Command.LAPSE)
+                out = await self._step(s, SYSTEM, case, Command.LAPSE)
+                await lapse_with_case(s, case, self.now())  # a joint application lapses with its case
+                return case, out
 
             try:
                 out = await self._run(

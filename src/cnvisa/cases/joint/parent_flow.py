@@ -25,6 +25,7 @@ class JState(StrEnum):
     NOT_ISSUABLE = "not_issuable"
     PARTIAL = "partial"
     WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"
 
 
 class JCommand(StrEnum):
@@ -36,6 +37,7 @@ class JCommand(StrEnum):
     CLOSE_NOT_ISSUABLE = "joint_close_not_issuable"
     CLOSE_PARTIAL = "joint_close_partial"
     WITHDRAW = "joint_withdraw"
+    LAPSE = "joint_lapse"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ TRANSITIONS: Final[dict[tuple[JState, JCommand], JTransition]] = {
     (J.SUBMITTED, JC.WITHDRAW):           JTransition(J.WITHDRAWN, APPLICANT_SIDE),
     (J.DEFICIENT, JC.WITHDRAW):           JTransition(J.WITHDRAWN, APPLICANT_SIDE),
     (J.ACCEPTED,  JC.WITHDRAW):           JTransition(J.WITHDRAWN, APPLICANT_SIDE, ("join_pending",)),
+    (J.DEFICIENT, JC.LAPSE):              JTransition(J.LAPSED, SYSTEM_ONLY, ("notice_unanswered",)),
 }
 # fmt: on
 
@@ -77,10 +80,11 @@ GUARD_ARTICLES: Final[dict[str, str]] = {
     "passport_presented": "Guide X",
     "work_permit_refused": "Exit and Entry Administration Law Art 41; Regulations Art 16(1)",
     "join_partial": "Exit and Entry Administration Law Art 36, 41 (Reading: the work permit stands)",
+    "notice_unanswered": "Office rule: the reply period of the one-time notice ran out (the residence case lapsed)",
     "join_pending": "reforms.md §1 state flow [A]: withdrawal in any open state before the join",
 }
 
-TERMINAL: Final = frozenset({J.COLLECTED, J.NOT_ISSUABLE, J.PARTIAL, J.WITHDRAWN})
+TERMINAL: Final = frozenset({J.COLLECTED, J.NOT_ISSUABLE, J.PARTIAL, J.WITHDRAWN, J.LAPSED})
 
 
 def transition(state: JState, command: JCommand) -> JTransition | None:
