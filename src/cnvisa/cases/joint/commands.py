@@ -4,11 +4,21 @@ collection, the withdrawal that ends both, and the settling of a partial outcome
 transaction with its audit events and an idempotency key (``cnvisa.cases.runner``); the residence branch moves
 along its own table (``cnvisa.cases.workflow``), the work-permit branch along its own
 (``cnvisa.cases.joint.work_permit_flow``), the parent along ``cnvisa.cases.joint.parent_flow``.
+
+Readings adopted from reforms.md §1 [A] (each beside its rule below):
+- Reading: ONE acceptance covers both branches: the residence case's receipt (Regulations Art 18 para 1) is the
+  joint application's receipt; the work-permit branch is accepted in the same transaction (ALL Art 32(5)).
+- Reading: ONE one-time notice lists every missing material of both branches, each once; a later notice may
+  not repeat an item (Regulations Art 18 para 2; ALL Art 32(4)); the notices are the residence case's.
+- Reading: the work permit refused ends the residence branch as not issuable (Law Art 41; Regulations Art
+  16(1)), not a discretionary refusal (cnvisa.cases.joint.decide).
+- Reading: withdrawal ends both branches, in any open state before the join.
+- Office rule: the work-permit desk sits at the single window office (its officers' office is the window's).
+- Reading (Law Art 41, 43): the residence permit issued together is not valid beyond the work permit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,69 +39,20 @@ from cnvisa.cases.joint.decide import (
     pinned_clocks,
     record,
 )
+from cnvisa.cases.joint.requests import check_work_permit_request, joint_materials_for
 from cnvisa.cases.joint.views import joint_view
 from cnvisa.cases.queries.case import receipt
 from cnvisa.cases.records import FileIn, case_number, receipt_number
 from cnvisa.cases.workflow import Command, Role, State
 from cnvisa.law import calendar as workdays
 from cnvisa.law import one_stop
-from cnvisa.law.errors import InvalidInput
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 from cnvisa.store.tables import Case, CaseFile, Notice, Office
-
-WP_FIELDS = ("category", "position", "work_region", "contract_until")
 
 
 def _guard(ok: bool, name: str, detail: str) -> None:
     if not ok:
         raise GuardFailed(name, pf.GUARD_ARTICLES.get(name, ""), detail)
-
-
-def check_work_permit_request(wp: Any) -> dict[str, Any]:
-    """What the employer applies for (BadInput naming the field): ``category`` (A, B, C), ``position``,
-    ``work_region`` (6-digit division code), ``contract_until`` (YYYY-MM-DD), optional ``job_changer`` and
-    ``in_china`` (booleans)."""
-    if not isinstance(wp, dict):
-        raise BadInput("work_permit", "an object: category, position, work_region, contract_until")
-    if wp.get("category") not in one_stop.CATEGORIES:
-        raise BadInput("work_permit.category", "A, B or C (外国人来华工作分类标准（试行）)")
-    position = wp.get("position")
-    if not isinstance(position, str) or not position.strip() or len(position) > 200:
-        raise BadInput("work_permit.position", "the position, 1-200 characters")
-    region = wp.get("work_region")
-    if not (isinstance(region, str) and len(region) == 6 and region.isdigit()):
-        raise BadInput(
-            "work_permit.work_region", "the administrative division code of the work place, 6 digits"
-        )
-    try:
-        dt.date.fromisoformat(str(wp.get("contract_until")))
-    except ValueError:
-        raise BadInput("work_permit.contract_until", "the contract's last day, YYYY-MM-DD") from None
-    for flag in ("job_changer", "in_china"):
-        if flag in wp and not isinstance(wp[flag], bool):
-            raise BadInput(f"work_permit.{flag}", "true or false")
-    unknown = sorted(set(wp) - {*WP_FIELDS, "job_changer", "in_china"})
-    if unknown:
-        raise BadInput(f"work_permit.{unknown[0]}", "not a field of the work-permit application")
-    return {**wp, "position": position.strip()}
-
-
-def joint_materials_for(
-    joint_wp: dict[str, Any], rp_inputs: dict[str, Any]
-) -> tuple[one_stop.JointMaterial, ...]:
-    days = (rp_inputs.get("requested") or {}).get("validity_days")
-    try:
-        return one_stop.joint_materials(
-            category=joint_wp["category"],
-            validity_days=days if isinstance(days, int) else 0,
-            in_china=bool(joint_wp.get("in_china", True)),
-            job_changer=bool(joint_wp.get("job_changer", False)),
-        )
-    except InvalidInput as exc:
-        where = (
-            "inputs.requested.validity_days" if exc.field == "validity_days" else f"work_permit.{exc.field}"
-        )
-        raise BadInput(where, exc.message) from None
 
 
 class JointCommands(IntakeCommands, IssuanceCommands):

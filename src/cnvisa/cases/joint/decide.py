@@ -129,12 +129,10 @@ def permit_view(p: WorkPermit | None) -> dict[str, Any] | None:
 def _date(payload: dict[str, Any], name: str) -> dt.date:
     value = payload.get(name)
     try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else _bad(name)
+        if isinstance(value, str) and len(value) == 10:
+            return dt.date.fromisoformat(value)
     except ValueError:
-        return _bad(name)
-
-
-def _bad(name: str) -> dt.date:
+        pass
     raise BadInput(f"payload.{name}", "a date, YYYY-MM-DD")
 
 
@@ -325,8 +323,8 @@ async def decide_work_permit_branch(
         wp_guard(
             answer.ok,
             "receipt_covers_work_permit",
-            answer.detail + ": the extension is refused; decide "
-            "within the receipt (grant, or refuse with reasons)",
+            answer.detail + ": the extension is refused; decide within the receipt (grant, or refuse with "
+            "reasons) — Reading, cnvisa.law.one_stop.receipt_covers",
         )
         branch.extended, branch.extension_reason = True, reason
         branch.statutory_due = clocks.statutory_due
