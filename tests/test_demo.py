@@ -87,7 +87,9 @@ async def test_bulk_seeded_cases_have_the_records_their_state_implies(engine: As
     await seed(engine, cases=400, seed_value=2, today=TODAY)
     async with sessionmaker(engine)() as s:
         states = {st for (st,) in await s.execute(select(Case.state).distinct())}
-        assert states == {str(x) for x in State}
+        # not_issuable is reached only through a joint application's refused work permit (cnvisa.cases.joint),
+        # which the bulk seeder does not make (issue 10: joint cases in the demo are a later step)
+        assert states == {str(x) for x in State} - {str(State.NOT_ISSUABLE)}
         assert await missing_records(s, TODAY) == []
         assert (await verify(s)).ok
 

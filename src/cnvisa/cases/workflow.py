@@ -27,6 +27,9 @@ class State(StrEnum):
     COLLECTED = "collected"
     WITHDRAWN = "withdrawn"
     LAPSED = "lapsed"
+    NOT_ISSUABLE = "not_issuable"
+    """The residence branch of a joint application whose work permit was refused (Law Art 41; Regulations
+    Art 16(1)): ended, not refused (cnvisa.cases.joint)."""
 
 
 class Command(StrEnum):
@@ -44,6 +47,7 @@ class Command(StrEnum):
     COLLECT = "collect"
     WITHDRAW = "withdraw"
     LAPSE = "lapse"
+    END_NOT_ISSUABLE = "end_not_issuable"
 
 
 class Role(StrEnum):
@@ -55,11 +59,14 @@ class Role(StrEnum):
     VERIFIER = "verifier"
     ADMIN = "admin"
     SYSTEM = "system"
+    WORK_PERMIT_OFFICER = "work_permit_officer"
+    """An officer of the work-permit authority at its desk in the platform (cnvisa.cases.joint.desk)."""
 
 
 S, C, R = State, Command, Role
 APPLICANT_SIDE: Final = frozenset({R.APPLICANT, R.AGENT, R.ORG_STAFF})
 STAFF: Final = frozenset({R.OFFICER, R.SUPERVISOR})
+SYSTEM_ONLY: Final = frozenset({R.SYSTEM})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,11 @@ TRANSITIONS: Final[dict[tuple[State, Command], Transition]] = {
     (S.UNDER_VERIFICATION, C.WITHDRAW):                Transition(S.WITHDRAWN, APPLICANT_SIDE),
     (S.DRAFT,              C.LAPSE):                   Transition(S.LAPSED, frozenset({R.SYSTEM}), ("draft_abandoned",)),
     (S.DEFICIENT,          C.LAPSE):                   Transition(S.LAPSED, frozenset({R.SYSTEM}), ("notice_unanswered",)),
+    # the join of a joint application (cnvisa.cases.joint): the work permit was refused, run by the system
+    (S.ACCEPTED,           C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
+    (S.UNDER_VERIFICATION, C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
+    (S.REFUSAL_PROPOSED,   C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
+    (S.APPROVED,           C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
 }
 # fmt: on
 
@@ -106,6 +118,10 @@ GUARD_ARTICLES: Final[dict[str, str]] = {
         "Exit and Entry Administration Law Art 32 (延长居留期限: an extended residence permit ends later than "
         "the one it replaces)"
     ),
+    "work_permit_refused": (
+        "Exit and Entry Administration Law Art 41; Regulations Art 16(1) (a work-type residence permit rests on the "
+        "work permit: refused, the residence branch of the joint application is not issuable — not a refusal)"
+    ),
     "draft_abandoned": "Office rule: a draft not submitted within the retention period",
     "notice_unanswered": (
         "Office rule: the reply period the office set on the one-time notice ran out (Regulations Art 13 "
@@ -113,7 +129,7 @@ GUARD_ARTICLES: Final[dict[str, str]] = {
     ),
 }
 
-TERMINAL: Final = frozenset({S.REFUSED, S.COLLECTED, S.WITHDRAWN, S.LAPSED})
+TERMINAL: Final = frozenset({S.REFUSED, S.COLLECTED, S.WITHDRAWN, S.LAPSED, S.NOT_ISSUABLE})
 OPEN_FOR_DEADLINE: Final = frozenset({S.ACCEPTED, S.UNDER_VERIFICATION, S.REFUSAL_PROPOSED})
 """States in which the statutory decision deadline (the receipt's end) runs."""
 

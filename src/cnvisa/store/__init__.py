@@ -2,4 +2,10 @@
 
 # Every table module is loaded with the package, so that Base.metadata (Alembic's env, the schema test) always
 # holds every table, whichever module was imported first.
-from cnvisa.store import agency_tables, passport_tables, post_change_tables, register_tables  # noqa: F401
+from cnvisa.store import (  # noqa: F401
+    agency_tables,
+    joint_tables,
+    passport_tables,
+    post_change_tables,
+    register_tables,
+)

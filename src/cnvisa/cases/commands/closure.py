@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import SYSTEM, Actor
 from cnvisa.cases.errors import Conflict, InvalidCommand
+from cnvisa.cases.joint_link import lapse_with_case, refuse_if_joint
 from cnvisa.cases.runner import Runner
 from cnvisa.cases.workflow import Command, State
 from cnvisa.store.tables import Case, Notice
@@ -23,6 +24,8 @@ class ClosureCommands(Runner):
     async def withdraw(self, actor: Actor, case_id: int, version: int, *, key: str) -> dict[str, Any]:
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
+            self._authorise(actor, case, Command.WITHDRAW)
+            await refuse_if_joint(s, case, "withdraw")
             return case, await self._step(s, actor, case, Command.WITHDRAW)
 
         return await self._run(key, "withdraw", body, actor, case_id, request={"version": version})
@@ -55,7 +58,9 @@ class ClosureCommands(Runner):
                 s: AsyncSession, case_id: int = case_id, version: int = version
             ) -> tuple[Case, dict[str, Any]]:
                 case = await self._load(s, case_id, version)
-                return case, await self._step(s, SYSTEM, case, Command.LAPSE)
+                out = await self._step(s, SYSTEM, case, Command.LAPSE)
+                await lapse_with_case(s, case, self.now())  # a joint application lapses with its case
+                return case, out
 
             try:
                 out = await self._run(

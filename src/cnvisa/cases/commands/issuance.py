@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cnvisa.cases import passport_check
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.grants import GRANTED_VALIDITY, GRANTS_VALIDITY, ends_later_detail, replaced_until
+from cnvisa.cases.joint_link import refuse_if_joint
 from cnvisa.cases.passport_check import PassportShown
 from cnvisa.cases.records import document_number
 from cnvisa.cases.runner import Runner, guard
@@ -56,6 +57,7 @@ class IssuanceCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.ISSUE)
+            await refuse_if_joint(s, case, "issue")
             holding, voided = await self._make_document(s, case)
             case.issued_holding_id = holding.id
             return case, await self._step(
@@ -160,6 +162,7 @@ class IssuanceCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.COLLECT)
+            await refuse_if_joint(s, case, "collect")
             guard(
                 passport_presented,
                 "passport_presented",

@@ -1,0 +1,111 @@
+"""Named reads of joint applications: the work-permit desk's queue and a joint application's progress (both
+branches, both clocks, which branch is waiting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.errors import Forbidden, NotFound
+from cnvisa.cases.joint import work_permit_flow as wf
+from cnvisa.cases.joint.decide import load_joint_parts
+from cnvisa.cases.joint.views import joint_view
+from cnvisa.cases.queries.reader import Reader
+from cnvisa.cases.workflow import Role
+from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
+
+DESK_QUEUE_LIMIT = 50
+
+_EARLIER_DUE = sql_case(
+    (
+        JointApplication.commitment_due.is_not(None)
+        & (JointApplication.commitment_due < WorkPermitBranch.statutory_due),
+        JointApplication.commitment_due,
+    ),
+    else_=WorkPermitBranch.statutory_due,
+)
+
+
+class JointQueries(Reader):
+    async def work_permit_desk_queue(
+        self, actor: Actor, *, limit: int = DESK_QUEUE_LIMIT
+    ) -> list[dict[str, Any]]:
+        """The work-permit desk's queue at its single window office: the open work-permit branches, the one due
+        first (the earlier of its statutory due and the service commitment's due) on top. The read is audited."""
+        if actor.role is not Role.WORK_PERMIT_OFFICER or actor.office_id is None:
+            raise Forbidden("the work-permit desk's queue is for work-permit officers")
+        limit = max(1, min(int(limit), 200))
+        q = (
+            select(
+                JointApplication.id,
+                JointApplication.number,
+                JointApplication.person_id,
+                JointApplication.work_permit,
+                JointApplication.commitment_due,
+                JointApplication.jurisdiction,
+                WorkPermitBranch.reference,
+                WorkPermitBranch.state,
+                WorkPermitBranch.version,
+                WorkPermitBranch.statutory_due,
+                WorkPermitBranch.extended,
+                _EARLIER_DUE.label("due"),
+            )
+            .join(WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id)
+            .where(
+                JointApplication.window_office_id == actor.office_id,
+                WorkPermitBranch.state.in_([str(s) for s in wf.OPEN]),
+            )
+            .order_by(_EARLIER_DUE, JointApplication.id)
+            .limit(limit)
+        )
+        async with self.sessions() as s:
+            rows = (await s.execute(q)).all()
+        await self._audit_read(actor, "work_permit_desk_queue", {"rows": len(rows)}, actor.office_id)
+        return [
+            {
+                "joint_id": r.id,
+                "number": r.number,
+                "person_id": r.person_id,
+                "category": r.work_permit.get("category"),
+                "position": r.work_permit.get("position"),
+                "reference": r.reference,
+                "state": r.state,
+                "version": r.version,
+                "statutory_due": r.statutory_due.isoformat() if r.statutory_due else None,
+                "service_commitment_due": r.commitment_due.isoformat() if r.commitment_due else None,
+                "jurisdiction": r.jurisdiction,
+                "extended": r.extended,
+                "due": r.due.isoformat() if r.due else None,
+            }
+            for r in rows
+        ]
+
+    async def joint_progress(self, actor: Actor, joint_id: int) -> dict[str, Any]:
+        """A joint application as its reader may see it: both branches, both clocks, the join and which branch
+        is waiting. The applicant side and the window office's staff see their own; a work-permit officer those
+        of the single window the desk sits at. Staff's reads are audited."""
+        async with self.sessions() as s:
+            joint = await s.get(JointApplication, joint_id)
+            if joint is None:
+                raise NotFound(f"joint application {joint_id}")
+            branch, case = await load_joint_parts(s, joint)
+            self._may_read(actor, joint, case)
+            permit = await _permit(s, branch)
+            out = joint_view(joint, branch, case, permit)
+        await self._audit_read(actor, "joint_progress", {"joint": joint.number}, joint.window_office_id)
+        return out
+
+    def _may_read(self, actor: Actor, joint: JointApplication, case: Any) -> None:
+        if actor.role is Role.WORK_PERMIT_OFFICER:
+            if actor.office_id != joint.window_office_id:
+                raise Forbidden("the joint application belongs to another single window")
+            return
+        self._may_touch(actor, case)
+
+
+async def _permit(s: AsyncSession, branch: WorkPermitBranch) -> WorkPermit | None:
+    return await s.get(WorkPermit, branch.work_permit_id) if branch.work_permit_id else None
