@@ -48,6 +48,9 @@ class Command(StrEnum):
     WITHDRAW = "withdraw"
     LAPSE = "lapse"
     END_NOT_ISSUABLE = "end_not_issuable"
+    WITHDRAW_WITH_JOINT = "withdraw_with_joint"
+    """The residence branch withdrawn with its joint application (system only: run by cnvisa.cases.joint when
+    the applicant withdraws the joint application; never a command of an ordinary case)."""
 
 
 class Role(StrEnum):
@@ -104,6 +107,13 @@ TRANSITIONS: Final[dict[tuple[State, Command], Transition]] = {
     (S.UNDER_VERIFICATION, C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
     (S.REFUSAL_PROPOSED,   C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
     (S.APPROVED,           C.END_NOT_ISSUABLE):        Transition(S.NOT_ISSUABLE, SYSTEM_ONLY, ("work_permit_refused",)),
+    # withdrawal of a joint application ends both branches in any open state before the join (system only)
+    (S.SUBMITTED,          C.WITHDRAW_WITH_JOINT):     Transition(S.WITHDRAWN, SYSTEM_ONLY, ("joint_withdrawal",)),
+    (S.DEFICIENT,          C.WITHDRAW_WITH_JOINT):     Transition(S.WITHDRAWN, SYSTEM_ONLY, ("joint_withdrawal",)),
+    (S.ACCEPTED,           C.WITHDRAW_WITH_JOINT):     Transition(S.WITHDRAWN, SYSTEM_ONLY, ("joint_withdrawal",)),
+    (S.UNDER_VERIFICATION, C.WITHDRAW_WITH_JOINT):     Transition(S.WITHDRAWN, SYSTEM_ONLY, ("joint_withdrawal",)),
+    (S.REFUSAL_PROPOSED,   C.WITHDRAW_WITH_JOINT):     Transition(S.WITHDRAWN, SYSTEM_ONLY, ("joint_withdrawal",)),
+    (S.APPROVED,           C.WITHDRAW_WITH_JOINT):     Transition(S.WITHDRAWN, SYSTEM_ONLY, ("joint_withdrawal",)),
 }
 # fmt: on
 
@@ -121,6 +131,12 @@ GUARD_ARTICLES: Final[dict[str, str]] = {
     "work_permit_refused": (
         "Exit and Entry Administration Law Art 41; Regulations Art 16(1) (a work-type residence permit rests on the "
         "work permit: refused, the residence branch of the joint application is not issuable — not a refusal)"
+    ),
+    "joint_withdrawal": (
+        'Reading (reforms.md §1 state flow [A]; issue 10 §1 "withdrawal ends both"): the applicant may withdraw a '
+        "joint application in any open state before the join, so its residence branch is withdrawn with it even "
+        "when approved or a refusal is proposed. An ordinary case keeps its own table (no withdrawal once approved "
+        "or a refusal is proposed)."
     ),
     "draft_abandoned": "Office rule: a draft not submitted within the retention period",
     "notice_unanswered": (

@@ -43,7 +43,7 @@ from cnvisa.cases.joint.requests import check_work_permit_request, joint_materia
 from cnvisa.cases.joint.views import joint_view
 from cnvisa.cases.queries.case import receipt
 from cnvisa.cases.records import FileIn, case_number, receipt_number
-from cnvisa.cases.workflow import Command, Role, State
+from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
 from cnvisa.law import calendar as workdays
 from cnvisa.law import one_stop
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
@@ -489,7 +489,19 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             if joint.state == pf.JState.ACCEPTED:
                 join = join_of(branch, case)
                 _guard(join.outcome == "pending", "join_pending", f"the join is already {join.outcome}")
-            await self._step(s, actor, case, Command.WITHDRAW, {"joint": joint.number})
+            # the residence branch by the system-only command of the joint application (an ordinary case's
+            # withdraw stops at approved / refusal_proposed): the applicant who withdrew is the one audited
+            before = case.state
+            case.state = str(self._authorise(SYSTEM, case, Command.WITHDRAW_WITH_JOINT))
+            case.updated_at = self.now()
+            await self._audit(
+                s,
+                actor,
+                case,
+                str(Command.WITHDRAW_WITH_JOINT),
+                before,
+                {"joint": joint.number, "rule": GUARD_ARTICLES["joint_withdrawal"]},
+            )
             await self._branch_step(s, branch, wf.WCommand.WITHDRAW, SYSTEM, joint)
             if branch.work_permit_id is not None:
                 permit = await s.get(WorkPermit, branch.work_permit_id)
