@@ -22,9 +22,11 @@ from cnvisa.cases.agencies.intake import (
 from cnvisa.cases.agencies.messages import WORK_PERMIT_AGENCY, WORK_PERMIT_KINDS, AgencyMessage, payload_hash
 from cnvisa.cases.agencies.outbox import (
     Delivery,
+    deliver_pending,
     notify_withdrawal,
     poll_loop,
     poll_once,
+    record_outgoing,
     submit_work_permit_branch,
 )
 from cnvisa.cases.agencies.work_permit_client import (
@@ -50,11 +52,13 @@ __all__ = [
     "Receipt",
     "WorkPermitClient",
     "WorkPermitClientConfig",
+    "deliver_pending",
     "notify_withdrawal",
     "payload_hash",
     "poll_loop",
     "poll_once",
     "receive",
+    "record_outgoing",
     "register_correlation",
     "submit_work_permit_branch",
 ]

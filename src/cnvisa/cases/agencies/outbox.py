@@ -28,7 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.agencies.intake import BranchHandler, Receipt, receive, register_correlation
-from cnvisa.cases.agencies.messages import ID_PATTERN, WORK_PERMIT_KINDS, AgencyMessage, payload_hash, utc
+from cnvisa.cases.agencies.messages import (
+    ID_PATTERN,
+    WORK_PERMIT_AGENCY,
+    WORK_PERMIT_KINDS,
+    AgencyMessage,
+    payload_hash,
+    utc,
+)
 from cnvisa.cases.agencies.work_permit_client import AgencyError, WorkPermitClient
 from cnvisa.cases.clock import Clock
 from cnvisa.cases.errors import BadInput
@@ -266,6 +273,98 @@ async def notify_withdrawal(
         clock=clock,
         open_first=False,
     )
+
+
+async def record_outgoing(
+    s: AsyncSession,
+    *,
+    correlation_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    actor: Actor,
+    now: dt.datetime,
+    agency: str = WORK_PERMIT_AGENCY,
+    sender: str = "CNVISA",
+    idempotency_key: str | None = None,
+) -> InterAgencyMessage:
+    """The outbox: record a message to send (``submission``: opening the correlation first; ``withdrawal``)
+    as ``pending`` inside the CALLER's transaction — the command that makes it (the joint acceptance, the
+    withdrawal) commits it with its own change, so the message is never lost nor sent for a change that was
+    rolled back. ``submit_work_permit_branch`` / ``notify_withdrawal`` (or ``deliver_pending``, e.g. from
+    ``cnvisa agency poll``) send it after the commit, under the same key."""
+    if kind not in ("submission", "withdrawal"):
+        raise BadInput("kind", "submission or withdrawal")
+    if kind == "submission":
+        await register_correlation(s, correlation_id=correlation_id, agency=agency, subject=SUBJECT, now=now)
+    row, _ = await _record_outgoing(
+        s,
+        agency=agency,
+        sender=sender,
+        correlation_id=correlation_id,
+        kind=kind,
+        payload=payload,
+        key=idempotency_key or f"{correlation_id}:{kind}",
+        actor=actor,
+        now=now,
+    )
+    return row
+
+
+async def deliver_pending(
+    sessions: async_sessionmaker[AsyncSession],
+    client: WorkPermitClient,
+    *,
+    actor: Actor,
+    clock: Clock,
+    correlation_id: str | None = None,
+) -> list[Delivery]:
+    """Send what the outbox holds for the client's agency (of one correlation, or all): every outgoing message
+    ``pending`` (recorded, never sent — e.g. the process stopped after the commit) or ``failed`` because the
+    agency did not answer (``agency_unavailable``); in the order recorded, each through
+    ``submit_work_permit_branch`` / ``notify_withdrawal`` under its own key (the authority settles it once). A
+    message the agency refused (4xx) is not sent again: it needs a person."""
+    q = (
+        select(InterAgencyMessage)
+        .where(
+            InterAgencyMessage.direction == "out",
+            InterAgencyMessage.agency == client.config.agency,
+            (InterAgencyMessage.outcome == PENDING)
+            | ((InterAgencyMessage.outcome == FAILED) & (InterAgencyMessage.reason == "agency_unavailable")),
+        )
+        .order_by(InterAgencyMessage.id)
+    )
+    if correlation_id is not None:
+        q = q.where(InterAgencyMessage.correlation_id == correlation_id)
+    async with sessions() as s:
+        rows = [
+            (r.correlation_id, r.kind, dict(r.payload), r.message_id) for r in (await s.execute(q)).scalars()
+        ]
+    out: list[Delivery] = []
+    for cid, kind, payload, key in rows:
+        if kind == "submission":
+            d = await submit_work_permit_branch(
+                sessions,
+                client,
+                correlation_id=cid,
+                payload=payload,
+                actor=actor,
+                clock=clock,
+                idempotency_key=key,
+            )
+        elif kind == "withdrawal":
+            d = await notify_withdrawal(
+                sessions,
+                client,
+                correlation_id=cid,
+                reason=str(payload.get("reason", "")),
+                actor=actor,
+                clock=clock,
+                idempotency_key=key,
+            )
+        else:  # pragma: no cover - only these two kinds are ever recorded
+            continue
+        out.append(d)
+    return out
 
 
 async def poll_once(

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import SYSTEM, Actor
+from cnvisa.cases.agencies import WorkPermitClient
 from cnvisa.cases.commands.intake import NOTICE_REPLY_WORKING_DAYS, IntakeCommands
 from cnvisa.cases.commands.issuance import IssuanceCommands
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand, NotFound
@@ -38,6 +39,14 @@ from cnvisa.cases.joint.decide import (
     load_joint_parts,
     pinned_clocks,
     record,
+)
+from cnvisa.cases.joint.external import (
+    EXTERNAL,
+    WorkPermitRouting,
+    deliver,
+    open_external,
+    record_withdrawal,
+    route_of,
 )
 from cnvisa.cases.joint.requests import check_work_permit_request, joint_materials_for
 from cnvisa.cases.joint.views import joint_view
@@ -57,6 +66,11 @@ def _guard(ok: bool, name: str, detail: str) -> None:
 
 class JointCommands(IntakeCommands, IssuanceCommands):
     """The single window's commands on joint applications (see the module docstring)."""
+
+    routing: WorkPermitRouting = WorkPermitRouting()
+    """Which offices' work-permit branches go to an external authority (``cnvisa.cases.joint.external``)."""
+    work_permit_client: WorkPermitClient | None = None
+    """The external authority's client, when this process reaches it (else ``cnvisa agency poll`` sends)."""
 
     # -- loading -----------------------------------------------------------------------------------------
     async def _load_joint(
@@ -132,7 +146,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
     ) -> dict[str, Any]:
         await s.flush()
         permit = await s.get(WorkPermit, branch.work_permit_id) if branch.work_permit_id else None
-        return joint_view(joint, branch, case, permit)
+        return joint_view(joint, branch, case, permit, route=await route_of(s, branch.reference))
 
     # -- submission ----------------------------------------------------------------------------------------
     async def apply_joint(
@@ -371,6 +385,11 @@ class JointCommands(IntakeCommands, IssuanceCommands):
                 joint.commitment_due = clocks.commitment_due
             branch.reference = f"WP{office.code}{on:%y%m%d}{joint.id:08d}"
             branch.statutory_due = clocks.statutory_due
+            route = self.routing.route(office.code, joint.jurisdiction)
+            if route == EXTERNAL:  # the correlation and the submission in this transaction (the outbox)
+                await open_external(
+                    s, joint=joint, branch=branch, case=case, office=office, actor=actor, now=self.now()
+                )
             await self._step(
                 s,
                 actor,
@@ -392,18 +411,30 @@ class JointCommands(IntakeCommands, IssuanceCommands):
                     "receipt_number": case.receipt_number,
                     "reference": branch.reference,
                     "clocks": clocks.as_dict(),
+                    "work_permit_route": route,
                 },
             )
             out = await self._view(s, joint, branch, case)
             return case, {**out, "receipt": {**(receipt(case) or {}), "covers": list(one_stop.BRANCHES)}}
 
-        return await self._run(
+        out = await self._run(
             key,
             "joint_accept",
             body,
             actor,
             request={"joint_id": joint_id, "version": version, "passport_kept": passport_kept},
         )
+        return await self._after_commit(out, actor, "work_permit_submission")
+
+    async def _after_commit(self, out: dict[str, Any], actor: Actor, name: str) -> dict[str, Any]:
+        """An external branch: send what the command put in the outbox, now that it is committed."""
+        branch = out.get("work_permit_branch") or {}
+        if branch.get("route") != EXTERNAL or not branch.get("reference"):
+            return out
+        sent = await deliver(
+            self.sessions, self.work_permit_client, branch["reference"], actor=actor, clock=self.clock
+        )
+        return {**out, name: sent}
 
     # -- issue and collection -------------------------------------------------------------------------------
     async def joint_issue_together(
@@ -502,7 +533,13 @@ class JointCommands(IntakeCommands, IssuanceCommands):
                 before,
                 {"joint": joint.number, "rule": GUARD_ARTICLES["joint_withdrawal"]},
             )
+            notify = joint.state == pf.JState.ACCEPTED and await route_of(s, branch.reference) == EXTERNAL
             await self._branch_step(s, branch, wf.WCommand.WITHDRAW, SYSTEM, joint)
+            if notify:  # the authority told, through the outbox (recorded here, sent after the commit)
+                assert branch.reference is not None
+                await record_withdrawal(
+                    s, reference=branch.reference, joint_number=joint.number, actor=actor, now=self.now()
+                )
             if branch.work_permit_id is not None:
                 permit = await s.get(WorkPermit, branch.work_permit_id)
                 if permit is not None:
@@ -510,9 +547,10 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             await self._joint_step(s, actor, joint, pf.JCommand.WITHDRAW)
             return case, await self._view(s, joint, branch, case)
 
-        return await self._run(
+        out = await self._run(
             key, "joint_withdraw", body, actor, request={"joint_id": joint_id, "version": version}
         )
+        return await self._after_commit(out, actor, "work_permit_withdrawal_notice")
 
     async def joint_settle(self, actor: Actor, joint_id: int, version: int, *, key: str) -> dict[str, Any]:
         """Carry out the join when the residence branch was decided after the work permit (the residence

@@ -27,6 +27,7 @@ from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
 from cnvisa.cases.workflow import transition as case_transition
 from cnvisa.law import one_stop
 from cnvisa.law.periods import add_years
+from cnvisa.store.agency_tables import AgencyCorrelation
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 from cnvisa.store.tables import Case
 
@@ -291,6 +292,9 @@ async def decide_work_permit_branch(
     assert joint is not None
     if via == "desk" and actor.office_id != joint.window_office_id:
         raise Forbidden("the joint application belongs to another single window")
+    corr = await s.get(AgencyCorrelation, correlation_id)
+    if via == "desk" and corr is not None:
+        raise Forbidden("this work-permit branch is decided by the authority's own system, not at the desk")
     version = payload.get("version")
     if version is not None and version != branch.version:
         raise Conflict(f"work-permit branch {correlation_id} is at version {branch.version}, not {version}")
@@ -387,6 +391,10 @@ async def decide_work_permit_branch(
         after=branch.state,
         detail=detail,
     )
+    if corr is not None and command in (wf.WCommand.GRANT, wf.WCommand.REFUSE) and corr.closed_at is None:
+        # Reading: a granted or refused branch takes no further decision (work_permit_flow): it is no longer
+        # polled (a later message of the authority is still received and refused by the table if pushed)
+        corr.closed_at = now.astimezone(dt.UTC)
     join = await carry_out_join(s, joint=joint, branch=branch, case=case, by=actor, now=now)
     await s.flush()
     if permit is None and branch.work_permit_id is not None:

@@ -40,8 +40,14 @@ def clocks_view(joint: JointApplication, branch: WorkPermitBranch, case: Case) -
 
 
 def joint_view(
-    joint: JointApplication, branch: WorkPermitBranch, case: Case, permit: WorkPermit | None
+    joint: JointApplication,
+    branch: WorkPermitBranch,
+    case: Case,
+    permit: WorkPermit | None,
+    *,
+    route: str | None = None,
 ) -> dict[str, Any]:
+    """``route``: where the work-permit branch is decided (``desk`` or ``external``; None before acceptance)."""
     join = join_of(branch, case)
     return {
         "joint_id": joint.id,
@@ -61,7 +67,7 @@ def joint_view(
             "receipt_valid_until": case.receipt_valid_until.isoformat() if case.receipt_valid_until else None,
             "issued_holding_id": case.issued_holding_id,
         },
-        "work_permit_branch": branch_view(branch),
+        "work_permit_branch": {**branch_view(branch), "route": route},
         "work_permit": permit_view(permit),
         "clocks": clocks_view(joint, branch, case),
         "join": join.as_dict(),

@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import Forbidden, NotFound
 from cnvisa.cases.joint import work_permit_flow as wf
 from cnvisa.cases.joint.decide import load_joint_parts
+from cnvisa.cases.joint.external import route_of
 from cnvisa.cases.joint.views import joint_view
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import Role
+from cnvisa.store.agency_tables import AgencyCorrelation
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 
 DESK_QUEUE_LIMIT = 50
@@ -58,6 +60,8 @@ class JointQueries(Reader):
             .where(
                 JointApplication.window_office_id == actor.office_id,
                 WorkPermitBranch.state.in_([str(s) for s in wf.OPEN]),
+                # an external authority's branches are decided by its own system, not at the desk
+                ~exists().where(AgencyCorrelation.correlation_id == WorkPermitBranch.reference),
             )
             .order_by(_EARLIER_DUE, JointApplication.id)
             .limit(limit)
@@ -95,7 +99,7 @@ class JointQueries(Reader):
             branch, case = await load_joint_parts(s, joint)
             self._may_read(actor, joint, case)
             permit = await _permit(s, branch)
-            out = joint_view(joint, branch, case, permit)
+            out = joint_view(joint, branch, case, permit, route=await route_of(s, branch.reference))
         await self._audit_read(actor, "joint_progress", {"joint": joint.number}, joint.window_office_id)
         return out
 
