@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from cnvisa.cli_accounts import accounts_app, tokens_app
+from cnvisa.cli_agency import agency_app
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
 
@@ -41,6 +42,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(agency_app, name="agency")
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
 
 
