@@ -30,7 +30,7 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from cnvisa.law import calendar
 from cnvisa.law.acceptance import RESIDENCE_RECEIPT_WORKING_DAYS
@@ -66,6 +66,61 @@ STATUTORY_CITATIONS: Final = (all_(42, 1), all_(82))
 EXTENSION_CITATION: Final = all_(42, 1)
 REASONS_CITATION: Final = all_(38, 2)
 NOT_ISSUABLE_CITATIONS: Final = (law(41), reg(16, 1))
+EMPLOYMENT_RULES: Final = "Employment Rules"
+"""外国人在中国就业管理规定 (劳部发〔1996〕29号, amended 2017)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Duty:
+    """Something a party is told to do, shown on the joint application — not enforced by cnvisa."""
+
+    code: str
+    who: str
+    text: str
+    text_zh: str
+    reading: str
+    citations: tuple[Citation, ...]
+    secondary: tuple[Citation, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "who": self.who,
+            "text": self.text,
+            "text_zh": self.text_zh,
+            "reading": self.reading,
+            "citations": [c.cite for c in self.citations],
+            "secondary": [c.cite for c in self.secondary],
+            "enforced": False,
+        }
+
+
+EMPLOYER_CANCELS_WORK_PERMIT: Final = Duty(
+    "employer_cancel_work_permit",
+    "employer",
+    "employer to cancel work permit",
+    "用人单位应注销外国人工作许可",
+    "Reading (reforms.md §1 edge cases [A], §8): the work permit was granted and the residence permit refused — "
+    "the work permit stands (another agency's act) and the employer is flagged to cancel it; the foreigner may "
+    "not work without a work-type residence permit (Law Art 41, 43). No national deadline is applied (a "
+    "10-working-day period is local guidance, reforms.md §8 [S2]). Shown, not enforced.",
+    (law(41), law(43)),
+    (
+        Citation(
+            EMPLOYMENT_RULES,
+            "24",
+            note="secondary: when the employment ends the employer reports it and hands the permit back",
+        ),
+    ),
+)
+"""The duty a partial outcome leaves (issue 10 §1: work permit granted and residence permit refused)."""
+
+
+def duties(join: str) -> tuple[Duty, ...]:
+    """The duties a join outcome leaves to be shown (none but after a partial outcome)."""
+    return (EMPLOYER_CANCELS_WORK_PERMIT,) if join == "partial" else ()
+
+
 RECEIPT_CITATIONS: Final = (reg(18, paragraph=1), reg(18, paragraph=3))
 NOTICE_CITATIONS: Final = (reg(18, paragraph=2), all_(32, 1, 4))
 

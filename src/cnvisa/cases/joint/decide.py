@@ -221,7 +221,8 @@ async def carry_out_join(
             )
         await _move_parent(s, joint, pf.JCommand.CLOSE_NOT_ISSUABLE, SYSTEM, now, cause)
     elif join.outcome == "partial":
-        await _move_parent(s, joint, pf.JCommand.CLOSE_PARTIAL, SYSTEM, now, cause)
+        duties = [d.as_dict() for d in one_stop.duties(join.outcome)]  # shown on the view, not enforced
+        await _move_parent(s, joint, pf.JCommand.CLOSE_PARTIAL, SYSTEM, now, {**cause, "duties": duties})
         permit = await s.get(WorkPermit, branch.work_permit_id) if branch.work_permit_id else None
         if permit is not None and permit.status == "granted":
             permit.status = "active"  # Reading: the work permit stands, another agency's act (reforms.md §1)

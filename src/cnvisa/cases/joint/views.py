@@ -72,4 +72,5 @@ def joint_view(
         "clocks": clocks_view(joint, branch, case),
         "join": join.as_dict(),
         "waiting_for": list(join.waiting_for),
+        "duties": [d.as_dict() for d in one_stop.duties(join.outcome)],
     }
