@@ -8,8 +8,9 @@
 - A paper is waived only when the record is found AND matches (``match_record``); otherwise it is back in the
   one-time notice with the reason, and the acceptance guard (``application_complete``) counts it missing.
 - The applicant sees which records were used instead of paper (``EvidenceQueries.records_used``).
-- Registers looked up here: accommodation registrations (Law Art 39) and business licences (by unified social
-  credit code). The work-permit register is the joint application's (``LOOKUPS`` is the hook it fills).
+- Registers looked up here: accommodation registrations (Law Art 39), business licences (by unified social
+  credit code) and work permits (``cnvisa.cases.work_permits``: the same person and employer, active, covering
+  the date).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import beijing_date, beijing_time
 from cnvisa.cases.queries.reader import Reader
+from cnvisa.cases.work_permits import latest_work_permit, register_record, work_permit_on
 from cnvisa.cases.workflow import APPLICANT_SIDE
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.shared_records import WAIVERS, match_record
@@ -129,8 +131,33 @@ async def _licence(s: AsyncSession, case: Case, on: dt.date) -> Seen:
     return Seen(f"uscc:{uscc}", record, None)
 
 
-LOOKUPS: dict[str, Lookup] = {"accommodation": _accommodation, "business_licence": _licence}
-"""Register → its lookup. The work-permit register is left to the joint application module, which adds its own."""
+async def _work_permit(s: AsyncSession, case: Case, on: dt.date) -> Seen:
+    """The applicant's work permit for the employer on record (``cnvisa.cases.work_permits``): the active one
+    covering ``on`` if any, else the latest for that employer, else the latest of any employer (found, and shown
+    why it fails)."""
+    uscc = await _organisation_uscc(s, case, on)
+    key = f"person:{case.person_id};uscc:{uscc}" if uscc else f"person:{case.person_id}"
+    permit = None
+    if uscc is not None:
+        org_id = (
+            await s.execute(select(Organisation.id).where(Organisation.uscc == uscc))
+        ).scalar_one_or_none()
+        if org_id is not None:
+            permit = await work_permit_on(s, case.person_id, on, employer_organisation_id=org_id)
+        permit = permit or await latest_work_permit(s, case.person_id, employer_uscc=uscc)
+    permit = permit or await latest_work_permit(s, case.person_id)
+    if permit is None:
+        reason = None if uscc else "no employing organisation on record for the applicant"
+        return Seen(key, None, reason)
+    return Seen(key, await register_record(s, permit))
+
+
+LOOKUPS: dict[str, Lookup] = {
+    "accommodation": _accommodation,
+    "business_licence": _licence,
+    "work_permit": _work_permit,
+}
+"""Register → its lookup."""
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -202,7 +229,7 @@ async def papers(
         seen = await lookup(s, case, on)
         ask = {
             "person_id": case.person_id,
-            "uscc": seen.query_key.removeprefix("uscc:"),
+            "uscc": seen.query_key.partition("uscc:")[2] or None,
             "on": on.isoformat(),
             "office_region": office.region,
             "office_level": office.level,

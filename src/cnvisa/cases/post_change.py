@@ -31,7 +31,9 @@ from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.org_reports import add_report, check_event, responsible_office
 from cnvisa.cases.registry import holding_status
 from cnvisa.cases.runner import fingerprint
+from cnvisa.cases.work_permits import work_permit_on
 from cnvisa.cases.workflow import STAFF, Role
+from cnvisa.law.citations import law
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.post_change import post_change
 from cnvisa.store.post_change_tables import PostChange
@@ -80,6 +82,28 @@ async def _work_region(s: AsyncSession, holding: Holding, org: Organisation | No
         )
     ).scalar_one_or_none()
     return last or (org.region if org else None)
+
+
+async def _record_on_work_permit(
+    s: AsyncSession, record: PostChange, org_id: int, to_region: str, position: str, effective_on: dt.date
+) -> dict[str, Any] | None:
+    """The work-permit change recorded on the holder's work permit for this employer (issue 10 §3: "records the
+    work-permit change"): its position and work region become the new post's; None when the register holds no
+    active work permit of the holder with this employer on the day (the change is then only listed as due).
+    Reading: the register follows the change the employer notified; the change with the work-permit authority
+    is still due (Law Art 43(2), listed in ``due``)."""
+    permit = await work_permit_on(s, record.person_id, effective_on, employer_organisation_id=org_id)
+    if permit is None:
+        return None
+    before = {"position": permit.position, "work_region": permit.work_region}
+    permit.position, permit.work_region = position, to_region
+    record.work_permit_id = permit.id
+    return {
+        "number": permit.number,
+        "before": before,
+        "after": {"position": position, "work_region": to_region},
+        "citation": law(43, 2).cite,
+    }
 
 
 class PostChanges(Clocked):
@@ -189,6 +213,7 @@ class PostChanges(Clocked):
             except InvalidInput as exc:
                 field = "holding_id" if exc.field == "permit_type" else exc.field
                 raise BadInput(field, exc.message) from None
+            permit_change: dict[str, Any] | None = None
             record = PostChange(
                 person_id=person_id,
                 holding_id=holding_id,
@@ -229,6 +254,20 @@ class PostChanges(Clocked):
                         note=f"post change {record.id}: {position}, {work_location}",
                     )
                     record.org_report_id = report_id = report.id
+                if kind == "post_change":
+                    permit_change = await _record_on_work_permit(
+                        s, record, org_id, to_region, position, effective_on
+                    )
+                    if permit_change is not None:
+                        events.append(
+                            caseless_event(
+                                actor,
+                                now,
+                                "work_permit_changed",
+                                {"post_change": record.id, **permit_change},
+                                to_office.id if to_office else None,
+                            )
+                        )
                 events.append(
                     self._event(actor, now, record, "filed", "acknowledged", "post_change_acknowledged")
                 )
@@ -253,6 +292,7 @@ class PostChanges(Clocked):
                 if to_office and record.state == "acknowledged"
                 else None,
                 "org_report_id": report_id,
+                "work_permit_change": permit_change,
                 "referred_reason": record.referred_reason,
                 "due": record.answer["due"],
                 "instead": record.answer["instead"],

@@ -95,10 +95,10 @@ WAIVERS: Final[dict[str, Waiver]] = {
             "the work permit number, or the joint application",
             "A",
             "Reading (brief §5 [A]): the work permit is not asked on paper in a joint case, or when found in the "
-            "work-permit system; 等 in seed 001 l.20 leaves the list open, and Law Art 41 / Regulations Art 16 "
-            "require the permit itself, not its paper copy. The lookup belongs to the joint application module",
+            "work-permit register; 等 in seed 001 l.20 leaves the list open, and Law Art 41 / Regulations Art 16 "
+            "require the permit itself, not its paper copy. Waived when an active work permit of the same person "
+            "and the same employer covers the application date (the joint case: its sibling branch)",
             (SEED_001_L20, law(41), reg(16), *SHARING),
-            looked_up_here=False,
         ),
     )
 }
@@ -185,8 +185,29 @@ def match_record(material: str, record: dict[str, Any] | None, ask: dict[str, An
             fields.append("dates")
         else:
             fails.append(f"dates: the licence ended on {until}, before the application date {on}")
-    else:  # pragma: no cover - the work-permit lookup is the joint module's (``looked_up_here`` False)
-        raise InvalidInput("material", f"{material} is matched by the module that looks it up")
+    else:  # the work-permit register
+        (fields if record.get("person_id") == ask.get("person_id") else fails).append("person")
+        if "person" in fails:
+            fails[fails.index("person")] = "person: the work permit is another person's"
+        if record.get("employer_uscc") == ask.get("uscc"):
+            fields.append("employer")
+        else:
+            fails.append("employer: the work permit is for another employer")
+        status = record.get("status")
+        if status == "active":
+            fields.append("status")
+        else:
+            fails.append(f"status: the work permit is {status}, not active")
+        start, end = (
+            _date(record.get("valid_from"), "valid_from"),
+            _date(record.get("valid_until"), "valid_until"),
+        )
+        if start is not None and end is not None and start <= on <= end:
+            fields.append("dates")
+        else:
+            fails.append(
+                f"dates: the work permit ({start} to {end}) does not cover the application date {on}"
+            )
     return {
         "found": True,
         "matched": not fails,

@@ -87,3 +87,9 @@ class WorkPermit(Base):
     status: Mapped[str] = mapped_column(String(12))  # granted | active | cancelled
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("work_permit_branches.id"), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(TS)
+    points: Mapped[int | None] = mapped_column(Integer)
+    """The points the law engine counted from the facts given at the grant (cnvisa.law.work_permit_points)."""
+    table_version: Mapped[str | None] = mapped_column(String(40))
+    """The points table's version the points were counted by."""
+    category_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the category granted differs from the law's category for the facts (recorded, migration 0016)."""

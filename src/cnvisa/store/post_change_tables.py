@@ -41,5 +41,7 @@ class PostChange(Base):
     org_report_id: Mapped[int | None] = mapped_column(ForeignKey("org_reports.id"))
     """The employer's Regulations Art 26(1) report filed with it."""
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    work_permit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("work_permits.id"))
+    """The holder's work permit the change was recorded on (position, work region), if the registry has it."""
     """The law engine's answer (cnvisa.law.post_change) the record was decided on, with what is still due."""
     __table_args__ = (Index("ix_post_changes_holding_state", "holding_id", "state"),)

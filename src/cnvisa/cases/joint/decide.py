@@ -20,13 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
 from cnvisa.cases.actor import SYSTEM, Actor
+from cnvisa.cases.clock import beijing_date
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, NotFound
 from cnvisa.cases.joint import parent_flow as pf
 from cnvisa.cases.joint import work_permit_flow as wf
 from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
 from cnvisa.cases.workflow import transition as case_transition
 from cnvisa.law import one_stop
+from cnvisa.law.errors import InvalidInput
 from cnvisa.law.periods import add_years
+from cnvisa.law.work_permit import work_permit_points
 from cnvisa.store.agency_tables import AgencyCorrelation
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 from cnvisa.store.tables import Case
@@ -124,6 +127,9 @@ def permit_view(p: WorkPermit | None) -> dict[str, Any] | None:
         "valid_from": p.valid_from.isoformat(),
         "valid_until": p.valid_until.isoformat(),
         "status": p.status,
+        "points": p.points,
+        "table_version": p.table_version,
+        "category_reason": p.category_reason,
     }
 
 
@@ -144,12 +150,60 @@ def _text(payload: dict[str, Any], name: str, rule: str, max_length: int = 200) 
     return value.strip()
 
 
-def check_particulars(payload: dict[str, Any], joint: JointApplication) -> dict[str, Any]:
-    """The work permit's particulars as granted: category, position, work region, validity (BadInput naming
-    the field)."""
-    category = payload.get("category", joint.work_permit.get("category"))
+def law_category(
+    payload: dict[str, Any], joint: JointApplication, on: dt.date
+) -> tuple[str, int | None, str | None, str | None]:
+    """The category granted, with the points, table version and recorded reason (``WorkPermit``).
+
+    Reading (issue 10 §1 "work permits as law-as-code"): when the grant carries the applicant's ``facts``, the
+    law engine counts the points and the category (``cnvisa.law.work_permit_points``, as of the decision date
+    unless ``facts.on`` says); a category given with them must agree with the law's or carry
+    ``category_reason`` (e.g. a direct route to A the facts do not show, a provincial standard) — recorded,
+    never silently overridden. Without facts the category is the authority's act as given (no points)."""
+    given = payload.get("category")
+    reason = payload.get("category_reason")
+    if reason is not None and not (isinstance(reason, str) and reason.strip() and len(reason) <= 500):
+        raise BadInput("payload.category_reason", "why the category differs from the law's, 1-500 characters")
+    facts = payload.get("facts")
+    if facts is None:
+        category = given if given is not None else joint.work_permit.get("category")
+        if category not in one_stop.CATEGORIES:
+            raise BadInput("payload.category", "A, B or C (外国人来华工作分类标准（试行）)")
+        return str(category), None, None, reason.strip() if reason else None
+    if not isinstance(facts, dict):
+        raise BadInput(
+            "payload.facts", "the work-permit facts, an object (cnvisa law work-permit-points --schema)"
+        )
+    try:
+        counted = work_permit_points({"on": on.isoformat(), **facts})
+    except InvalidInput as exc:
+        raise BadInput(f"payload.facts.{exc.field}", exc.message) from None
+    law_says = counted["category"]
+    category = given if given is not None else law_says
     if category not in one_stop.CATEGORIES:
-        raise BadInput("payload.category", "A, B or C (外国人来华工作分类标准（试行）)")
+        raise BadInput(
+            "payload.category",
+            f"the points ({counted['points_range'] if not counted['complete'] else counted['points']}) do not "
+            "decide a category: give it with category_reason",
+        )
+    if category != law_says and not reason:
+        raise BadInput(
+            "payload.category_reason",
+            f"category {category} differs from the law's {law_says} for these facts ({counted['points']} points, "
+            f"table {counted['table_version']}; {counted['category_basis']}): give the reason",
+        )
+    return (
+        str(category),
+        int(counted["points"]),
+        str(counted["table_version"]),
+        reason.strip() if category != law_says and reason else None,
+    )
+
+
+def check_particulars(payload: dict[str, Any], joint: JointApplication, on: dt.date) -> dict[str, Any]:
+    """The work permit's particulars as granted: category (with its points where facts are given), position,
+    work region, validity (BadInput naming the field)."""
+    category, points, table_version, category_reason = law_category(payload, joint, on)
     position = _text(payload, "position", "the position granted, 1-200 characters")
     region = payload.get("work_region")
     if not (isinstance(region, str) and len(region) == 6 and region.isdigit()):
@@ -166,6 +220,9 @@ def check_particulars(payload: dict[str, Any], joint: JointApplication) -> dict[
         raise BadInput("payload.number", "the work permit's number, 1-24 characters")
     return {
         "category": category,
+        "points": points,
+        "table_version": table_version,
+        "category_reason": category_reason,
         "position": position,
         "work_region": region,
         "valid_from": valid_from,
@@ -342,7 +399,7 @@ async def decide_work_permit_branch(
             citation=one_stop.EXTENSION_CITATION.cite,
         )
     elif command is wf.WCommand.GRANT:
-        p = check_particulars(payload, joint)
+        p = check_particulars(payload, joint, beijing_date(now))
         permit = WorkPermit(
             number=p["number"] or f"pending-{branch.id}",
             person_id=joint.person_id,
@@ -355,6 +412,9 @@ async def decide_work_permit_branch(
             status="granted",
             branch_id=branch.id,
             created_at=now,
+            points=p["points"],
+            table_version=p["table_version"],
+            category_reason=p["category_reason"],
         )
         s.add(permit)
         await s.flush()

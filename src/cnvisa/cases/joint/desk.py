@@ -60,23 +60,33 @@ class WorkPermitDesk(Runner):
         version: int,
         *,
         key: str,
-        category: str,
+        category: str | None = None,
         position: str,
         work_region: str,
         valid_from: str,
         valid_until: str,
         number: str | None = None,
+        facts: dict[str, Any] | None = None,
+        category_reason: str | None = None,
     ) -> dict[str, Any]:
-        """Grant the work permit with its particulars (dates as YYYY-MM-DD)."""
+        """Grant the work permit with its particulars (dates as YYYY-MM-DD). ``facts``: the points facts
+        (``cnvisa law work-permit-points --schema``; ``on`` defaults to today): the points, category and table
+        version are recorded, and a ``category`` given must agree with the law's or carry ``category_reason``
+        (``cnvisa.cases.joint.decide.law_category``)."""
         payload: dict[str, Any] = {
-            "category": category,
             "position": position,
             "work_region": work_region,
             "valid_from": valid_from,
             "valid_until": valid_until,
         }
+        if category is not None:
+            payload["category"] = category
         if number is not None:
             payload["number"] = number
+        if facts is not None:
+            payload["facts"] = facts
+        if category_reason is not None:
+            payload["category_reason"] = category_reason
         return await self._decide(actor, reference, version, "granted", payload, key)
 
     async def refuse_work_permit_branch(
