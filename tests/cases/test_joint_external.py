@@ -115,6 +115,11 @@ async def test_granted_by_the_external_authority_then_issued_together(
         corr is not None and corr.last_sequence_in == 2 and corr.closed_at is not None
     )  # decided: not polled
     assert await _poll(jw, client) == []
+    async with w.sessions() as s:
+        applied = (
+            await s.execute(select(AuditEvent).where(AuditEvent.action == "agency_message_applied"))
+        ).scalars()
+        assert [e.case_id for e in applied] == [j["residence_branch"]["case_id"]] * 2  # on the case's trail
 
     # a duplicate (the authority sends message 2 again) changes nothing
     before = await _state(jw, j["joint_id"])

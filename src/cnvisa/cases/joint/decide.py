@@ -461,6 +461,7 @@ async def decide_work_permit_branch(
     if permit is None and branch.work_permit_id is not None:
         permit = await s.get(WorkPermit, branch.work_permit_id)
     return {
+        "case_id": case.id,  # the message layer audits its receipt on the residence case's trail
         "joint_id": joint.id,
         "joint_number": joint.number,
         "joint_state": joint.state,
