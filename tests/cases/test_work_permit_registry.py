@@ -14,9 +14,9 @@ from joint_helpers import GRANT, JointWorld, joint_world
 from sqlalchemy import select
 from test_post_change import _args, _seed
 
-from cnvisa.cases.errors import BadInput, GuardFailed
+from cnvisa.cases.errors import BadInput, Forbidden, GuardFailed
 from cnvisa.cases.post_change import PostChanges
-from cnvisa.cases.work_permits import five_year_answer
+from cnvisa.cases.work_permits import WorkPermitQueries, five_year_answer
 from cnvisa.law import work_permit_points
 from cnvisa.store.joint_tables import WorkPermit
 from cnvisa.store.post_change_tables import PostChange
@@ -230,3 +230,18 @@ async def test_a_work_permit_for_another_employer_does_not_waive_the_paper(world
     [row] = await _wp_lookups(world, c["case_id"])
     assert (row.found, row.matched) == (True, False)
     assert row.mismatch_reason == "employer: the work permit is for another employer"
+
+
+async def test_the_five_year_read_is_the_persons_own_or_staffs(world: World) -> None:
+    org = await _seed_other_org(world)
+    await _work_permit(world, org, valid_until=dt.date(2027, 3, 31))
+    reads = WorkPermitQueries(world.sessions, world.clock)
+    facts = {k: v for k, v in FIVE.items() if k != "on"}  # on: today
+    mine = await reads.five_year(world.applicant, world.person_id, facts)
+    assert mine["on"] == ON.isoformat() and mine["may_grant_until"] == "2027-03-31"
+    staff = await reads.five_year(world.officer, world.person_id, facts)
+    assert staff["work_permit_bound"]["source"] == "register"
+    with pytest.raises(Forbidden):
+        await reads.five_year(world.other_applicant, world.person_id, facts)
+    with pytest.raises(Forbidden):
+        await reads.five_year(world.agent_without_mandate, world.person_id, facts)

@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases.errors import BadInput
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.errors import BadInput, Forbidden
+from cnvisa.cases.queries.reader import Reader
+from cnvisa.cases.workflow import STAFF, Role
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.five_year import five_year_permit
 from cnvisa.store.joint_tables import WorkPermit
@@ -93,3 +96,22 @@ async def five_year_answer(s: AsyncSession, person_id: int, facts: dict[str, Any
     except InvalidInput as exc:
         raise BadInput(f"facts.{exc.field}", exc.message) from None
     return {**answer, "work_permit_bound": bound}
+
+
+class WorkPermitQueries(Reader):
+    """``WorkPermitQueries(sessions, clock=None, reads=None)``: the register's reads for the HTTP layers."""
+
+    async def five_year(self, actor: Actor, person_id: int, facts: dict[str, Any]) -> dict[str, Any]:
+        """``five_year_answer`` for ``person_id``, ``facts.on`` defaulting to today (Beijing): the person
+        themself, an agent or employer staff representing them, or staff (their read is audited)."""
+        if actor.role is Role.APPLICANT and actor.person_id != person_id:
+            raise Forbidden("another person's work permit")
+        if actor.role in (Role.AGENT, Role.ORG_STAFF) and person_id not in actor.represents:
+            raise Forbidden("not a person you represent")
+        if actor.role not in (Role.APPLICANT, Role.AGENT, Role.ORG_STAFF, *STAFF):
+            raise Forbidden(f"a {actor.role} does not ask the five-year answer")
+        asked = {"on": self.today().isoformat(), **facts} if isinstance(facts, dict) else facts
+        async with self.sessions() as s:
+            out = await five_year_answer(s, person_id, asked)
+        await self._audit_read(actor, "five_year_answer", {"person_id": person_id}, None)
+        return out
