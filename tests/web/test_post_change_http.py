@@ -8,14 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from test_org import db, separate_organisations, signed_in
 from web_support import TODAY, Web
 
 from cnvisa.store.post_change_tables import PostChange
 from cnvisa.store.tables import Holding, OrgReport
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 API = "/api/v1/org/post-changes"
 YESTERDAY = TODAY.replace(day=TODAY.day - 1)
@@ -23,9 +22,7 @@ YESTERDAY = TODAY.replace(day=TODAY.day - 1)
 
 def _alice_permit(web: Web) -> int:
     async def q(s: AsyncSession) -> int:
-        return int(
-            (await s.execute(select(Holding.id).where(Holding.number == "J25DEMO0001"))).scalar_one()
-        )
+        return int((await s.execute(select(Holding.id).where(Holding.number == "J25DEMO0001"))).scalar_one())
 
     return db(web, q)
 
@@ -179,7 +176,9 @@ def test_the_page_form_files_and_shows_the_answer(web: Web) -> None:
     again = hr.post("/org/post-changes", data=data)  # a double submit replays the answer
     assert again.status_code == 303 and again.headers["location"] == r.headers["location"]
     assert _count(web, PostChange) == 1
-    bad = hr.post("/org/post-changes", data={**data, "key": uuid.uuid4().hex, "to_region": "x", "position": ""})
+    bad = hr.post(
+        "/org/post-changes", data={**data, "key": uuid.uuid4().hex, "to_region": "x", "position": ""}
+    )
     assert bad.status_code == 422
     assert 'aria-invalid="true"' in bad.text and "six-digit" in bad.text
     assert _count(web, PostChange) == 1

@@ -106,6 +106,15 @@ class PostChangeRow(PostChangeOut):
     filed_at: dt.datetime
 
 
+class Candidate(BaseModel):
+    person_id: int
+    name: str
+    holding_id: int
+    number: str
+    category: str | None
+    valid_until: dt.date
+
+
 def _out(row: dict[str, Any]) -> PostChangeOut:
     due = [
         {
@@ -143,6 +152,16 @@ async def file_post_change(
     if out.get("replayed"):
         response.status_code = 200
     return _out(out)
+
+
+@router.get(
+    "/org/post-changes/candidates",
+    response_model=list[Candidate],
+    summary="Our employees holding a residence permit valid today: whom a post change may be filed for",
+)
+async def candidates(who: OrgStaff, p: PlatformDep) -> list[Candidate]:
+    rows = await post_changes.candidates(p.sessions, who.actor, p.today())
+    return [Candidate.model_validate(r) for r in rows]
 
 
 @router.get(
