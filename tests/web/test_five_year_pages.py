@@ -54,7 +54,9 @@ def test_the_checklist_asks_and_answers_in_english(web: Web) -> None:
     assert "May be granted a residence permit valid up to" in text and "Dec 31, 2027" in text
     assert "not an entitlement" in text and "NIA measures 2024-03-20 seed 001 l.16" in text
     assert "Exit and Entry Administration Law Art 30 para 2" in text  # the five-year ceiling, cited
-    assert "The passport&#39;s last day" in text or "The passport's last day" in text  # an unknown bound, named
+    assert (
+        "The passport&#39;s last day" in text or "The passport's last day" in text
+    )  # an unknown bound, named
     assert "Fee for this validity: CNY 800" in text
 
 
