@@ -157,6 +157,7 @@ def test_the_page_form_files_and_shows_the_answer(web: Web) -> None:
     hr, csrf = signed_in(web, "employer.hr")
     form = hr.get("/org/post-changes/new")
     assert form.status_code == 200 and "J25DEMO0001" in form.text
+    assert 'value="post_change" checked' in form.text  # the usual case chosen at first
     data = {
         "csrf": csrf,
         "key": uuid.uuid4().hex,
