@@ -90,6 +90,11 @@ def test_acknowledged_across_regions_moves_the_office_and_files_the_art_26_repor
     assert "Head of research" in bj.get("/office/post-changes").text
     bob, _ = signed_in(web, "bob")
     assert bob.get("/api/v1/me/post-changes").json() == []
+    school, _ = signed_in(web, "university.office")
+    assert school.get("/api/v1/org/post-changes").json() == []  # another organisation's: not shown
+    assert [m["id"] for m in hr.get("/api/v1/org/post-changes").json()] == [out["id"]]
+    sh, _ = signed_in(web, "sh01.officer")  # never responsible for alice's permit (not issued by a case)
+    assert sh.get("/api/v1/office/post-changes").json() == []
 
 
 def test_referred_when_another_employer_with_the_cited_answer(web: Web) -> None:
