@@ -17,10 +17,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from test_applicant import EXTENSION
 from test_office import apply, command
-from test_org import separate_organisations
+from test_org import db, separate_organisations
 from web_support import PASSWORDS, Web
+
+from cnvisa.store.tables import Holding
 
 ROLES = [
     "anonymous",
@@ -66,6 +70,7 @@ class Files:
     bob: int  # bob's application (BJ01)
     accepted: int  # another of alice's applications (SH01), accepted: it has a receipt
     people: list[int]
+    permit: int = 0  # alice's work-type residence permit (J25DEMO0001)
 
 
 def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
@@ -90,7 +95,15 @@ def _files(web: Web) -> Files:
         bob=apply(web, person=people[1], office="BJ01"),
         accepted=accepted,
         people=people,
+        permit=_permit(web, "J25DEMO0001"),
     )
+
+
+def _permit(web: Web, number: str) -> int:
+    async def q(s: AsyncSession) -> int:
+        return int((await s.execute(select(Holding.id).where(Holding.number == number))).scalar_one())
+
+    return db(web, q)
 
 
 def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
@@ -129,6 +142,13 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("office", "/office/search?q=MARTIN", OFFICERS),
         ("org", "/org/people", ORG_STAFF),
         ("org", "/org/reports", ORG_STAFF),
+        ("org", "/api/v1/org/post-changes", ORG_STAFF),
+        ("org", "/org/post-changes", ORG_STAFF),
+        ("org", "/org/post-changes/new", ORG_STAFF),
+        ("document", "/api/v1/me/post-changes", APPLICANT_SIDE),
+        ("document", "/my/post-changes", APPLICANT_SIDE),
+        ("office", "/api/v1/office/post-changes", OFFICERS),
+        ("office", "/office/post-changes", OFFICERS),
         ("verify", "/verify", {"bank.teller"}),
         ("verify", "/verify/tokens", {"bank.teller"}),
         ("verify", "/api/v1/verify/tokens", {"bank.teller"}),
@@ -240,6 +260,31 @@ def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, st
             headers=h,
         )
 
+    def post_change(person: int) -> Callable[[TestClient, dict[str, str]], Any]:
+        """A post change for ``person``'s residence permit as the employer's staff know it (their candidates);
+        another organisation does not find it and names the permit of alice's it was told of."""
+
+        def go(c: TestClient, h: dict[str, str]) -> Any:
+            mine = c.get("/api/v1/org/post-changes/candidates")
+            held = (
+                [r["holding_id"] for r in mine.json() if r["person_id"] == person] if mine.is_success else []
+            )
+            return c.post(
+                "/api/v1/org/post-changes",
+                json={
+                    "person_id": person,
+                    "holding_id": held[0] if held else f.permit,
+                    "to_region": "110000",
+                    "position": "Head of research",
+                    "work_location": "Beijing",
+                    "effective_on": "2025-11-19",
+                    "role": "manager",
+                },
+                headers={**h, "Idempotency-Key": uuid.uuid4().hex},
+            )
+
+        return go
+
     verify_body = {
         "document_number": "J25DEMO0001",
         "name": "X Y",
@@ -279,6 +324,7 @@ def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, st
         ),
         ("org", "report alice (employee)", report(p[0], "resigned"), {"employer.hr"}, True),
         ("org", "report bob (student)", report(p[1], "graduated"), {"university.office"}, True),
+        ("org", "post change for alice (employee)", post_change(p[0]), {"employer.hr"}, True),
         (
             "verify",
             "verify identity",

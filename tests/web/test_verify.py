@@ -397,3 +397,13 @@ def test_a_rate_limited_check_is_audited(web: Web, orgs: dict[str, int]) -> None
     assert [(r["reason"], r["rule"]) for r in refused] == [
         ("rate_limited", "Settings.identity_checks_per_minute")
     ]
+
+
+def test_a_token_id_beyond_64_bits_is_bad_input_not_a_server_error(web: Web) -> None:
+    """A row id is a 64-bit integer: a larger one is refused naming it (it overflowed PostgreSQL's BIGINT)."""
+    teller, csrf = signed_in(web, "bank.teller")
+    huge = 2**63
+    r = teller.delete(f"/api/v1/verify/tokens/{huge}", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422 and r.json()["field"].endswith("token_id"), r.text
+    page = teller.post(f"/verify/tokens/{huge}/revoke", data={"csrf": csrf})
+    assert page.status_code == 422

@@ -96,6 +96,7 @@ IDEMPOTENCY_KEY: Final = "Idempotency-Key"
 REQUIRED_KEY: Final[dict[tuple[str, str], dict[str, Any]]] = {
     # cnvisa.http.applicant.namespaced_key: required, at most 64 characters (surrounding blanks dropped)
     ("POST", f"{API}/cases"): {"type": "string", "minLength": 1, "maxLength": 64},
+    ("POST", f"{API}/org/post-changes"): {"type": "string", "minLength": 1, "maxLength": 64},
 }
 """Operations that refuse a request without an Idempotency-Key header (422 naming it), and the key's bounds;
 elsewhere the key is optional (a case command derives one from the case and its version; an officer's command

@@ -8,6 +8,7 @@ from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
+from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
 from cnvisa.api import public as public_api
 from cnvisa.api import verify as verify_api
@@ -17,6 +18,7 @@ ROUTERS: list[APIRouter] = [
     applicant_api.router,
     progress_api.router,
     org_api.router,
+    post_change_api.router,
     verify_api.router,
     office_api.router,
     public_api.router,

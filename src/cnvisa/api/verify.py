@@ -13,6 +13,7 @@ from cnvisa.cases.identity import IdentityChecks, RateLimited, SectorNotAllowed
 from cnvisa.cases.workflow import Role
 from cnvisa.http import tokens
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.office import RowId
 from cnvisa.http.problems import Problem
 from cnvisa.http.signin import create_token
 
@@ -155,7 +156,7 @@ async def list_tokens(who: Verifier, p: PlatformDep) -> list[TokenInfo]:
     summary="Revoke one of the verifier's API tokens (at once, for good); audited",
     responses={404: {"description": "no such token of this verifier"}},
 )
-async def revoke_token(token_id: int, request: Request, who: Verifier, p: PlatformDep) -> Response:
+async def revoke_token(token_id: RowId, request: Request, who: Verifier, p: PlatformDep) -> Response:
     await check_csrf(request, who)
     if not await tokens.revoke(p.sessions, who.actor, token_id, p.now(), owner=who.account.id):
         raise Problem(404, "Not found", "no such token of yours", field="token_id", code="not_found")

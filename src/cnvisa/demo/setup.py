@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role, State
+from cnvisa.demo import reforms
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
@@ -176,8 +177,10 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
     rng = random.Random(seed_value)
     service, clock = service_for(engine, today)
     played: dict[str, list[int]] = {}
-    for plan, last in [*cast_plans(ids, today), *await background_plans(engine, today, cases, staff, rng)]:
+    cast = [*cast_plans(ids, today), *await reforms.plans(engine, ids, today)]
+    for plan, last in [*cast, *await background_plans(engine, today, cases, staff, rng)]:
         days = schedule(steps(plan), last)
         case_id = await play(service, clock, plan, staff[plan.office_id], days)
         played.setdefault(str(plan.target), []).append(case_id)
-    return {**ids, "cases": played}
+    post_changes = await reforms.post_changes(engine, ids, today)
+    return {**ids, "cases": played, "post_changes": post_changes}

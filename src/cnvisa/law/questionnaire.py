@@ -36,7 +36,7 @@ class Question:
     """One input of the law contract (``name`` is its dotted path) as a form asks it."""
 
     name: str
-    kind: Literal["visa_category", "permit_type", "choice", "date", "int", "bool", "yesno"]
+    kind: Literal["visa_category", "permit_type", "choice", "date", "int", "bool", "yesno", "text"]
     en: str
     required: bool = False
     options: tuple[Option, ...] = ()
@@ -94,6 +94,51 @@ _HEALTH = Q(
     hint=_("Needed for a permit valid one year or more (Regulations Art 16)."),
 )
 _TALENT = Q("applicant.talent", "bool", _("Foreign high-level talent or urgently needed specialised talent"))
+FIVE_YEAR_ROLES = (
+    Option("manager", _("Manager")),
+    Option("professional_technical", _("Professional or technical staff")),
+    Option("other", _("Other staff")),
+)
+
+
+def _five_year(permit_field: str) -> tuple[Question, ...]:
+    """The questions of a residence permit of up to five years (NIA measures 2024-03-20, seed 001 l.16;
+    ``cnvisa.law.five_year``), asked of a work-type permit only: the two most recent work-type permits, the
+    role and employer, a research team, and the work permit's and passport's ends that bound the answer. The
+    permits' dates become ``five_year.permits`` (``build_inputs``)."""
+    when = (permit_field, ("work",))
+    return (
+        Q(
+            "five_year.permits.0.valid_from",
+            "date",
+            _("Five-year permit: first day of your earlier work-type residence permit"),
+            when=when,
+            hint=_(
+                "Two work-type residence permits of one year or more held in a row may allow a permit of up "
+                "to five years (NIA measures 2024-03-20)."
+            ),
+        ),
+        Q("five_year.permits.0.valid_until", "date", _("Last day of the earlier permit"), when=when),
+        Q(
+            "five_year.permits.1.valid_from",
+            "date",
+            _("First day of your latest work-type residence permit"),
+            when=when,
+        ),
+        Q("five_year.permits.1.valid_until", "date", _("Last day of the latest permit"), when=when),
+        Q("five_year.role", "choice", _("Your role at the employer"), options=FIVE_YEAR_ROLES, when=when),
+        Q(
+            "five_year.employer_code",
+            "text",
+            _("Employer's unified social credit code"),
+            when=when,
+            hint=_("18 characters, on the business licence."),
+        ),
+        Q("five_year.research_team_member", "bool", _("Member of a research and innovation team"), when=when),
+        Q("five_year.work_permit_valid_until", "date", _("Last day of your work permit"), when=when),
+        Q("five_year.passport_valid_until", "date", _("Last day of your passport"), when=when),
+    )
+
 
 QUESTIONS: Final[dict[str, tuple[Question, ...]]] = {
     "visa_extension": (
@@ -195,6 +240,7 @@ QUESTIONS: Final[dict[str, tuple[Question, ...]]] = {
             when=("requested.permit_type", ("family_reunion", "private_affairs")),
         ),
         _TALENT,
+        *_five_year("requested.permit_type"),
     ),
     "residence_permit_extension": (
         _RP_TYPE,
@@ -209,6 +255,7 @@ QUESTIONS: Final[dict[str, tuple[Question, ...]]] = {
             when=("residence_permit.type", ("family_reunion", "private_affairs")),
         ),
         _TALENT,
+        *_five_year("residence_permit.type"),
     ),
     "residence_permit_replacement": (
         Q(
@@ -384,9 +431,28 @@ def build_inputs(matter: str, values: Mapping[str, Any], qs: tuple[Question, ...
             _set(out, q.name, _answer(q, text))
         except InvalidInput as exc:
             bad.append(exc)
+    if "five_year" in out:
+        bad += _five_year_permits(out["five_year"])
     if bad:
         raise InvalidInput(bad[0].field, bad[0].message, kind=bad[0].kind, params=bad[0].params, also=bad[1:])
     return out
+
+
+def _five_year_permits(facts: dict[str, Any]) -> list[InvalidInput]:
+    """The permits' dates answered (``five_year.permits.N.valid_from`` / ``valid_until``) as the list of
+    work-type permits ``cnvisa.law.five_year`` reads; a permit with one date only names the other."""
+    answered = facts.pop("permits", {})
+    permits, bad = [], []
+    for n in sorted(answered, key=int):
+        dates = answered[n]
+        for end in ("valid_from", "valid_until"):
+            if end not in dates:
+                bad.append(InvalidInput(f"five_year.permits.{n}.{end}", "give both days of the permit"))
+        if len(dates) == 2:
+            permits.append({"type": "work", **dates})
+    if permits:
+        facts["permits"] = permits
+    return bad
 
 
 def _answer(q: Question, text: str) -> Any:
@@ -403,6 +469,10 @@ def _answer(q: Question, text: str) -> Any:
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
             raise InvalidInput(q.name, "must be a date (YYYY-MM-DD)", kind="date_parsing") from None
+    if q.kind == "text":
+        if len(text) > 40 or any(ord(ch) < 32 for ch in text):
+            raise InvalidInput(q.name, "one line of at most 40 characters", kind="string_too_long")
+        return text
     if q.kind == "yesno":
         if text not in ("yes", "no"):
             raise InvalidInput(q.name, "yes or no", kind="bool_parsing")

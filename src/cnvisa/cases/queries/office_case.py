@@ -268,6 +268,7 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
             "citations": result.get("citations", []),
             "receipt_valid_until": result.get("receipt_valid_until"),
             "fee_cny": result.get("fee_cny"),
+            "five_year": result.get("five_year"),  # cnvisa.law.five_year: "may be granted up to DATE"
         },
         "checklist": checklist,
         "files": file_list,

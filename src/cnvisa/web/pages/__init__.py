@@ -10,6 +10,7 @@ from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common, office_appointments
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import post_change as post_change_pages
 from cnvisa.web.pages import progress as progress_page
 from cnvisa.web.pages import public as public_pages
 from cnvisa.web.pages import verify as verify_pages
@@ -18,6 +19,7 @@ ROUTERS: list[APIRouter] = [
     common.router,
     applicant_pages.router,
     org_pages.router,
+    post_change_pages.router,
     verify_pages.router,
     office_pages.router,
     office_appointments.router,

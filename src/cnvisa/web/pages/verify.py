@@ -15,6 +15,7 @@ from cnvisa.cases.workflow import Role
 from cnvisa.http import tokens
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
 from cnvisa.http.i18n import negotiate
+from cnvisa.http.office import RowId
 from cnvisa.http.problems import Problem
 from cnvisa.http.signin import create_token
 from cnvisa.web.pages.org import when
@@ -158,7 +159,7 @@ async def new_token(
 
 
 @router.post("/verify/tokens/{token_id}/revoke", response_class=HTMLResponse)
-async def revoke_token(request: Request, token_id: int, who: Verifier, p: PlatformDep) -> HTMLResponse:
+async def revoke_token(request: Request, token_id: RowId, who: Verifier, p: PlatformDep) -> HTMLResponse:
     await check_csrf(request, who)
     if not await tokens.revoke(p.sessions, who.actor, token_id, p.now(), owner=who.account.id):
         raise Problem(404, "Not found", "no such token of yours", field="token_id", code="not_found")
