@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cnvisa.law import five_year, residence
+from cnvisa.law import fees, five_year, residence
 from cnvisa.law.categories import residence_permit_requirement
 from cnvisa.law.citations import law, reg
 from cnvisa.law.errors import InvalidInput
@@ -146,7 +146,26 @@ def residence_permit(a: Assessment) -> None:
             )
     validity_and_health(a, permit_type)
     five_year_answer(a, permit_type)
-    a.extra["fee_basis"] = "no fee table for residence permits is loaded (Guide IX prices visas only)"
+    residence_fee(a)
+
+
+def residence_fee(a: Assessment) -> None:
+    """The fee by the validity asked for (fees.toml residence_permit_table; Guide IX prices visas only).
+
+    Reading: the band depends on the validity's length only, so it is computed as if the permit were issued on
+    the application day; the validity granted decides the fee actually charged."""
+    validity = a.app.requested.validity_days
+    if validity is None:
+        a.extra["fee_basis"] = (
+            "by the validity granted: residence-permit fee bands (发改价格〔2004〕2230号); "
+            "give requested.validity_days for the band"
+        )
+        return
+    until = a.app.on + dt.timedelta(days=validity)
+    fee = fees.residence_permit_fee(a.app.on, until)
+    a.step("fees.residence_permit_fee", fee.citations, {"issued_on": a.app.on, "valid_until": until}, fee.cny)
+    a.out["fee_cny"] = fee.cny
+    a.extra["fee_basis"] = fee.basis
 
 
 def current_permit(a: Assessment, matter: str) -> residence.PermitType:
@@ -181,6 +200,7 @@ def residence_permit_extension(a: Assessment) -> None:
         )
     validity_and_health(a, ptype.code)
     five_year_answer(a, ptype.code)
+    residence_fee(a)
 
 
 def residence_permit_replacement(a: Assessment, reissue_: bool) -> None:
