@@ -15,6 +15,7 @@ from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role, State
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
+from cnvisa.demo.joint_story import seed_joint
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
 from cnvisa.store.tables import Holding, Movement, Person
@@ -180,4 +181,4 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
         days = schedule(steps(plan), last)
         case_id = await play(service, clock, plan, staff[plan.office_id], days)
         played.setdefault(str(plan.target), []).append(case_id)
-    return {**ids, "cases": played}
+    return {**ids, "cases": played, "joint": await seed_joint(engine, today, ids)}
