@@ -14,11 +14,12 @@ benchmarks/RESULTS.md.
 
 The 1M-case database is ``cnvisa demo seed``'s (bulk inserts, as ``benchmarks/cases.py queue``); the joint
 applications are then mixed in by bulk SQL too (benchmark data, not the demo — the demo plays its joint
-applications through the commands, ``cnvisa.demo.joint_story``): every second residence-permit case becomes the
-residence branch of a joint application of its office (≈ 10 % of all cases), its parent's and work-permit
-branch's states following the case's (an accepted one's branch accepted, under review, granted or refused in
-turn), the clocks as the acceptance pins them (statutory 20 working days ≈ 28 days; Shanghai's and Beijing's
-commitments where the office is there).
+applications through the commands, ``cnvisa.demo.joint_story``): every residence-permit case of the offices whose
+jurisdiction has a service commitment (SH01 Shanghai, BJ01 Beijing — elsewhere a joint acceptance is refused,
+``cnvisa.law.one_stop.receipt_covers``) becomes the residence branch of a joint application (≈ 50,000), its
+parent's and work-permit branch's states following the case's (an accepted one's branch accepted, under review,
+granted or refused in turn), the clocks as the acceptance pins them (statutory 20 working days ≈ 28 days; the
+commitment's 7 or 5 working days ≈ 9 or 7 days). ``--no-seed --remix`` remakes only the joint applications.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from cnvisa.cases.workflow import Role
 from cnvisa.demo import seed
 from cnvisa.law import one_stop
 from cnvisa.store.db import make_engine, sessionmaker
+from cnvisa.store.joint_tables import JointApplication
 from cnvisa.store.migrate import upgrade
 from cnvisa.store.tables import Account, Office, Organisation
 
@@ -190,8 +192,21 @@ SELECT c.id, 'J' || c.number, c.person_id, :employer, c.office_id, c.id,
          WHEN c.accepted_on IS NOT NULL AND o.region = '110000' THEN c.accepted_on + 7 END,
     NULL, c.law_version, c.calendar_version, c.created_at, c.created_at
 FROM cases c JOIN offices o ON o.id = c.office_id
-WHERE c.matter = 'residence_permit' AND c.id % 2 = 0
+WHERE c.matter = 'residence_permit' AND o.region IN ('310000', '110000')
 """
+UNMIX = ("DELETE FROM work_permit_branches", "DELETE FROM joint_applications")
+BEFORE_0017 = """
+SELECT j.id, j.number, j.person_id, j.work_permit, j.commitment_due, j.jurisdiction, b.reference, b.state,
+    b.version, b.statutory_due, b.extended,
+    CASE WHEN (j.commitment_due IS NOT NULL AND j.commitment_due < b.statutory_due) THEN j.commitment_due
+         ELSE b.statutory_due END AS due
+FROM joint_applications j JOIN work_permit_branches b ON b.joint_id = j.id
+WHERE j.window_office_id = $1 AND b.state IN ('accepted', 'under_review')
+ORDER BY CASE WHEN (j.commitment_due IS NOT NULL AND j.commitment_due < b.statutory_due) THEN j.commitment_due
+         ELSE b.statutory_due END, j.id
+LIMIT 50
+"""
+"""The desk's query before migration 0017 (``work_permit_desk_queue`` at 56c520f~1), timed beside it."""
 BRANCHES = """
 INSERT INTO work_permit_branches (joint_id, state, reference, statutory_due, extended, grounds, version, updated_at)
 SELECT j.id,
@@ -213,11 +228,7 @@ async def build(cases: int) -> tuple[str, dict[str, float]]:
     t = time.perf_counter()
     await seed(engine, cases=cases, seed_value=1)
     seeded = time.perf_counter() - t
-    t = time.perf_counter()
     async with engine.begin() as conn:
-        employer = (await conn.execute(select(Organisation.id).order_by(Organisation.id))).scalars().first()
-        await conn.execute(text(MIX), {"employer": employer, "wp": json.dumps(WP)})
-        await conn.execute(text(BRANCHES))
         offices = (await conn.execute(select(Office.id))).scalars().all()
         await conn.execute(
             insert(Account),
@@ -231,11 +242,23 @@ async def build(cases: int) -> tuple[str, dict[str, float]]:
                 for o in offices
             ],
         )
-    async with engine.begin() as conn:  # committed: a rolled-back ANALYZE keeps no statistics
-        await conn.exec_driver_sql("ANALYZE")
-    mixed = time.perf_counter() - t
+    mixed = await mix(engine)
     await engine.dispose()
     return url, {"seed_seconds": seeded, "joint_mix_seconds": mixed}
+
+
+async def mix(engine: AsyncEngine) -> float:
+    """(Re)make the joint applications of the 1M-case database (the seeded cases stay); returns the seconds."""
+    t = time.perf_counter()
+    async with engine.begin() as conn:
+        for sql in UNMIX:
+            await conn.exec_driver_sql(sql)
+        employer = (await conn.execute(select(Organisation.id).order_by(Organisation.id))).scalars().first()
+        await conn.execute(text(MIX), {"employer": employer, "wp": json.dumps(WP)})
+        await conn.execute(text(BRANCHES))
+    async with engine.begin() as conn:  # committed: a rolled-back ANALYZE keeps no statistics
+        await conn.exec_driver_sql("ANALYZE")
+    return time.perf_counter() - t
 
 
 async def _counts(engine: AsyncEngine) -> dict[str, float]:
@@ -263,13 +286,15 @@ def _stats(samples: list[float], name: str) -> dict[str, float]:
     }
 
 
-async def queue(cases: int, seed_cases: bool, rounds: int) -> dict[str, Any]:
+async def queue(cases: int, seed_cases: bool, remix: bool, rounds: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     url = _url(QUEUE_DB)
     if seed_cases:
         url, built = await build(cases)
         result.update(built)
     engine = make_engine(url)
+    if remix and not seed_cases:
+        result["joint_mix_seconds"] = await mix(engine)
     result.update(await _counts(engine))
     cases_svc = CaseService(sessionmaker(engine), ManualClock(TODAY))
     joint = JointService(sessionmaker(engine), ManualClock(TODAY))
@@ -280,7 +305,19 @@ async def queue(cases: int, seed_cases: bool, rounds: int) -> dict[str, Any]:
                 select(Account.id, Account.office_id).where(Account.role == "work_permit_officer")
             )
         }
+        officers = {
+            o: a
+            for a, o in await conn.execute(
+                select(Account.id, Account.office_id)
+                .where(Account.role == "officer")
+                .order_by(Account.id.desc())
+            )
+        }
     offices = sorted(desks)[:8]
+    async with engine.connect() as conn:
+        windows = sorted(
+            (await conn.execute(select(JointApplication.window_office_id).distinct())).scalars()
+        )  # the single windows with joint applications (offices with a service commitment)
     # the desk queue's SQL as the service sends it, for EXPLAIN
     captured: list[tuple[str, Any]] = []
 
@@ -292,35 +329,46 @@ async def queue(cases: int, seed_cases: bool, rounds: int) -> dict[str, Any]:
     for i in range(20):  # warm both
         await cases_svc.queue(offices[i % len(offices)], 50)
         await joint.work_permit_desk_queue(
-            Actor(desks[offices[0]], Role.WORK_PERMIT_OFFICER, office_id=offices[0])
+            Actor(desks[windows[0]], Role.WORK_PERMIT_OFFICER, office_id=windows[0])
         )
     event.remove(engine.sync_engine, "before_cursor_execute", capture)
-    officer_samples, desk_samples, rows = [], [], []
+    officer_samples, audited_samples, desk_samples, rows = [], [], [], []
     for i in range(rounds):
         office = offices[i % len(offices)]
         t = time.perf_counter()
         got = await cases_svc.queue(office, 50)
         officer_samples.append(time.perf_counter() - t)
         assert len(got) == 50
-        actor = Actor(desks[office], Role.WORK_PERMIT_OFFICER, office_id=office)
+        officer = Actor(officers[office], Role.OFFICER, office_id=office)
+        t = time.perf_counter()
+        await cases_svc.queue(office, 50, actor=officer)  # as the desk's: the read audited
+        audited_samples.append(time.perf_counter() - t)
+        window = windows[i % len(windows)]
+        actor = Actor(desks[window], Role.WORK_PERMIT_OFFICER, office_id=window)
         t = time.perf_counter()
         got = await joint.work_permit_desk_queue(actor)
         desk_samples.append(time.perf_counter() - t)
         rows.append(len(got))
     result.update(_stats(officer_samples, "officer_queue"))
+    result.update(_stats(audited_samples, "officer_queue_audited"))
     result.update(_stats(desk_samples, "desk_queue"))
     result["desk_rows_min"] = float(min(rows))
     if captured:  # the desk's query alone (no session, no read audit): one prepared statement, timed
         statement, parameters = captured[0]
         raw = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + QUEUE_DB)
-        prepared = await raw.prepare(statement)
-        alone = []
+        prepared, before = await raw.prepare(statement), await raw.prepare(BEFORE_0017)
+        alone: list[float] = []
+        old: list[float] = []
         for i in range(rounds):
-            args = [offices[i % len(offices)], *list(parameters)[1:]]
+            window = windows[i % len(windows)]
             t = time.perf_counter()
-            await prepared.fetch(*args)
+            await prepared.fetch(window, *list(parameters)[1:])
             alone.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await before.fetch(window)
+            old.append(time.perf_counter() - t)
         result.update(_stats(alone, "desk_query_alone"))
+        result.update(_stats(old, "desk_query_before_0017"))
         plan = await raw.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *parameters)
         await raw.close()
         result["desk_plan"] = "\n".join(r[0] for r in plan)
@@ -339,6 +387,7 @@ def main() -> None:
     q = sub.add_parser("queue")
     q.add_argument("--cases", type=int, default=1_000_000)
     q.add_argument("--no-seed", action="store_true", help="reuse the database of the previous run")
+    q.add_argument("--remix", action="store_true", help="with --no-seed: remake the joint applications")
     q.add_argument("--rounds", type=int, default=300)
     sub.add_parser("drop")
     args = p.parse_args()
@@ -347,7 +396,7 @@ def main() -> None:
             submissions(args.seconds, args.workers, args.processes, args.keep)
         )
     elif args.what == "queue":
-        result = asyncio.run(queue(args.cases, not args.no_seed, args.rounds))
+        result = asyncio.run(queue(args.cases, not args.no_seed, args.remix, args.rounds))
     else:
         asyncio.run(drop_pg(QUEUE_DB))
         return
