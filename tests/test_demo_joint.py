@@ -16,7 +16,7 @@ from cnvisa.cases.audit import verify
 from cnvisa.cases.clock import ManualClock
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.workflow import Role
-from cnvisa.demo.joint_story import JOINT_STATE, PATHS, PLANS
+from cnvisa.demo.joint_story import INCOMPLETE, JOINT_STATE, PATHS, PLANS
 from cnvisa.demo.setup import setup
 from cnvisa.law import calendar
 from cnvisa.store.db import sessionmaker
@@ -129,3 +129,24 @@ async def test_demo_setup_seeds_joint_applications_in_every_state(engine: AsyncE
     assert progress["join"]["outcome"] == "issue_together" and progress["waiting_for"] == []
     progress = await service.joint_progress(officer, joint_ids["accepted"][0])
     assert progress["waiting_for"] == ["work_permit", "residence_permit"]
+
+
+async def test_demo_setup_in_december_when_the_next_year_is_not_loaded(engine: AsyncEngine) -> None:
+    """`make run` on 2026-12-03: the extension's 30 working days reach 2027, whose holiday notice may not be
+    loaded — the demo does not fail; that application stays under review, every other state is seeded."""
+    day = dt.date(2026, 12, 3)
+    ids = await setup(engine, day, cases=0)
+    joint = ids["joint"]
+    assert set(joint) - {INCOMPLETE} >= set(PATHS) - {"extended"}
+    assert len(joint.get(INCOMPLETE, [])) == (0 if "extended" in joint else 1)
+    async with sessionmaker(engine)() as s:
+        for (joint_id,) in [v for k, v in joint.items() if k != INCOMPLETE]:
+            target = next(k for k, v in joint.items() if v == [joint_id])
+            stored = await s.get(JointApplication, joint_id)
+            assert stored is not None and stored.state == JOINT_STATE[target], target
+        for joint_id in joint.get(INCOMPLETE, []):
+            branch = (
+                await s.execute(select(WorkPermitBranch).where(WorkPermitBranch.joint_id == joint_id))
+            ).scalar_one()
+            assert (branch.state, branch.extended) == ("under_review", False)
+        assert (await verify(s)).ok
