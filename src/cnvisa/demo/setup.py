@@ -16,6 +16,7 @@ from cnvisa.cases.workflow import Role, State
 from cnvisa.demo import reforms
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
+from cnvisa.demo.joint_story import seed_joint
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
 from cnvisa.store.tables import Holding, Movement, Person
@@ -183,4 +184,5 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
         case_id = await play(service, clock, plan, staff[plan.office_id], days)
         played.setdefault(str(plan.target), []).append(case_id)
     post_changes = await reforms.post_changes(engine, ids, today)
-    return {**ids, "cases": played, "post_changes": post_changes}
+    joint = await seed_joint(engine, today, ids)
+    return {**ids, "cases": played, "post_changes": post_changes, "joint": joint}

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cnvisa.store.tables import TS, Base, Id
+
+DESK_QUEUE_PREDICATE = "state = 'accepted'"
+"""The joint applications whose work-permit branch may be open (accepted or under review)."""
 
 
 class JointApplication(Base):
@@ -42,7 +45,19 @@ class JointApplication(Base):
     calendar_version: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(TS)
     updated_at: Mapped[dt.datetime] = mapped_column(TS)
-    __table_args__ = (Index("ix_joint_applications_office_state", "window_office_id", "state"),)
+    __table_args__ = (
+        Index("ix_joint_applications_office_state", "window_office_id", "state"),
+        # the work-permit desk's queue: one office's accepted joint applications by the commitment's due, one
+        # ordered range scan (cnvisa.cases.queries.joint; migration 0017)
+        Index(
+            "ix_joint_applications_desk_queue",
+            "window_office_id",
+            "commitment_due",
+            "id",
+            postgresql_where=text(DESK_QUEUE_PREDICATE),
+            sqlite_where=text(DESK_QUEUE_PREDICATE),
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
