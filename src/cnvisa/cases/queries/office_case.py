@@ -314,7 +314,7 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
         "commands": commands,
         "validity": validity,
         "passport": passport,
-        "records_used": await cases.records_used(actor, case_id),
+        "records_used": await cases.records_used(actor, case_id, audited=False),  # audited by the read above
         "refusal_grounds_available": [
             {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
             for g in grounds_for(case.matter, on=case.accepted_on or cases.today())
