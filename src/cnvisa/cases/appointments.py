@@ -354,7 +354,9 @@ class Appointments(Clocked):
                 raise AlreadyBooked(f"person {person_id} already holds an appointment at {day} {slot}")
             # the office's own collection appointments (passport not kept, cnvisa.cases.passport_check) are not the
             # person's bookings: the office rule against hoarding slots does not count them
-            collections = select(PassportCheck.appointment_id).where(PassportCheck.appointment_id.is_not(None))
+            collections = select(PassportCheck.appointment_id).where(
+                PassportCheck.appointment_id.is_not(None)
+            )
             held = (
                 await s.execute(
                     select(func.count()).where(

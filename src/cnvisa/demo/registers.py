@@ -54,7 +54,7 @@ async def seed_registers(engine: AsyncEngine, ids: dict[str, Any], today: dt.dat
                     uscc=uscc,
                     status=status,
                     valid_until=None,
-                    source="demo: market-regulation register (unified social credit code)",
+                    source="demo: market-regulation register",
                     recorded_at=now,
                 )
             )
