@@ -350,7 +350,7 @@ def test_records_used_instead_of_paper_and_the_paper_back_in_the_notice(web: Web
     en = web.client.get(f"/my/cases/{case_id}?lang=en").text
     assert "Records used instead of paper" in en and "Record used: no paper needed" in en
     assert "Paper needed: Business licences (unified social credit code) gave no record" in en
-    assert "status: the licence is revoked, not active" in en
+    assert "The licence is not active (revoked or cancelled)." in en
     zh = web.client.get(f"/my/cases/{case_id}?lang=zh_CN").text
     assert "以信息共享记录代替纸质材料" in zh and "已使用记录：无需提交纸质材料" in zh
     assert "营业执照不在存续状态（已吊销或注销）。" in zh and "需要提交纸质材料" in zh
@@ -388,3 +388,24 @@ def test_receipt_pdf_kept_with_its_reason(web: Web, tmp_path: Path) -> None:
     assert "Kept by the office" in en and "being verified" in en
     assert "While the office keeps the passport, this receipt is proof" in en
     assert "Collection appointment" not in en
+
+
+def test_notice_pdf_puts_the_paper_back_with_its_reason(web: Web, tmp_path: Path) -> None:
+    call(web, _registers, _platform(web).sessions, web.ids, web.ids["people"][0])
+    case_id = apply(web)
+    csrf = officer(web)
+    assert command(web.client, csrf, case_id, "issue_notice", 1)["state"] == "deficient"
+    r = web.client.get(f"/cases/{case_id}/notice.pdf?seq=1&lang=en")
+    assert r.status_code == 200
+    (tmp_path / "notice-en.pdf").write_bytes(r.content)
+    _, text = pdf_text(tmp_path, r.content)
+    flat = " ".join(text.split())
+    assert "Paper needed: Business licences (unified social credit code) gave no record" in flat
+    assert "The licence is not active" in flat and "Records used instead of paper" in flat
+    zh = web.client.get(f"/cases/{case_id}/notice.pdf?seq=1&lang=zh_CN")
+    (tmp_path / "notice-zh_CN.pdf").write_bytes(zh.content)
+    _, text = pdf_text(tmp_path, zh.content, "zh.pdf")
+    flat = "".join(text.split())
+    assert (
+        "需要提交纸质材料" in flat and "以信息共享记录代替纸质材料" in flat and "营业执照不在存续状态" in flat
+    )

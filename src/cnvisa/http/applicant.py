@@ -433,6 +433,6 @@ async def read_case(p: Platform, who: Principal, case_id: int) -> dict[str, Any]
         for item in n["labelled"]:
             r = back.get(str(item["code"]).split(":")[-1])
             item["paper_needed"] = (
-                {"register": r["register"], "found": r["found"], "reason": r["reason"]} if r else None
+                {k: r[k] for k in ("register", "found", "matched_fields", "reason")} if r else None
             )
     return {**out, "records_used": used}
