@@ -409,3 +409,26 @@ def test_notice_pdf_puts_the_paper_back_with_its_reason(web: Web, tmp_path: Path
     assert (
         "需要提交纸质材料" in flat and "以信息共享记录代替纸质材料" in flat and "营业执照不在存续状态" in flat
     )
+
+
+def test_the_collection_appointment_is_not_one_of_the_applicants_own_bookings(web: Web) -> None:
+    """The office rule against hoarding slots (appointment.per_person, 2) counts the person's own bookings, not
+    the collection appointment the office agreed when it returned the passport."""
+    case_id = apply(web)
+    csrf = officer(web)
+    r = command(web.client, csrf, case_id, "accept", 1, passport_kept=False, passport_on_record=True)
+    assert r["receipt"]["passport"]["collection"]["appointment_id"]
+    alice = web.new_client()
+    a_csrf = web.signin("alice", alice)
+    office = int(web.ids["offices"]["SH01"])
+    booked = [
+        alice.post(
+            "/api/v1/appointments",
+            json={"office_id": office, "day": day, "slot": "09:00", "matter": "visa_extension"},
+            headers={"X-CSRF-Token": a_csrf},
+        )
+        for day in ("2025-11-21", "2025-11-24", "2025-11-25")
+    ]
+    assert [b.status_code for b in booked] == [201, 201, 409], [b.text for b in booked]
+    mine = alice.get("/api/v1/appointments").json()
+    assert any(a.get("case_id") == case_id for a in (mine if isinstance(mine, list) else mine["items"]))
