@@ -335,6 +335,9 @@ class EvidenceQueries(Reader):
                     "citations": [c.cite for c in WAIVERS[r.material_code].citations]
                     if r.material_code in WAIVERS
                     else [],
+                    "citation_refs": [c.as_dict() for c in WAIVERS[r.material_code].citations]
+                    if r.material_code in WAIVERS
+                    else [],
                 }
             )
         return out

@@ -40,6 +40,7 @@ INSTRUMENTS_ZH = {
     "Civil Code": "《民法典》",
     "NIA measures 2024-03-20": "国家移民管理局2024年3月20日便利措施",
     "MPS press conference 2023-08-03": "公安部2023年8月3日新闻发布会",
+    "Administrative Licensing Law": "《行政许可法》",
 }
 
 
