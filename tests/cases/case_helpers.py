@@ -322,7 +322,11 @@ class World:
 
     async def accepted(self, mc: MatterCase = VISA_EXTENSION, **kw: Any) -> dict[str, Any]:
         c = await self.submitted(mc, **kw)
-        return await self.svc.accept(self.officer, c["case_id"], c["version"], key=key())
+        # a residence document's passport is kept only with a reason (cnvisa.cases.passport_check); ignored for
+        # the other matters, whose passport is kept as before
+        return await self.svc.accept(
+            self.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        )
 
 
 async def seed_world(engine: AsyncEngine, clock: ManualClock) -> World:

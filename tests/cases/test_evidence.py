@@ -98,7 +98,9 @@ async def lookups(world: World, case_id: int) -> list[EvidenceLookup]:
 async def test_found_and_matching_records_waive_the_paper(world: World) -> None:
     await seed(world, registration={}, licence={})
     c = await world.submitted(RP)
-    a = await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    a = await world.svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     assert a["state"] == "accepted"
     rows = await lookups(world, c["case_id"])
     assert {(r.material_code, r.register, r.found, r.matched) for r in rows} == {
@@ -121,7 +123,9 @@ async def test_found_and_matching_records_waive_the_paper(world: World) -> None:
 async def test_paper_handed_in_needs_no_lookup(world: World) -> None:
     await seed(world)
     c = await world.submitted(RP, files=(*RP.materials, ACC, LIC))
-    a = await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    a = await world.svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     assert a["state"] == "accepted" and await lookups(world, c["case_id"]) == []
 
 
@@ -129,7 +133,9 @@ async def test_not_found_puts_the_paper_back_in_the_notice(world: World) -> None
     await seed(world, registration=None, licence={})
     c = await world.submitted(RP)
     with pytest.raises(GuardFailed) as err:
-        await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+        await world.svc.accept(
+            world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        )
     assert err.value.guard == "application_complete" and ACC in err.value.detail
     assert "no record found" in err.value.detail
     # the acceptance was refused and rolled back, but the lookups it made are recorded and audited all the same
@@ -151,7 +157,9 @@ async def test_not_found_puts_the_paper_back_in_the_notice(world: World) -> None
     ]
     # the applicant hands the paper in: accepted, with no further lookup of it
     s = await world.svc.supplement(world.applicant, c["case_id"], n["version"], key=key(), files=[pdf(ACC)])
-    a = await world.svc.accept(world.officer, c["case_id"], s["version"], key=key())
+    a = await world.svc.accept(
+        world.officer, c["case_id"], s["version"], key=key(), retention_reason="applicant_request"
+    )
     assert a["state"] == "accepted"
     used = await world.svc.records_used(world.officer, c["case_id"])
     assert {u["material"]: u["used_instead_of_paper"] for u in used} == {ACC: False, LIC: True}
@@ -210,7 +218,9 @@ async def test_each_use_is_its_own_lookup(world: World) -> None:
             )
         )
     s2 = await world.svc.supplement(world.applicant, c["case_id"], n["version"], key=key())
-    a = await world.svc.accept(world.officer, c["case_id"], s2["version"], key=key())
+    a = await world.svc.accept(
+        world.officer, c["case_id"], s2["version"], key=key(), retention_reason="applicant_request"
+    )
     assert a["state"] == "accepted"
     rows = await lookups(world, c["case_id"])
     assert [(r.material_code, r.purpose, r.matched) for r in rows if r.material_code == ACC] == [
@@ -225,6 +235,8 @@ async def test_a_visa_matter_is_asked_only_the_papers_its_office_asks_for_it(wor
     await seed(world, registration={}, licence={})
     await world.add_existing(VISA_EXTENSION.existing)  # type: ignore[arg-type]
     c = await world.submitted(VISA_EXTENSION)
-    a = await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    a = await world.svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     assert a["state"] == "accepted"
     assert [r.material_code for r in await lookups(world, c["case_id"])] == [ACC]  # the licence: RP only

@@ -41,7 +41,7 @@ async def test_lifecycle_every_matter(world: World, matter: str) -> None:
     c = await svc.supplement(world.applicant, cid, n["version"], key=key(), files=[png(missing)])
     assert c["state"] == "submitted"
 
-    c = await svc.accept(world.officer, cid, c["version"], key=key())
+    c = await svc.accept(world.officer, cid, c["version"], key=key(), retention_reason="applicant_request")
     assert c["state"] == "accepted"
     assert c["receipt_number"] == f"RSH01{ON:%y%m%d}{cid:08d}"
     expected_until = receipt_valid_until(matter, ON)
@@ -288,7 +288,9 @@ async def test_second_notice_lists_what_the_supplement_made_necessary(world: Wor
     c = await svc.supplement(
         world.applicant, c["case_id"], n2["version"], key=key(), files=[pdf("health_certificate")]
     )
-    c = await svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    c = await svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     assert c["state"] == "accepted"
     read = await svc.read(world.officer, c["case_id"])
     assert [x["items"] for x in read["notices"]] == [["work_permit"], ["health_certificate"]]
@@ -298,7 +300,9 @@ async def test_accept_refuses_an_incomplete_application(world: World) -> None:
     c = await world.submitted(files=VISA_EXTENSION.materials[:-1])
     before = await world.audit_count()
     with pytest.raises(GuardFailed) as err:
-        await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+        await world.svc.accept(
+            world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        )
     assert err.value.guard == "application_complete" and "itinerary" in err.value.detail
     assert "Art 13 para 1" in err.value.article
     assert await world.audit_count() == before
@@ -321,7 +325,9 @@ async def test_commands_out_of_order_are_invalid(world: World) -> None:
     svc = world.svc
     c = await world.create()
     for call in (
-        svc.accept(world.officer, c["case_id"], c["version"], key=key()),
+        svc.accept(
+            world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        ),
         svc.approve(world.officer, c["case_id"], c["version"], key=key()),
         svc.issue(world.officer, c["case_id"], c["version"], key=key()),
     ):
@@ -460,7 +466,9 @@ async def test_every_matter_may_be_withdrawn_while_open(world: World, matter: st
     if from_state == "deficient":
         c = await svc.issue_notice(world.officer, c["case_id"], c["version"], key=key())
     if from_state in ("accepted", "under_verification"):
-        c = await svc.accept(world.officer, c["case_id"], c["version"], key=key())
+        c = await svc.accept(
+            world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        )
     if from_state == "under_verification":
         c = await svc.request_verification(
             world.officer, c["case_id"], c["version"], key=key(), method="telephone"

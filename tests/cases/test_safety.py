@@ -32,7 +32,9 @@ async def _full_lifecycle(world: World) -> int:
     c = await svc.supplement(
         world.applicant, c["case_id"], c["version"], key=key(), files=[pdf(mc.materials[-1])]
     )
-    c = await svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    c = await svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     c = await svc.approve(world.officer2, c["case_id"], c["version"], key=key())
     c = await svc.issue(world.officer, c["case_id"], c["version"], key=key())
     c = await svc.collect(world.officer, c["case_id"], c["version"], key=key(), passport_presented=True)
@@ -176,7 +178,9 @@ async def test_stale_version_is_a_conflict_and_writes_nothing(world: World) -> N
     svc = world.svc
     c = await world.submitted()
     stale = c["version"]
-    c = await svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    c = await svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     snapshot = await _snapshot(world)
     with pytest.raises(Conflict):
         await svc.approve(world.officer, c["case_id"], stale, key=key())

@@ -247,7 +247,12 @@ def _form_office_decision(web: Web, lang: str) -> None:
 
     case_id = office_apply(web)
     c, csrf = signed_in(web, "sh01.officer")
-    assert command(c, csrf, case_id, "accept", version(c, case_id))["status"] == 200
+    assert (
+        command(c, csrf, case_id, "accept", version(c, case_id), retention_reason="applicant_request")[
+            "status"
+        ]
+        == 200
+    )
     page = c.get(f"/office/cases/{case_id}")
     assert f'action="/office/cases/{case_id}/request_verification"' in page.text
     r = c.post(

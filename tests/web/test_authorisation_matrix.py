@@ -88,7 +88,10 @@ def _files(web: Web) -> Files:
     accepted = apply(web)
     officer, csrf = _client(web, "sh01.officer")
     assert csrf is not None
-    assert command(officer, csrf, accepted, "accept", 1, passport_kept=False)["status"] == 200
+    assert (
+        command(officer, csrf, accepted, "accept", 1, passport_kept=False, passport_on_record=True)["status"]
+        == 200
+    )
     return Files(
         alice=apply(web),
         mandated=apply(web, person=people[2]),
@@ -311,14 +314,14 @@ def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, st
         (
             "office",
             "accept person 3's (SH01)",
-            office(f.mandated, "accept", passport_kept=False),
+            office(f.mandated, "accept", passport_kept=False, passport_on_record=True),
             SH01,
             False,
         ),
         (
             "office",
             "accept bob's (BJ01)",
-            office(f.bob, "accept", passport_kept=False),
+            office(f.bob, "accept", passport_kept=False, passport_on_record=True),
             {"bj01.officer"},
             False,
         ),

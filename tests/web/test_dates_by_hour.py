@@ -134,7 +134,9 @@ def lifecycle(c: Checks, hour: dt.time, monday: dt.date) -> None:
     officer = c.client("sh01.officer")
     csrf = officer.headers["X-CSRF-Token"]
     version = officer.get(f"/api/v1/office/cases/{case_id}").json()["case"]["version"]
-    accepted = command(officer, csrf, case_id, "accept", version, passport_kept=False)
+    accepted = command(
+        officer, csrf, case_id, "accept", version, passport_kept=False, passport_on_record=True
+    )
     until = receipt_valid_until(MATTER, on["accept"])
     assert until is not None
     c.equal("API: receipt valid until", accepted["receipt_valid_until"], until.isoformat())

@@ -53,3 +53,30 @@ def test_a_seeded_decision_shows_its_date_on_the_public_check(web: Web) -> None:
     page = web.client.get(f"/check/decision/{token}?lang=en")
     decided = re.search(r"Decided on</th><td>([^<]*)</td>", page.text)
     assert page.status_code == 200 and decided and decided.group(1).strip(), page.text
+
+
+def test_the_demo_shows_a_paper_waived_a_paper_back_and_a_passport_check(web: Web) -> None:
+    """Issue 10 §4, §5 for a newcomer: Kenji's notice puts the employer's licence back (revoked in the register)
+    while his accommodation registration is used; María's accepted case used hers; accepted residence cases
+    carry the passport's check."""
+    kenji = web.ids["cases"]["deficient"][0]
+    maria = web.ids["cases"]["accepted"][0]
+    web.signin("sh01.officer")
+    view = web.client.get(f"/api/v1/office/cases/{kenji}").json()
+    used = {r["material"]: r for r in view["records_used"]}
+    assert used["accommodation_registration"]["used_instead_of_paper"] is True
+    licence = used["employer_business_licence"]
+    assert licence["found"] and not licence["used_instead_of_paper"] and "revoked" in licence["reason"]
+    assert "employer_business_licence" in view["documents"]["notices"][0]["items"]
+    page = web.client.get(f"/office/cases/{kenji}?lang=zh_CN").text
+    assert "以信息共享记录代替纸质材料" in page and "营业执照不在存续状态" in page
+    view = web.client.get(f"/api/v1/office/cases/{maria}").json()
+    assert {r["material"]: r["used_instead_of_paper"] for r in view["records_used"]} == {
+        "accommodation_registration": True
+    }
+    passport = view["case"]["receipt"]["passport"]
+    assert passport["outcome"] in ("returned", "kept") and passport["checked_by_name"]
+    assert (
+        passport["outcome"] == "kept"
+        or passport["collection"]["day"] <= view["case"]["receipt"]["valid_until"]
+    )

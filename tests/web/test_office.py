@@ -119,7 +119,8 @@ def test_drive_a_case_from_submitted_to_collected(web: Web) -> None:
 
     v = version(web.client, case_id)
     key = uuid.uuid4().hex
-    body = {"version": v, "idempotency_key": key, "passport_kept": False}
+    # a residence document: the passport on record is confirmed at the window and returned (免留存护照)
+    body = {"version": v, "idempotency_key": key, "passport_kept": False, "passport_on_record": True}
     accepted = web.client.post(
         f"/api/v1/office/cases/{case_id}/accept", json=body, headers={"X-CSRF-Token": csrf}
     ).json()
@@ -128,6 +129,10 @@ def test_drive_a_case_from_submitted_to_collected(web: Web) -> None:
         f"/api/v1/office/cases/{case_id}/accept", json=body, headers={"X-CSRF-Token": csrf}
     ).json()
     assert again["replayed"] is True and again["version"] == accepted["version"]  # idempotent
+    returned = accepted["receipt"]["passport"]
+    assert returned["outcome"] == "returned" and returned["travel_document"]["number"] == "21FR04417"
+    assert returned["collection"]["day"] == accepted["receipt"]["valid_until"]
+    assert returned["checked_by_name"] and returned["receipt_proves_lawful_residence"] is True
 
     r = command(
         web.client,
@@ -153,8 +158,12 @@ def test_drive_a_case_from_submitted_to_collected(web: Web) -> None:
     assert r["state"] == "issued" and r["issued_holding_id"]
     no_passport = command(web.client, csrf, case_id, "collect", r["version"])
     assert no_passport["status"] == 409 and no_passport["code"] == "passport_presented"
-    r = command(web.client, csrf, case_id, "collect", r["version"], passport_presented=True)
-    assert r["state"] == "collected"
+    unread = command(web.client, csrf, case_id, "collect", r["version"], passport_presented=True)
+    assert unread["status"] == 409 and unread["code"] == "collect_with_checked_passport"
+    r = command(
+        web.client, csrf, case_id, "collect", r["version"], passport_presented=True, passport_on_record=True
+    )
+    assert r["state"] == "collected" and r["passport_check"]["outcome"] == "same"
 
     view = web.client.get(f"/api/v1/office/cases/{case_id}").json()
     actions = [e["action"] for e in view["history"]]
@@ -186,7 +195,7 @@ def test_stale_version_and_missing_key_are_problems(web: Web) -> None:
     # the Idempotency-Key header serves as well as the body field
     r = web.client.post(
         f"/api/v1/office/cases/{case_id}/accept",
-        json={"version": 1},
+        json={"version": 1, "retention_reason": "applicant_request"},
         headers={"X-CSRF-Token": csrf, "Idempotency-Key": uuid.uuid4().hex},
     )
     assert r.status_code == 200 and r.json()["state"] == "accepted"
@@ -195,7 +204,7 @@ def test_stale_version_and_missing_key_are_problems(web: Web) -> None:
 def test_refusal_needs_a_second_officer(web: Web) -> None:
     case_id = apply(web)
     csrf = web.signin("sh01.officer")
-    r = command(web.client, csrf, case_id, "accept", 1)
+    r = command(web.client, csrf, case_id, "accept", 1, retention_reason="applicant_request")
     view = web.client.get(f"/api/v1/office/cases/{case_id}").json()
     offered = {g["code"] for g in view["refusal_grounds_available"]}
     assert {"law31_3", "reg21_1"} <= offered and "law21_1" not in offered  # Law Art 21 is for visas
@@ -223,7 +232,7 @@ def test_refusal_needs_a_second_officer(web: Web) -> None:
 def test_same_officer_confirming_on_the_page_sees_the_guard(web: Web) -> None:
     case_id = apply(web)
     csrf = web.signin("sh01.officer")
-    r = command(web.client, csrf, case_id, "accept", 1)
+    r = command(web.client, csrf, case_id, "accept", 1, retention_reason="applicant_request")
     r = command(web.client, csrf, case_id, "propose_refusal", r["version"], grounds=["reg21_1"])
     page = web.client.get(f"/office/cases/{case_id}?lang=en")
     assert "confirm_refusal" in page.text
@@ -267,7 +276,13 @@ def test_page_forms_need_csrf_and_carry_version_and_key(web: Web) -> None:
 
     ok = web.client.post(
         f"/office/cases/{case_id}/accept",
-        data={"csrf": csrf, "version": "1", "key": "k2", "passport": "returned"},
+        data={
+            "csrf": csrf,
+            "version": "1",
+            "key": "k2",
+            "passport": "returned",
+            "passport_source": "on_record",
+        },
     )
     assert ok.status_code == 303 and ok.headers["location"].startswith(f"/office/cases/{case_id}?done=accept")
     view = web.client.get(f"/api/v1/office/cases/{case_id}").json()
@@ -342,7 +357,7 @@ def test_queue_orders_by_deadline_and_flags_near_and_overdue(web: Web) -> None:
             assert 0 <= i["working_days_left"] <= 2
     # a case accepted today has 15 working days (Regulations Art 18 para 1); after 13 it is near, then overdue
     case_id = apply(web)
-    command(web.client, csrf, case_id, "accept", 1)
+    command(web.client, csrf, case_id, "accept", 1, retention_reason="applicant_request")
     flags = {i["case_id"]: i for i in web.client.get("/api/v1/office/queue?limit=500").json()["items"]}
     assert flags[case_id]["working_days_left"] == 15 and flags[case_id]["flag"] is None
     web.clock.set(dt.date.fromisoformat(flags[case_id]["deadline"]))
@@ -447,7 +462,7 @@ def test_queue_page_shows_decisions_due_then_applications_awaiting_acceptance(we
     the page by a long list of running deadlines."""
     csrf = web.signin("sh01.officer")
     submitted, accepted = apply(web), apply(web)
-    command(web.client, csrf, accepted, "accept", 1)
+    command(web.client, csrf, accepted, "accept", 1, retention_reason="applicant_request")
     page = web.client.get("/office/queue?lang=en&limit=500")
     assert page.status_code == 200
     due, awaiting = page.text.split('id="awaiting-h"', 1)
@@ -468,9 +483,10 @@ def test_a_reused_idempotency_key_with_another_body_is_422(web: Web) -> None:
     key = uuid.uuid4().hex
     url = f"/api/v1/office/cases/{case_id}/accept"
     headers = {"X-CSRF-Token": csrf, "Idempotency-Key": key}
-    first = web.client.post(url, json={"version": v, "passport_kept": True}, headers=headers)
+    kept = {"version": v, "passport_kept": True, "retention_reason": "applicant_request"}
+    first = web.client.post(url, json=kept, headers=headers)
     assert first.status_code == 200, first.text
-    same = web.client.post(url, json={"version": v, "passport_kept": True}, headers=headers)
+    same = web.client.post(url, json=kept, headers=headers)
     assert same.status_code == 200 and same.json() == {**first.json(), "replayed": True}
     other = web.client.post(url, json={"version": v, "passport_kept": False}, headers=headers)
     assert other.status_code == 422 and other.headers["content-type"].startswith("application/problem+json")

@@ -29,12 +29,15 @@ def pdf_text(tmp_path: Path, data: bytes, name: str = "doc.pdf") -> tuple[str, s
     return fonts, text.stdout
 
 
-def accepted_case(web: Web, person: int | None = None) -> tuple[int, int]:
-    """A case accepted by sh01.officer (in a browser of its own): (case id, version)."""
+def accepted_case(web: Web, person: int | None = None, **passport: Any) -> tuple[int, int]:
+    """A case accepted by sh01.officer (in a browser of its own): (case id, version). The passport is kept for a
+    reason unless ``passport`` says otherwise (e.g. returned after the on-site check)."""
     officer = web.new_client()
     csrf = web.signin("sh01.officer", officer)
     case_id = apply(web, person=person)
-    r = command(officer, csrf, case_id, "accept", 1)
+    r = command(
+        officer, csrf, case_id, "accept", 1, **(passport or {"retention_reason": "applicant_request"})
+    )
     assert r["state"] == "accepted", r
     return case_id, int(r["version"])
 
@@ -181,7 +184,7 @@ def test_visa_refusal_says_reasons_may_be_withheld(web: Web, tmp_path: Path) -> 
     )
     one, two = web.new_client(), web.new_client()
     csrf1, csrf2 = web.signin("sh01.officer", one), web.signin("sh01.officer2", two)
-    r = command(one, csrf1, out["case_id"], "accept", out["version"])
+    r = command(one, csrf1, out["case_id"], "accept", out["version"], retention_reason="applicant_request")
     assert r["state"] == "accepted", r
     r = command(one, csrf1, out["case_id"], "propose_refusal", r["version"], grounds=["law21_4"])
     r = command(two, csrf2, out["case_id"], "confirm_refusal", r["version"])
@@ -261,7 +264,7 @@ def test_public_check_of_notice_and_decision_follows_the_case(web: Web) -> None:
         key=uuid.uuid4().hex,
         files=files("work_permit", "health_certificate"),
     )
-    r = command(officer, csrf, case_id, "accept", 3)
+    r = command(officer, csrf, case_id, "accept", 3, retention_reason="applicant_request")
     r = command(officer, csrf, case_id, "propose_refusal", r["version"], grounds=["law31_2"])
     r = command(second, csrf2, case_id, "confirm_refusal", r["version"])
     assert anonymous.get(f"/api/v1/public/check/notice/{token}").json()["status"] == "answered"

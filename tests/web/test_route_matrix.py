@@ -119,7 +119,7 @@ def _application(c: Case) -> dict[str, Any]:
 
 OFFICE_COMMANDS = (
     ("issue_notice", {}),
-    ("accept", {"passport_kept": False}),
+    ("accept", {"passport_kept": False, "passport_on_record": True}),
     ("request_verification", {"method": "interview"}),
     ("record_verification", {"outcome": "confirmed"}),
     ("approve", {}),
@@ -484,7 +484,7 @@ def _setup(web: Web) -> Case:
     noticed = apply(web, materials=ALL[:4])
     assert command(officer, csrf, noticed, "issue_notice", 1)["status"] == 200
     decided = apply(web)
-    r = command(officer, csrf, decided, "accept", 1, passport_kept=False)
+    r = command(officer, csrf, decided, "accept", 1, passport_kept=False, passport_on_record=True)
     r = command(officer, csrf, decided, "approve", r["version"], validity_days=365)
     assert r["status"] == 200, r
     files = officer.get(f"/api/v1/office/cases/{f.alice}").json()["files"]

@@ -26,6 +26,7 @@ from cnvisa.cases.workflow import Command
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf
 from cnvisa.http.office import OfficeStaff, RowId, office_of, run_command
 from cnvisa.http.problems import Problem
+from cnvisa.law.passport_retention import RetentionReason
 
 router = APIRouter(tags=["office"])
 Limit = Annotated[int, Query(ge=1, le=500, description="how many cases at most")]
@@ -76,9 +77,49 @@ class CommandIn(BaseModel):
     )
 
 
-class AcceptIn(CommandIn):
+_MRZ_LINE = r"^[A-Z0-9<]{30,44}$"
+
+
+class PassportIn(BaseModel):
+    """The passport at the window (passport not kept, 免留存护照): its two MRZ lines as read (ICAO Doc 9303
+    Part 4), or the officer's confirmation that it is the current passport on record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    passport_mrz_line1: str | None = Field(
+        None, pattern=_MRZ_LINE, description="The passport's first MRZ line (TD3: 44 characters)"
+    )
+    passport_mrz_line2: str | None = Field(
+        None, pattern=_MRZ_LINE, description="The passport's second MRZ line (TD3: 44 characters)"
+    )
+    passport_on_record: bool = Field(
+        False,
+        description="The passport presented is the applicant's current passport on record: its stored MRZ is "
+        "checked instead of lines read now",
+    )
+
+
+class AcceptIn(CommandIn, PassportIn):
     passport_kept: bool = Field(
-        True, description="Passport kept for processing (false: returned — passport-retention exemption)"
+        True,
+        description="Passport kept for processing (false: returned after the on-site check — residence documents, "
+        "NIA measures 2024-03-20; the MRZ or passport_on_record is then required)",
+    )
+    retention_reason: RetentionReason | None = Field(
+        None,
+        description="Why a residence document's passport is kept although the measure returns it "
+        "(cnvisa.law.passport_retention.RETENTION_REASONS)",
+    )
+    retention_note: str | None = Field(
+        None, max_length=2000, pattern=r"^[^\x00]*$", description="Required with the reason 'other'"
+    )
+    collection_day: dt.date | None = Field(
+        None,
+        description="The collection appointment's day (passport returned): within the receipt's validity; "
+        "absent: the first free slot of the receipt's last day",
+    )
+    collection_slot: str | None = Field(
+        None, pattern=r"^\d{2}:\d{2}$", description="The slot's start (HH:MM), with collection_day"
     )
 
 
@@ -122,7 +163,7 @@ class RefusalIn(CommandIn):
     )
 
 
-class CollectIn(CommandIn):
+class CollectIn(CommandIn, PassportIn):
     passport_presented: bool = Field(False, description="The applicant presented the passport (Guide X)")
 
 

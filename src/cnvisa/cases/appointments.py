@@ -36,6 +36,7 @@ from cnvisa.cases.workflow import TERMINAL, Role
 from cnvisa.law import calendar as workdays
 from cnvisa.law.application import IN_COUNTRY_MATTERS as _IN_COUNTRY_MATTERS
 from cnvisa.law.errors import CalendarYearNotLoaded
+from cnvisa.store.passport_tables import PassportCheck
 from cnvisa.store.tables import Appointment, Case, Office, Person
 
 HORIZON_DAYS: Final = 30
@@ -351,10 +352,17 @@ class Appointments(Clocked):
             ).first()
             if mine is not None:
                 raise AlreadyBooked(f"person {person_id} already holds an appointment at {day} {slot}")
+            # the office's own collection appointments (passport not kept, cnvisa.cases.passport_check) are not the
+            # person's bookings: the office rule against hoarding slots does not count them
+            collections = select(PassportCheck.appointment_id).where(
+                PassportCheck.appointment_id.is_not(None)
+            )
             held = (
                 await s.execute(
                     select(func.count()).where(
-                        Appointment.person_id == person_id, Appointment.day >= self.today()
+                        Appointment.person_id == person_id,
+                        Appointment.day >= self.today(),
+                        Appointment.id.not_in(collections),
                     )
                 )
             ).scalar_one()

@@ -307,10 +307,11 @@ async def keep_when_refused(
 
 
 class EvidenceQueries(Reader):
-    async def records_used(self, actor: Actor, case_id: int) -> list[dict[str, Any]]:
+    async def records_used(self, actor: Actor, case_id: int, *, audited: bool = True) -> list[dict[str, Any]]:
         """ "Records used instead of paper": per material, the latest lookup — the register, whether it was found
         and matched (and so used instead of the paper), which conditions matched, or why the paper is needed.
-        The record itself is not shown (only its hash is kept). A staff read is audited."""
+        The record itself is not shown (only its hash is kept). A staff read is audited (``audited`` False: it is
+        part of a case read audited already, e.g. the officer's case page)."""
         async with self.sessions() as s, s.begin():
             case = await self._load(s, case_id, None, actor)
             latest = (
@@ -332,7 +333,7 @@ class EvidenceQueries(Reader):
                 .scalars()
                 .all()
             )
-            if actor.role not in APPLICANT_SIDE:
+            if audited and actor.role not in APPLICANT_SIDE:
                 await audit.append(
                     s,
                     at=self.now(),
@@ -359,6 +360,9 @@ class EvidenceQueries(Reader):
                     "looked_up_at": beijing_time(r.looked_up_at).isoformat(),
                     "purpose": r.purpose,
                     "citations": [c.cite for c in WAIVERS[r.material_code].citations]
+                    if r.material_code in WAIVERS
+                    else [],
+                    "citation_refs": [c.as_dict() for c in WAIVERS[r.material_code].citations]
                     if r.material_code in WAIVERS
                     else [],
                 }

@@ -35,11 +35,12 @@ from cnvisa.law.documents import check_mrz
 from cnvisa.law.errors import CalendarYearNotLoaded
 from cnvisa.law.passport_retention import holder_mismatches, receipt_proof, retention, scope
 from cnvisa.store.passport_tables import PassportCheck
-from cnvisa.store.tables import Appointment, Case, Holding, Office, Person, TravelDocument
+from cnvisa.store.tables import Account, Appointment, Case, Holding, Office, Person, TravelDocument
 
-LEGACY_CALLERS: Final = True
-"""Transition: an acceptance that states no passport read and no reason (only ``passport_kept``) is taken as
-before, nothing recorded. False: an in-scope return needs the read passport, an in-scope keep its reason."""
+LEGACY_CALLERS: Final = False
+"""Transition (now over: the office page, the API and the demo send the read passport or the reason): True took
+an acceptance that states no passport read and no reason (only ``passport_kept``) as before, nothing recorded.
+False: an in-scope return needs the read passport, an in-scope keep its reason."""
 CHECKED_ON_SITE: Final = "passport_checked_on_site"
 ARTICLE_ON_SITE: Final = (
     "NIA measures 2024-03-20 (seed 001 l.20: 经现场查验后可免于留存护照); MPS press conference 2023-08-03; "
@@ -166,13 +167,14 @@ async def _book_collection(
     on: dt.date,
     wanted: CollectionSlot | None,
     now: Any,
+    last: dt.date | None,
 ) -> Appointment:
     """A collection appointment within the receipt's validity: the slot asked for, else the first free slot of
     the receipt's last day (then of the days before it, down to tomorrow)."""
     from cnvisa.cases.appointments import slot_times  # the appointments module sits above the case service
 
-    last = case.receipt_valid_until
-    assert last is not None
+    if last is None:
+        raise BadInput("collection.day", f"{case.matter} has no receipt period to book the collection within")
     if wanted is not None:
         if not on < wanted.day <= last:
             raise BadInput(
@@ -269,8 +271,11 @@ async def at_acceptance(
     reason: str | None,
     note: str | None,
     collection: CollectionSlot | None,
+    receipt_last_day: dt.date | None,
 ) -> dict[str, Any] | None:
-    """The passport's part of an acceptance (module docstring): what is recorded, or None (old behaviour)."""
+    """The passport's part of an acceptance (module docstring): what is recorded, or None (out of scope).
+    ``receipt_last_day``: the receipt's validity the collection is booked within (called before the case itself
+    changes)."""
     sc = scope(case.matter, permit_type(case))
     if not sc.in_scope or (
         LEGACY_CALLERS and shown is None and not reason and not note and collection is None
@@ -301,7 +306,7 @@ async def at_acceptance(
         )
     appointment = None
     if not passport_kept:
-        appointment = await _book_collection(s, actor, case, office, on, collection, now)
+        appointment = await _book_collection(s, actor, case, office, on, collection, now, receipt_last_day)
     check = PassportCheck(
         case_id=case.id,
         stage="acceptance",
@@ -350,16 +355,63 @@ async def acceptance_check(
     return (row[0], row[1]) if row is not None else None
 
 
+async def on_record(s: AsyncSession, person_id: int) -> PassportShown | None:
+    """The MRZ of the person's current passport on record: what the officer confirms instead of scanning it
+    again when the passport at the window is that one (it is read and checked all the same)."""
+    mrz = (
+        await s.execute(
+            select(TravelDocument.mrz)
+            .where(
+                TravelDocument.person_id == person_id,
+                TravelDocument.kind == "passport",
+                TravelDocument.current.is_(True),
+                TravelDocument.mrz.is_not(None),
+            )
+            .order_by(TravelDocument.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    lines = str(mrz or "").split("\n")
+    return PassportShown(lines[0], lines[1]) if len(lines) == 2 else None
+
+
+async def _checker(s: AsyncSession, account_id: int | None) -> str | None:
+    if account_id is None:
+        return None
+    account = await s.get(Account, account_id)
+    return account.display_name if account is not None else None
+
+
 async def receipt_passport(s: AsyncSession, case: Case) -> dict[str, Any] | None:
-    """The passport's part of the receipt: returned or kept, the check, the collection appointment, and what the
-    receipt proves (``cnvisa.law.passport_retention.receipt_proof``: the Art 18 para 3 reading and the warning)."""
+    """The passport's part of the receipt: returned or kept, the check (who, by name), the collection
+    appointment, what the receipt proves (``cnvisa.law.passport_retention.receipt_proof``: the Art 18 para 3
+    reading and the warning), and the check at collection once made (``collected``)."""
     found = await acceptance_check(s, case.id)
     if found is None:
         return None
     check, doc = found
     appointment = await s.get(Appointment, check.appointment_id) if check.appointment_id else None
     kept = check.outcome == "kept"
-    return {**_as_dict(check, doc, appointment), **receipt_proof(kept, True)}
+    out = {
+        **_as_dict(check, doc, appointment),
+        "checked_by_name": await _checker(s, check.checked_by),
+        **receipt_proof(kept, True),
+    }
+    row = (
+        await s.execute(
+            select(PassportCheck, TravelDocument)
+            .outerjoin(TravelDocument, TravelDocument.id == PassportCheck.travel_document_id)
+            .where(PassportCheck.case_id == case.id, PassportCheck.stage == "collection")
+            .order_by(PassportCheck.id.desc())
+            .limit(1)
+        )
+    ).first()
+    out["collected"] = (
+        {**_as_dict(row[0], row[1], None), "checked_by_name": await _checker(s, row[0].checked_by)}
+        if row is not None
+        else None
+    )
+    return out
 
 
 async def at_collection(

@@ -17,6 +17,7 @@ from cnvisa.demo import reforms
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
 from cnvisa.demo.joint_story import seed_joint
+from cnvisa.demo.registers import RELIES_ON_RECORDS, office_papers, seed_registers
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
 from cnvisa.store.tables import Holding, Movement, Person
@@ -172,6 +173,8 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
     """Everything ``cnvisa demo setup`` writes; returns the cast's ids and the played cases' ids by state."""
     await seed(engine, cases=0, seed_value=seed_value, today=today, population=max(60, cases * 3))
     ids = await seed_web(engine, today)
+    await seed_registers(engine, ids, today)
+    member_of = {pid: key for key, pid in ids["cast"].items()}
     staff = await office_staff(engine)
     sh01 = ids["offices"]["SH01"]
     staff[sh01] = Staff(sh01, ids["accounts"]["sh01.officer"], ids["accounts"]["sh01.officer2"])
@@ -180,6 +183,9 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
     played: dict[str, list[int]] = {}
     cast = [*cast_plans(ids, today), *await reforms.plans(engine, ids, today)]
     for plan, last in [*cast, *await background_plans(engine, today, cases, staff, rng)]:
+        relies = RELIES_ON_RECORDS.get(member_of.get(plan.person_id, ""), ())
+        asked = await office_papers(engine, plan.office_id, plan.matter)
+        plan.papers = tuple(c for c in asked if c not in relies)
         days = schedule(steps(plan), last)
         case_id = await play(service, clock, plan, staff[plan.office_id], days)
         played.setdefault(str(plan.target), []).append(case_id)

@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases.clock import SHANGHAI, ManualClock
+from cnvisa.cases.errors import BadInput, GuardFailed
+from cnvisa.cases.passport_check import on_record
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.service import SERVICE_INPUTS, Actor, CaseService
 from cnvisa.cases.workflow import Role, State
@@ -60,6 +62,9 @@ class Plan:
     target: State
     submitted_by: str = "self"
     notice_first: bool = False
+    papers: tuple[str, ...] = ()
+    """Papers handed in beyond the law's checklist (those the office asks for, an office rule); one not handed in
+    is looked up in a shared register (``cnvisa.cases.evidence``)."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ async def play(
 ) -> int:
     """Drive one case along its path, each step at its day and a time of that day; returns the case id."""
     path = steps(plan)
-    materials = required(plan, days[0]) or []
+    materials = [*plan.papers, *(required(plan, days[0]) or [])]  # held back below: the law's last two
     held_back = materials[-2:] if path[0] == "apply_partly" else []
     case: dict[str, Any] = {}
     rng = random.Random(plan.person_id)
@@ -154,7 +159,7 @@ async def play(
         elif step == "supplement":
             case = await service.supplement(plan.applicant, *at, key=key, files=_files(held_back))
         elif step == "accept":
-            case = await service.accept(officer, *at, key=key, passport_kept=rng.random() < 0.3)
+            case = await _accept(service, officer, at, key, plan.person_id, keep=rng.random() < 0.3)
         elif step == "verify":
             case = await service.request_verification(officer, *at, key=key, method="interview")
         elif step == "approve":  # the officer reads the case and grants what a permit needs (cases.grants)
@@ -170,8 +175,10 @@ async def play(
             case = await service.confirm_refusal(staff.actor(second=True), *at, key=key)
         elif step == "issue":
             case = await service.issue(officer, *at, key=key)
-        elif step == "collect":
-            case = await service.collect(officer, *at, key=key, passport_presented=True)
+        elif step == "collect":  # a passport returned at acceptance is read again at the window
+            async with service.sessions() as s:
+                shown = await on_record(s, plan.person_id)
+            case = await service.collect(officer, *at, key=key, passport_presented=True, passport=shown)
         elif step == "withdraw":
             case = await service.withdraw(plan.applicant, *at, key=key)
         elif step == "lapse":  # the daily sweep, the day after the reply period ran out
@@ -179,6 +186,30 @@ async def play(
         else:  # pragma: no cover - PATHS names only the steps above
             raise ValueError(step)
     return int(case["case_id"])
+
+
+async def _accept(
+    service: CaseService, officer: Actor, at: tuple[int, int], key: str, person_id: int, *, keep: bool
+) -> dict[str, Any]:
+    """Acceptance as an officer makes it: a residence document's passport (passport not kept,
+    ``cnvisa.cases.passport_check``) read from the passport on record and returned with a collection appointment,
+    or — about one case in three, or when the check refuses it (e.g. the passport has expired) — kept with a
+    reason; any other matter's passport kept or returned as before."""
+    async with service.sessions() as s:
+        shown = await on_record(s, person_id)
+    if not keep:
+        try:
+            return await service.accept(officer, *at, key=key, passport_kept=False, passport=shown)
+        except (GuardFailed, BadInput):
+            pass
+    return await service.accept(
+        officer,
+        *at,
+        key=f"{key}-kept",
+        passport_kept=True,
+        passport=shown,
+        retention_reason="verification_art20" if keep else "authenticity_doubt",
+    )
 
 
 async def office_staff(engine: AsyncEngine) -> dict[int, Staff]:

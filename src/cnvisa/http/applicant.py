@@ -423,4 +423,16 @@ def progress(case: dict[str, Any], today: dt.date) -> dict[str, Any]:
 
 
 async def read_case(p: Platform, who: Principal, case_id: int) -> dict[str, Any]:
-    return progress(await p.cases.read(who.actor, case_id), p.today())
+    """The case as its applicant sees it (``progress``), with the records used instead of paper (信息共享免交;
+    ``cnvisa.cases.evidence``) and, on each notice item that a register could not replace, the reason the paper
+    is back (``paper_needed``)."""
+    out = progress(await p.cases.read(who.actor, case_id), p.today())
+    used = await p.cases.records_used(who.actor, case_id)
+    back = {r["material"]: r for r in used if not r["used_instead_of_paper"]}
+    for n in out["notices"]:
+        for item in n["labelled"]:
+            r = back.get(str(item["code"]).split(":")[-1])
+            item["paper_needed"] = (
+                {k: r[k] for k in ("register", "found", "matched_fields", "reason")} if r else None
+            )
+    return {**out, "records_used": used}

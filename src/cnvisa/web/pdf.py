@@ -40,6 +40,7 @@ INSTRUMENTS_ZH = {
     "Civil Code": "《民法典》",
     "NIA measures 2024-03-20": "国家移民管理局2024年3月20日便利措施",
     "MPS press conference 2023-08-03": "公安部2023年8月3日新闻发布会",
+    "Administrative Licensing Law": "《行政许可法》",
 }
 
 
@@ -146,11 +147,14 @@ async def notice_pdf(
         raise Problem(
             404, "No notice", "no such one-time notice for this case", field="seq", code="no_notice"
         )
+    used = await p.cases.records_used(who.actor, case_id, audited=False)  # the read above is audited
     return await _pdf(
         request,
         "notice.html",
         f"{notice['number']}.pdf",
         **facts,
+        records_used=used,
+        paper_needed={r["material"]: r for r in used if not r["used_instead_of_paper"]},
         notice=notice,
         check_url=notice["check_url"],
         qr=documents.qr_data_uri(notice["check_url"]),

@@ -351,14 +351,9 @@ class IntakeCommands(Runner):
             on = self.today()
             office = await s.get(Office, case.office_id)
             assert office is not None
-            case.accepted_on = on
-            case.law_version = result["law_version"]
-            case.calendar_version = workdays.calendar_version()
-            case.receipt_valid_until = receipt_valid_until(case.matter, on)
-            case.deadline = case.receipt_valid_until
-            case.receipt_number = receipt_number(office.code, on, case.id)
-            case.receipt_issued_at = self.now()
-            case.passport_kept = passport_kept
+            until = receipt_valid_until(case.matter, on)
+            # the passport's part first, while the case is unchanged: its rows are flushed, and a flush of a changed
+            # case would count as a second version of one command
             checked = await passport_check.at_acceptance(
                 s,
                 actor,
@@ -371,7 +366,16 @@ class IntakeCommands(Runner):
                 reason=retention_reason,
                 note=retention_note,
                 collection=collection,
+                receipt_last_day=until,
             )
+            case.accepted_on = on
+            case.law_version = result["law_version"]
+            case.calendar_version = workdays.calendar_version()
+            case.receipt_valid_until = until
+            case.deadline = case.receipt_valid_until
+            case.receipt_number = receipt_number(office.code, on, case.id)
+            case.receipt_issued_at = self.now()
+            case.passport_kept = passport_kept
             out = await self._step(
                 s,
                 actor,

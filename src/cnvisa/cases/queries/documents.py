@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases.clock import beijing_date
+from cnvisa.cases.passport_check import receipt_passport
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, State
 from cnvisa.law.acceptance import notice_citations, receipt_working_days
 from cnvisa.law.citations import Citation, guide, reg
@@ -250,17 +251,20 @@ async def parties(s: AsyncSession, case: Case) -> tuple[Person | None, Office | 
 
 
 async def print_facts(sessions: async_sessionmaker[AsyncSession], case_id: int, base: str) -> dict[str, Any]:
-    """Everything a case's documents print: the case, person, office, current passport and the documents.
+    """Everything a case's documents print: the case, person, office, current passport, the passport's part of
+    the receipt (passport not kept: ``cnvisa.cases.passport_check.receipt_passport``) and the documents.
     The caller has authorised the read (``CaseService.read``)."""
     async with sessions() as s:
         case = await s.get(Case, case_id)
         assert case is not None
         person, office, passports = await parties(s, case)
+        checked = await receipt_passport(s, case) if case.receipt_number else None
     return {
         "case": case,
         "person": person,
         "office": office,
         "passport": passports[0] if passports else None,
+        "passport_check": checked,
         "documents": await case_documents(sessions, case, base),
     }
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
-from cnvisa.cases.queries import documents
+from cnvisa.cases.queries import documents, passport_view
 from cnvisa.cases.runner import law_inputs
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import GUARD_ARTICLES, OPEN_FOR_DEADLINE, Command, State, allowed_commands
@@ -32,6 +32,7 @@ from cnvisa.store.tables import (
     AuditEvent,
     Case,
     CaseFile,
+    Office,
     Person,
     Verification,
 )
@@ -224,6 +225,15 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
             validity = cases.validity_bounds(core)
         except BadInput as exc:
             validity = {"field": exc.field, "error": exc.message}
+    passport: dict[str, Any] | None = None
+    if Command.ACCEPT in commands or Command.COLLECT in commands:  # the passport part of those two forms
+        last = result.get("receipt_valid_until")
+        async with cases.sessions() as s:
+            here = await s.get(Office, case.office_id)
+            assert here is not None
+            passport = await passport_view.passport_options(
+                s, case, here, cases.today(), dt.date.fromisoformat(str(last)) if last else None
+            )
     return {
         "case": {
             **core,
@@ -304,6 +314,8 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
         ],
         "commands": commands,
         "validity": validity,
+        "passport": passport,
+        "records_used": await cases.records_used(actor, case_id, audited=False),  # audited by the read above
         "refusal_grounds_available": [
             {"code": g.code, "en": g.en, "zh": g.zh, "citation": g.citation.as_dict()}
             for g in grounds_for(case.matter, on=case.accepted_on or cases.today())

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from cnvisa.cases.errors import BadInput
 from cnvisa.http import applicant as side
 from cnvisa.http.deps import Principal
-from cnvisa.http.i18n import negotiate
+from cnvisa.http.i18n import format_instant, negotiate
 from cnvisa.http.problems import as_problem, page_text
 from cnvisa.law import questionnaire
 from cnvisa.law.errors import InvalidInput
@@ -58,6 +58,7 @@ def helpers(request: Request) -> dict[str, Any]:
     return {
         "L": label,
         "cite": cite,
+        "dtfmt": lambda v: format_instant(v, loc),
         "matter_labels": questionnaire.MATTER_LABELS,
         "matter_help": questionnaire.MATTER_HELP,
         "state_labels": side.STATE_LABELS,

@@ -25,6 +25,7 @@ from cnvisa.law.verification import VERIFICATION_METHODS
 from cnvisa.web import pdf
 from cnvisa.web.form_errors import NO_ERRORS, Errors
 from cnvisa.web.form_errors import _ as _
+from cnvisa.web.pages import office_passport
 from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +54,8 @@ ACTION_LABELS = {
     "read_file": "File downloaded",
     "reevaluate": "Re-evaluated",
     "recompute_deadline": "Deadline recomputed",
+    "read_records_used": "Records used read",
+    "evidence_lookup": "Shared records looked up",
 }
 GUARD_MESSAGES = {
     "second_officer": "A refusal must be confirmed by a second officer, not by the officer who proposed it.",
@@ -62,6 +65,7 @@ GUARD_MESSAGES = {
     "refusal_grounds_valid": "Choose at least one refusal ground that applies to this application.",
     "conflict": "The case was changed meanwhile: the page now shows its current version. Check it and try again.",
     "invalid_command": "This step is not possible in the case's current state.",
+    **office_passport.GUARD_MESSAGES,
 }
 _DATETIME_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 
@@ -75,6 +79,7 @@ def _ctx(request: Request) -> dict[str, Any]:
         "methods": VERIFICATION_METHODS,
         "outcomes": OUTCOMES,
         "new_key": lambda: secrets.token_urlsafe(18),
+        "reason_labels": office_passport.REASON_LABELS,
     }
 
 
@@ -133,19 +138,30 @@ def _decision_errors(request: Request, view: Any, problem: Problem) -> Errors:
 
 
 async def _case_page(
-    request: Request, who: Any, p: Any, case_id: int, status: int = 200, error: Problem | None = None
+    request: Request,
+    who: Any,
+    p: Any,
+    case_id: int,
+    status: int = 200,
+    error: Problem | None = None,
+    command: str = "",
 ) -> HTMLResponse:
     view = await case_view(p.cases, who.actor, case_id, p.settings.public_base_url)
     done = request.query_params.get("done")
-    errors = _decision_errors(request, view, error) if error else NO_ERRORS
+    passport = office_passport.errors(request, command, error) if error else None
+    errors = passport or (_decision_errors(request, view, error) if error else NO_ERRORS)
     return page(
         request,
         "office/case.html",
         who,
         status=status,
         view=view,
-        # a field's error is shown by the summary and beside the field; others (a rule's guard) in the box
-        error=error.body(request.url.path) if error and not errors else None,
+        form=_refill(command, getattr(request.state, "form", None)) if error else {},
+        # a field's error is shown by the summary and beside the field; others (a rule's guard) in the box —
+        # a passport guard in both (its article and what the check found)
+        error=error.body(request.url.path)
+        if error and (not errors or error.code in office_passport.GUARD_MESSAGES)
+        else None,
         errors=errors,
         done=done if done in COMMAND_LABELS else None,
         **_ctx(request),
@@ -169,9 +185,9 @@ def _form_body(command: str, form: Any) -> dict[str, Any]:
     if not version.isdigit():
         raise Problem(422, "Invalid input", "the case version is required", field="version", code="bad_input")
     body: dict[str, Any] = {"version": int(version)}
-    if command == "accept":
-        body["passport_kept"] = form.get("passport") != "returned"
-    elif command == "request_verification":
+    if command in ("accept", "collect"):
+        body |= office_passport.body(command, form, bad)
+    if command == "request_verification":
         method = str(form.get("method") or "")
         if method not in VERIFICATION_METHODS:
             bad("method", "choose interview, telephone inquiry or site visit (Regulations Art 20)")
@@ -216,6 +232,7 @@ async def command_form(
         raise Problem(404, "Not found", f"no command {command}", field="command", code="unknown_command")
     await check_csrf(request, who)
     form = await request.form()
+    request.state.form = form
     try:
         body = _form_body(command, form)
         key = str(form.get("key") or "")
@@ -226,8 +243,20 @@ async def command_form(
         problem = as_problem(exc)
         if problem.status in (401, 403, 404):
             raise problem from None
-        return await _case_page(request, who, p, case_id, status=problem.status, error=problem)
+        return await _case_page(
+            request, who, p, case_id, status=problem.status, error=problem, command=command
+        )
     return RedirectResponse(f"/office/cases/{case_id}?done={command}#outcome", status_code=303)
+
+
+def _refill(command: str, form: Any) -> dict[str, str]:
+    """What the officer typed into the acceptance or collection form, shown again beside its error."""
+    if form is None or command not in ("accept", "collect"):
+        return {}
+    keep: tuple[str, ...] = ("passport", "passport_source", "collect_passport_source", "collection")
+    keep += ("retention_reason", "retention_note", "passport_mrz_line1", "passport_mrz_line2")
+    keep += ("collect_passport_mrz_line1", "collect_passport_mrz_line2")
+    return {k: str(form.get(k) or "")[:2000] for k in keep}
 
 
 @router.get("/office/cases/{case_id}/files/{file_id}", response_model=None)
