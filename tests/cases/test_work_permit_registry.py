@@ -200,7 +200,9 @@ async def test_an_active_work_permit_for_the_employer_waives_the_paper(world: Wo
     org = await _employ(world)
     await _work_permit(world, org)
     c = await world.submitted(RP, files=WITHOUT_WP)
-    a = await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+    a = await world.svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
     assert a["state"] == "accepted"
     [row] = await _wp_lookups(world, c["case_id"])
     assert (row.found, row.matched, row.matched_fields) == (
@@ -215,7 +217,9 @@ async def test_no_work_permit_on_record_the_paper_is_asked(world: World) -> None
     await _employ(world)
     c = await world.submitted(RP, files=WITHOUT_WP)
     with pytest.raises(GuardFailed):
-        await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+        await world.svc.accept(
+            world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        )
     [row] = await _wp_lookups(world, c["case_id"])
     assert (row.found, row.matched, row.mismatch_reason) == (False, False, "no record found")
 
@@ -226,7 +230,9 @@ async def test_a_work_permit_for_another_employer_does_not_waive_the_paper(world
     await _work_permit(world, other)
     c = await world.submitted(RP, files=WITHOUT_WP)
     with pytest.raises(GuardFailed):
-        await world.svc.accept(world.officer, c["case_id"], c["version"], key=key())
+        await world.svc.accept(
+            world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+        )
     [row] = await _wp_lookups(world, c["case_id"])
     assert (row.found, row.matched) == (True, False)
     assert row.mismatch_reason == "employer: the work permit is for another employer"
