@@ -32,6 +32,14 @@ def test_the_fee_of_a_residence_permit_extension_says_who_states_it(web: Web) ->
     assert en.status_code == 200, en.text
     fee = en.text.split("<dt>Fee</dt>")[1].split("</dd>")[0]
     assert "Not set by the Guide" not in fee
-    assert "exit-entry administration that receives the application" in fee and "Guide IX" in fee
+    # 365 days is the one-to-three-years band of 发改价格〔2004〕2230号: who sets it and who charges it
+    assert "CNY 800" in fee and "发改价格〔2004〕2230号" in fee
+    assert "exit-entry administration that receives the application" in fee
     zh = web.client.get(f"/what-do-i-need/residence_permit_extension?lang=zh_CN&{query}")
-    assert "出入境管理机构" in zh.text.split("<dt>收费</dt>")[1].split("</dd>")[0]
+    zh_fee = zh.text.split("<dt>收费</dt>")[1].split("</dd>")[0]
+    assert "出入境管理机构" in zh_fee and "发改价格〔2004〕2230号" in zh_fee and "800" in zh_fee
+    # without the validity asked for, no amount, but the standard and the office that charges it
+    no_validity = query.replace("&requested.validity_days=365", "")
+    en = web.client.get(f"/what-do-i-need/residence_permit_extension?lang=en&{no_validity}")
+    fee = en.text.split("<dt>Fee</dt>")[1].split("</dd>")[0]
+    assert "CNY" not in fee and "发改价格〔2004〕2230号" in fee and "give the validity you ask for" in fee
