@@ -18,6 +18,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from cnvisa import __version__
 from cnvisa.api import openapi_doc, progress
 from cnvisa.cases.clock import Clock, StartedClock
+from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
 from cnvisa.http import logs, outage, problems
@@ -55,7 +56,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         sessions = sessionmaker(engine)
         reads = await Reads.open(engine, sessions, lock_wait_seconds=wait, timeouts=bounds)
         app.state.platform = Platform(
-            sessions, CaseService(sessions, clock, reads), Registry(sessions, clock), settings, reads
+            sessions,
+            CaseService(sessions, clock, reads),
+            Registry(sessions, clock),
+            settings,
+            reads,
+            JointService(sessions, clock, reads),
         )
         # Everything loaded so far (law tables, templates, catalogs) lives as long as the worker: keep it out of
         # the collector's full passes, which would otherwise walk it and stall requests (p99).

@@ -11,12 +11,20 @@ from sqlalchemy import func, select
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.joint.service import JointService
+from cnvisa.cases.passport_check import PassportShown
 from cnvisa.cases.workflow import Role
+from cnvisa.demo.vocab import mrz
 from cnvisa.law import one_stop
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 from cnvisa.store.tables import Account, AuditEvent, Notice, Organisation
 
 RP = MATTERS["residence_permit"]
+PASSPORT = PassportShown(
+    *mrz("MUELLER", "ANNA", "DEU", "C01X00T47", dt.date(1961, 5, 14), "F", dt.date(2032, 1, 1)).split("\n")
+)
+"""The seeded person's passport as the reader at the window gives it (not yet on record: recorded when read)."""
+RETURNED: dict[str, Any] = {"passport_kept": False, "passport": PASSPORT}
+"""A joint acceptance that checks the passport on the spot and returns it (seed 001 l.20)."""
 WP_A = {
     "category": "A",
     "position": "Chief engineer",
@@ -72,7 +80,7 @@ class JointWorld:
     async def accepted(self, wp: dict[str, Any] = WP_A, *, office_id: int | None = None) -> dict[str, Any]:
         j = await self.apply(wp, office_id=office_id)
         officer = self.w.officer if office_id in (None, self.w.office_id) else self.w.foreign_officer
-        return await self.svc.joint_accept(officer, j["joint_id"], j["version"], key=key())
+        return await self.svc.joint_accept(officer, j["joint_id"], j["version"], key=key(), **RETURNED)
 
     async def counts(self) -> tuple[int, ...]:
         async with self.w.sessions() as s:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from case_helpers import World, key
-from joint_helpers import GRANT, JointWorld, joint_world
+from joint_helpers import GRANT, RETURNED, JointWorld, joint_world
 from sqlalchemy import select
 
 from cnvisa.cases.actor import SYSTEM
@@ -84,7 +84,7 @@ async def test_granted_by_the_external_authority_then_issued_together(
     applied = await jw.apply()
     stub.fail_next(1, "error_after")  # the authority does it, then its answer is lost: the client retries
     k = key()
-    j = await svc.joint_accept(w.officer, applied["joint_id"], applied["version"], key=k)
+    j = await svc.joint_accept(w.officer, applied["joint_id"], applied["version"], key=k, **RETURNED)
     ref = j["work_permit_branch"]["reference"]
     assert j["work_permit_branch"]["route"] == "external"
     assert j["work_permit_submission"]["outcome"] == "delivered"
@@ -94,7 +94,7 @@ async def test_granted_by_the_external_authority_then_issued_together(
     assert sent["category"] == "A" and sent["employer_uscc"] == "91310000MA1FL0000X"
     assert {m["code"] for m in sent["materials"]} >= {"passport", "employment_contract"}
     again = await svc.joint_accept(
-        w.officer, applied["joint_id"], applied["version"], key=k
+        w.officer, applied["joint_id"], applied["version"], key=k, **RETURNED
     )  # a retried acceptance
     assert again["replayed"] is True and stub.effects == [("submission", ref)]
     assert len(stub.requests) == 2  # delivered before: not sent again

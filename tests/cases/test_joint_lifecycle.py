@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from case_helpers import ON, World, key, pdf
-from joint_helpers import GRANT, WP_A, WP_B, JointWorld, all_codes, joint_world, shanghai
+from joint_helpers import GRANT, PASSPORT, RETURNED, WP_A, WP_B, JointWorld, all_codes, joint_world, shanghai
 from sqlalchemy import select
 
 from cnvisa.cases.actor import SYSTEM, Actor
@@ -51,7 +51,7 @@ async def test_notice_supplement_accept_grant_issue_collect_together(jw: JointWo
     assert j["state"] == "submitted"
 
     # ONE acceptance, ONE receipt covering both branches
-    j = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=key())
+    j = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=key(), **RETURNED)
     assert j["state"] == "accepted" and j["residence_branch"]["state"] == "accepted"
     assert j["receipt"]["number"] and j["receipt"]["covers"] == ["work_permit", "residence_permit"]
     assert j["receipt"]["valid_until"] == calendar.add_working_days(ON, 15).isoformat()
@@ -90,10 +90,10 @@ async def test_notice_supplement_accept_grant_issue_collect_together(jw: JointWo
     )  # capped at the work permit's end (365 days would pass it)
     with pytest.raises(GuardFailed):
         await svc.joint_collect_together(
-            w.officer, j["joint_id"], j["version"], key=key(), passport_presented=False
+            w.officer, j["joint_id"], j["version"], key=key(), passport_presented=False, passport=PASSPORT
         )
     j = await svc.joint_collect_together(
-        w.officer, j["joint_id"], j["version"], key=key(), passport_presented=True
+        w.officer, j["joint_id"], j["version"], key=key(), passport_presented=True, passport=PASSPORT
     )
     assert j["state"] == "collected" and j["residence_branch"]["state"] == "collected"
     actions = await w.actions(case_id)
@@ -249,7 +249,7 @@ async def test_no_commitment_no_joint_acceptance(jw: JointWorld) -> None:
     j = await jw.apply(WP_B)
     before = await jw.counts()
     with pytest.raises(GuardFailed) as err:
-        await jw.svc.joint_accept(w.officer, j["joint_id"], j["version"], key=key())
+        await jw.svc.joint_accept(w.officer, j["joint_id"], j["version"], key=key(), **RETURNED)
     assert err.value.guard == "receipt_covers_work_permit" and "no service commitment" in err.value.detail
     assert await jw.counts() == before
     assert (await jw.joint(j["joint_id"])).state == "submitted"
@@ -279,18 +279,18 @@ async def test_invalid_transitions_are_refused_with_nothing_written(jw: JointWor
         InvalidCommand
     ):  # nothing is missing: accept instead … but first, wrong state commands
         await svc.joint_collect_together(
-            w.officer, j["joint_id"], j["version"], key=key(), passport_presented=True
+            w.officer, j["joint_id"], j["version"], key=key(), passport_presented=True, passport=PASSPORT
         )
     with pytest.raises(GuardFailed):
         await svc.joint_issue_notice(w.officer, j["joint_id"], j["version"], key=key())
     with pytest.raises(Forbidden):
-        await svc.joint_accept(w.applicant, j["joint_id"], j["version"], key=key())
+        await svc.joint_accept(w.applicant, j["joint_id"], j["version"], key=key(), **RETURNED)
     with pytest.raises(Forbidden):
-        await svc.joint_accept(w.foreign_officer, j["joint_id"], j["version"], key=key())
+        await svc.joint_accept(w.foreign_officer, j["joint_id"], j["version"], key=key(), **RETURNED)
     with pytest.raises(Conflict):
-        await svc.joint_accept(w.officer, j["joint_id"], j["version"] + 1, key=key())
+        await svc.joint_accept(w.officer, j["joint_id"], j["version"] + 1, key=key(), **RETURNED)
     assert await jw.counts() == before
-    j = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=key())
+    j = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=key(), **RETURNED)
     ref = j["work_permit_branch"]["reference"]
     before = await jw.counts()
     async with w.sessions() as s, s.begin():
@@ -441,9 +441,9 @@ async def test_a_repeated_key_replays_and_writes_nothing(jw: JointWorld) -> None
     w, svc = jw.w, jw.svc
     j = await jw.apply()
     k = key()
-    first = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k)
+    first = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k, **RETURNED)
     before = await jw.counts()
-    again = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k)
+    again = await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k, **RETURNED)
     assert again["replayed"] is True and again["receipt"] == first["receipt"]
     ref, version = first["work_permit_branch"]["reference"], first["work_permit_branch"]["version"]
     k = key()

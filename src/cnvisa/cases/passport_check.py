@@ -75,6 +75,25 @@ class CollectionSlot:
         return {"day": self.day.isoformat(), "slot": self.slot}
 
 
+def acceptance_request(
+    passport_kept: bool,
+    passport: PassportShown | None,
+    reason: str | None,
+    note: str | None,
+    collection: CollectionSlot | None,
+) -> dict[str, Any]:
+    """What an acceptance's idempotency key is bound to: the passport's part only when one is stated."""
+    request: dict[str, Any] = {"passport_kept": passport_kept}
+    if passport or reason or note or collection:
+        request |= {
+            "passport": passport.as_request() if passport else None,
+            "retention_reason": reason,
+            "retention_note": note,
+            "collection": collection.as_request() if collection else None,
+        }
+    return request
+
+
 def permit_type(case: Case) -> str | None:
     """The permit type applied for (a first permit) or held (extension, replacement, reissue, annotation)."""
     req = case.inputs.get("requested") or {}

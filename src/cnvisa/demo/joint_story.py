@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import SHANGHAI, ManualClock
 from cnvisa.cases.joint.service import JointService
+from cnvisa.cases.passport_check import PassportShown, on_record
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.service import CaseService
 from cnvisa.cases.workflow import Role
@@ -245,6 +246,13 @@ class _Player:
             assert case is not None
             return joint.version, branch.version, branch.reference, case.id, case.version
 
+    async def _passport(self, person_id: int) -> PassportShown:
+        """The passport on record, as the reader at the window gives it (its MRZ)."""
+        async with self.sessions() as s:
+            shown = await on_record(s, person_id)
+        assert shown is not None, f"the demo person {person_id} has no passport MRZ on record"
+        return shown
+
     async def play(self, plan: JointPlan, person_id: int, employer_id: int, days: list[dt.date]) -> int:
         path = PATHS[plan.target]
         rng = random.Random(person_id)
@@ -291,7 +299,14 @@ class _Player:
                     applicant, joint_id, version, key=key, files=_files(held_back)
                 )
             elif step == "accept":
-                await self.joint.joint_accept(officer, joint_id, version, key=key, passport_kept=False)
+                await self.joint.joint_accept(  # the passport read at the window and returned (seed 001 l.20)
+                    officer,
+                    joint_id,
+                    version,
+                    key=key,
+                    passport_kept=False,
+                    passport=await self._passport(person_id),
+                )
             elif step == "take":
                 assert reference is not None
                 await self.joint.take_work_permit_branch(desk, reference, branch_version, key=key)
@@ -329,8 +344,9 @@ class _Player:
                 await self.joint.joint_issue_together(officer, joint_id, version, key=key)
             elif step == "collect":
                 await self.joint.joint_collect_together(
-                    officer, joint_id, version, key=key, passport_presented=True
-                )
+                    officer, joint_id, version, key=key, passport_presented=True,
+                    passport=await self._passport(person_id),
+                )  # fmt: skip
             elif step == "withdraw":
                 await self.joint.joint_withdraw(applicant, joint_id, version, key=key)
             elif step == "lapse":  # the daily sweep, the day after the reply period ran out

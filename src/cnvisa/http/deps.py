@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import Role
@@ -28,6 +29,9 @@ class Platform:
     settings: Settings
     reads: Reads
     """Where the hot reads run (who is signed in, the queue, the progress inquiry): cnvisa.store.fast."""
+    joint: JointService
+    """Joint applications (work permit + work-type residence permit) and the work-permit desk: the external
+    authority's branches are sent by ``cnvisa agency poll`` (routing: ``CNVISA_WORK_PERMIT_EXTERNAL``)."""
 
     def now(self) -> dt.datetime:
         """Now, in UTC: instants are stored in UTC (SQLite keeps no offset)."""

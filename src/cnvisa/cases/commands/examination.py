@@ -14,8 +14,9 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.commands.issuance import guard_ends_later, replaced_holding
 from cnvisa.cases.errors import BadInput, InvalidCommand
 from cnvisa.cases.grants import GRANTED_VALIDITY, GRANTS_VALIDITY, ValidityBounds, validity_bounds
+from cnvisa.cases.joint_link import refuse_if_joint
 from cnvisa.cases.runner import Runner, guard
-from cnvisa.cases.workflow import Command
+from cnvisa.cases.workflow import Command, State
 from cnvisa.law.refusals import check_refusal
 from cnvisa.law.verification import VERIFICATION_METHODS
 from cnvisa.store.tables import Case, Verification
@@ -138,6 +139,10 @@ class ExaminationCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.PROPOSE_REFUSAL)
+            if (
+                case.state == State.SUBMITTED
+            ):  # before the joint acceptance: the joint application's own commands
+                await refuse_if_joint(s, case, "refuse")
             # judged under the law in force at acceptance, as the rest of the case (Regulations Art 13, 18)
             check = check_refusal(case.matter, grounds, on=case.accepted_on or self.today())
             guard(check.valid, "refusal_grounds_valid", "; ".join(check.errors))

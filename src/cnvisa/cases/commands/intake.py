@@ -13,6 +13,7 @@ from cnvisa.cases import evidence, passport_check
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden
 from cnvisa.cases.grants import refuse_officer_inputs
+from cnvisa.cases.joint_link import refuse_if_joint
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt, summary
 from cnvisa.cases.records import FileIn, case_number, receipt_number
@@ -215,6 +216,9 @@ class IntakeCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.ISSUE_NOTICE)
+            await refuse_if_joint(
+                s, case, "issue the one-time notice of"
+            )  # one notice, one acceptance for both branches
             handed_in = await self._materials(s, case)
             result = self._assess(case, handed_in)
             paper = used[0] = await self._papers(s, actor, case, result, handed_in, "notice")
@@ -291,6 +295,7 @@ class IntakeCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.SUPPLEMENT)
+            await refuse_if_joint(s, case, "supplement")  # one notice, one acceptance for both branches
             if inputs:
                 merged = {**case.inputs, **inputs}
                 probe = Case(matter=case.matter, inputs=merged, submitted_by=case.submitted_by)
@@ -334,6 +339,7 @@ class IntakeCommands(Runner):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             case = await self._load(s, case_id, version, actor)
             self._authorise(actor, case, Command.ACCEPT)
+            await refuse_if_joint(s, case, "accept")  # one notice, one acceptance for both branches
             handed_in = await self._materials(s, case)
             result = self._assess(case, handed_in)
             paper = used[0] = await self._papers(s, actor, case, result, handed_in, "acceptance")
@@ -396,14 +402,12 @@ class IntakeCommands(Runner):
             shown = await passport_check.receipt_passport(s, case) if checked else None
             return case, {**out, "receipt": receipt(case, shown)}
 
-        request: dict[str, Any] = {"version": version, "passport_kept": passport_kept}
-        if passport or retention_reason or retention_note or collection:
-            request |= {
-                "passport": passport.as_request() if passport else None,
-                "retention_reason": retention_reason,
-                "retention_note": retention_note,
-                "collection": collection.as_request() if collection else None,
-            }
+        request: dict[str, Any] = {
+            "version": version,
+            **passport_check.acceptance_request(
+                passport_kept, passport, retention_reason, retention_note, collection
+            ),
+        }
         used: list[evidence.Papers | None] = [None]
         try:
             return await self._run(key, "accept", body, actor, case_id, request=request)

@@ -25,31 +25,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.cases import passport_check
 from cnvisa.cases.actor import SYSTEM, Actor
-from cnvisa.cases.agencies import WorkPermitClient
-from cnvisa.cases.commands.intake import NOTICE_REPLY_WORKING_DAYS, IntakeCommands
-from cnvisa.cases.commands.issuance import IssuanceCommands
-from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand, NotFound
+from cnvisa.cases.commands.intake import NOTICE_REPLY_WORKING_DAYS
+from cnvisa.cases.errors import BadInput, Forbidden, InvalidCommand
 from cnvisa.cases.grants import refuse_officer_inputs
 from cnvisa.cases.joint import parent_flow as pf
 from cnvisa.cases.joint import work_permit_flow as wf
+from cnvisa.cases.joint.base import JointBase, guard
 from cnvisa.cases.joint.decide import (
     carry_out_join,
     join_of,
-    load_joint_parts,
-    pinned_clocks,
     record,
 )
 from cnvisa.cases.joint.external import (
     EXTERNAL,
-    WorkPermitRouting,
-    deliver,
     open_external,
     record_withdrawal,
     route_of,
 )
 from cnvisa.cases.joint.requests import check_work_permit_request, joint_materials_for
-from cnvisa.cases.joint.views import joint_view
+from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt
 from cnvisa.cases.records import FileIn, case_number, receipt_number
 from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
@@ -59,94 +55,8 @@ from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBr
 from cnvisa.store.tables import Case, CaseFile, Notice, Office
 
 
-def _guard(ok: bool, name: str, detail: str) -> None:
-    if not ok:
-        raise GuardFailed(name, pf.GUARD_ARTICLES.get(name, ""), detail)
-
-
-class JointCommands(IntakeCommands, IssuanceCommands):
+class JointCommands(JointBase):
     """The single window's commands on joint applications (see the module docstring)."""
-
-    routing: WorkPermitRouting = WorkPermitRouting()
-    """Which offices' work-permit branches go to an external authority (``cnvisa.cases.joint.external``)."""
-    work_permit_client: WorkPermitClient | None = None
-    """The external authority's client, when this process reaches it (else ``cnvisa agency poll`` sends)."""
-
-    # -- loading -----------------------------------------------------------------------------------------
-    async def _load_joint(
-        self, s: AsyncSession, joint_id: int, version: int | None, actor: Actor
-    ) -> tuple[JointApplication, WorkPermitBranch, Case]:
-        joint = await s.get(JointApplication, joint_id)
-        if joint is None:
-            raise NotFound(f"joint application {joint_id}")
-        branch, case = await load_joint_parts(s, joint)
-        self._may_touch(actor, case)  # before the version: a stranger learns nothing
-        if version is not None and joint.version != version:
-            raise Conflict(f"joint application {joint.number} is at version {joint.version}, not {version}")
-        return joint, branch, case
-
-    def _authorise_joint(self, actor: Actor, joint: JointApplication, command: pf.JCommand) -> pf.JState:
-        t = pf.transition(pf.JState(joint.state), command)
-        if t is None:
-            raise InvalidCommand(f"{command} is not possible when the joint application is {joint.state}")
-        if actor.role not in t.roles:
-            raise Forbidden(f"a {actor.role} may not {command}")
-        return t.next
-
-    async def _joint_step(
-        self,
-        s: AsyncSession,
-        actor: Actor,
-        joint: JointApplication,
-        command: pf.JCommand,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        before = joint.state
-        joint.state = str(self._authorise_joint(actor, joint, command))
-        joint.updated_at = self.now()
-        await record(
-            s,
-            now=self.now(),
-            actor=actor,
-            case_id=joint.case_id,
-            office_id=joint.window_office_id,
-            action=str(command),
-            before=before,
-            after=joint.state,
-            detail={"joint": joint.number, **(detail or {})},
-        )
-
-    async def _branch_step(
-        self,
-        s: AsyncSession,
-        branch: WorkPermitBranch,
-        command: wf.WCommand,
-        actor: Actor,
-        joint: JointApplication,
-    ) -> None:
-        t = wf.transition(wf.WState(branch.state), command)
-        if t is None or actor.role not in t.roles:
-            raise InvalidCommand(f"the work-permit branch cannot {command} when it is {branch.state}")
-        before = branch.state
-        branch.state, branch.updated_at = str(t.next), self.now()
-        await record(
-            s,
-            now=self.now(),
-            actor=actor,
-            case_id=joint.case_id,
-            office_id=joint.window_office_id,
-            action=f"work_permit_{command}",
-            before=before,
-            after=branch.state,
-            detail={"joint": joint.number, "reference": branch.reference},
-        )
-
-    async def _view(
-        self, s: AsyncSession, joint: JointApplication, branch: WorkPermitBranch, case: Case
-    ) -> dict[str, Any]:
-        await s.flush()
-        permit = await s.get(WorkPermit, branch.work_permit_id) if branch.work_permit_id else None
-        return joint_view(joint, branch, case, permit, route=await route_of(s, branch.reference))
 
     # -- submission ----------------------------------------------------------------------------------------
     async def apply_joint(
@@ -264,7 +174,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             self._authorise(actor, case, Command.ISSUE_NOTICE)
             required = joint_materials_for(joint.work_permit, case.inputs)
             items = one_stop.missing_materials(required, await self._provided(s, case))
-            _guard(bool(items), "joint_notice_repeats_nothing", "nothing is missing: accept instead")
+            guard(bool(items), "joint_notice_repeats_nothing", "nothing is missing: accept instead")
             earlier = list(
                 (
                     await s.execute(select(Notice).where(Notice.case_id == case.id).order_by(Notice.seq))
@@ -272,7 +182,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             )
             already = {c for n in earlier for c in [*n.required, *n.items]}
             repeated = [i for i in items if i in already]
-            _guard(
+            guard(
                 not repeated,
                 "joint_notice_repeats_nothing",
                 "a later notice may only list what the supplement made necessary; already required: "
@@ -335,12 +245,24 @@ class JointCommands(IntakeCommands, IssuanceCommands):
 
     # -- acceptance --------------------------------------------------------------------------------------------
     async def joint_accept(
-        self, actor: Actor, joint_id: int, version: int, *, key: str, passport_kept: bool = True
+        self,
+        actor: Actor,
+        joint_id: int,
+        version: int,
+        *,
+        key: str,
+        passport_kept: bool = True,
+        passport: PassportShown | None = None,
+        retention_reason: str | None = None,
+        retention_note: str | None = None,
+        collection: CollectionSlot | None = None,
     ) -> dict[str, Any]:
         """ONE acceptance, ONE receipt: the residence case's receipt (Regulations Art 18 para 1) and the
         work-permit branch accepted in the same transaction, its reference (the correlation id the authority's
         messages name) generated; both clocks pinned; refused with nothing written when a material is missing or
-        the receipt would end before the work-permit decision is due (``cnvisa.law.one_stop.receipt_covers``)."""
+        the receipt would end before the work-permit decision is due (``cnvisa.law.one_stop.receipt_covers``).
+        The passport: checked on the spot and returned with a collection appointment, or kept with a reason, as
+        for any work-type residence permit (``cnvisa.cases.passport_check``)."""
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             joint, branch, case = await self._load_joint(s, joint_id, version, actor)
@@ -353,7 +275,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             rp_codes = [c for c in one_stop.codes_for(one_stop.RESIDENCE_PERMIT, required) if c in provided]
             result = self._assess(case, [*rp_codes, "work_permit"])
             blocking = [p["code"] for p in result["problems"] if p["severity"] == "blocking"]
-            _guard(
+            guard(
                 not missing and not blocking, "joint_complete", "missing: " + ", ".join([*missing, *blocking])
             )
             on = self.today()
@@ -362,11 +284,25 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             commitment = one_stop.service_commitment(office.region, on, joint.work_permit["category"])
             clocks = one_stop.clocks(on, commitment)
             answer = one_stop.receipt_covers(clocks)
-            _guard(
+            guard(
                 answer.ok,
                 "receipt_covers_work_permit",
                 answer.detail + ": apply for the work permit first and the residence permit with it "
                 "(Regulations Art 16(1))",
+            )
+            checked = await passport_check.at_acceptance(  # before the case changes (as in IntakeCommands)
+                s,
+                actor,
+                case,
+                office,
+                now=self.now(),
+                on=on,
+                passport_kept=passport_kept,
+                shown=passport,
+                reason=retention_reason,
+                note=retention_note,
+                collection=collection,
+                receipt_last_day=clocks.receipt_valid_until,
             )
             case.accepted_on = on
             case.law_version = result["law_version"]
@@ -399,6 +335,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
                     "receipt_number": case.receipt_number,
                     "joint": joint.number,
                     "passport_kept": passport_kept,
+                    **({"passport_check": checked} if checked else {}),
                 },
             )
             await self._branch_step(s, branch, wf.WCommand.ACCEPT, actor, joint)
@@ -415,26 +352,19 @@ class JointCommands(IntakeCommands, IssuanceCommands):
                 },
             )
             out = await self._view(s, joint, branch, case)
-            return case, {**out, "receipt": {**(receipt(case) or {}), "covers": list(one_stop.BRANCHES)}}
+            shown = await passport_check.receipt_passport(s, case) if checked else None
+            return case, {
+                **out,
+                "receipt": {**(receipt(case, shown) or {}), "covers": list(one_stop.BRANCHES)},
+            }
 
+        request = passport_check.acceptance_request(
+            passport_kept, passport, retention_reason, retention_note, collection
+        )
         out = await self._run(
-            key,
-            "joint_accept",
-            body,
-            actor,
-            request={"joint_id": joint_id, "version": version, "passport_kept": passport_kept},
+            key, "joint_accept", body, actor, request={"joint_id": joint_id, "version": version, **request}
         )
         return await self._after_commit(out, actor, "work_permit_submission")
-
-    async def _after_commit(self, out: dict[str, Any], actor: Actor, name: str) -> dict[str, Any]:
-        """An external branch: send what the command put in the outbox, now that it is committed."""
-        branch = out.get("work_permit_branch") or {}
-        if branch.get("route") != EXTERNAL or not branch.get("reference"):
-            return out
-        sent = await deliver(
-            self.sessions, self.work_permit_client, branch["reference"], actor=actor, clock=self.clock
-        )
-        return {**out, name: sent}
 
     # -- issue and collection -------------------------------------------------------------------------------
     async def joint_issue_together(
@@ -448,7 +378,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             joint, branch, case = await self._load_joint(s, joint_id, version, actor)
             self._authorise_joint(actor, joint, pf.JCommand.ISSUE_TOGETHER)
             join = join_of(branch, case)
-            _guard(join.outcome == "issue_together", "join_issue_together", join.note)
+            guard(join.outcome == "issue_together", "join_issue_together", join.note)
             self._authorise(actor, case, Command.ISSUE)
             permit = await s.get(WorkPermit, branch.work_permit_id)
             assert permit is not None
@@ -484,30 +414,45 @@ class JointCommands(IntakeCommands, IssuanceCommands):
         )
 
     async def joint_collect_together(
-        self, actor: Actor, joint_id: int, version: int, *, key: str, passport_presented: bool
+        self,
+        actor: Actor,
+        joint_id: int,
+        version: int,
+        *,
+        key: str,
+        passport_presented: bool,
+        passport: PassportShown | None = None,
     ) -> dict[str, Any]:
+        """Both permits collected together, in person. A passport returned at acceptance: the same passport, or
+        the holder's new one checked again (``cnvisa.cases.passport_check.at_collection``)."""
+
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             joint, branch, case = await self._load_joint(s, joint_id, version, actor)
             self._authorise_joint(actor, joint, pf.JCommand.COLLECT_TOGETHER)
-            _guard(
+            guard(
                 passport_presented, "passport_presented", "collected in person with the passport and receipt"
             )
             self._authorise(actor, case, Command.COLLECT)
-            await self._step(
-                s, actor, case, Command.COLLECT, {"passport_presented": True, "joint": joint.number}
+            checked = await passport_check.at_collection(
+                s, actor, case, now=self.now(), on=self.today(), shown=passport
             )
+            detail: dict[str, Any] = {"passport_presented": True, "joint": joint.number}
+            if checked:
+                detail["passport_check"] = checked
+            await self._step(s, actor, case, Command.COLLECT, detail)
             await self._joint_step(
                 s, actor, joint, pf.JCommand.COLLECT_TOGETHER, {"passport_presented": True}
             )
             return case, await self._view(s, joint, branch, case)
 
-        return await self._run(
-            key,
-            "joint_collect_together",
-            body,
-            actor,
-            request={"joint_id": joint_id, "version": version, "passport_presented": passport_presented},
-        )
+        request: dict[str, Any] = {
+            "joint_id": joint_id,
+            "version": version,
+            "passport_presented": passport_presented,
+        }
+        if passport is not None:
+            request["passport"] = passport.as_request()
+        return await self._run(key, "joint_collect_together", body, actor, request=request)
 
     # -- withdrawal and settling ---------------------------------------------------------------------------
     async def joint_withdraw(self, actor: Actor, joint_id: int, version: int, *, key: str) -> dict[str, Any]:
@@ -519,7 +464,7 @@ class JointCommands(IntakeCommands, IssuanceCommands):
             self._authorise_joint(actor, joint, pf.JCommand.WITHDRAW)
             if joint.state == pf.JState.ACCEPTED:
                 join = join_of(branch, case)
-                _guard(join.outcome == "pending", "join_pending", f"the join is already {join.outcome}")
+                guard(join.outcome == "pending", "join_pending", f"the join is already {join.outcome}")
             # the residence branch by the system-only command of the joint application (an ordinary case's
             # withdraw stops at approved / refusal_proposed): the applicant who withdrew is the one audited
             before = case.state
@@ -575,9 +520,6 @@ class JointCommands(IntakeCommands, IssuanceCommands):
         return await self._run(
             key, "joint_settle", body, actor, request={"joint_id": joint_id, "version": version}
         )
-
-    def _pinned(self, joint: JointApplication, branch: WorkPermitBranch) -> one_stop.Clocks | None:
-        return pinned_clocks(joint, extended=branch.extended) if joint.accepted_on else None
 
 
 def _branches(required: tuple[one_stop.JointMaterial, ...], f: FileIn) -> frozenset[str]:

@@ -1,0 +1,125 @@
+"""The shared part of the joint application's commands (``cnvisa.cases.joint.commands``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.agencies import WorkPermitClient
+from cnvisa.cases.commands.intake import IntakeCommands
+from cnvisa.cases.commands.issuance import IssuanceCommands
+from cnvisa.cases.errors import Conflict, Forbidden, GuardFailed, InvalidCommand, NotFound
+from cnvisa.cases.joint import parent_flow as pf
+from cnvisa.cases.joint import work_permit_flow as wf
+from cnvisa.cases.joint.decide import load_joint_parts, pinned_clocks, record
+from cnvisa.cases.joint.external import EXTERNAL, WorkPermitRouting, deliver, route_of
+from cnvisa.cases.joint.views import joint_view
+from cnvisa.law import one_stop
+from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
+from cnvisa.store.tables import Case
+
+
+def guard(ok: bool, name: str, detail: str) -> None:
+    if not ok:
+        raise GuardFailed(name, pf.GUARD_ARTICLES.get(name, ""), detail)
+
+
+class JointBase(IntakeCommands, IssuanceCommands):
+    """What the joint application's commands share: loading, authorising by the parent's table, the audited
+    steps of the parent and the work-permit branch, the view, and sending to an external authority."""
+
+    routing: WorkPermitRouting = WorkPermitRouting()
+    """Which offices' work-permit branches go to an external authority (``cnvisa.cases.joint.external``)."""
+    work_permit_client: WorkPermitClient | None = None
+    """The external authority's client, when this process reaches it (else ``cnvisa agency poll`` sends)."""
+
+    # -- loading -----------------------------------------------------------------------------------------
+    async def _load_joint(
+        self, s: AsyncSession, joint_id: int, version: int | None, actor: Actor
+    ) -> tuple[JointApplication, WorkPermitBranch, Case]:
+        joint = await s.get(JointApplication, joint_id)
+        if joint is None:
+            raise NotFound(f"joint application {joint_id}")
+        branch, case = await load_joint_parts(s, joint)
+        self._may_touch(actor, case)  # before the version: a stranger learns nothing
+        if version is not None and joint.version != version:
+            raise Conflict(f"joint application {joint.number} is at version {joint.version}, not {version}")
+        return joint, branch, case
+
+    def _authorise_joint(self, actor: Actor, joint: JointApplication, command: pf.JCommand) -> pf.JState:
+        t = pf.transition(pf.JState(joint.state), command)
+        if t is None:
+            raise InvalidCommand(f"{command} is not possible when the joint application is {joint.state}")
+        if actor.role not in t.roles:
+            raise Forbidden(f"a {actor.role} may not {command}")
+        return t.next
+
+    async def _joint_step(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        joint: JointApplication,
+        command: pf.JCommand,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        before = joint.state
+        joint.state = str(self._authorise_joint(actor, joint, command))
+        joint.updated_at = self.now()
+        await record(
+            s,
+            now=self.now(),
+            actor=actor,
+            case_id=joint.case_id,
+            office_id=joint.window_office_id,
+            action=str(command),
+            before=before,
+            after=joint.state,
+            detail={"joint": joint.number, **(detail or {})},
+        )
+
+    async def _branch_step(
+        self,
+        s: AsyncSession,
+        branch: WorkPermitBranch,
+        command: wf.WCommand,
+        actor: Actor,
+        joint: JointApplication,
+    ) -> None:
+        t = wf.transition(wf.WState(branch.state), command)
+        if t is None or actor.role not in t.roles:
+            raise InvalidCommand(f"the work-permit branch cannot {command} when it is {branch.state}")
+        before = branch.state
+        branch.state, branch.updated_at = str(t.next), self.now()
+        await record(
+            s,
+            now=self.now(),
+            actor=actor,
+            case_id=joint.case_id,
+            office_id=joint.window_office_id,
+            action=f"work_permit_{command}",
+            before=before,
+            after=branch.state,
+            detail={"joint": joint.number, "reference": branch.reference},
+        )
+
+    async def _view(
+        self, s: AsyncSession, joint: JointApplication, branch: WorkPermitBranch, case: Case
+    ) -> dict[str, Any]:
+        await s.flush()
+        permit = await s.get(WorkPermit, branch.work_permit_id) if branch.work_permit_id else None
+        return joint_view(joint, branch, case, permit, route=await route_of(s, branch.reference))
+
+    async def _after_commit(self, out: dict[str, Any], actor: Actor, name: str) -> dict[str, Any]:
+        """An external branch: send what the command put in the outbox, now that it is committed."""
+        branch = out.get("work_permit_branch") or {}
+        if branch.get("route") != EXTERNAL or not branch.get("reference"):
+            return out
+        sent = await deliver(
+            self.sessions, self.work_permit_client, branch["reference"], actor=actor, clock=self.clock
+        )
+        return {**out, name: sent}
+
+    def _pinned(self, joint: JointApplication, branch: WorkPermitBranch) -> one_stop.Clocks | None:
+        return pinned_clocks(joint, extended=branch.extended) if joint.accepted_on else None
