@@ -9,14 +9,16 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from case_helpers import World, key, pdf
+from case_helpers import ON, World, at, key, pdf
 from joint_helpers import GRANT, PASSPORT, RETURNED, WP_A, JointWorld, all_codes, joint_world
+from test_evidence import lookups
 
 from cnvisa.cases.errors import BadInput, GuardFailed, InvalidCommand
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.demo.vocab import mrz
 from cnvisa.law import calendar
-from cnvisa.store.tables import Appointment
+from cnvisa.store.register_tables import OfficePaper, OrganisationLicence
+from cnvisa.store.tables import Appointment, Organisation
 
 
 @pytest.fixture
@@ -148,3 +150,71 @@ async def test_the_residence_branch_takes_no_single_case_notice_acceptance_or_re
     with pytest.raises(InvalidCommand, match="joint application"):
         await calls[command]()
     assert await jw.counts() == before
+
+
+async def office_asks_licence(jw: JointWorld, *, licence: str | None) -> None:
+    """The window office asks for the employer's business licence (office rule); the register holds ``licence``
+    (a status) for the employer the joint application names, or nothing."""
+    async with jw.w.sessions() as s, s.begin():
+        s.add(
+            OfficePaper(
+                office_id=jw.w.office_id,
+                material_code="employer_business_licence",
+                source="Office rule: SH01 checklist, work-type residence permit (营业执照复印件)",
+                matters=["residence_permit"],
+            )
+        )
+        if licence is not None:
+            org = await s.get(Organisation, jw.employer_id)
+            assert org is not None
+            s.add(
+                OrganisationLicence(
+                    organisation_id=org.id,
+                    uscc=org.uscc,
+                    status=licence,
+                    valid_until=None,
+                    source="market regulation register",
+                    recorded_at=at(ON),
+                )
+            )
+
+
+async def test_the_named_employers_licence_found_in_the_register_waives_the_paper(jw: JointWorld) -> None:
+    await office_asks_licence(jw, licence="active")
+    j = (
+        await jw.accepted()
+    )  # no licence uploaded, no employment on record: the application names the employer
+    assert j["state"] == "accepted"
+    rows = await lookups(jw.w, j["residence_branch"]["case_id"])
+    assert [(r.material_code, r.found, r.matched, r.purpose) for r in rows] == [
+        ("employer_business_licence", True, True, "acceptance")
+    ]
+    org_uscc = "91310000MA1FL0000X"
+    assert rows[0].query_key == f"uscc:{org_uscc}"
+
+
+@pytest.mark.parametrize("hands_in_the_paper", [False, True])
+async def test_a_revoked_licence_puts_the_paper_in_the_one_notice_and_the_acceptance_guard(
+    jw: JointWorld, hands_in_the_paper: bool
+) -> None:
+    await office_asks_licence(jw, licence="revoked")
+    j = await jw.apply(files=all_codes(WP_A)[:-1])
+    n = await jw.svc.joint_issue_notice(jw.w.officer, j["joint_id"], j["version"], key=key())
+    items = {i["code"]: i for i in n["notice"]["items"]}
+    assert items["employer_business_licence"]["required_by"] == ["residence_permit"]
+    assert "business_licence register" in items["employer_business_licence"]["paper_needed"]
+    files = [all_codes(WP_A)[-1], *(["employer_business_licence"] if hands_in_the_paper else [])]
+    j = await jw.svc.joint_supplement(
+        jw.w.applicant, j["joint_id"], n["version"], key=key(), files=[pdf(c) for c in files]
+    )
+    case_id = j["residence_branch"]["case_id"]
+    before = len(await lookups(jw.w, case_id))
+    if hands_in_the_paper:  # the paper answers the notice: nothing looked up, accepted
+        j = await jw.svc.joint_accept(jw.w.officer, j["joint_id"], j["version"], key=key(), **RETURNED)
+        assert j["state"] == "accepted" and len(await lookups(jw.w, case_id)) == before
+        return
+    with pytest.raises(GuardFailed, match="employer_business_licence") as err:
+        await jw.svc.joint_accept(jw.w.officer, j["joint_id"], j["version"], key=key(), **RETURNED)
+    assert err.value.guard == "joint_complete"
+    assert len(await lookups(jw.w, case_id)) == before + 1  # the refused command's lookup stays on record
+    assert (await jw.joint(j["joint_id"])).state == "submitted"

@@ -33,6 +33,7 @@ from cnvisa.cases.work_permits import latest_work_permit, register_record, work_
 from cnvisa.cases.workflow import APPLICANT_SIDE
 from cnvisa.law.materials import CATALOGUE
 from cnvisa.law.shared_records import WAIVERS, match_record
+from cnvisa.store.joint_tables import JointApplication
 from cnvisa.store.register_tables import (
     AccommodationRegistration,
     EvidenceLookup,
@@ -91,7 +92,18 @@ async def _accommodation(s: AsyncSession, case: Case, on: dt.date) -> Seen:
 
 
 async def _organisation_uscc(s: AsyncSession, case: Case, on: dt.date) -> str | None:
-    """The unified social credit code of the organisation employing or inviting the applicant on ``on``."""
+    """The unified social credit code of the organisation employing or inviting the applicant on ``on``.
+    Reading: the residence branch of a joint application is checked against the employer the application names
+    (the work-permit branch's, seed 001 l.11), not a link on record — a new hire has none yet."""
+    named = (
+        await s.execute(
+            select(Organisation.uscc)
+            .join(JointApplication, JointApplication.employer_organisation_id == Organisation.id)
+            .where(JointApplication.case_id == case.id)
+        )
+    ).scalar_one_or_none()
+    if named is not None:
+        return str(named)
     row = (
         await s.execute(
             select(Organisation.uscc)

@@ -39,6 +39,7 @@ from cnvisa.cases.records import FileIn
 from cnvisa.cases.service import CaseService
 from cnvisa.cases.workflow import Role
 from cnvisa.demo.cast import Member, _one, _person, _uscc, birth_date
+from cnvisa.demo.registers import office_papers
 from cnvisa.demo.story import MATERIAL, refusal_ground, schedule
 from cnvisa.http.security import hash_off_loop
 from cnvisa.law import one_stop
@@ -216,6 +217,7 @@ class _Player:
     def __init__(
         self, engine: AsyncEngine, today: dt.date, ids: dict[str, Any], desk: dict[str, Actor]
     ) -> None:
+        self.engine = engine
         self.sessions = sessionmaker(engine)
         self.clock = ManualClock(today)
         self.joint = JointService(self.sessions, self.clock)
@@ -263,6 +265,9 @@ class _Player:
         inputs = _inputs(plan, self.today, days[0])
         required = one_stop.joint_materials(category=plan.category, validity_days=730)
         codes = [m.code for m in required if m.satisfied_by == "upload"]
+        # the window office's own papers (office rule, cnvisa.demo.registers): handed in — the demo employer's
+        # licence is revoked in the register and new hires have no accommodation registration on record yet
+        codes += await office_papers(self.engine, self.offices[plan.office], "residence_permit")
         held_back = ["criminal_record_certificate", "health_certificate"] if path[0] == "apply_partly" else []
         applicant = (
             Actor(self.hr, Role.ORG_STAFF, organisation_id=employer_id, represents=frozenset({person_id}))

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cnvisa.cases import evidence
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.agencies import WorkPermitClient
 from cnvisa.cases.commands.intake import IntakeCommands
@@ -123,3 +124,25 @@ class JointBase(IntakeCommands, IssuanceCommands):
 
     def _pinned(self, joint: JointApplication, branch: WorkPermitBranch) -> one_stop.Clocks | None:
         return pinned_clocks(joint, extended=branch.extended) if joint.accepted_on else None
+
+    async def _joint_papers(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        case: Case,
+        required: tuple[one_stop.JointMaterial, ...],
+        provided: set[str],
+        purpose: str,
+    ) -> evidence.Papers:
+        """The papers the window office asks for beyond the joint checklist (office rule, ``OfficePaper``): a
+        shared record may replace them (seed 001 l.20, ``cnvisa.law.shared_records``); looked up and recorded
+        as for any residence case. The sibling-branch work permit is not a paper (``one_stop``): left out."""
+        uploads = [m.code for m in required if m.satisfied_by == "upload"]
+        return await evidence.papers(
+            s, actor, case, required=uploads, handed_in=sorted(provided), purpose=purpose, now=self.now()
+        )
+
+    async def _keep_lookups(self, actor: Actor, used: evidence.Papers | None) -> None:
+        """A refused command's register lookups stay on record (``evidence.keep_when_refused``)."""
+        if used is not None and used.rows:
+            await evidence.keep_when_refused(self.sessions, actor, used.rows[0]["case_id"], used, self.now())

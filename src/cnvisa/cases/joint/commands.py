@@ -15,6 +15,9 @@ Readings adopted from reforms.md §1 [A] (each beside its rule below):
 - Reading: withdrawal ends both branches, in any open state before the join.
 - Office rule: the work-permit desk sits at the single window office (its officers' office is the window's).
 - Reading (Law Art 41, 43): the residence permit issued together is not valid beyond the work permit.
+- Office rule + seed 001 l.20: the papers the window office asks beyond the checklist (``OfficePaper``) are looked
+  up in the shared registers at the notice and the acceptance (``cnvisa.cases.evidence``), the employer's licence
+  by the employer the application names; a paper no record replaces is in the one notice for the residence branch.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases import passport_check
+from cnvisa.cases import evidence, passport_check
 from cnvisa.cases.actor import SYSTEM, Actor
 from cnvisa.cases.commands.intake import NOTICE_REPLY_WORKING_DAYS
-from cnvisa.cases.errors import BadInput, Forbidden, InvalidCommand
+from cnvisa.cases.errors import BadInput, CaseError, Forbidden, InvalidCommand
 from cnvisa.cases.grants import refuse_officer_inputs
 from cnvisa.cases.joint import parent_flow as pf
 from cnvisa.cases.joint import work_permit_flow as wf
@@ -88,13 +91,14 @@ class JointCommands(JointBase):
             )
         required = joint_materials_for(wp, inputs)
         known = {m.code for m in required if m.satisfied_by == "upload"}
-        for f in files:
-            if f.material_code not in known:
-                raise BadInput(f"files[{f.material_code}]", "not a material of this joint application")
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             code = await self._office_code(s, office_id)
             case = self._draft(code, actor, person_id, office_id, "residence_permit", inputs, submitted_by)
+            asked = known | set(await evidence.office_papers(s, case))  # and the window office's own papers
+            for f in files:
+                if f.material_code not in asked:
+                    raise BadInput(f"files[{f.material_code}]", "not a material of this joint application")
             rp_codes = [f.material_code for f in files if one_stop.RESIDENCE_PERMIT in _branches(required, f)]
             self._check_proxy(case, self._assess(case, rp_codes))
             self._authorise(actor, case, Command.SUBMIT)
@@ -173,7 +177,10 @@ class JointCommands(JointBase):
             self._authorise_joint(actor, joint, pf.JCommand.ISSUE_NOTICE)
             self._authorise(actor, case, Command.ISSUE_NOTICE)
             required = joint_materials_for(joint.work_permit, case.inputs)
-            items = one_stop.missing_materials(required, await self._provided(s, case))
+            provided = await self._provided(s, case)
+            items = one_stop.missing_materials(required, provided)
+            paper = used[0] = await self._joint_papers(s, actor, case, required, provided, "notice")
+            items += [c for c in paper.missing if c not in items]  # the office's papers no record replaced
             guard(bool(items), "joint_notice_repeats_nothing", "nothing is missing: accept instead")
             earlier = list(
                 (
@@ -199,9 +206,16 @@ class JointCommands(JointBase):
                 required=[m.code for m in required if m.satisfied_by == "upload"],
             )
             s.add(notice)
-            by_code = {m.code: m for m in required}
-            listed = [{"code": i, "required_by": sorted(by_code[i].required_by)} for i in items]
-            await self._step(s, actor, case, Command.ISSUE_NOTICE, {"items": items, "joint": joint.number})
+            by_code = {m.code: sorted(m.required_by) for m in required}
+            listed = [  # an office paper is asked for the residence branch, with why no record replaced it
+                {"code": i, "required_by": by_code.get(i, [one_stop.RESIDENCE_PERMIT])}
+                | ({"paper_needed": paper.reasons[i]} if i in paper.reasons else {})
+                for i in items
+            ]
+            detail: dict[str, Any] = {"items": items, "joint": joint.number}
+            if paper.asked:
+                detail["evidence"] = paper.audit_detail()
+            await self._step(s, actor, case, Command.ISSUE_NOTICE, detail)
             await self._joint_step(s, actor, joint, pf.JCommand.ISSUE_NOTICE, {"items": listed})
             out = await self._view(s, joint, branch, case)
             return case, {
@@ -214,9 +228,14 @@ class JointCommands(JointBase):
                 },
             }
 
-        return await self._run(
-            key, "joint_issue_notice", body, actor, request={"joint_id": joint_id, "version": version}
-        )
+        used: list[evidence.Papers | None] = [None]
+        try:
+            return await self._run(
+                key, "joint_issue_notice", body, actor, request={"joint_id": joint_id, "version": version}
+            )
+        except CaseError:  # the lookups made stay on record (as for a single case)
+            await self._keep_lookups(actor, used[0])
+            raise
 
     async def joint_supplement(
         self, actor: Actor, joint_id: int, version: int, *, key: str, files: Sequence[FileIn] = ()
@@ -225,6 +244,12 @@ class JointCommands(JointBase):
             joint, branch, case = await self._load_joint(s, joint_id, version, actor)
             self._authorise_joint(actor, joint, pf.JCommand.SUPPLEMENT)
             known = {m.code for m in joint_materials_for(joint.work_permit, case.inputs)}
+            # and what a notice asked beyond the joint checklist (an office's paper no record replaced)
+            known |= {
+                i
+                for n in (await s.execute(select(Notice.items).where(Notice.case_id == case.id))).scalars()
+                for i in n
+            }
             for f in files:
                 if f.material_code not in known:
                     raise BadInput(f"files[{f.material_code}]", "not a material of this joint application")
@@ -271,12 +296,18 @@ class JointCommands(JointBase):
             required = joint_materials_for(joint.work_permit, case.inputs)
             provided = await self._provided(s, case)
             missing = one_stop.missing_materials(required, provided)
+            paper = used[0] = await self._joint_papers(s, actor, case, required, provided, "acceptance")
+            missing += [c for c in paper.missing if c not in missing]
             # the residence branch's own rules; its work permit comes from the sibling branch (Reading, one_stop)
             rp_codes = [c for c in one_stop.codes_for(one_stop.RESIDENCE_PERMIT, required) if c in provided]
             result = self._assess(case, [*rp_codes, "work_permit"])
             blocking = [p["code"] for p in result["problems"] if p["severity"] == "blocking"]
             guard(
-                not missing and not blocking, "joint_complete", "missing: " + ", ".join([*missing, *blocking])
+                not missing and not blocking,
+                "joint_complete",
+                "missing: "
+                + ", ".join([*missing, *blocking])
+                + "".join(f"; {code}: {why}" for code, why in paper.reasons.items()),
             )
             on = self.today()
             office = await s.get(Office, case.office_id)
@@ -336,6 +367,7 @@ class JointCommands(JointBase):
                     "joint": joint.number,
                     "passport_kept": passport_kept,
                     **({"passport_check": checked} if checked else {}),
+                    **({"evidence": paper.audit_detail()} if paper.asked else {}),
                 },
             )
             await self._branch_step(s, branch, wf.WCommand.ACCEPT, actor, joint)
@@ -361,9 +393,18 @@ class JointCommands(JointBase):
         request = passport_check.acceptance_request(
             passport_kept, passport, retention_reason, retention_note, collection
         )
-        out = await self._run(
-            key, "joint_accept", body, actor, request={"joint_id": joint_id, "version": version, **request}
-        )
+        used: list[evidence.Papers | None] = [None]
+        try:
+            out = await self._run(
+                key,
+                "joint_accept",
+                body,
+                actor,
+                request={"joint_id": joint_id, "version": version, **request},
+            )
+        except CaseError:
+            await self._keep_lookups(actor, used[0])
+            raise
         return await self._after_commit(out, actor, "work_permit_submission")
 
     # -- issue and collection -------------------------------------------------------------------------------
