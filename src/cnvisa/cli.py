@@ -213,6 +213,18 @@ def work_permit_points(
         _fail(str(exc))
 
 
+@law_app.command("overstay", context_settings=_DASHED_ARGUMENTS)
+def overstay(
+    last_lawful_day: Annotated[str, typer.Argument(metavar="LAST_LAWFUL_DAY")],
+    on: Annotated[str, typer.Argument(metavar="ON")],
+) -> None:
+    """Days of illegal residence on ON after LAST_LAWFUL_DAY (both counted from the day after it) and the most
+    the law allows (Law Art 78 para 1: 500 yuan a day, at most 10,000); prints JSON. Nothing is imposed."""
+    from cnvisa.law.obligations import overstay as count
+
+    _dump(count(_date(last_lawful_day, "LAST_LAWFUL_DAY"), _date(on, "ON")).as_dict())
+
+
 @law_app.command("coverage")
 def coverage(
     tests: Annotated[

@@ -8,6 +8,7 @@ from __future__ import annotations
 from cnvisa.law.assess import assess
 from cnvisa.law.errors import CalendarYearNotLoaded, InvalidInput, LawError, NotInForce
 from cnvisa.law.five_year import five_year_permit
+from cnvisa.law.obligations import due, overstay
 from cnvisa.law.post_change import post_change
 from cnvisa.law.work_permit import work_permit_points
 
@@ -17,7 +18,9 @@ __all__ = [
     "LawError",
     "NotInForce",
     "assess",
+    "due",
     "five_year_permit",
+    "overstay",
     "post_change",
     "work_permit_points",
 ]
