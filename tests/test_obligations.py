@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,3 +83,48 @@ def test_the_overstay_command_names_the_bad_field() -> None:
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [
         "error: ON: '31/01/2026' is not a date in the form YYYY-MM-DD"
     ]
+
+
+def test_the_overstays_command_lists_the_demo_people_past_their_last_lawful_day(tmp_path: Path) -> None:
+    """`cnvisa db overstays`: on the demo's day nobody; months later, people whose documents ran out — each with
+    the law engine's count — and an office's list is part of the national one; a bad office names the option."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    env = {**os.environ, "CNVISA_CLOCK_START": "2026-03-02T09:00+08:00"}
+    setup = subprocess.run(
+        [sys.executable, "-m", "cnvisa.cli", "demo", "setup", "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert setup.returncode == 0, setup.stderr
+
+    def overstays(*args: str) -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-m", "cnvisa.cli", "db", "overstays", "--database-url", url, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert out.returncode == 0, out.stderr
+        data: dict[str, Any] = json.loads(out.stdout)
+        return data
+
+    assert overstays()["on"] == "2026-03-02"
+    later = overstays("--on", "2027-01-15")
+    assert later["count"] > 0
+    for p in later["people"]:
+        if p["last_lawful_day"] is not None:
+            expect = overstay(dt.date.fromisoformat(p["last_lawful_day"]), dt.date(2027, 1, 15))
+            assert (p["days_overstayed"], p["max_fine_cny"]) == (expect.days_overstayed, expect.max_fine_cny)
+    office = overstays("--on", "2027-01-15", "--office", "SH01")
+    assert {p["person_id"] for p in office["people"]} <= {p["person_id"] for p in later["people"]}
+    bad = subprocess.run(
+        [sys.executable, "-m", "cnvisa.cli", "db", "overstays", "--database-url", url, "--office", "XX"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --office: no office 'XX'"

@@ -325,6 +325,53 @@ def db_sweep(database_url: DbUrl = None) -> None:
         typer.echo(f"  {number}")
 
 
+@db_app.command("overstays")
+def db_overstays(
+    database_url: DbUrl = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="The day (YYYY-MM-DD); default: today, Beijing time")
+    ] = None,
+    office: Annotated[str | None, typer.Option("--office", help="An office code: its list only")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 1000,
+) -> None:
+    """Illegal residence on a day (Regulations Art 25): everyone in China whose last lawful day is before it,
+    with the days and the most Law Art 78 allows (shown, never imposed); prints JSON. The read is audited."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from cnvisa.cases.actor import SYSTEM
+    from cnvisa.cases.service import CaseService
+    from cnvisa.store.db import make_engine, sessionmaker
+    from cnvisa.store.tables import Office
+
+    clock = _clock()
+    day = _date(on, "--on") if on is not None else None
+
+    async def run() -> tuple[dt.date, list[dict[str, Any]]]:
+        engine = make_engine(database_url)
+        try:
+            svc = CaseService(sessionmaker(engine), clock)
+            office_id = None
+            if office is not None:
+                async with svc.sessions() as s:
+                    office_id = (await s.execute(select(Office.id).where(Office.code == office))).scalar()
+                if office_id is None:
+                    _fail(f"--office: no office {office!r}")
+            when = day or svc.today()
+            return when, await svc.illegal_residence(SYSTEM, when, office_id=office_id, limit=limit)
+        finally:
+            await engine.dispose()
+
+    try:
+        when, found = asyncio.run(run())
+    except typer.Exit:
+        raise
+    except Exception as exc:  # one line, never a traceback
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    _dump({"on": when.isoformat(), "office": office, "count": len(found), "people": found})
+
+
 @audit_app.command("verify")
 def audit_verify(database_url: DbUrl = None) -> None:
     """Recompute the whole chain; name the first event that does not match (exit 1)."""

@@ -15,6 +15,7 @@ from cnvisa.cases.commands.issuance import IssuanceCommands
 from cnvisa.cases.commands.revision import DECIDED_OR_CLOSED, RevisionCommands
 from cnvisa.cases.evidence import EvidenceQueries
 from cnvisa.cases.queries.case import CaseRead
+from cnvisa.cases.queries.overstay import OverstayQueries
 from cnvisa.cases.queries.queue import QUEUE_AWAITING, QUEUE_DUE, QueueQueries
 from cnvisa.cases.queries.status import StatusQuery
 from cnvisa.cases.runner import SERVICE_INPUTS
@@ -45,6 +46,7 @@ class CaseService(
     QueueQueries,
     StatusQuery,
     EvidenceQueries,
+    OverstayQueries,
 ):
     """``CaseService(sessions, clock=None, reads=None)``: every command and read of the case core."""
 
