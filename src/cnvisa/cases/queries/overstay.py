@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, and_, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from cnvisa.cases.actor import Actor, caseless_event
@@ -63,6 +64,28 @@ def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
 def _add_days_pg(element: add_days, compiler: Any, **kw: Any) -> str:
     day, n = list(element.clauses)
     return f"({compiler.process(day, **kw)} + ({compiler.process(n, **kw)})::integer)"
+
+
+class latest_of(FunctionElement[dt.date]):
+    """The latest of some dates, NULLs ignored (NULL when all are): GREATEST on PostgreSQL; SQLite's
+    many-argument max() returns NULL when any argument is, so each is put back from a sentinel."""
+
+    type = Date()
+    inherit_cache = True
+
+
+_NO_DAY = "0001-01-01"
+
+
+@compiles(latest_of, "sqlite")
+def _latest_sqlite(element: latest_of, compiler: Any, **kw: Any) -> str:
+    args = ", ".join(f"coalesce({compiler.process(c, **kw)}, '{_NO_DAY}')" for c in element.clauses)
+    return f"nullif(max({args}), '{_NO_DAY}')"
+
+
+@compiles(latest_of, "postgresql")
+def _latest_pg(element: latest_of, compiler: Any, **kw: Any) -> str:
+    return f"greatest({', '.join(compiler.process(c, **kw) for c in element.clauses)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +151,8 @@ def _office_scope(on: dt.date, office: Office) -> Any:
 
 
 def _query(on: dt.date, limit: int | None, office: Office | None = None) -> Any:
+    # Each person's last movement on or before the day; in China when it is an entry. A subquery used once (a
+    # CTE used several times is materialised and misestimated: nested loops over every person).
     ranked = (
         select(
             Movement.person_id,
@@ -140,57 +165,70 @@ def _query(on: dt.date, limit: int | None, office: Office | None = None) -> Any:
             .label("rn"),
         )
         .where(Movement.on <= on)
-        .cte("ranked")
+        .subquery("ranked")
     )
     inside = (
         select(ranked.c.person_id, ranked.c.on, ranked.c.holding_id, ranked.c.visa_free_programme)
         .where(ranked.c.rn == 1, ranked.c.direction == "entry")
-        .cte("inside")
+        .subquery("inside")
     )
-    valid = Holding.status.not_in(INVALID_STATES)
-    visas = (
-        select(
-            inside.c.person_id,
-            add_days(inside.c.on, Holding.stay_days + Holding.extended_days).label("until"),
-        )
-        .join(Holding, Holding.person_id == inside.c.person_id)
-        .where(
-            Holding.kind == "visa",
-            valid,
-            Holding.stay_days.is_not(None),
-            Holding.stay_days > 0,
-            or_(
-                Holding.id == inside.c.holding_id,
-                and_(Holding.issued_by_case_id.is_not(None), Holding.valid_from >= inside.c.on),
-            ),
-        )
-    )
+    entry_visa, issued_visa = aliased(Holding, name="entry_visa"), aliased(Holding, name="issued_visa")
     permits = (
-        select(inside.c.person_id, Holding.valid_until.label("until"))
-        .join(Holding, Holding.person_id == inside.c.person_id)
-        .where(Holding.kind.in_(("stay_permit", "residence_permit")), valid)
+        select(Holding.person_id, func.max(Holding.valid_until, type_=Date).label("until"))
+        .where(Holding.kind.in_(("stay_permit", "residence_permit")), Holding.status.not_in(INVALID_STATES))
+        .group_by(Holding.person_id)
+        .subquery("permits")
     )
     receipts = (
-        select(inside.c.person_id, Case.receipt_valid_until.label("until"))
-        .join(Case, Case.person_id == inside.c.person_id)
+        select(Case.person_id, func.max(Case.receipt_valid_until, type_=Date).label("until"))
         .where(Case.receipt_valid_until.is_not(None), Case.state.in_(RECEIPT_STATES))
+        .group_by(Case.person_id)
+        .subquery("receipts")
     )
-    parts = [visas, permits, receipts]
-    if VISA_FREE:
-        rows = [  # a literal table both engines read (SQLite has no column list on a VALUES alias)
-            select(literal(p.code).label("code"), literal(p.hours // 24, Integer).label("days"))
-            for p in VISA_FREE.values()
-        ]
-        programmes = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("programmes")
-        parts.append(
-            select(inside.c.person_id, add_days(inside.c.on, programmes.c.days).label("until")).join(
-                programmes, programmes.c.code == inside.c.visa_free_programme
-            )
-        )
-    bases = union_all(*parts).subquery("bases")
+    rows = [  # a literal table both engines read (SQLite has no column list on a VALUES alias)
+        select(literal(p.code).label("code"), literal(p.hours // 24, Integer).label("days"))
+        for p in VISA_FREE.values()
+    ] or [select(literal("").label("code"), literal(0, Integer).label("days")).where(literal(False))]
+    programmes = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("programmes")
+
+    def visa_on(v: Any) -> Any:
+        return and_(v.kind == "visa", v.status.not_in(INVALID_STATES), v.stay_days > 0)
+
+    until = latest_of(
+        add_days(inside.c.on, entry_visa.stay_days + entry_visa.extended_days),
+        add_days(inside.c.on, issued_visa.stay_days + issued_visa.extended_days),
+        add_days(inside.c.on, programmes.c.days),
+        permits.c.until,
+        receipts.c.until,
+    )
     last = (
-        select(bases.c.person_id, func.max(bases.c.until, type_=Date).label("last_lawful"))
-        .group_by(bases.c.person_id)
+        select(
+            inside.c.person_id,
+            func.max(inside.c.on, type_=Date).label("entered_on"),
+            func.max(until, type_=Date).label("last_lawful"),
+        )
+        .select_from(inside)
+        .outerjoin(
+            entry_visa,
+            and_(
+                entry_visa.id == inside.c.holding_id,
+                entry_visa.person_id == inside.c.person_id,
+                visa_on(entry_visa),
+            ),
+        )
+        .outerjoin(  # a visa issued in China after the entry (replacement, reissue: Guide VI(III), VI(IV))
+            issued_visa,
+            and_(
+                issued_visa.person_id == inside.c.person_id,
+                issued_visa.issued_by_case_id.is_not(None),
+                issued_visa.valid_from >= inside.c.on,
+                visa_on(issued_visa),
+            ),
+        )
+        .outerjoin(programmes, programmes.c.code == inside.c.visa_free_programme)
+        .outerjoin(permits, permits.c.person_id == inside.c.person_id)
+        .outerjoin(receipts, receipts.c.person_id == inside.c.person_id)
+        .group_by(inside.c.person_id)
         .subquery("last")
     )
     q = (
@@ -199,11 +237,10 @@ def _query(on: dt.date, limit: int | None, office: Office | None = None) -> Any:
             Person.surname,
             Person.given_names,
             Person.nationality,
-            inside.c.on.label("entered_on"),
+            last.c.entered_on,
             last.c.last_lawful,
         )
-        .join(inside, inside.c.person_id == Person.id)
-        .outerjoin(last, last.c.person_id == Person.id)
+        .join(last, last.c.person_id == Person.id)
         .where(or_(last.c.last_lawful.is_(None), last.c.last_lawful < literal(on, Date)))
         .order_by(last.c.last_lawful.asc().nulls_first(), Person.id)
     )
