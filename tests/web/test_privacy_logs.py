@@ -38,6 +38,15 @@ def _a_case(db_url: str) -> tuple[str, str]:
         ("/api/v1/office/search?q=WANG+Lei", "/api/v1/office/search?[redacted]"),
         ("/progress", "/progress"),
         ("/office/queue?limit=50", "/office/queue?limit=50"),  # no personal data: kept
+        # any other route: names kept, values redacted unless harmless (the apply page's GET form)
+        (
+            "/apply/visa_extension?lang=en&holding_number=J25DEMO0001&visa.entry_date=2025-11-10",
+            "/apply/visa_extension?lang=en&holding_number=[redacted]&visa.entry_date=[redacted]",
+        ),
+        (
+            "/what-do-i-need/residence_permit_extension?check=1&residence_permit.valid_until=2026-01-31",
+            "/what-do-i-need/residence_permit_extension?check=1&residence_permit.valid_until=[redacted]",
+        ),
     ],
 )
 def test_the_access_log_filter_redacts_personal_query_strings(target: str, logged: str) -> None:
@@ -88,7 +97,10 @@ def test_no_passport_number_in_the_server_log(seeded: dict[str, Any], db_url: st
             f"{base}/api/v1/progress", json={"number": "x", "passport": passport + "\x00"}, timeout=30
         )
         assert bad.status_code == 422
+        # a GET form elsewhere (the apply page) with a document number: named in the log, its value not
+        http.get(f"{base}/apply/visa_extension", params={"holding_number": passport}, timeout=30)
     text = log.read_text(errors="replace")
+    assert "/apply/visa_extension?holding_number=[redacted]" in text
     assert (
         "/api/v1/progress?[redacted]" in text and "/office/search?[redacted]" in text
     )  # the requests were logged

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Final
+from urllib.parse import parse_qsl, quote
 
 PERSONAL_QUERY_ROUTES: Final = frozenset(
     {
@@ -21,14 +22,25 @@ PERSONAL_QUERY_ROUTES: Final = frozenset(
 )
 """Routes whose query string may carry personal data (passport numbers, names)."""
 REDACTED: Final = "[redacted]"
+SAFE_QUERY_KEYS: Final = frozenset({"lang", "limit", "offset", "page", "check", "step", "sort", "order"})
+"""Query parameters whose values say nothing about a person: kept in the log. Any other value — a document
+number in the apply page's GET form, a date of entry in "What do I need?" — is redacted wherever it appears,
+whatever the route (a route-by-route list missed the apply form's ``holding_number``)."""
 
 
 def redact_target(target: str) -> str:
-    """The request target as the log may show it: the query string of a listed route replaced."""
+    """The request target as the log may show it: a listed route's query string replaced; elsewhere each
+    parameter's name kept and its value redacted, unless the key is in ``SAFE_QUERY_KEYS``."""
     path, sep, query = target.partition("?")
-    if sep and query and path.rstrip("/") in PERSONAL_QUERY_ROUTES:
+    if not sep or not query:
+        return target
+    if path.rstrip("/") in PERSONAL_QUERY_ROUTES:
         return f"{path}?{REDACTED}"
-    return target
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = "&".join(
+        f"{quote(k, safe='.[]')}={quote(v, safe='') if k in SAFE_QUERY_KEYS else REDACTED}" for k, v in pairs
+    )
+    return f"{path}?{kept}"
 
 
 class RedactPersonalQueries(logging.Filter):
