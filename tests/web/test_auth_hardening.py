@@ -34,6 +34,11 @@ async def running(db_url: str, **settings: Any) -> AsyncIterator[FastAPI]:
     # a connection on a slow machine must not turn into a 503 (CI saw 5 s pass with 100 at once). The pool's
     # own bound is tested in test_outage.py.
     settings.setdefault("db_pool_timeout", 120)
+    # Nor must a turn at the per-name lock, a statement or the whole request outlast its bound on a loaded machine
+    # (a session saw 503s at load 16: forty attempts on one name take their turns one after another). The bounds
+    # themselves are tested in test_outage.py and test_busy.py.
+    for bound in ("lock_wait_seconds", "db_statement_timeout", "request_timeout"):
+        settings.setdefault(bound, 300)
     clock = ManualClock(dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=SHANGHAI))
     app = create_app(Settings(database_url=db_url, **settings), clock=clock)
     async with app.router.lifespan_context(app):

@@ -58,6 +58,7 @@ from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import Role
 from cnvisa.law.status import residence_status
 from cnvisa.law.verification import INSTITUTION_SECTORS, institution_may_verify
+from cnvisa.store import locks
 from cnvisa.store.instant import as_utc
 from cnvisa.store.tables import (
     Account,
@@ -254,6 +255,11 @@ class IdentityChecks(Clocked):
             # one verifier's checks queue here (row lock on PostgreSQL; SQLite serialises writers), so two
             # requests cannot both slip under the limit
             await s.execute(select(Account.id).where(Account.id == actor.account_id).with_for_update())
+            # and the institution's checks of this document number, across its verifiers (two tellers of one
+            # bank checking the same passport at once would each count below the per-document cap)
+            await locks.serialise(
+                s, locks.lock_key(locks.IDENTITY_DOCUMENT, f"{actor.organisation_id}:{number}")
+            )
             recent = (
                 await s.execute(
                     select(func.count(), func.min(IdentityCheck.at)).where(

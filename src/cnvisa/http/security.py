@@ -31,10 +31,11 @@ from typing import Any
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.clock import beijing_time
+from cnvisa.store import locks
 from cnvisa.store.fast import FastQuery, Reads
 from cnvisa.store.tables import Account, ApiToken, Mandate, SigninAttempt, WebSession
 
@@ -104,25 +105,9 @@ class RateLimited(Exception):
 ADDRESS_WINDOW = dt.timedelta(minutes=1)
 
 
-def lock_key(kind: int, value: str) -> tuple[int, int]:
-    """The two 32-bit keys of a PostgreSQL advisory lock: a namespace and a hash of the value."""
-    return kind, int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
-
-
-SIGNIN_ADDRESS, SIGNIN_NAME, PUBLIC_LOOKUP = 1, 2, 3
-"""Namespaces of the advisory locks (``lock_key``)."""
-
-
-async def serialise(s: AsyncSession, *keys: tuple[int, int]) -> None:
-    """Makes the count-then-record below atomic among concurrent attempts on the same keys. PostgreSQL: a
-    transaction-scoped advisory lock per key (released at commit or rollback; taken in the order given — always
-    address, then name — so two attempts never wait on each other crosswise). SQLite: nothing to do, every
-    transaction there begins with BEGIN IMMEDIATE (cnvisa.store.db), which already admits one writer at a
-    time."""
-    if s.get_bind().dialect.name != "postgresql":
-        return
-    for kind, key in keys:
-        await s.execute(text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": kind, "key": key})
+SIGNIN_ADDRESS, SIGNIN_NAME, PUBLIC_LOOKUP = locks.SIGNIN_ADDRESS, locks.SIGNIN_NAME, locks.PUBLIC_LOOKUP
+lock_key, serialise = locks.lock_key, locks.serialise
+"""Namespaces and locks of ``cnvisa.store.locks`` (shared with the case core's limits)."""
 
 
 async def check_address(s: AsyncSession, ip: str | None, now: dt.datetime, per_minute: int) -> None:
