@@ -261,3 +261,22 @@ def test_locked_sqlite_gives_503_within_the_lock_wait(seeded: dict[str, Any], db
             all_unavailable(routes, "locked")
         all_answer(routes, "unlocked")
         assert count(db_url, WebSession) == sessions + 2
+
+
+def test_a_connection_cut_mid_operation_is_unavailable_not_a_crash() -> None:
+    """The cluster drill (issue 14) saw 500s when a failover cut a pooled asyncpg connection mid-operation
+    ("cannot switch to state …; another operation is in progress"): raw, wrapped by SQLAlchemy, or as the cause
+    of the adapter's error, it is 503 with Retry-After like any other lost connection."""
+    import asyncpg.exceptions
+    from sqlalchemy.exc import DBAPIError
+
+    from cnvisa.http.problems import unavailable
+
+    cut = asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    )
+    adapted = RuntimeError("asyncpg adapter")
+    adapted.__cause__ = cut
+    assert unavailable(cut) and unavailable(DBAPIError("SELECT 1", None, cut))
+    assert unavailable(DBAPIError("SELECT 1", None, adapted))
+    assert not unavailable(DBAPIError("SELECT 1", None, ValueError("a bad value")))  # a real bug stays a 500

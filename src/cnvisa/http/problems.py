@@ -60,10 +60,17 @@ RETRY_UNAVAILABLE = 5
 """Seconds a client is asked to wait (Retry-After) when the database is down or stalled."""
 
 
+def _cut_connection(exc: BaseException | None) -> bool:
+    """asyncpg's own state error on a pooled connection a failover cut mid-operation ("cannot switch to state
+    …: another operation is in progress"), seen in the cluster drill as 500s: the connection is unusable and the
+    transaction did not commit."""
+    return type(exc).__name__ == "InternalClientError" and type(exc).__module__.startswith("asyncpg")
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database is out of reach: refused, reset or stalled connections, a statement
-    or connect timed out on the client, no pooled connection in time."""
-    if isinstance(exc, (TimeoutError, ConnectionError, PoolTimeout, socket.gaierror)):
+    or connect timed out on the client, no pooled connection in time, a connection cut mid-operation."""
+    if isinstance(exc, (TimeoutError, ConnectionError, PoolTimeout, socket.gaierror)) or _cut_connection(exc):
         return True
     if isinstance(exc, OSError):
         # asyncpg tries every address of a host name and raises a plain OSError naming them all
@@ -77,7 +84,7 @@ def unavailable(exc: BaseException) -> bool:
         )
         if sqlstate.startswith("08") or sqlstate in _DOWN_SQLSTATES:
             return True
-        return any(isinstance(e, (TimeoutError, OSError)) for e in causes)
+        return any(isinstance(e, (TimeoutError, OSError)) or _cut_connection(e) for e in causes)
     return False
 
 
