@@ -103,6 +103,18 @@ start_etcd() {
     wait_for 30 etcd curl -fsS "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
 }
 
+any_sync() {
+    local p
+    for p in "${RESTPORTS[@]}"; do curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$p/sync" && return 0; done
+    return 1
+}
+
+any_leader() {
+    local p
+    for p in "${RESTPORTS[@]}"; do curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$p/primary" && return 0; done
+    return 1
+}
+
 start_patroni() {
     local i
     for i in "${!NODES[@]}"; do
@@ -119,16 +131,15 @@ start_patroni() {
             "$RUN/patroni-$n.pid" "$VENV/bin/patroni" "$CLUSTER_DIR/conf/$n.yml" "$LOG/$n/patroni.out" >/dev/null 2>&1 </dev/null &
         sleep 1
         alive "$RUN/patroni-$n.pid" || die "Patroni $n exited: $LOG/$n/patroni.out"
-        if ((i == 0)); then # let the first node bootstrap the cluster, the others clone from it
-            wait_for 90 "a Patroni leader" curl -fsS "http://127.0.0.1:${RESTPORTS[0]}/primary"
+        if ((i == 0)); then # let the first node bootstrap (or rejoin) first, the others clone from the leader
+            wait_for 90 "a Patroni leader" any_leader
         fi
     done
     for i in "${!NODES[@]}"; do
         wait_for 120 "PostgreSQL ${NODES[$i]} running" \
             bash -c "curl -fsS http://127.0.0.1:${RESTPORTS[$i]}/health"
     done
-    wait_for 60 "a synchronous standby" curl -fsS "http://127.0.0.1:${RESTPORTS[1]}/sync" -o /dev/null \
-        || true
+    wait_for 60 "a synchronous standby" any_sync
 }
 
 start_haproxy() {
