@@ -57,9 +57,7 @@ C = conf()
 NODES = C["PG_NODES"].split()
 REST = dict(zip(NODES, C["PATRONI_PORTS"].split(), strict=True))
 APP = f"http://127.0.0.1:{C['HAPROXY_APP_PORT']}"
-WRITE_URL = (
-    f"postgresql+asyncpg://{C['DB_USER']}:{C['DB_PASSWORD']}@127.0.0.1:{C['HAPROXY_WRITE_PORT']}/{C['DB_NAME']}"
-)
+WRITE_URL = f"postgresql+asyncpg://{C['DB_USER']}:{C['DB_PASSWORD']}@127.0.0.1:{C['HAPROXY_WRITE_PORT']}/{C['DB_NAME']}"
 
 
 def rest(node: str, path: str) -> tuple[int, dict]:
@@ -71,7 +69,7 @@ def rest(node: str, path: str) -> tuple[int, dict]:
             return e.code, json.loads(e.read() or b"{}")
         except ValueError:
             return e.code, {}
-    except Exception:  # noqa: BLE001 - down is an answer here
+    except Exception:
         return 0, {}
 
 
@@ -106,7 +104,9 @@ class Burst:
 
 
 async def sign_in(client: httpx.AsyncClient) -> str:
-    r = await client.post(f"{APP}/api/v1/auth/signin", json={"username": "bank.teller", "password": "bank-demo-2025"})
+    r = await client.post(
+        f"{APP}/api/v1/auth/signin", json={"username": "bank.teller", "password": "bank-demo-2025"}
+    )
     r.raise_for_status()
     return str(r.json()["csrf"])
 
@@ -121,8 +121,15 @@ async def writer(client: httpx.AsyncClient, csrf: str, run: str, k: int, burst: 
             r = await client.post(
                 f"{APP}/api/v1/verify/tokens", json={"label": label}, headers={"X-CSRF-Token": csrf}
             )
-            burst.results.append(Result(label, s - t0, time.monotonic() - t0, r.status_code,
-                                        retry_after=r.headers.get("Retry-After")))
+            burst.results.append(
+                Result(
+                    label,
+                    s - t0,
+                    time.monotonic() - t0,
+                    r.status_code,
+                    retry_after=r.headers.get("Retry-After"),
+                )
+            )
             if r.status_code >= 500:
                 await asyncio.sleep(0.2)
         except httpx.HTTPError as e:
@@ -155,10 +162,23 @@ async def watch_leader(t0: float, seen: dict[str, float], burst: Burst) -> None:
 
 def db_labels(prefix: str) -> set[str]:
     psql = [
-        "psql", "-X", "-tA", "-h", "127.0.0.1", "-p", C["HAPROXY_WRITE_PORT"], "-U", C["DB_USER"], "-d", C["DB_NAME"],
-        "-c", f"select label from api_tokens where label like '{prefix}%'",
+        "psql",
+        "-X",
+        "-tA",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        C["HAPROXY_WRITE_PORT"],
+        "-U",
+        C["DB_USER"],
+        "-d",
+        C["DB_NAME"],
+        "-c",
+        f"select label from api_tokens where label like '{prefix}%'",
     ]
-    out = subprocess.run(psql, capture_output=True, text=True, check=True, env=os.environ | {"PGPASSWORD": C["DB_PASSWORD"]})
+    out = subprocess.run(
+        psql, capture_output=True, text=True, check=True, env=os.environ | {"PGPASSWORD": C["DB_PASSWORD"]}
+    )
     return set(out.stdout.split())
 
 
@@ -174,8 +194,10 @@ async def main() -> int:
     run = time.strftime("%H%M%S")
     before = leader()
     sync = sync_standby()
-    print(f"drill primary-kill ({a.mode}): leader {before}, synchronous standby {sync}; "
-          f"{a.clients} writers for {a.seconds:.0f} s through {APP}, SIGKILL at {a.kill_at:.0f} s")
+    print(
+        f"drill primary-kill ({a.mode}): leader {before}, synchronous standby {sync}; "
+        f"{a.clients} writers for {a.seconds:.0f} s through {APP}, SIGKILL at {a.kill_at:.0f} s"
+    )
     if before is None or sync is None:
         print("FAIL: the cluster has no leader or no synchronous standby")
         return 1
@@ -208,13 +230,19 @@ async def main() -> int:
     new_leader = leader()
     promoted_at = {n: t for n, t in seen.items() if n != before}
 
-    print(f"  writes answered: {len(res)}; by status: "
-          + ", ".join(f"{'no answer' if s == 0 else s}={c}" for s, c in sorted(by_status.items())))
+    print(
+        f"  writes answered: {len(res)}; by status: "
+        + ", ".join(f"{'no answer' if s == 0 else s}={c}" for s, c in sorted(by_status.items()))
+    )
     if failed:
-        print(f"  failed writes between {min(r.start for r in failed):.2f} s and {max(r.end for r in failed):.2f} s;"
-              f" with Retry-After: {sum(1 for r in failed if r.retry_after)} of {len(failed)}")
-    print(f"  slowest request: {slowest.end - slowest.start:.2f} s (status {slowest.status or 'no answer'}; "
-          f"client timeout {a.timeout:.0f} s)")
+        print(
+            f"  failed writes between {min(r.start for r in failed):.2f} s and {max(r.end for r in failed):.2f} s;"
+            f" with Retry-After: {sum(1 for r in failed if r.retry_after)} of {len(failed)}"
+        )
+    print(
+        f"  slowest request: {slowest.end - slowest.start:.2f} s (status {slowest.status or 'no answer'}; "
+        f"client timeout {a.timeout:.0f} s)"
+    )
     for n, t in promoted_at.items():
         print(f"  new leader {n} reported by Patroni at {t:.2f} s: {t - t_kill:.2f} s after the kill")
     if first_ok is None:
@@ -228,8 +256,10 @@ async def main() -> int:
     stored = db_labels(f"drill-{run}-")
     lost = acked - stored
     unacked_stored = stored - acked
-    print(f"  acknowledged (2xx): {len(acked)}; stored: {len(stored)}; acknowledged but LOST: {len(lost)}"
-          f"; stored without a 2xx (answer lost in the failover): {len(unacked_stored)}")
+    print(
+        f"  acknowledged (2xx): {len(acked)}; stored: {len(stored)}; acknowledged but LOST: {len(lost)}"
+        f"; stored without a 2xx (answer lost in the failover): {len(unacked_stored)}"
+    )
     if lost:
         print("    lost: " + ", ".join(sorted(lost)[:20]))
 
@@ -237,9 +267,16 @@ async def main() -> int:
     if C.get("APP_SRC"):
         env["PYTHONPATH"] = C["APP_SRC"]
     t = time.monotonic()
-    v = subprocess.run([C["CNVISA_BIN"], "audit", "verify", "--database-url", WRITE_URL], capture_output=True, text=True, env=env)
-    print(f"  cnvisa audit verify on {new_leader}: exit {v.returncode} in {time.monotonic() - t:.1f} s: "
-          f"{(v.stdout.strip() or v.stderr.strip()).splitlines()[-1] if (v.stdout or v.stderr).strip() else ''}")
+    v = subprocess.run(
+        [C["CNVISA_BIN"], "audit", "verify", "--database-url", WRITE_URL],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    print(
+        f"  cnvisa audit verify on {new_leader}: exit {v.returncode} in {time.monotonic() - t:.1f} s: "
+        f"{(v.stdout.strip() or v.stderr.strip()).splitlines()[-1] if (v.stdout or v.stderr).strip() else ''}"
+    )
 
     rejoined = False
     t = time.monotonic()
@@ -257,14 +294,22 @@ async def main() -> int:
             break
         await asyncio.sleep(1)
     if new_leader != killed_node:
-        print(f"  old primary {killed_node} "
-              + (f"rejoined as a replica, streaming, {time.monotonic() - t:.1f} s after its Patroni was started again"
-                 if rejoined else "did NOT rejoin as a replica within 90 s"))
+        print(
+            f"  old primary {killed_node} "
+            + (
+                f"rejoined as a replica, streaming, {time.monotonic() - t:.1f} s after its Patroni was started again"
+                if rejoined
+                else "did NOT rejoin as a replica within 90 s"
+            )
+        )
     print(f"  synchronous standby now: {sync_standby()}")
 
     ok = bool(not lost and outage is not None and outage <= 30 and v.returncode == 0 and rejoined)
-    print("PASS" if ok else "FAIL", "- 0 acknowledged writes lost" if not lost else f"- {len(lost)} LOST",
-          f"- outage {outage:.2f} s (bound 30 s)" if outage is not None else "- writes never resumed")
+    print(
+        "PASS" if ok else "FAIL",
+        "- 0 acknowledged writes lost" if not lost else f"- {len(lost)} LOST",
+        f"- outage {outage:.2f} s (bound 30 s)" if outage is not None else "- writes never resumed",
+    )
     return 0 if ok else 1
 
 
