@@ -40,3 +40,18 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# --- The cluster (issue 14): the production shape on this machine. Never part of 'make test' or CI.
+# Runs this checkout's code (APP_SRC) with the project's venv; another venv: make cluster BIN=/path/to/venv/bin
+.PHONY: cluster cluster-down cluster-test
+CLUSTER_ENV = CNVISA_BIN=$(abspath $(BIN))/cnvisa APP_SRC=$(abspath src)
+
+cluster:
+	$(CLUSTER_ENV) bash scripts/cluster.sh up
+
+cluster-down:
+	$(CLUSTER_ENV) bash scripts/cluster.sh down
+
+# The drill: the Patroni leader killed (SIGKILL) during a burst of writes; prints its figures
+cluster-test:
+	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_primary_kill.py
