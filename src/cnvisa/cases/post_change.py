@@ -34,13 +34,13 @@ from cnvisa.cases.runner import fingerprint
 from cnvisa.cases.work_permits import work_permit_on
 from cnvisa.cases.workflow import STAFF, Role
 from cnvisa.law.citations import law
+from cnvisa.law.divisions import check_division
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.post_change import post_change
 from cnvisa.store.post_change_tables import PostChange
 from cnvisa.store.tables import Case, Holding, IdempotencyRecord, Office, Organisation, OrgPerson
 
 COMMAND: Final = "file_post_change"
-_REGION = re.compile(r"[0-9]{6}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -144,8 +144,10 @@ class PostChanges(Clocked):
         org_id = actor.organisation_id
         if not idempotency_key or len(idempotency_key) > 80:
             raise BadInput("idempotency_key", "required, at most 80 characters")
-        if not _REGION.fullmatch(to_region or ""):
-            raise BadInput("to_region", "a six-digit administrative division code (GB/T 2260)")
+        try:
+            check_division(to_region, "to_region")
+        except InvalidInput as exc:
+            raise BadInput(exc.field, exc.message) from None
         position = _text(position, "position", 200)
         work_location = _text(work_location, "work_location", 300)
         if effective_on > self.today():

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cnvisa.law.application import LawDate, PermitTypeIn, _invalid
 from cnvisa.law.citations import NIA_2024, Citation, law, reg
+from cnvisa.law.divisions import check_division
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.residence import change_report_by
 
@@ -79,10 +80,13 @@ def parse(facts: Mapping[str, Any] | PostChangeFacts) -> PostChangeFacts:
     if not isinstance(facts, Mapping):
         raise InvalidInput("facts", "must be a JSON object")
     try:
-        return PostChangeFacts.model_validate(dict(facts))
+        parsed = PostChangeFacts.model_validate(dict(facts))
     except ValidationError as exc:
         found = [_invalid(err) for err in exc.errors(include_url=False)]
         raise InvalidInput(found[0].field, found[0].message, kind=found[0].kind, also=found[1:]) from None
+    check_division(parsed.from_region, "from_region")
+    check_division(parsed.to_region, "to_region")
+    return parsed
 
 
 def _item(

@@ -8,6 +8,7 @@ from typing import Any
 
 from cnvisa.cases.errors import BadInput
 from cnvisa.law import one_stop
+from cnvisa.law.divisions import check_division
 from cnvisa.law.errors import InvalidInput
 
 WP_FIELDS = ("category", "position", "work_region", "contract_until")
@@ -25,10 +26,10 @@ def check_work_permit_request(wp: Any) -> dict[str, Any]:
     if not isinstance(position, str) or not position.strip() or len(position) > 200:
         raise BadInput("work_permit.position", "the position, 1-200 characters")
     region = wp.get("work_region")
-    if not (isinstance(region, str) and len(region) == 6 and region.isdigit()):
-        raise BadInput(
-            "work_permit.work_region", "the administrative division code of the work place, 6 digits"
-        )
+    try:
+        check_division(region, "work_permit.work_region")
+    except InvalidInput as exc:
+        raise BadInput(exc.field, exc.message) from None
     try:
         dt.date.fromisoformat(str(wp.get("contract_until")))
     except ValueError:
