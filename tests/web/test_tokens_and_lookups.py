@@ -232,6 +232,29 @@ def test_wrong_guesses_of_the_progress_inquiry_are_limited_per_address(web: Web)
     )
 
 
+def test_the_post_inquiry_pages_and_clients_make_now_is_limited_alike(web: Web) -> None:
+    """The POST inquiry (the numbers in the body: the page's form and the API) shares the address's count with
+    the deprecated GET, and is refused alike past it (closing review of issue 13 §10)."""
+    number, passport = _a_case(web)
+    _limit(web, 6)
+    api = [
+        web.client.post("/api/v1/progress", json={"number": number, "passport": f"G{i:07d}"}).status_code
+        for i in range(4)
+    ]
+    old = web.client.get("/api/v1/progress", params={"number": number, "passport": "G9999999"}).status_code
+    page = web.client.post("/progress", data={"number": number, "passport": "G8888888", "lang": "en"})
+    assert api == [404] * 4 and old == 404 and page.status_code in (200, 404)
+    over = web.client.post("/api/v1/progress", json={"number": number, "passport": passport})
+    assert over.status_code == 429 and over.headers["content-type"].startswith("application/problem+json")
+    assert int(over.headers["retry-after"]) >= 1 and over.json()["code"] == "rate_limited"
+    form = web.client.post("/progress?lang=en", data={"number": number, "passport": passport})
+    assert form.status_code == 429 and "text/html" in form.headers["content-type"]
+    web.clock.advance(seconds=61)
+    assert (
+        web.client.post("/api/v1/progress", json={"number": number, "passport": passport}).status_code == 200
+    )
+
+
 def test_the_count_is_shared_by_every_worker(web: Web) -> None:
     """Two applications over one database (two workers): one address's lookups are counted together."""
     number, _passport = _a_case(web)
