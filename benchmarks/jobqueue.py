@@ -68,7 +68,7 @@ BUSINESS_DDL = [
 
 def stamp() -> dict:
     return {
-        "utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "load1": round(os.getloadavg()[0], 2),
     }
 
@@ -89,9 +89,7 @@ def dsn(db: str) -> str:
 def proc_app(db: str, stalled_after: float = 4.0):
     import procrastinate
 
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=dsn(db))
-    )
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn(db)))
 
     @app.task(name="noop")
     async def noop(i: int) -> None:
@@ -119,9 +117,7 @@ def proc_app(db: str, stalled_after: float = 4.0):
     async def tick(timestamp: int) -> None:
         if os.environ.get("JQ_TICKS"):
             c = await asyncpg.connect(dsn(db))
-            await c.execute(
-                "INSERT INTO tick (fired, pid) VALUES ($1, $2)", str(timestamp), os.getpid()
-            )
+            await c.execute("INSERT INTO tick (fired, pid) VALUES ($1, $2)", str(timestamp), os.getpid())
             await c.close()
 
     return app
@@ -323,19 +319,18 @@ async def scenario_txn(lib: str) -> None:
             await app.open_async()
         results = {}
         for outcome in ("commit", "rollback"):
-            async with AsyncSession(engine) as s:
-                async with s.begin() as tx:
-                    await s.execute(text("INSERT INTO obligation (note) VALUES (:n)"), {"n": outcome})
-                    if lib == "procrastinate":
-                        await proc_enqueue(app, s, "single", [1])
-                    else:
-                        await pgq_enqueue(s, "single", [1])
-                    # visible to another connection before commit? (must not be)
-                    c = await asyncpg.connect(dsn(db))
-                    seen_before = await pending_any(lib, c)
-                    await c.close()
-                    if outcome == "rollback":
-                        await tx.rollback()
+            async with AsyncSession(engine) as s, s.begin() as tx:
+                await s.execute(text("INSERT INTO obligation (note) VALUES (:n)"), {"n": outcome})
+                if lib == "procrastinate":
+                    await proc_enqueue(app, s, "single", [1])
+                else:
+                    await pgq_enqueue(s, "single", [1])
+                # visible to another connection before commit? (must not be)
+                c = await asyncpg.connect(dsn(db))
+                seen_before = await pending_any(lib, c)
+                await c.close()
+                if outcome == "rollback":
+                    await tx.rollback()
             c = await asyncpg.connect(dsn(db))
             results[outcome] = {
                 "jobs_seen_by_others_before_commit": seen_before,
@@ -370,15 +365,11 @@ async def scenario_enqueue(lib: str, n: int) -> None:
     """Enqueue in the caller's SQLAlchemy transaction, three shapes."""
     db = await create_db(lib)
     try:
-        if lib == "outbox":
-            engine = pgq_engine(db)
-        else:
-            engine = proc_engine(db) if lib == "procrastinate" else pgq_engine(db)
+        engine = proc_engine(db) if lib == "procrastinate" else pgq_engine(db)  # the outbox floor: pgqueuer's
         app = proc_app(db) if lib == "procrastinate" else None
         if app:
             await app.open_async()
-        shapes = [("single", 1, min(n // 20, 5000)), ("percall", 500, min(n // 5, 20000)),
-                  ("batch", 1000, n)]
+        shapes = [("single", 1, min(n // 20, 5000)), ("percall", 500, min(n // 5, 20000)), ("batch", 1000, n)]
         for kind, per_tx, total in shapes:
             t0 = time.perf_counter()
             done = 0
@@ -406,12 +397,25 @@ async def scenario_enqueue(lib: str, n: int) -> None:
                                 )
                 done += per_tx
             secs = time.perf_counter() - t0
-            emit(scenario="enqueue", lib=lib, shape=kind, per_tx=per_tx, n=total,
-                 secs=round(secs, 2), per_s=round(total / secs))
+            emit(
+                scenario="enqueue",
+                lib=lib,
+                shape=kind,
+                per_tx=per_tx,
+                n=total,
+                secs=round(secs, 2),
+                per_s=round(total / secs),
+            )
             async with AsyncSession(engine) as s, s.begin():
-                await s.execute(text(
-                    "TRUNCATE procrastinate_jobs CASCADE" if lib == "procrastinate"
-                    else "TRUNCATE pgqueuer" if lib == "pgqueuer" else "TRUNCATE outbox"))
+                await s.execute(
+                    text(
+                        "TRUNCATE procrastinate_jobs CASCADE"
+                        if lib == "procrastinate"
+                        else "TRUNCATE pgqueuer"
+                        if lib == "pgqueuer"
+                        else "TRUNCATE outbox"
+                    )
+                )
         if app:
             await app.close_async()
         await engine.dispose()
@@ -447,8 +451,15 @@ async def scenario_e2e(lib: str, n: int, workers: int, concurrency: int) -> None
             if time.perf_counter() - t0 > 600:
                 raise TimeoutError(f"{left} jobs left")
         secs = time.perf_counter() - t0
-        emit(scenario="e2e", lib=lib, n=n, workers=workers, concurrency=concurrency,
-             secs=round(secs, 2), per_s=round(n / secs))
+        emit(
+            scenario="e2e",
+            lib=lib,
+            n=n,
+            workers=workers,
+            concurrency=concurrency,
+            secs=round(secs, 2),
+            per_s=round(n / secs),
+        )
     finally:
         stop(procs)
         await drop_db(db)
@@ -493,10 +504,16 @@ async def scenario_kill(lib: str, stalled_after: float = 4.0, job_secs: float = 
                 break
         done = time.perf_counter() - t_kill
         await asyncio.sleep(2)
-        emit(scenario="kill", lib=lib, stalled_after_s=stalled_after, job_s=job_secs,
-             restarted_after_kill_s=round(restarted, 2), effect_after_kill_s=round(done, 2),
-             attempts=await c.fetchval("SELECT count(*) FROM attempt"),
-             effects=await c.fetchval("SELECT count(*) FROM effect"))
+        emit(
+            scenario="kill",
+            lib=lib,
+            stalled_after_s=stalled_after,
+            job_s=job_secs,
+            restarted_after_kill_s=round(restarted, 2),
+            effect_after_kill_s=round(done, 2),
+            attempts=await c.fetchval("SELECT count(*) FROM attempt"),
+            effects=await c.fetchval("SELECT count(*) FROM effect"),
+        )
         await c.close()
     finally:
         stop(procs)
@@ -514,8 +531,14 @@ async def scenario_periodic(lib: str, secs: float = 8.0) -> None:
         rows = await c.fetch("SELECT fired, pid FROM tick ORDER BY id")
         await c.close()
         fired = [r["fired"] for r in rows]
-        emit(scenario="periodic", lib=lib, window_s=secs, ticks=len(rows),
-             distinct=len(set(fired)), pids=len({r["pid"] for r in rows}))
+        emit(
+            scenario="periodic",
+            lib=lib,
+            window_s=secs,
+            ticks=len(rows),
+            distinct=len(set(fired)),
+            pids=len({r["pid"] for r in rows}),
+        )
     finally:
         stop(procs)
         await drop_db(db)
