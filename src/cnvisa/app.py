@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gc
 import logging
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
@@ -21,12 +23,13 @@ from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
-from cnvisa.http import logs, outage, problems
+from cnvisa.http import logs, observe, outage, problems
 from cnvisa.http.deps import Platform, page_principal
 from cnvisa.http.headers import SecurityHeaders
 from cnvisa.http.i18n import negotiate
 from cnvisa.http.limits import BodyLimits
 from cnvisa.http.settings import Settings
+from cnvisa.store import migrate
 from cnvisa.store.db import Timeouts, make_engine, sessionmaker
 from cnvisa.store.fast import Reads
 from cnvisa.web.assets import Static
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         wait = settings.lock_wait_seconds
         engine = make_engine(settings.database_url, lock_wait_seconds=wait, timeouts=bounds)
+        observe.watch_pool(engine)
         sessions = sessionmaker(engine)
         reads = await Reads.open(engine, sessions, lock_wait_seconds=wait, timeouts=bounds)
         app.state.platform = Platform(
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             await reads.close()
             await engine.dispose()
+            observe.unwatch_pool(engine)
 
     app = FastAPI(
         title="cnvisa — China Visa Service Platform",
@@ -113,19 +118,39 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         compresslevel=6,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/jpeg", "image/png"),
     )
-    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)  # outermost: on every answer
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)  # on every answer
+    app.add_middleware(observe.Observe)  # outermost: the request id and the time of everything inside
     app.mount("/static", Static(), name="static")
     from cnvisa.api import docs
     from cnvisa.api import routes as api_routes
     from cnvisa.web import pages
 
     app.include_router(docs.router)
+    app.include_router(observe.router(observe.allowed_networks(settings.metrics_allow), ready))
 
     for router in api_routes.ROUTERS:
         app.include_router(router, prefix="/api/v1")
     for router in pages.ROUTERS:
         app.include_router(router)
     return app
+
+
+async def ready(request: Request) -> dict[str, dict[str, object]]:
+    """``/readyz``: the database answers within its bound, and its schema is the code's (Alembic's heads) — an
+    instance behind the load balancer takes traffic only then. No error text leaves: only what failed."""
+    platform: Platform = request.app.state.platform
+    bound = platform.settings.db_connect_timeout + platform.settings.db_statement_timeout
+    try:
+        async with asyncio.timeout(bound), platform.sessions() as s:
+            await s.execute(text("SELECT 1"))
+            found = await migrate.database_revisions(s)
+    except (TimeoutError, OSError, DBAPIError) as exc:
+        return {"database": {"ok": False, "error": type(exc).__name__}, "schema": {"ok": False}}
+    expected = migrate.code_heads()
+    return {
+        "database": {"ok": True},
+        "schema": {"ok": found == expected, "database": sorted(found), "code": sorted(expected)},
+    }
 
 
 async def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:

@@ -500,6 +500,9 @@ def serve(
             "and X-Forwarded-For are trusted (comma-separated); unset: no forwarded header is trusted"
         ),
     ] = None,
+    log_format: Annotated[
+        str, typer.Option(help="text (uvicorn's) or json (one object a line, with the request id)")
+    ] = "text",
 ) -> None:
     """Serve the platform (pages, and the JSON API under /api/v1) with uvicorn.
 
@@ -515,8 +518,20 @@ def serve(
     # otherwise (the workers inherit the environment).
     os.environ.setdefault("CNVISA_PUBLIC_URL", public_url(host, port, https=ssl_certfile is not None))
     typer.echo(f"public address (QR codes, printed check addresses): {os.environ['CNVISA_PUBLIC_URL']}")
+    from cnvisa.http.logs import uvicorn_config
+
+    try:
+        log_config = uvicorn_config(log_format)
+    except ValueError as exc:
+        _fail(f"--log-format: {exc}")
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics answers for all workers, whichever one is asked (prometheus-client's multiprocess mode)
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cnvisa-metrics-")
     uvicorn.run(
         "cnvisa.app:create_app",
+        log_config=log_config,
         factory=True,
         host=host,
         port=port,

@@ -226,10 +226,19 @@ def test_a_stalled_or_refused_postgresql_gives_503_in_time_then_recovers(
                 routes = Routes(client, seeded)
                 all_answer(routes, "before")
                 sessions, appointments = count(db_url, WebSession), count(db_url, Appointment)
+                assert client.get("/readyz").status_code == 200
                 getattr(proxy, outage)()
                 all_unavailable(routes, outage)
+                # the load balancer's probes (issue 14): alive, not ready — in time, and no error text
+                started = time.monotonic()
+                ready = client.get("/readyz")
+                assert ready.status_code == 503 and ready.headers["retry-after"], ready.text
+                assert ready.json()["checks"]["database"]["ok"] is False and "127.0.0.1" not in ready.text
+                assert time.monotonic() - started < DRILL.db_connect_timeout + DRILL.db_statement_timeout + 2
+                assert client.get("/healthz").status_code == 200
                 getattr(proxy, recovery)()
                 all_answer(routes, recovery)
+                assert client.get("/readyz").status_code == 200
             finally:
                 proxy.restore()  # the database reachable again before the platform shuts down (its pool closes)
             # nothing half-written: the sign-ins and the booking that met the outage left no row (the sign-ins

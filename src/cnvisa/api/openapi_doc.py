@@ -43,6 +43,11 @@ PROBLEM_SCHEMA: Final[dict[str, Any]] = {
         "rule": {"type": "string", "description": "the rule or article applied"},
         "code": {"type": "string", "description": "a machine-readable reason (bad_input, csrf, busy, …)"},
         "retry_after": {"type": "integer", "minimum": 1, "description": "seconds to wait (429, 503)"},
+        "request_id": {
+            "type": "string",
+            "description": "this request's id, as in the X-Request-ID header, the logs and the audit events: "
+            "quote it when asking about this answer",
+        },
     },
     "additionalProperties": True,
 }

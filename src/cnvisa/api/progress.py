@@ -164,6 +164,12 @@ class FastPath:
             status, media, payload = 404, PROBLEM, not_found().body(PATH)
         else:
             status, media, payload = 200, "application/json", body
+        scope["cnvisa.route"] = (
+            PATH  # the metrics' route label (cnvisa.http.observe): answered here, not routed
+        )
+        rid = scope.get("state", {}).get("request_id")
+        if status != 200 and rid:
+            payload = {**payload, "request_id": rid}  # as every problem+json answer
         data = json.dumps(payload).encode()
         headers += [(b"content-type", media.encode()), (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -31,6 +31,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cnvisa.cases import context, metrics
 from cnvisa.store.fast import Compiled, as_dbapi_errors
 from cnvisa.store.instant import as_utc
 from cnvisa.store.tables import AuditEvent, AuditHead
@@ -184,8 +185,10 @@ class _PoolWriter:
 
 async def append_many(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Append events inside the caller's transaction: what ``append`` does for one, and a group of events
-    (``GroupCommit``) for several."""
-    return await _append(_SessionWriter(session), events)
+    (``GroupCommit``) for several. Inside a request each event's detail names the request (``request_id``)."""
+    return await _append(
+        _SessionWriter(session), [{**e, "detail": context.stamped(e.get("detail"))} for e in events]
+    )
 
 
 async def _append(
@@ -253,7 +256,8 @@ class GroupCommit:
         if self._writer is not None and self._writer.get_loop() is not loop:
             self._writer, self._pending = None, []  # a new event loop (tests): nothing of the old one waits
         done: asyncio.Future[None] = loop.create_future()
-        self._pending.append((event, done))
+        # stamped here, in the reader's request: the group is written by another task
+        self._pending.append(({**event, "detail": context.stamped(event.get("detail"))}, done))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._drain())
         await done
@@ -265,12 +269,13 @@ class GroupCommit:
                     await _append(_PoolWriter(conn), events)
             return
         async with self._sessions() as s, s.begin():
-            await append_many(s, events)
+            await _append(_SessionWriter(s), events)  # stamped already, each in its own request
 
     async def _drain(self) -> None:
         while self._pending:
             group = self._pending[: self.MAX_GROUP]
             del self._pending[: self.MAX_GROUP]
+            metrics.AUDIT_GROUP.observe(len(group))
             try:
                 await self._write([e for e, _ in group])
             except Exception as exc:  # every read of the group fails with it: none is answered unaudited

@@ -8,9 +8,14 @@ database driver's errors are logged without their parameters (``hide_parameters`
 
 from __future__ import annotations
 
+import copy
 import logging
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl, quote
+
+import uvicorn.config
+
+from cnvisa.cases import context
 
 PERSONAL_QUERY_ROUTES: Final = frozenset(
     {
@@ -58,3 +63,36 @@ def install() -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactPersonalQueries) for f in access.filters):
         access.addFilter(RedactPersonalQueries())
+
+
+class RequestId(logging.Filter):
+    """Every record names the request it was written in (``request_id``; ``-`` outside one): the id answered in
+    ``X-Request-ID`` and problem+json (``cnvisa.http.observe``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = context.REQUEST_ID.get() or "-"
+        return True
+
+
+def uvicorn_config(fmt: str) -> dict[str, Any]:
+    """uvicorn's logging configuration in the chosen format: ``text`` (uvicorn's own) or ``json`` — one JSON
+    object a line (python-json-logger) with time, level, logger, message and request id, for a log shipper.
+    The access log's targets are redacted either way (the filter above, installed by the app)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    if fmt == "text":
+        return config
+    if fmt != "json":
+        raise ValueError(f"log format {fmt!r}: text or json")
+    config["filters"] = {"request_id": {"()": RequestId}}
+    fields = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+    for name in ("default", "access"):
+        config["formatters"][name] = {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": fields,
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        }
+    for handler in config["handlers"].values():
+        handler["filters"] = ["request_id"]
+    config["loggers"]["cnvisa"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

@@ -212,7 +212,11 @@ def problem_response(request: Request, exc: Exception) -> JSONResponse:
         headers = {"Retry-After": str(p.extra.get("retry_after", 1))}
     elif p.status == 429 and "retry_after" in p.extra:
         headers = {"Retry-After": str(p.extra["retry_after"])}
-    return JSONResponse(p.body(request.url.path), status_code=p.status, media_type=PROBLEM, headers=headers)
+    body = p.body(request.url.path)
+    rid = getattr(request.state, "request_id", None)
+    if rid:  # the id the answer's X-Request-ID carries, and the logs and audit events of this request
+        body["request_id"] = rid
+    return JSONResponse(body, status_code=p.status, media_type=PROBLEM, headers=headers)
 
 
 def install(app: FastAPI, page: Callable[[Request, Exception], Awaitable[Response]] | None = None) -> None:

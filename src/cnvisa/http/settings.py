@@ -101,6 +101,10 @@ class Settings:
     503 with Retry-After, whatever the database does (cnvisa.http.outage)."""
     photo: PhotoSpec = field(default_factory=PhotoSpec)
     uploads: UploadSpec = field(default_factory=UploadSpec)
+    metrics_allow: str = field(
+        default_factory=lambda: os.environ.get("CNVISA_METRICS_ALLOW", "127.0.0.0/8,::1/128")
+    )
+    """Networks (comma-separated CIDR) that may read ``/metrics``; everyone else gets 404 (issue 14)."""
     public_base_url: str = field(
         default_factory=lambda: os.environ.get("CNVISA_PUBLIC_URL", "http://127.0.0.1:8000")
     )

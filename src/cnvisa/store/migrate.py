@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.store.db import database_url
 
@@ -29,3 +32,21 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
 
 def revision(message: str, url: str | None = None) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def code_heads() -> frozenset[str]:
+    """The schema revisions this code expects (Alembic's heads), read from the migration scripts, not the
+    database."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+async def database_revisions(session: AsyncSession) -> frozenset[str]:
+    """The revisions the database says it is at (empty when it was never migrated)."""
+    try:
+        rows = await session.execute(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        await session.rollback()
+        return frozenset()
+    return frozenset(r[0] for r in rows)

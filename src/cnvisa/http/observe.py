@@ -1,0 +1,212 @@
+"""What a national operator watches (issue 14): a request id on every answer, Prometheus metrics, health and
+readiness probes.
+
+- **Request id**: taken from the caller's ``X-Request-ID`` when it is a harmless token (a proxy in front may set
+  one), made otherwise; answered in ``X-Request-ID``, carried in problem+json (``request_id``), in every log line
+  of the request and in the audit events the request writes (``cnvisa.cases.context``), so one complaint can be
+  followed from the page through the logs to the audit chain.
+- **Metrics** (``prometheus-client``): latency histograms and answer counts per route *template* (never the
+  path a client typed: ``/my/cases/{case_id}``, not ``/my/cases/17`` — bounded label sets and no personal data
+  in a label), the database pool in use, and collectors the platform adds (audit group size, …). Under
+  several worker processes (``cnvisa serve --workers N``) the values are shared through
+  ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), so any worker answers for all.
+- ``/metrics`` is for the operator's network only: answered to the addresses in ``CNVISA_METRICS_ALLOW``
+  (loopback by default), 404 to everyone else — its figures tell an outsider how busy each office is.
+- ``/healthz``: the process answers. ``/readyz``: the database answers within its bound and its schema is the
+  code's (Alembic's head): a load balancer sends traffic only to a ready instance."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cnvisa.cases import context
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+"""An inbound id is kept only when it is a plain token (no spaces, no text that would forge a log line)."""
+
+BUCKETS: Final = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
+"""Seconds. Fine below 25 ms (the progress inquiry's p99 target), coarse up to the request timeout (20 s)."""
+
+LATENCY: Final = Histogram(
+    "cnvisa_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its answer, per route template and method.",
+    ("route", "method"),
+    buckets=BUCKETS,
+)
+ANSWERS: Final = Counter(
+    "cnvisa_http_responses_total",
+    "Answers per route template, method and status code.",
+    ("route", "method", "status"),
+)
+DB_IN_USE: Final = Gauge(
+    "cnvisa_db_pool_connections_in_use",
+    "Database connections checked out of the application's SQLAlchemy pool (summed over live workers).",
+    multiprocess_mode="livesum",
+)
+DB_POOL_SIZE: Final = Gauge(
+    "cnvisa_db_pool_size",
+    "Connections the pool keeps open (its size setting; overflow comes on top), summed over live workers.",
+    multiprocess_mode="livesum",
+)
+
+
+def watch_pool(engine: AsyncEngine) -> None:
+    """Count connections in use from the pool's own checkout/checkin events (exact, no sampling)."""
+    pool = engine.sync_engine.pool
+    size = getattr(pool, "size", None)
+    if callable(size):
+        DB_POOL_SIZE.inc(size())
+    event.listen(pool, "checkout", lambda *_: DB_IN_USE.inc())
+    event.listen(pool, "checkin", lambda *_: DB_IN_USE.dec())
+
+
+def unwatch_pool(engine: AsyncEngine) -> None:
+    size = getattr(engine.sync_engine.pool, "size", None)
+    if callable(size):
+        DB_POOL_SIZE.dec(size())
+
+
+def route_of(scope: Scope) -> str:
+    """The route template that answered, or a fixed word: a path nobody routed is not a label value (a
+    scanner's thousand paths would be a thousand series)."""
+    raw = scope.get("path", "")
+    route = scope.get("route")
+    template, regex = getattr(route, "path", None), getattr(route, "path_regex", None)
+    if isinstance(template, str) and regex is not None and isinstance(raw, str):
+        # an included router's route knows its own part only (FastAPI ≥ 0.16x keeps routers nested): the
+        # prefix is what precedes the part of the path its pattern matches
+        for i, ch in enumerate(raw):
+            if ch == "/" and regex.fullmatch(raw[i:]):
+                return raw[:i] + template
+        return template
+    fast = scope.get("cnvisa.route")
+    if isinstance(fast, str):
+        return fast
+    if isinstance(raw, str) and raw.startswith("/static/"):
+        return "/static"
+    return "unmatched"
+
+
+def request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text: str = value.decode("latin-1")
+            if _SAFE_ID.fullmatch(text):
+                return text
+            break
+    return uuid.uuid4().hex
+
+
+class Observe:
+    """Outermost middleware: the request id in and out, the time and status counted once per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = rid
+        token = context.REQUEST_ID.set(rid)
+        header = (REQUEST_ID_HEADER.lower().encode(), rid.encode())
+        status = 500
+        started = time.perf_counter()
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answer)
+        finally:
+            route, method = route_of(scope), scope.get("method", "GET")
+            LATENCY.labels(route, method).observe(time.perf_counter() - started)
+            ANSWERS.labels(route, method, str(status)).inc()
+            context.REQUEST_ID.reset(token)
+
+
+def metrics_text() -> bytes:
+    """Every worker's figures under multiprocess mode; this process's otherwise."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def allowed_networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
+
+
+def may_scrape(client_host: str | None, networks: tuple[Any, ...]) -> bool:
+    if not client_host:
+        return False
+    try:
+        addr = ipaddress.ip_address(client_host)
+    except ValueError:
+        return client_host == "testclient" and any(n.is_loopback for n in networks)  # Starlette's TestClient
+    return any(addr in n for n in networks)
+
+
+ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def router(networks: tuple[Any, ...], ready: Callable[[Request], Awaitable[dict[str, Any]]]) -> APIRouter:
+    """``/healthz``, ``/readyz`` and ``/metrics``: outside the API's version and the OpenAPI document (they are
+    the operator's, not the public's)."""
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "alive"}, headers={"Cache-Control": "no-store"})
+
+    @r.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await ready(request)
+        ok = all(c.get("ok") for c in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks},
+            status_code=200 if ok else 503,
+            headers={"Cache-Control": "no-store", **({} if ok else {"Retry-After": "5"})},
+        )
+
+    @r.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        if not may_scrape(request.client.host if request.client else None, networks):
+            return PlainTextResponse("Not Found", status_code=404)
+        return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+    return r
