@@ -196,9 +196,9 @@ start_apps() {
         echo $! >"$RUN/app$((i + 1)).pid"
     done
     for p in "${APPPORTS[@]}"; do
-        wait_for 60 "app on :$p" curl -fsS "http://127.0.0.1:$p/api/v1/matters"
+        wait_for 60 "app on :$p" curl -fsS "http://127.0.0.1:$p/readyz"
     done
-    wait_for 20 "the app frontend" curl -fsS "http://127.0.0.1:$HAPROXY_APP_PORT/api/v1/matters"
+    wait_for 20 "the app frontend" curl -fsS "http://127.0.0.1:$HAPROXY_APP_PORT/readyz"
 }
 
 up() {
@@ -301,7 +301,7 @@ print(r, d.get("state","?"), d.get("xlog",{}).get("replayed_location", d.get("xl
     fi
     for i in "${!APPPORTS[@]}"; do
         local code
-        code=$(curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${APPPORTS[$i]}/api/v1/matters" 2>/dev/null || true)
+        code=$(curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${APPPORTS[$i]}/readyz" 2>/dev/null || true)
         printf '%-10s %-28s %s\n' "app$((i + 1))" "127.0.0.1:${APPPORTS[$i]}" "$([[ $code == 200 ]] && echo "healthy (200)" || echo "DOWN (${code:-no answer})")"
     done
 }

@@ -7,7 +7,10 @@ their authenticity (the reads; ``cnvisa.web.pdf`` renders them).
   a receipt number gives nothing). The check says whether the document is genuine, its kind, number, dates
   and state — and nothing about the person.
 - The secret: the ``CNVISA_SECRET`` environment variable; without it, a random value created once in
-  ``var/secret`` (mode 0600). Changing it invalidates every QR code printed before.
+  ``var/secret`` (mode 0600). Rotation (docs/operations.md): the new value in ``CNVISA_SECRET``, the old ones
+  in ``CNVISA_SECRET_PREVIOUS`` (comma-separated) — new documents are signed with the new secret, and the QR
+  codes printed before still check for as long as their secret is listed. Dropping a secret from the list
+  invalidates what it signed.
 """
 
 from __future__ import annotations
@@ -63,8 +66,15 @@ def secret() -> bytes:
 _TOKEN_MAC = re.compile(r"[0-9a-f]{32}")
 
 
-def _mac(kind: str, number: str) -> str:
-    return hmac.new(secret(), f"{kind}:{number}".encode(), hashlib.sha256).hexdigest()[:32]
+@cache
+def previous_secrets() -> tuple[bytes, ...]:
+    """``CNVISA_SECRET_PREVIOUS``: secrets rotated out, still accepted by the check (never used to sign)."""
+    raw = os.environ.get("CNVISA_SECRET_PREVIOUS", "")
+    return tuple(part.strip().encode() for part in raw.split(",") if part.strip())
+
+
+def _mac(kind: str, number: str, key: bytes | None = None) -> str:
+    return hmac.new(key or secret(), f"{kind}:{number}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def check_token(kind: str, number: str) -> str:
@@ -78,9 +88,10 @@ def parse_token(kind: str, token: str) -> str | None:
     number, dot, mac = token.rpartition(".")
     if kind not in KINDS or not dot or not number or len(token) > 120 or not _TOKEN_MAC.fullmatch(mac):
         return None  # compare_digest refuses non-ASCII str, so anything but a hex MAC stops here
-    for candidate in _printed_as(kind, number):
-        if hmac.compare_digest(_mac(kind, candidate), mac):
-            return candidate
+    for key in (secret(), *previous_secrets()):
+        for candidate in _printed_as(kind, number):
+            if hmac.compare_digest(_mac(kind, candidate, key), mac):
+                return candidate
     return None
 
 
