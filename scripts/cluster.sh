@@ -22,6 +22,7 @@ RUN="$CLUSTER_DIR/run"
 LOG="$CLUSTER_DIR/log"
 VENV="$CLUSTER_DIR/venv"
 WRITE_URL="postgresql+asyncpg://$DB_USER:$DB_PASSWORD@127.0.0.1:$HAPROXY_WRITE_PORT/$DB_NAME"
+READ_URL="postgresql+asyncpg://$DB_USER:$DB_PASSWORD@127.0.0.1:$HAPROXY_READ_PORT/$DB_NAME"  # lag-tolerant reads
 
 say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
@@ -190,7 +191,7 @@ start_apps() {
         if alive "$RUN/app$((i + 1)).pid"; then say "app$((i + 1)) already running"; continue; fi
         say "starting cnvisa serve app$((i + 1)) on 127.0.0.1:$p"
         # setsid: its own process group, so 'down' ends uvicorn and its children together
-        env CNVISA_DATABASE_URL="$WRITE_URL" ${APP_SRC:+PYTHONPATH=$APP_SRC} CNVISA_SECRET="$CNVISA_SECRET_VALUE" \
+        env CNVISA_DATABASE_URL="$WRITE_URL" CNVISA_REPLICA_URL="$READ_URL" ${APP_SRC:+PYTHONPATH=$APP_SRC} CNVISA_SECRET="$CNVISA_SECRET_VALUE" \
             setsid "$CNVISA_BIN" serve --host 127.0.0.1 --port "$p" --forwarded-allow-ips 127.0.0.1 \
             >"$LOG/app$((i + 1)).log" 2>&1 </dev/null &
         echo $! >"$RUN/app$((i + 1)).pid"

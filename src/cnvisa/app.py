@@ -32,6 +32,7 @@ from cnvisa.http.settings import Settings
 from cnvisa.store import migrate
 from cnvisa.store.db import Timeouts, make_engine, sessionmaker
 from cnvisa.store.fast import Reads
+from cnvisa.store.replica import TolerantReads
 from cnvisa.web.assets import Static
 from cnvisa.web.templating import render
 
@@ -59,6 +60,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         observe.watch_pool(engine)
         sessions = sessionmaker(engine)
         reads = await Reads.open(engine, sessions, lock_wait_seconds=wait, timeouts=bounds)
+        replica_engine, lagging = None, None
+        if settings.replica_url:
+            replica_engine = make_engine(settings.replica_url, lock_wait_seconds=wait, timeouts=bounds)
+            replica = await Reads.open(
+                replica_engine,
+                sessionmaker(replica_engine),
+                lock_wait_seconds=wait,
+                timeouts=bounds,
+                min_size=0,
+            )
+            lagging = TolerantReads(reads, replica, max_lag=settings.replica_max_lag)
         app.state.platform = Platform(
             sessions,
             CaseService(sessions, clock, reads),
@@ -66,6 +78,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             settings,
             reads,
             JointService(sessions, clock, reads),
+            lagging,
         )
         # Everything loaded so far (law tables, templates, catalogs) lives as long as the worker: keep it out of
         # the collector's full passes, which would otherwise walk it and stall requests (p99).
@@ -76,6 +89,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             await reads.close()
             await engine.dispose()
+            if lagging is not None and replica_engine is not None:
+                await lagging.close()
+                await replica_engine.dispose()
             observe.unwatch_pool(engine)
 
     app = FastAPI(

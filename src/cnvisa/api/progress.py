@@ -79,7 +79,7 @@ class ProgressIn(BaseModel):
 )
 async def progress_post(p: PlatformDep, request: Request, body: ProgressIn) -> Response:
     await throttle.limit(p, "progress", request)
-    found = await queries.find(p.reads, body.number, body.passport, p.today())
+    found = await queries.find(p.tolerant, body.number, body.passport, p.today())
     if found is None:
         raise not_found()
     return Response(json.dumps(found), media_type="application/json")  # the shape is Progress (above)
@@ -115,7 +115,7 @@ async def progress(
     ],
 ) -> Response:
     await throttle.limit(p, "progress", request)
-    body = await queries.find(p.reads, number, passport, p.today())
+    body = await queries.find(p.tolerant, number, passport, p.today())
     if body is None:
         raise not_found()
     return Response(json.dumps(body), media_type="application/json")  # the shape is Progress (above)
@@ -160,7 +160,7 @@ class FastPath:
         if wait is not None:
             status, media, payload = 429, PROBLEM, throttle.too_many(wait).body(PATH)
             headers.append((b"retry-after", str(wait).encode()))
-        elif (body := await queries.find(platform.reads, number, passport, platform.today())) is None:
+        elif (body := await queries.find(platform.tolerant, number, passport, platform.today())) is None:
             status, media, payload = 404, PROBLEM, not_found().body(PATH)
         else:
             status, media, payload = 200, "application/json", body

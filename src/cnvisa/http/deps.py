@@ -32,6 +32,13 @@ class Platform:
     joint: JointService
     """Joint applications (work permit + work-type residence permit) and the work-permit desk: the external
     authority's branches are sent by ``cnvisa agency poll`` (routing: ``CNVISA_WORK_PERMIT_EXTERNAL``)."""
+    lagging: Reads | None = None
+    """Reads that may be a few seconds old, on the replica when there is one (``cnvisa.store.replica``; the
+    routes are ``TOLERANT_ROUTES``); None: ``reads``."""
+
+    @property
+    def tolerant(self) -> Reads:
+        return self.lagging or self.reads
 
     def now(self) -> dt.datetime:
         """Now, in UTC: instants are stored in UTC (SQLite keeps no offset)."""

@@ -101,6 +101,10 @@ class Settings:
     503 with Retry-After, whatever the database does (cnvisa.http.outage)."""
     photo: PhotoSpec = field(default_factory=PhotoSpec)
     uploads: UploadSpec = field(default_factory=UploadSpec)
+    replica_url: str | None = field(default_factory=lambda: os.environ.get("CNVISA_REPLICA_URL") or None)
+    """A PostgreSQL replica for the reads that tolerate lag (``cnvisa.store.replica``); unset: all on the primary."""
+    replica_max_lag: float = field(default_factory=lambda: _float("CNVISA_REPLICA_MAX_LAG_SECONDS", 5))
+    """Past this lag the tolerant reads go to the primary."""
     metrics_allow: str = field(
         default_factory=lambda: os.environ.get("CNVISA_METRICS_ALLOW", "127.0.0.0/8,::1/128")
     )

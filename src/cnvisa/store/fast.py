@@ -88,6 +88,7 @@ class Reads:
         *,
         lock_wait_seconds: float = LOCK_WAIT_SECONDS,
         timeouts: Timeouts | None = None,
+        min_size: int = 1,
     ) -> Reads:
         """With a pool when the engine is PostgreSQL on asyncpg: same database, same lock wait, and the same
         connect, statement and pool timeouts as the engine (``cnvisa.store.db.Timeouts``)."""
@@ -107,7 +108,9 @@ class Reads:
         if t.statement is not None:
             server["statement_timeout"] = f"{max(1, int(t.statement * 1000))}ms"
             bounds["command_timeout"] = t.statement + CLIENT_GRACE_SECONDS
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8, server_settings=server, **bounds)
+        # min_size 0 (a replica): nothing is connected until the first read, so a replica down at start-up does
+        # not stop the platform from starting
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=8, server_settings=server, **bounds)
         return cls(sessions, pool, t)
 
     async def close(self) -> None:

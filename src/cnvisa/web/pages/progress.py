@@ -89,7 +89,7 @@ async def _inquiry(
             context.update(errors=form_errors(request, fields, *messages))
         else:
             await throttle.limit(p, "progress", request)
-            found = await progress.find(p.reads, number, passport, p.today())
+            found = await progress.find(p.tolerant, number, passport, p.today())
             status = 200 if found else 404
             context.update(found=found, asked=True)
     response = page(request, "public/progress.html", who, status=status, **context)
