@@ -52,6 +52,8 @@ cluster:
 cluster-down:
 	$(CLUSTER_ENV) bash scripts/cluster.sh down
 
-# The drill: the Patroni leader killed (SIGKILL) during a burst of writes; prints its figures
+# The drills, each printing its figures: the Patroni leader killed (SIGKILL) during a burst of writes; an app
+# server killed during writes; the asynchronous replica killed during reads
 cluster-test:
 	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_primary_kill.py
+	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_app_and_replica.py both
