@@ -209,9 +209,8 @@ async def drill_replica(a: argparse.Namespace) -> bool:
             back = True
             break
         await asyncio.sleep(1)
-    print(
-        f"  {victim} {'back as a replica' if back else 'NOT back'} {time.monotonic() - t:.1f} s after its Patroni was started again"
-    )
+    state = "back as a replica" if back else "NOT back"
+    print(f"  {victim} {state} {time.monotonic() - t:.1f} s after its Patroni was started again")
     ok = errors == 0 and back and by_status.get(404, 0) > 0
     print("PASS" if ok else "FAIL", f"- {errors} errors a user saw")
     return ok
