@@ -53,7 +53,8 @@ cluster-down:
 	$(CLUSTER_ENV) bash scripts/cluster.sh down
 
 # The drills, each printing its figures: the Patroni leader killed (SIGKILL) during a burst of writes; an app
-# server killed during writes; the asynchronous replica killed during reads
+# server killed during writes; the asynchronous replica killed during reads; a point-in-time restore
 cluster-test:
 	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_primary_kill.py
 	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_app_and_replica.py both
+	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_backup_restore.py

@@ -122,8 +122,8 @@ start_patroni() {
         local n=${NODES[$i]}
         if alive "$RUN/patroni-$n.pid"; then say "patroni $n already running"; continue; fi
         render_patroni "$i"
-        mkdir -p "$LOG/$n" "$RUN/$n" "$CLUSTER_DIR/data"
-        chown -R "$PG_OS_USER:" "$LOG/$n" "$RUN/$n" "$CLUSTER_DIR/data"
+        mkdir -p "$LOG/$n" "$RUN/$n" "$CLUSTER_DIR/data" "$CLUSTER_DIR/archive" "$CLUSTER_DIR/backup"
+        chown -R "$PG_OS_USER:" "$LOG/$n" "$RUN/$n" "$CLUSTER_DIR/data" "$CLUSTER_DIR/archive" "$CLUSTER_DIR/backup"
         chown "$PG_OS_USER:" "$RUN"
         chmod 700 "$CLUSTER_DIR/data"
         say "starting Patroni $n (PostgreSQL 127.0.0.1:${PGPORTS[$i]}, REST 127.0.0.1:${RESTPORTS[$i]})"
@@ -254,8 +254,8 @@ down() {
     done
     stop_pidfile etcd "$RUN/etcd.pid"
     if [[ ${1:-} == --purge ]]; then
-        say "removing $CLUSTER_DIR/{data,etcd,run,conf} (the Patroni venv and logs are kept)"
-        rm -rf "${CLUSTER_DIR:?}"/{data,etcd,run,conf}
+        say "removing $CLUSTER_DIR/{data,etcd,run,conf,archive,backup} (the Patroni venv and logs are kept)"
+        rm -rf "${CLUSTER_DIR:?}"/{data,etcd,run,conf,archive,backup}
     fi
     local left
     left=$(ss -ltnH 2>/dev/null | awk '{print $4}' | grep -E ":($ETCD_CLIENT_PORT|$ETCD_PEER_PORT|${PG_PORTS// /|}|${PATRONI_PORTS// /|}|$HAPROXY_WRITE_PORT|$HAPROXY_READ_PORT|$HAPROXY_APP_PORT|$HAPROXY_STATS_PORT|${APP_PORTS// /|})\$" || true)
