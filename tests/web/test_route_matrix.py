@@ -145,6 +145,11 @@ ASSESS = {
 }
 ROUTES: list[Probe] = [
     # --- the API, public
+    # the operator's probes (issue 14): for the load balancer and the process supervisor, no person's data
+    Probe("GET", "/healthz", PUBLIC, _p("/healthz")),
+    Probe("GET", "/readyz", PUBLIC, _p("/readyz")),
+    # by network, not by role (CNVISA_METRICS_ALLOW; the test client is on the loopback): test_observe.py
+    Probe("GET", "/metrics", PUBLIC, _p("/metrics")),
     Probe("GET", "/api/openapi.json", PUBLIC, _p("/api/openapi.json")),
     Probe("GET", "/api/docs", PUBLIC, _p("/api/docs")),
     Probe("GET", "/api/redoc", PUBLIC, _p("/api/redoc")),
