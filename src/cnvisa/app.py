@@ -195,6 +195,8 @@ async def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JS
         csrf=who.csrf if who else None,
         path=request.url.path,
         lang_query=request.query_params.multi_items(),
+        # a server-side failure: the id that finds its log lines and audit events (docs/operations.md)
+        request_id=getattr(request.state, "request_id", None) if p.status >= 500 else None,
     )
     headers = {"Retry-After": str(p.extra.get("retry_after", 1))} if p.status == 503 else None
     if p.status == 429 and "retry_after" in p.extra:

@@ -192,3 +192,20 @@ def test_log_format_is_text_or_json() -> None:
     assert "request_id" in uvicorn_config("json")["filters"]
     with pytest.raises(ValueError, match="text or json"):
         uvicorn_config("yaml")
+
+
+@pytest.mark.timeout(120)
+@SQLITE
+def test_a_server_error_page_gives_its_reference_in_the_page_language(web: Web, db_url: str) -> None:
+    """A 503 page (the database locked past the wait) names the request id a person quotes to the help desk, in
+    the page's language; a 404 page gives none (nothing to look up)."""
+    from test_outage import page_signin, sqlite_write_lock
+
+    settings = dataclasses.replace(Settings(database_url=db_url), lock_wait_seconds=1.0)
+    with TestClient(create_app(settings), follow_redirects=False, headers={"Accept-Language": "zh-CN"}) as c:
+        with sqlite_write_lock(db_url):
+            busy = page_signin(c)
+        assert busy.status_code == 503, busy.status_code
+        assert "本次错误的参考编号" in busy.text and busy.headers["x-request-id"] in busy.text
+        missing = c.get("/no/such/page")
+        assert missing.status_code == 404 and missing.headers["x-request-id"] not in missing.text
