@@ -24,9 +24,24 @@ class AccommodationRegistration(Base):
     """The administrative division (GB/T 2260) of the address."""
     registered_from: Mapped[dt.date] = mapped_column(Date)
     registered_until: Mapped[dt.date | None] = mapped_column(Date)
-    registered_by: Mapped[str] = mapped_column(String(8))  # hotel | host | police
+    registered_by: Mapped[str] = mapped_column(String(8))  # hotel | self | host | police
     recorded_at: Mapped[dt.datetime] = mapped_column(TS)
-    __table_args__ = (Index("ix_accommodation_registrations_person", "person_id", "registered_from"),)
+    # The stay as reported (issue 11 §3, cnvisa.cases.accommodation); rows from before carry dates only.
+    moved_in_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    moved_out_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    """The hotel that reported the stay (Law Art 39 para 1)."""
+    stay_ref: Mapped[str | None] = mapped_column(String(64))
+    """The hotel's own reference of the stay: a report sent again is the same stay (idempotent per stay)."""
+    host_name: Mapped[str | None] = mapped_column(String(120))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    due_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    __table_args__ = (
+        Index("ix_accommodation_registrations_person", "person_id", "registered_from"),
+        Index("ix_accommodation_registrations_area_day", "division_code", "registered_from"),
+        UniqueConstraint("organisation_id", "stay_ref", name="uq_accommodation_registrations_hotel_stay"),
+    )
 
 
 class OrganisationLicence(Base):

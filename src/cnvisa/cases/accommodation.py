@@ -1,0 +1,426 @@
+"""The accommodation register (住宿登记, Law Art 39; issue 11 §3): hotels report their foreign guests, people
+register private stays, the police see their area.
+
+- **Hotels** (an organisation of kind ``hotel``, its staff ``org_staff``) report stays in batches of at most
+  ``MAX_BATCH``: each read from the passport's MRZ (ICAO 9303 check digits; a bad one rejects that stay, naming
+  the field), with the hotel's own stay reference — sent again it is the same stay (idempotent per stay): the same
+  facts answer ``replayed``, a check-out time added records the move-out, other facts are refused naming
+  ``stay_ref``. Each stay is written or refused on its own: one bad passport does not stop the others.
+- **Private stays** (Art 39 para 2): the foreigner, an agent under a mandate, or a police station's officer for
+  them registers within 24 hours of moving in; a late registration is recorded as late, with the sanction the law
+  allows shown (Art 76 para 1(6)) and nothing imposed. Moving out closes the stay.
+- **The police** (an office's officers and supervisors): registrations in the office's area (its GB/T 2260
+  division: a provincial office the province, a prefecture's its prefecture, a county's its county) by day of
+  moving in, the late ones, and a search by passport number (audited as a staff read).
+
+A passport not on record is added from its MRZ with the person it names (the border's entry record is outside
+this platform); one on record must name the same person (surname, birth date, nationality), else the stay is
+refused. Every registration is audited. ``registered_from``/``registered_until`` (Beijing dates) are kept for the
+shared-record lookups (``cnvisa.cases.evidence``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cnvisa.cases import audit
+from cnvisa.cases.actor import Actor, caseless_event
+from cnvisa.cases.clock import Clock, Clocked, beijing_date
+from cnvisa.cases.errors import BadInput, Forbidden, NotFound
+from cnvisa.cases.workflow import STAFF, Role
+from cnvisa.law import accommodation as rules
+from cnvisa.law.divisions import check_division
+from cnvisa.law.documents import check_td3
+from cnvisa.law.errors import InvalidInput
+from cnvisa.store.register_tables import AccommodationRegistration as Reg
+from cnvisa.store.tables import Office, Organisation, Person, TravelDocument
+
+MAX_BATCH: Final = 500
+"""Office rule: stays per hotel request (a night's check-ins of a large hotel in one call)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+PREFIX: Final = {"provincial": 2, "prefecture": 4, "county": 6}
+"""How much of the division code an office's area shares, by the office's level (Guide III)."""
+
+
+@dataclass(frozen=True)
+class Stay:
+    """One stay as reported: the passport's two MRZ lines, where, and when."""
+
+    mrz: tuple[str, str]
+    address: str
+    division_code: str
+    moved_in_at: dt.datetime
+    moved_out_at: dt.datetime | None = None
+    stay_ref: str | None = None
+    host_name: str | None = None
+
+
+def _text(value: str | None, field: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value or len(value) > limit or _CONTROL.search(value):
+        raise BadInput(field, f"text of 1 to {limit} characters, one line")
+    return value
+
+
+def _checked(stay: Stay, now: dt.datetime, channel: rules.Channel) -> dict[str, Any]:
+    """What the law and the MRZ say of one stay, before anything is written; ``BadInput`` naming the field."""
+    try:
+        rules.check_stay(stay.moved_in_at, now, stay.moved_out_at)
+        division = check_division(stay.division_code, "division_code")
+    except InvalidInput as exc:
+        raise BadInput(exc.field, exc.message) from None
+    if stay.moved_out_at is not None and stay.moved_out_at > now:
+        raise BadInput("moved_out_at", "not in the future: a move-out is reported once it happened")
+    mrz = check_td3(*stay.mrz, as_of=beijing_date(now))
+    if not mrz.valid:
+        raise BadInput("mrz", "; ".join(mrz.errors) or "check digits do not match (ICAO 9303)")
+    f = mrz.fields
+    if not f.get("birth_date"):
+        raise BadInput("mrz", "the date of birth cannot be read")
+    assessed = rules.assess(channel, stay.moved_in_at, now)
+    return {
+        "address": _text(stay.address, "address", 300),
+        "division": division,
+        "host_name": _text(stay.host_name, "host_name", 120) if stay.host_name else None,
+        "stay_ref": _text(stay.stay_ref, "stay_ref", 64) if stay.stay_ref is not None else None,
+        "number": str(f["document_number"]),
+        "issuing_state": str(f["issuing_state"]),
+        "nationality": str(f["nationality"]),
+        "surname": str(f["surname"]),
+        "given_names": str(f["given_names"]),
+        "birth_date": dt.date.fromisoformat(str(f["birth_date"])),
+        "sex": f.get("sex"),
+        "expiry": dt.date.fromisoformat(str(f["expiry_date"])) if f.get("expiry_date") else None,
+        "mrz_text": "\n".join(s.strip() for s in stay.mrz),
+        "assessed": assessed,
+    }
+
+
+async def _person_and_document(s: AsyncSession, c: dict[str, Any], now: dt.datetime) -> tuple[int, int]:
+    doc = (
+        await s.execute(
+            select(TravelDocument).where(
+                TravelDocument.issuing_state == c["issuing_state"], TravelDocument.number == c["number"]
+            )
+        )
+    ).scalar_one_or_none()
+    if doc is not None:
+        person = await s.get(Person, doc.person_id)
+        assert person is not None
+        same = (
+            person.surname.upper().replace("-", " ") == c["surname"]
+            and person.birth_date == c["birth_date"]
+            and person.nationality == c["nationality"]
+        )
+        if not same:
+            raise BadInput("mrz", "names another person than the one on record for this passport")
+        return person.id, doc.id
+    person = Person(
+        surname=c["surname"],
+        given_names=c["given_names"],
+        birth_date=c["birth_date"],
+        sex=c["sex"] if c["sex"] in ("M", "F") else None,
+        nationality=c["nationality"],
+        created_at=now,
+    )
+    s.add(person)
+    await s.flush()
+    doc = TravelDocument(
+        person_id=person.id,
+        number=c["number"],
+        issuing_state=c["issuing_state"],
+        valid_until=c["expiry"],
+        mrz=c["mrz_text"],
+    )
+    s.add(doc)
+    await s.flush()
+    return person.id, doc.id
+
+
+def _view(r: Reg) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "person_id": r.person_id,
+        "address": r.address,
+        "division_code": r.division_code,
+        "moved_in_at": r.moved_in_at.isoformat() if r.moved_in_at else None,
+        "moved_out_at": r.moved_out_at.isoformat() if r.moved_out_at else None,
+        "registered_from": r.registered_from.isoformat(),
+        "registered_until": r.registered_until.isoformat() if r.registered_until else None,
+        "registered_by": r.registered_by,
+        "recorded_at": r.recorded_at.isoformat(),
+        "due_at": r.due_at.isoformat() if r.due_at else None,
+        "on_time": r.on_time,
+    }
+    if r.stay_ref is not None:
+        out["stay_ref"] = r.stay_ref
+    return out
+
+
+class AccommodationService(Clocked):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock | None = None,
+        *,
+        hotel_report_hours: int = rules.HOTEL_REPORT_HOURS_DEFAULT,
+    ) -> None:
+        super().__init__(sessions, clock)
+        self.hotel_report_hours = hotel_report_hours
+
+    # ------------------------------------------------------------------------------------------- hotels
+    async def report_hotel_stays(self, actor: Actor, stays: Sequence[Stay]) -> dict[str, Any]:
+        """A hotel's report (Law Art 39 para 1): one outcome per stay, in the order given."""
+        if actor.role != Role.ORG_STAFF or actor.organisation_id is None:
+            raise Forbidden("only a hotel's staff report its guests (Law Art 39 para 1)")
+        if not 1 <= len(stays) <= MAX_BATCH:
+            raise BadInput("stays", f"1 to {MAX_BATCH} stays a request (office rule)")
+        now = self.now()
+        results: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        async with self.sessions() as s, s.begin():
+            hotel = await s.get(Organisation, actor.organisation_id)
+            if hotel is None or hotel.kind != "hotel":
+                raise Forbidden("only a hotel's staff report its guests (Law Art 39 para 1)")
+            for i, stay in enumerate(stays):
+                try:
+                    if stay.stay_ref is None:
+                        raise BadInput("stay_ref", "the hotel's own reference of the stay (idempotency)")
+                    c = _checked(stay, now, "hotel")
+                    c["assessed"] = rules.assess(
+                        "hotel", stay.moved_in_at, now, hotel_report_hours=self.hotel_report_hours
+                    )
+                    async with s.begin_nested():
+                        outcome = await self._hotel_stay(s, hotel.id, actor, stay, c, now)
+                except BadInput as exc:
+                    results.append(
+                        {"index": i, "outcome": "rejected", "field": exc.field, "detail": exc.message}
+                    )
+                    continue
+                results.append({"index": i, **outcome})
+                if outcome["outcome"] != "replayed":
+                    events.append(
+                        caseless_event(
+                            actor,
+                            now,
+                            "accommodation_" + outcome["outcome"],
+                            {"registration": outcome["registration"]["id"], "channel": "hotel"},
+                            None,
+                        )
+                    )
+            if events:
+                await audit.append_many(s, events)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+        return {"results": results, "counts": counts, "citations": [rules.HOTEL_STAY.as_dict()]}
+
+    async def _hotel_stay(
+        self, s: AsyncSession, hotel_id: int, actor: Actor, stay: Stay, c: dict[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        known = (
+            await s.execute(select(Reg).where(Reg.organisation_id == hotel_id, Reg.stay_ref == c["stay_ref"]))
+        ).scalar_one_or_none()
+        if known is not None:
+            doc = await s.get(TravelDocument, known.travel_document_id) if known.travel_document_id else None
+            same = (
+                doc is not None
+                and doc.number == c["number"]
+                and known.moved_in_at == stay.moved_in_at
+                and known.address == c["address"]
+            )
+            if not same:
+                raise BadInput("stay_ref", "already reported for another guest, room or check-in")
+            if stay.moved_out_at is not None and known.moved_out_at is None:
+                self._move_out(known, stay.moved_out_at)
+                return {"outcome": "moved_out", "registration": _view(known)}
+            return {"outcome": "replayed", "registration": _view(known)}
+        person_id, doc_id = await _person_and_document(s, c, now)
+        reg = self._new(person_id, doc_id, c, stay, now, "hotel", actor)
+        reg.organisation_id, reg.stay_ref = hotel_id, c["stay_ref"]
+        s.add(reg)
+        await s.flush()
+        return {"outcome": "registered", "registration": _view(reg), "assessment": c["assessed"].as_dict()}
+
+    def _new(
+        self,
+        person_id: int,
+        doc_id: int,
+        c: dict[str, Any],
+        stay: Stay,
+        now: dt.datetime,
+        by: str,
+        actor: Actor,
+    ) -> Reg:
+        a: rules.Assessment = c["assessed"]
+        return Reg(
+            person_id=person_id,
+            travel_document_id=doc_id,
+            address=c["address"],
+            division_code=c["division"],
+            registered_from=beijing_date(stay.moved_in_at),
+            registered_until=beijing_date(stay.moved_out_at) if stay.moved_out_at else None,
+            registered_by=by,
+            recorded_at=now,
+            moved_in_at=stay.moved_in_at,
+            moved_out_at=stay.moved_out_at,
+            host_name=c["host_name"],
+            recorded_by=actor.account_id,
+            due_at=a.due_at,
+            on_time=a.on_time,
+        )
+
+    @staticmethod
+    def _move_out(reg: Reg, at: dt.datetime) -> None:
+        if reg.moved_in_at is not None and at < reg.moved_in_at:
+            raise BadInput("moved_out_at", "not before moving in")
+        reg.moved_out_at = at
+        reg.registered_until = beijing_date(at)
+
+    # ------------------------------------------------------------------------------------ private stays
+    async def register_private_stay(self, actor: Actor, person_id: int, stay: Stay) -> dict[str, Any]:
+        """Law Art 39 para 2: the foreigner (or their agent) online, or a police station's officer at the desk."""
+        if actor.role in (Role.APPLICANT, Role.AGENT):
+            if person_id != actor.person_id and person_id not in actor.represents:
+                raise NotFound("no such person among those you act for")
+            channel: rules.Channel = "online"
+            by = "self" if person_id == actor.person_id else "host"
+        elif actor.role in STAFF:
+            channel, by = "police_station", "police"
+        else:
+            raise Forbidden("registered by the foreigner, their host or agent, or at a police station")
+        now = self.now()
+        c = _checked(stay, now, channel)
+        async with self.sessions() as s, s.begin():
+            doc = (
+                await s.execute(
+                    select(TravelDocument).where(
+                        TravelDocument.issuing_state == c["issuing_state"],
+                        TravelDocument.number == c["number"],
+                    )
+                )
+            ).scalar_one_or_none()
+            if doc is None or doc.person_id != person_id:
+                raise BadInput("mrz", "is not a passport on record of this person")
+            reg = self._new(person_id, doc.id, c, stay, now, by, actor)
+            s.add(reg)
+            await s.flush()
+            await audit.append(
+                s,
+                **caseless_event(
+                    actor,
+                    now,
+                    "accommodation_registered",
+                    {"registration": reg.id, "channel": channel},
+                    actor.office_id,
+                ),
+            )
+            return {"registration": _view(reg), "assessment": c["assessed"].as_dict()}
+
+    async def move_out(self, actor: Actor, registration_id: int, at: dt.datetime) -> dict[str, Any]:
+        if at.tzinfo is None:
+            raise BadInput("moved_out_at", "an instant with its offset")
+        now = self.now()
+        async with self.sessions() as s, s.begin():
+            reg = await s.get(Reg, registration_id, with_for_update=True)
+            mine = reg is not None and (
+                (
+                    actor.role in (Role.APPLICANT, Role.AGENT)
+                    and (reg.person_id == actor.person_id or reg.person_id in actor.represents)
+                )
+                or (
+                    actor.role == Role.ORG_STAFF
+                    and reg.organisation_id is not None
+                    and reg.organisation_id == actor.organisation_id
+                )
+                or actor.role in STAFF
+            )
+            if reg is None or not mine:
+                raise NotFound("no such registration of yours")
+            if reg.moved_out_at is not None:
+                raise BadInput("moved_out_at", "the stay is closed already")
+            if at > now:
+                raise BadInput("moved_out_at", "not in the future")
+            self._move_out(reg, at)
+            await audit.append(
+                s,
+                **caseless_event(
+                    actor, now, "accommodation_moved_out", {"registration": reg.id}, actor.office_id
+                ),
+            )
+            return {"registration": _view(reg)}
+
+    # -------------------------------------------------------------------------------------- the police
+    async def _area(self, s: AsyncSession, actor: Actor) -> tuple[Office, str]:
+        if actor.role not in STAFF or actor.office_id is None:
+            raise Forbidden("the police of the area only")
+        office = await s.get(Office, actor.office_id)
+        assert office is not None
+        return office, office.region[: PREFIX.get(office.level, 6)]
+
+    async def area_day(self, actor: Actor, day: dt.date, *, late_only: bool = False) -> dict[str, Any]:
+        """Registrations in the office's area of stays begun on ``day`` (Beijing date); late ones first."""
+        async with self.sessions() as s:
+            office, prefix = await self._area(s, actor)
+            q = select(Reg).where(Reg.division_code.startswith(prefix), Reg.registered_from == day)
+            if late_only:
+                q = q.where(Reg.on_time.is_(False))
+            rows = (
+                (await s.execute(q.order_by(Reg.on_time.asc(), Reg.moved_in_at, Reg.id).limit(1000)))
+                .scalars()
+                .all()
+            )
+            late = (
+                await s.execute(
+                    select(func.count())
+                    .select_from(Reg)
+                    .where(
+                        Reg.division_code.startswith(prefix),
+                        Reg.registered_from == day,
+                        Reg.on_time.is_(False),
+                    )
+                )
+            ).scalar_one()
+        await self._read_audit(actor, "accommodation_area_day", {"day": day.isoformat(), "rows": len(rows)})
+        return {
+            "office": office.code,
+            "area": prefix,
+            "day": day.isoformat(),
+            "late": late,
+            "registrations": [_view(r) for r in rows],
+            "sanctions": {
+                "private_stay": rules.PRIVATE_SANCTION.as_dict(),
+                "hotel_report": rules.HOTEL_SANCTION.as_dict(),
+                "imposed": False,
+            },
+        }
+
+    async def search_passport(self, actor: Actor, number: str) -> dict[str, Any]:
+        number = _text(number, "passport", 20).upper()
+        async with self.sessions() as s:
+            _, prefix = await self._area(s, actor)
+            rows = (
+                (
+                    await s.execute(
+                        select(Reg)
+                        .join(TravelDocument, TravelDocument.id == Reg.travel_document_id)
+                        .where(TravelDocument.number == number, Reg.division_code.startswith(prefix))
+                        .order_by(Reg.registered_from.desc(), Reg.id.desc())
+                        .limit(100)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        await self._read_audit(actor, "accommodation_search", {"found": len(rows)})
+        return {"registrations": [_view(r) for r in rows]}
+
+    async def _read_audit(self, actor: Actor, action: str, detail: dict[str, Any]) -> None:
+        async with self.sessions() as s, s.begin():
+            await audit.append(s, **caseless_event(actor, self.now(), action, detail, actor.office_id))

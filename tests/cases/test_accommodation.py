@@ -1,0 +1,251 @@
+"""The accommodation register (Law Art 39; issue 11 §3) on both engines: hotel batches with MRZ checks, idempotent
+per stay; private stays on time and late; moving out; the police's area by day and search; impossible facts refused
+by field; everything audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from case_helpers import World
+from sqlalchemy import func, select
+
+from cnvisa.cases.accommodation import MAX_BATCH, AccommodationService, Stay
+from cnvisa.cases.errors import BadInput, Forbidden, NotFound
+from cnvisa.cases.service import Actor
+from cnvisa.cases.workflow import Role
+from cnvisa.law.documents.mrz import icao_check_digit
+from cnvisa.store.register_tables import AccommodationRegistration
+from cnvisa.store.tables import Account, AuditEvent, Organisation, Person, TravelDocument
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def td3(
+    surname: str, given: str, number: str, state: str, birth: str, sex: str, expiry: str
+) -> tuple[str, str]:
+    """A passport's two MRZ lines with their check digits (ICAO 9303 Part 4)."""
+    name = f"{surname}<<{given}".replace(" ", "<")
+    line1 = f"P<{state}{name}".ljust(44, "<")[:44]
+    num = number.ljust(9, "<")
+    personal = "<" * 14
+    body = f"{num}{icao_check_digit(num)}{state}{birth}{icao_check_digit(birth)}{sex}{expiry}{icao_check_digit(expiry)}"
+    body += personal + "<"
+    composite = icao_check_digit(body[0:10] + body[13:20] + body[21:43])
+    return line1, body + composite
+
+
+MUELLER = td3("MUELLER", "ANNA", "C01X00T47", "DEU", "610514", "F", "310101")
+NEWCOMER = td3("TANAKA", "YUKI", "TK1234567", "JPN", "900301", "F", "320615")
+
+
+async def _hotel(world: World) -> Actor:
+    async with world.sessions() as s, s.begin():
+        hotel = Organisation(uscc="91310115MA1HOTEL0X", name="Riverside Hotel", kind="hotel", region="310115")
+        s.add(hotel)
+        await s.flush()
+        staff = Account(
+            username="front-desk",
+            display_name="Front desk",
+            role=str(Role.ORG_STAFF),
+            organisation_id=hotel.id,
+        )
+        s.add(staff)
+        s.add(
+            TravelDocument(
+                person_id=world.person_id, number="C01X00T47", issuing_state="DEU", valid_until=None
+            )
+        )
+        await s.flush()
+        return Actor(staff.id, Role.ORG_STAFF, organisation_id=hotel.id)
+
+
+def _at(hours_ago: float, world: World) -> dt.datetime:
+    return (world.clock.now() - dt.timedelta(hours=hours_ago)).astimezone(BEIJING)
+
+
+def _stay(mrz: tuple[str, str], world: World, ref: str | None, hours_ago: float = 2, **kw: Any) -> Stay:
+    return Stay(
+        mrz=mrz,
+        address=kw.pop("address", "Room 1208, 88 Riverside Road, Pudong"),
+        division_code=kw.pop("division_code", "310115"),
+        moved_in_at=_at(hours_ago, world),
+        stay_ref=ref,
+        **kw,
+    )
+
+
+async def _count(world: World, table: Any, *where: Any) -> int:
+    async with world.sessions() as s:
+        return int((await s.execute(select(func.count()).select_from(table).where(*where))).scalar_one())
+
+
+async def test_a_hotel_batch_registers_each_stay_on_its_own(world: World) -> None:
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    bad = (MUELLER[0], MUELLER[1][:9] + "0" + MUELLER[1][10:])  # the document number's check digit changed
+    out = await svc.report_hotel_stays(
+        hotel,
+        [
+            _stay(MUELLER, world, "R-1"),
+            _stay(NEWCOMER, world, "R-2", address="Room 1209, 88 Riverside Road, Pudong"),
+            _stay(bad, world, "R-3"),
+            _stay(MUELLER, world, "R-4", division_code="990000"),
+        ],
+    )
+    outcomes = [(r["outcome"], r.get("field")) for r in out["results"]]
+    assert outcomes == [
+        ("registered", None),
+        ("registered", None),
+        ("rejected", "mrz"),
+        ("rejected", "division_code"),
+    ]
+    assert out["counts"] == {"registered": 2, "rejected": 2}
+    assert out["results"][0]["registration"]["person_id"] == world.person_id  # the passport on record
+    assert (
+        out["results"][0]["assessment"]["basis"] == "office_rule"
+        and out["results"][0]["assessment"]["on_time"]
+    )
+    # the newcomer's passport was not on record: added from the MRZ, with the person it names
+    async with world.sessions() as s:
+        tanaka = (await s.execute(select(Person).where(Person.surname == "TANAKA"))).scalar_one()
+        assert tanaka.birth_date == dt.date(1990, 3, 1) and tanaka.nationality == "JPN"
+    assert await _count(world, AccommodationRegistration) == 2
+    assert await _count(world, AuditEvent, AuditEvent.action == "accommodation_registered") == 2
+
+    # sent again: the same stays; a check-out added records the move-out; another guest under R-1 is refused
+    again = await svc.report_hotel_stays(
+        hotel,
+        [
+            _stay(MUELLER, world, "R-1"),
+            Stay(
+                **{
+                    **_stay(NEWCOMER, world, "R-2", address="Room 1209, 88 Riverside Road, Pudong").__dict__,
+                    "moved_out_at": _at(0.5, world),
+                }
+            ),
+            _stay(NEWCOMER, world, "R-1"),
+        ],
+    )
+    assert [(r["outcome"], r.get("field")) for r in again["results"]] == [
+        ("replayed", None),
+        ("moved_out", None),
+        ("rejected", "stay_ref"),
+    ]
+    assert await _count(world, AccommodationRegistration) == 2
+    assert (
+        await _count(world, AccommodationRegistration, AccommodationRegistration.moved_out_at.is_not(None))
+        == 1
+    )
+
+
+async def test_only_a_hotel_reports_and_a_batch_has_a_bound(world: World) -> None:
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    with pytest.raises(Forbidden):
+        await svc.report_hotel_stays(world.applicant, [_stay(MUELLER, world, "R-1")])
+    with pytest.raises(BadInput) as too_many:
+        await svc.report_hotel_stays(hotel, [_stay(MUELLER, world, f"R-{i}") for i in range(MAX_BATCH + 1)])
+    assert too_many.value.field == "stays"
+    async with world.sessions() as s, s.begin():  # an employer is not a hotel
+        org = await s.get(Organisation, hotel.organisation_id)
+        assert org is not None
+        org.kind = "enterprise"
+    with pytest.raises(Forbidden):
+        await svc.report_hotel_stays(hotel, [_stay(MUELLER, world, "R-1")])
+
+
+async def test_impossible_facts_are_refused_by_field_and_nothing_is_written(world: World) -> None:
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    future = await svc.report_hotel_stays(hotel, [_stay(MUELLER, world, "R-1", hours_ago=-3)])
+    assert future["results"][0]["field"] == "moved_in_at"
+    out_first = Stay(**{**_stay(MUELLER, world, "R-2").__dict__, "moved_out_at": _at(5, world)})
+    assert (await svc.report_hotel_stays(hotel, [out_first]))["results"][0]["field"] == "moved_out_at"
+    with pytest.raises(BadInput) as naive:
+        await svc.register_private_stay(
+            world.applicant,
+            world.person_id,
+            Stay(MUELLER, "Flat 3, 5 Lane 100", "310104", dt.datetime(2025, 11, 2, 9)),
+        )
+    assert naive.value.field == "moved_in_at"
+    assert await _count(world, AccommodationRegistration) == 0
+
+
+@pytest.mark.parametrize("beijing", ["00:30", "07:59", "16:01", "23:59"])
+async def test_a_private_stay_on_time_or_late_by_the_hour(world: World, beijing: str) -> None:
+    """Moved in at a Beijing hour the day before; registered 24 hours later or 25 — the Beijing date is the day
+    of moving in, whatever the hour."""
+    await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    hh, mm = map(int, beijing.split(":"))
+    moved_in = dt.datetime(2025, 11, 2, hh, mm, tzinfo=BEIJING)
+    world.clock.set(moved_in + dt.timedelta(hours=24))
+    ok = await svc.register_private_stay(
+        world.applicant, world.person_id, Stay(MUELLER, "Flat 3, 5 Lane 100", "310104", moved_in)
+    )
+    assert ok["assessment"]["on_time"] is True and ok["registration"]["registered_by"] == "self"
+    assert ok["registration"]["registered_from"] == "2025-11-02"
+    world.clock.set(moved_in + dt.timedelta(hours=25))
+    late = await svc.register_private_stay(
+        world.agent, world.person_id, Stay(MUELLER, "Flat 9, 7 Lane 200", "310104", moved_in)
+    )
+    assert late["assessment"]["on_time"] is False and late["assessment"]["minutes_late"] == 60
+    assert (
+        late["assessment"]["sanction"]["max_fine_cny"] == 2000
+        and late["registration"]["registered_by"] == "host"
+    )
+    with pytest.raises(NotFound):
+        await svc.register_private_stay(
+            world.agent_without_mandate, world.person_id, Stay(MUELLER, "x", "310104", moved_in)
+        )
+    with pytest.raises(BadInput) as other:  # someone else's passport
+        await svc.register_private_stay(
+            world.applicant, world.person_id, Stay(NEWCOMER, "x", "310104", moved_in)
+        )
+    assert other.value.field == "mrz"
+
+
+async def test_moving_out_closes_the_stay_once(world: World) -> None:
+    await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    reg = await svc.register_private_stay(
+        world.applicant, world.person_id, Stay(MUELLER, "Flat 3", "310104", _at(3, world))
+    )
+    rid = reg["registration"]["id"]
+    with pytest.raises(NotFound):
+        await svc.move_out(world.other_applicant, rid, _at(1, world))
+    with pytest.raises(BadInput) as early:
+        await svc.move_out(world.applicant, rid, _at(4, world))
+    assert early.value.field == "moved_out_at"
+    closed = await svc.move_out(world.applicant, rid, _at(1, world))
+    assert closed["registration"]["moved_out_at"] and closed["registration"]["registered_until"]
+    with pytest.raises(BadInput):
+        await svc.move_out(world.applicant, rid, _at(0.5, world))
+
+
+async def test_the_police_see_their_area_by_day_late_ones_first_and_search_by_passport(world: World) -> None:
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    await svc.report_hotel_stays(hotel, [_stay(NEWCOMER, world, "R-2", hours_ago=2)])
+    late = await svc.register_private_stay(
+        world.applicant, world.person_id, Stay(MUELLER, "Flat 3", "310104", _at(30, world))
+    )
+    day_of_late = dt.date.fromisoformat(late["registration"]["registered_from"])
+    view = await svc.area_day(world.officer, day_of_late)
+    assert view["area"] == "31" and view["late"] == 1
+    assert view["registrations"][0]["on_time"] is False and view["sanctions"]["imposed"] is False
+    only_late = await svc.area_day(world.officer, day_of_late, late_only=True)
+    assert [r["on_time"] for r in only_late["registrations"]] == [False]
+    elsewhere = await svc.area_day(world.foreign_officer, day_of_late)  # Beijing's office: not its area
+    assert elsewhere["registrations"] == [] and elsewhere["late"] == 0
+    found = await svc.search_passport(world.officer, "tk1234567")
+    assert len(found["registrations"]) == 1
+    assert (await svc.search_passport(world.foreign_officer, "TK1234567"))["registrations"] == []
+    with pytest.raises(Forbidden):
+        await svc.area_day(world.applicant, day_of_late)
+    reads = await _count(
+        world, AuditEvent, AuditEvent.action.in_(["accommodation_area_day", "accommodation_search"])
+    )
+    assert reads == 5  # three area views and two searches; the refused one read nothing
