@@ -249,3 +249,13 @@ async def test_the_police_see_their_area_by_day_late_ones_first_and_search_by_pa
         world, AuditEvent, AuditEvent.action.in_(["accommodation_area_day", "accommodation_search"])
     )
     assert reads == 5  # three area views and two searches; the refused one read nothing
+
+
+async def test_a_private_stay_sent_twice_is_one_stay(world: World) -> None:
+    await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    stay = Stay(MUELLER, "Flat 3, 5 Lane 100", "310104", _at(3, world))
+    first = await svc.register_private_stay(world.applicant, world.person_id, stay)
+    again = await svc.register_private_stay(world.agent, world.person_id, stay)
+    assert again["replayed"] is True and again["registration"]["id"] == first["registration"]["id"]
+    assert await _count(world, AccommodationRegistration) == 1

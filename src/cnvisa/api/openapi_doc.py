@@ -93,6 +93,8 @@ EXTRA: Final[dict[tuple[str, str], frozenset[int]]] = {
     ("POST", f"{API}/appointments"): frozenset({404}),
     ("POST", f"{API}/cases"): frozenset({404, 409}),
     ("POST", f"{API}/org/reports"): frozenset({404}),
+    # accommodation registration: the person a private stay names is looked up
+    ("POST", f"{API}/accommodation/stays"): frozenset({404}),
 }
 """Answers a route gives that its signature does not show, by (method, path): rate limits, look-ups."""
 NO_DATABASE: Final = frozenset({("GET", f"{API}/matters"), ("POST", f"{API}/assess")})

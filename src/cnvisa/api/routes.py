@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from cnvisa.api import accommodation as accommodation_api
 from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
 from cnvisa.api import office as office_api
@@ -21,5 +22,6 @@ ROUTERS: list[APIRouter] = [
     post_change_api.router,
     verify_api.router,
     office_api.router,
+    accommodation_api.router,
     public_api.router,
 ]

@@ -308,6 +308,18 @@ class AccommodationService(Clocked):
             ).scalar_one_or_none()
             if doc is None or doc.person_id != person_id:
                 raise BadInput("mrz", "is not a passport on record of this person")
+            same = (
+                await s.execute(
+                    select(Reg).where(
+                        Reg.person_id == person_id,
+                        Reg.organisation_id.is_(None),
+                        Reg.moved_in_at == stay.moved_in_at,
+                        Reg.address == c["address"],
+                    )
+                )
+            ).scalar_one_or_none()
+            if same is not None:  # sent again (a retry, a double click): the same stay, nothing written
+                return {"registration": _view(same), "assessment": c["assessed"].as_dict(), "replayed": True}
             reg = self._new(person_id, doc.id, c, stay, now, by, actor)
             s.add(reg)
             await s.flush()

@@ -103,6 +103,10 @@ DEMO: list[DemoAccount] = [
         "International Office, Demo University",
     ),
     DemoAccount("bank.teller", "bank-demo-2025", "verifier", "bank teller (Regulations Art 27)", "Teller, Demo Bank"),
+    DemoAccount(
+        "hotel.desk", "hotel-demo-2025", "org_staff", "front desk of Demo Riverside Hotel (Law Art 39 reports)",
+        "Front desk, Demo Riverside Hotel",
+    ),
     DemoAccount("admin", "admin-demo-2025", "admin", "administrator", "Administrator"),
 ]  # fmt: skip
 SELF_APPLICANTS = {"alice": "alice", "bob": "bob"}
@@ -114,6 +118,7 @@ ORGANISATIONS = (
     ("employer", "Demo Employer Co., Ltd.", "employer", "MA1DEM01"),
     ("school", "Demo University", "school", "MA1DEM02"),
     ("bank", "Demo Bank", "bank", "MA1DEM03"),
+    ("hotel", "Demo Riverside Hotel", "hotel", "MA1DEM04"),
 )
 
 
@@ -225,6 +230,7 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
             "employer.hr": {"organisation_id": orgs["employer"]},
             "university.office": {"organisation_id": orgs["school"]},
             "bank.teller": {"organisation_id": orgs["bank"]},
+            "hotel.desk": {"organisation_id": orgs["hotel"]},
         }
         accounts = {
             d.username: await _one(

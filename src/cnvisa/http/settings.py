@@ -105,6 +105,8 @@ class Settings:
     """A PostgreSQL replica for the reads that tolerate lag (``cnvisa.store.replica``); unset: all on the primary."""
     replica_max_lag: float = field(default_factory=lambda: _float("CNVISA_REPLICA_MAX_LAG_SECONDS", 5))
     """Past this lag the tolerant reads go to the primary."""
+    hotel_report_hours: int = field(default_factory=lambda: _int("CNVISA_HOTEL_REPORT_HOURS", 24))
+    """Office rule (Law Art 39 para 1 sets no count): hours a hotel's report of a check-in may take."""
     metrics_allow: str = field(
         default_factory=lambda: os.environ.get("CNVISA_METRICS_ALLOW", "127.0.0.0/8,::1/128")
     )

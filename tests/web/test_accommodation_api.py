@@ -1,0 +1,90 @@
+"""Accommodation registration over the API (Law Art 39; issue 11 §3), both engines: the demo hotel's front desk
+reports guests (idempotent per stay), a foreigner registers a private stay, the police of the area see and search
+them; bad facts answer problem+json naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, select
+from web_support import Web
+
+from cnvisa.store.tables import TravelDocument
+
+V = "/api/v1"
+
+
+def _mrz(web: Web, person_id: int) -> list[str]:
+    engine = create_engine(web.db_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
+    with engine.connect() as c:
+        text = c.execute(select(TravelDocument.mrz).where(TravelDocument.person_id == person_id)).scalar_one()
+    engine.dispose()
+    return text.split("\n")
+
+
+def _stay(web: Web, person: int, **kw: Any) -> dict[str, Any]:
+    return {
+        "mrz": _mrz(web, web.ids["people"][person]),
+        "address": "Room 1208, Demo Riverside Hotel, 88 Riverside Road",
+        "division_code": "310115",
+        "moved_in_at": "2025-11-20T08:30:00+08:00",
+        **kw,
+    }
+
+
+def test_a_hotel_reports_its_guests_and_the_police_see_them(web: Web) -> None:
+    csrf = web.signin("hotel.desk")
+    h = {"X-CSRF-Token": csrf}
+    body = {"stays": [{**_stay(web, 0), "stay_ref": "R-1208"}, {**_stay(web, 1), "stay_ref": "R-1209"}]}
+    r = web.client.post(f"{V}/accommodation/hotel-stays", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["counts"] == {"registered": 2}
+    assert r.json()["results"][0]["registration"]["person_id"] == web.ids["people"][0]
+    again = web.client.post(f"{V}/accommodation/hotel-stays", json=body, headers=h)
+    assert again.json()["counts"] == {"replayed": 2}
+    bad = {"stays": [{**_stay(web, 0), "stay_ref": "R-1210", "division_code": "990000"}]}
+    refused = web.client.post(f"{V}/accommodation/hotel-stays", json=bad, headers=h).json()["results"][0]
+    assert refused["outcome"] == "rejected" and refused["field"] == "division_code"
+
+    web.client.cookies.clear()
+    web.signin("sh01.officer")
+    area = web.client.get(f"{V}/office/accommodation", params={"day": "2025-11-20"})
+    assert area.status_code == 200 and len(area.json()["registrations"]) == 2 and area.json()["late"] == 0
+    found = web.client.post(
+        f"{V}/office/accommodation/search",
+        json={"passport": "nope1"},
+        headers={"X-CSRF-Token": web.signin("sh01.officer")},
+    )
+    assert found.status_code == 200 and found.json()["registrations"] == []
+
+
+def test_a_private_stay_late_and_a_bad_mrz_named(web: Web) -> None:
+    csrf = web.signin("alice")
+    h = {"X-CSRF-Token": csrf}
+    body = {**_stay(web, 0), "person_id": web.ids["people"][0], "moved_in_at": "2025-11-19T07:00:00+08:00"}
+    r = web.client.post(
+        f"{V}/accommodation/stays", json=body, headers=h
+    )  # the clock: 2025-11-20 09:00 Beijing
+    assert r.status_code == 201, r.text
+    a = r.json()["assessment"]
+    assert a["on_time"] is False and a["minutes_late"] == 120 and a["sanction"]["max_fine_cny"] == 2000
+    assert (
+        web.client.post(f"{V}/accommodation/stays", json=body, headers=h).status_code == 200
+    )  # the same stay
+    broken = {
+        **body,
+        "mrz": [body["mrz"][0], body["mrz"][1][:-1] + ("1" if body["mrz"][1][-1] != "1" else "2")],
+    }
+    bad = web.client.post(f"{V}/accommodation/stays", json=broken, headers=h)
+    assert bad.status_code == 422 and bad.json()["field"] == "mrz"
+    naive = web.client.post(
+        f"{V}/accommodation/stays", json={**body, "moved_in_at": "2025-11-19T07:00:00"}, headers=h
+    )
+    assert naive.status_code == 422 and "moved_in_at" in naive.json()["field"]
+    rid = r.json()["registration"]["id"]
+    out = web.client.post(
+        f"{V}/accommodation/stays/{rid}/move-out",
+        json={"moved_out_at": "2025-11-20T08:00:00+08:00"},
+        headers=h,
+    )
+    assert out.status_code == 200 and out.json()["registration"]["registered_until"] == "2025-11-20"
