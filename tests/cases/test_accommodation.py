@@ -259,3 +259,26 @@ async def test_a_private_stay_sent_twice_is_one_stay(world: World) -> None:
     again = await svc.register_private_stay(world.agent, world.person_id, stay)
     assert again["replayed"] is True and again["registration"]["id"] == first["registration"]["id"]
     assert await _count(world, AccommodationRegistration) == 1
+
+
+async def test_a_person_registers_with_the_passport_on_record_and_lists_their_stays(world: World) -> None:
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    out = await svc.register_private_stay(
+        world.applicant, world.person_id, Stay(None, "Flat 3", "310104", _at(2, world))
+    )
+    assert out["registration"]["person_id"] == world.person_id
+    with pytest.raises(BadInput) as none:  # nobody's passport is on record for the other person
+        await svc.register_private_stay(
+            world.officer, world.other_person_id, Stay(None, "Flat 4", "310104", _at(2, world))
+        )
+    assert none.value.field == "mrz"
+    assert [r["id"] for r in await svc.of_people(world.agent)] == [out["registration"]["id"]]
+    assert await svc.of_people(world.other_applicant) == []
+    no_mrz = await svc.report_hotel_stays(
+        hotel, [Stay(None, "Room 1", "310115", _at(1, world), stay_ref="R-9")]
+    )
+    assert no_mrz["results"][0]["field"] == "mrz"
+    await svc.report_hotel_stays(hotel, [_stay(NEWCOMER, world, "R-2", hours_ago=1)])
+    today = dt.date.fromisoformat(_at(1, world).date().isoformat())
+    assert len(await svc.hotel_day(hotel, today)) == 1

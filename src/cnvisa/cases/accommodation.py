@@ -52,7 +52,8 @@ PREFIX: Final = {"provincial": 2, "prefecture": 4, "county": 6}
 class Stay:
     """One stay as reported: the passport's two MRZ lines, where, and when."""
 
-    mrz: tuple[str, str]
+    mrz: tuple[str, str] | None
+    """None for a private stay registered by a person whose passport is on record: their current one is used."""
     address: str
     division_code: str
     moved_in_at: dt.datetime
@@ -77,18 +78,23 @@ def _checked(stay: Stay, now: dt.datetime, channel: rules.Channel) -> dict[str, 
         raise BadInput(exc.field, exc.message) from None
     if stay.moved_out_at is not None and stay.moved_out_at > now:
         raise BadInput("moved_out_at", "not in the future: a move-out is reported once it happened")
+    where = {
+        "address": _text(stay.address, "address", 300),
+        "division": division,
+        "host_name": _text(stay.host_name, "host_name", 120) if stay.host_name else None,
+        "stay_ref": _text(stay.stay_ref, "stay_ref", 64) if stay.stay_ref is not None else None,
+        "assessed": rules.assess(channel, stay.moved_in_at, now),
+    }
+    if stay.mrz is None:
+        return {**where, "number": None}
     mrz = check_td3(*stay.mrz, as_of=beijing_date(now))
     if not mrz.valid:
         raise BadInput("mrz", "; ".join(mrz.errors) or "check digits do not match (ICAO 9303)")
     f = mrz.fields
     if not f.get("birth_date"):
         raise BadInput("mrz", "the date of birth cannot be read")
-    assessed = rules.assess(channel, stay.moved_in_at, now)
     return {
-        "address": _text(stay.address, "address", 300),
-        "division": division,
-        "host_name": _text(stay.host_name, "host_name", 120) if stay.host_name else None,
-        "stay_ref": _text(stay.stay_ref, "stay_ref", 64) if stay.stay_ref is not None else None,
+        **where,
         "number": str(f["document_number"]),
         "issuing_state": str(f["issuing_state"]),
         "nationality": str(f["nationality"]),
@@ -98,7 +104,6 @@ def _checked(stay: Stay, now: dt.datetime, channel: rules.Channel) -> dict[str, 
         "sex": f.get("sex"),
         "expiry": dt.date.fromisoformat(str(f["expiry_date"])) if f.get("expiry_date") else None,
         "mrz_text": "\n".join(s.strip() for s in stay.mrz),
-        "assessed": assessed,
     }
 
 
@@ -192,6 +197,8 @@ class AccommodationService(Clocked):
                 try:
                     if stay.stay_ref is None:
                         raise BadInput("stay_ref", "the hotel's own reference of the stay (idempotency)")
+                    if stay.mrz is None:
+                        raise BadInput("mrz", "the passport's two MRZ lines, as scanned at check-in")
                     c = _checked(stay, now, "hotel")
                     c["assessed"] = rules.assess(
                         "hotel", stay.moved_in_at, now, hotel_report_hours=self.hotel_report_hours
@@ -298,14 +305,26 @@ class AccommodationService(Clocked):
         now = self.now()
         c = _checked(stay, now, channel)
         async with self.sessions() as s, s.begin():
-            doc = (
-                await s.execute(
-                    select(TravelDocument).where(
-                        TravelDocument.issuing_state == c["issuing_state"],
-                        TravelDocument.number == c["number"],
+            if c["number"] is None:  # the person's current passport on record
+                doc = (
+                    await s.execute(
+                        select(TravelDocument)
+                        .where(TravelDocument.person_id == person_id, TravelDocument.current.is_(True))
+                        .order_by(TravelDocument.id.desc())
+                        .limit(1)
                     )
-                )
-            ).scalar_one_or_none()
+                ).scalar_one_or_none()
+                if doc is None:
+                    raise BadInput("mrz", "no passport of this person is on record: give its MRZ lines")
+            else:
+                doc = (
+                    await s.execute(
+                        select(TravelDocument).where(
+                            TravelDocument.issuing_state == c["issuing_state"],
+                            TravelDocument.number == c["number"],
+                        )
+                    )
+                ).scalar_one_or_none()
             if doc is None or doc.person_id != person_id:
                 raise BadInput("mrz", "is not a passport on record of this person")
             same = (
@@ -436,3 +455,35 @@ class AccommodationService(Clocked):
     async def _read_audit(self, actor: Actor, action: str, detail: dict[str, Any]) -> None:
         async with self.sessions() as s, s.begin():
             await audit.append(s, **caseless_event(actor, self.now(), action, detail, actor.office_id))
+
+    # ------------------------------------------------------------------------------------------ listings
+    async def of_people(self, actor: Actor) -> list[dict[str, Any]]:
+        """The registrations of the foreigner and of those they act for, newest first."""
+        if actor.role not in (Role.APPLICANT, Role.AGENT):
+            raise Forbidden("the foreigner or their agent")
+        people = {p for p in (actor.person_id, *actor.represents) if p is not None}
+        async with self.sessions() as s:
+            rows = (
+                await s.execute(
+                    select(Reg)
+                    .where(Reg.person_id.in_(people))
+                    .order_by(Reg.registered_from.desc(), Reg.id.desc())
+                    .limit(200)
+                )
+            ).scalars()
+            return [_view(r) for r in rows]
+
+    async def hotel_day(self, actor: Actor, day: dt.date) -> list[dict[str, Any]]:
+        """The hotel's own reports of stays begun on ``day`` (Beijing date)."""
+        if actor.role != Role.ORG_STAFF or actor.organisation_id is None:
+            raise Forbidden("a hotel's staff")
+        async with self.sessions() as s:
+            rows = (
+                await s.execute(
+                    select(Reg)
+                    .where(Reg.organisation_id == actor.organisation_id, Reg.registered_from == day)
+                    .order_by(Reg.moved_in_at.desc(), Reg.id.desc())
+                    .limit(1000)
+                )
+            ).scalars()
+            return [_view(r) for r in rows]
