@@ -48,7 +48,7 @@ async def _hotel(world: World) -> Actor:
         staff = Account(
             username="front-desk",
             display_name="Front desk",
-            role=str(Role.ORG_STAFF),
+            role=str(Role.HOTEL_STAFF),
             organisation_id=hotel.id,
         )
         s.add(staff)
@@ -58,7 +58,7 @@ async def _hotel(world: World) -> Actor:
             )
         )
         await s.flush()
-        return Actor(staff.id, Role.ORG_STAFF, organisation_id=hotel.id)
+        return Actor(staff.id, Role.HOTEL_STAFF, organisation_id=hotel.id)
 
 
 def _at(hours_ago: float, world: World) -> dt.datetime:

@@ -37,6 +37,7 @@ ROLES = [
     "employer.hr",
     "university.office",
     "bank.teller",
+    "hotel.desk",
     "admin",
 ]
 SIGNED_IN = set(ROLES) - {"anonymous"}

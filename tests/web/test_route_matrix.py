@@ -287,15 +287,14 @@ ROUTES: list[Probe] = [
     Probe("GET", f"{V}/org/post-changes", ORG_STAFF, _p(f"{V}/org/post-changes")),
     Probe("GET", f"{V}/org/post-changes/candidates", ORG_STAFF, _p(f"{V}/org/post-changes/candidates")),
     Probe("GET", f"{V}/me/post-changes", APPLICANT_SIDE, _p(f"{V}/me/post-changes")),
-    # accommodation registration (Law Art 39): a hotel's staff only — none of these roles is a hotel's (the
-    # employer's and the school's staff are refused 403; the hotel's path: test_accommodation_api.py)
+    # accommodation registration (Law Art 39): a hotel's front desk only; the MRZ does not check, so the
+    # hotel's report answers 200 with that stay rejected (field mrz)
     Probe(
         "POST",
         f"{V}/accommodation/hotel-stays",
-        frozenset(),
+        frozenset({"hotel.desk"}),
         _p(f"{V}/accommodation/hotel-stays"),
         _json(HOTEL_REPORT),
-        csrf_as="employer.hr",
     ),
     # a private stay of alice's: herself, or a police station's officer (any office's desk); the MRZ does not
     # check, so the allowed get the rules' 422 (field mrz), everyone else a refusal
@@ -306,14 +305,54 @@ ROUTES: list[Probe] = [
         _p(f"{V}/accommodation/stays"),
         lambda c: {"json": {**PRIVATE_STAY, "person_id": c.files.people[0]}},
     ),
-    # no registration 1 exists for anyone: every role is refused (404 for those who may move out)
+    # no registration 999999999 exists: every role is refused (404 for those who may move stays out)
     Probe(
         "POST",
         f"{V}/accommodation/stays/{{registration_id}}/move-out",
         frozenset(),
-        _p(f"{V}/accommodation/stays/1/move-out"),
+        _p(f"{V}/accommodation/stays/999999999/move-out"),
         _json({"moved_out_at": "2025-11-20T08:00:00+08:00"}),
         csrf_as="alice",
+    ),
+    Probe("GET", "/stays", APPLICANT_SIDE, _p("/stays")),
+    Probe(
+        "POST",
+        "/stays",
+        APPLICANT_SIDE,  # alice registers her own stay; bob and carol name someone else's: the rules' 422
+        _p("/stays"),
+        lambda c: {
+            "data": {
+                "person_id": str(c.files.people[0]),
+                "address": "Flat 3, 5 Lane 100",
+                "division_code": "310104",
+                "moved_in_at": "2025-11-20T08:00",
+            }
+        },
+    ),
+    Probe("GET", "/hotel/stays", frozenset({"hotel.desk"}), _p("/hotel/stays")),
+    Probe(
+        "POST",
+        "/hotel/stays",
+        frozenset({"hotel.desk"}),
+        _p("/hotel/stays"),
+        _form(
+            {
+                "stay_ref": "R-7",
+                "mrz1": _MRZ[0],
+                "mrz2": _MRZ[1],
+                "address": "Room 7",
+                "division_code": "310115",
+                "moved_in_at": "2025-11-20T08:00",
+            }
+        ),
+    ),
+    Probe("GET", "/office/accommodation", OFFICERS, _p("/office/accommodation")),
+    Probe(
+        "POST",
+        "/office/accommodation/search",
+        OFFICERS,
+        _p("/office/accommodation/search"),
+        _form({"passport": "E12345678"}),
     ),
     Probe("GET", f"{V}/office/accommodation", OFFICERS, _p(f"{V}/office/accommodation")),
     Probe(

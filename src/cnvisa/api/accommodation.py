@@ -20,9 +20,9 @@ from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, requi
 
 router = APIRouter(tags=["accommodation registration (Law Art 39)"])
 
-HotelStaff = Annotated[Principal, Depends(require(Role.ORG_STAFF))]
+HotelStaff = Annotated[Principal, Depends(require(Role.HOTEL_STAFF))]
 Registrant = Annotated[
-    Principal, Depends(require(Role.APPLICANT, Role.AGENT, Role.ORG_STAFF, Role.OFFICER, Role.SUPERVISOR))
+    Principal, Depends(require(Role.APPLICANT, Role.AGENT, Role.HOTEL_STAFF, Role.OFFICER, Role.SUPERVISOR))
 ]
 Police = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]

@@ -1,7 +1,7 @@
 """The accommodation register (住宿登记, Law Art 39; issue 11 §3): hotels report their foreign guests, people
 register private stays, the police see their area.
 
-- **Hotels** (an organisation of kind ``hotel``, its staff ``org_staff``) report stays in batches of at most
+- **Hotels** (an organisation of kind ``hotel``, its front desk ``hotel_staff``) report stays in batches of at most
   ``MAX_BATCH``: each read from the passport's MRZ (ICAO 9303 check digits; a bad one rejects that stay, naming
   the field), with the hotel's own stay reference — sent again it is the same stay (idempotent per stay): the same
   facts answer ``replayed``, a check-out time added records the move-out, other facts are refused naming
@@ -182,8 +182,8 @@ class AccommodationService(Clocked):
     # ------------------------------------------------------------------------------------------- hotels
     async def report_hotel_stays(self, actor: Actor, stays: Sequence[Stay]) -> dict[str, Any]:
         """A hotel's report (Law Art 39 para 1): one outcome per stay, in the order given."""
-        if actor.role != Role.ORG_STAFF or actor.organisation_id is None:
-            raise Forbidden("only a hotel's staff report its guests (Law Art 39 para 1)")
+        if actor.role != Role.HOTEL_STAFF or actor.organisation_id is None:
+            raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
         if not 1 <= len(stays) <= MAX_BATCH:
             raise BadInput("stays", f"1 to {MAX_BATCH} stays a request (office rule)")
         now = self.now()
@@ -192,7 +192,7 @@ class AccommodationService(Clocked):
         async with self.sessions() as s, s.begin():
             hotel = await s.get(Organisation, actor.organisation_id)
             if hotel is None or hotel.kind != "hotel":
-                raise Forbidden("only a hotel's staff report its guests (Law Art 39 para 1)")
+                raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
             for i, stay in enumerate(stays):
                 try:
                     if stay.stay_ref is None:
@@ -360,18 +360,14 @@ class AccommodationService(Clocked):
         now = self.now()
         async with self.sessions() as s, s.begin():
             reg = await s.get(Reg, registration_id, with_for_update=True)
-            mine = reg is not None and (
-                (
-                    actor.role in (Role.APPLICANT, Role.AGENT)
-                    and (reg.person_id == actor.person_id or reg.person_id in actor.represents)
-                )
-                or (
-                    actor.role == Role.ORG_STAFF
-                    and reg.organisation_id is not None
-                    and reg.organisation_id == actor.organisation_id
-                )
-                or actor.role in STAFF
-            )
+            mine = False
+            if reg is not None and actor.role in (Role.APPLICANT, Role.AGENT):
+                mine = reg.person_id == actor.person_id or reg.person_id in actor.represents
+            elif reg is not None and actor.role == Role.HOTEL_STAFF:
+                mine = reg.organisation_id is not None and reg.organisation_id == actor.organisation_id
+            elif reg is not None and actor.role in STAFF:
+                _, prefix = await self._area(s, actor)  # the police of the stay's area
+                mine = reg.division_code.startswith(prefix)
             if reg is None or not mine:
                 raise NotFound("no such registration of yours")
             if reg.moved_out_at is not None:
@@ -475,7 +471,7 @@ class AccommodationService(Clocked):
 
     async def hotel_day(self, actor: Actor, day: dt.date) -> list[dict[str, Any]]:
         """The hotel's own reports of stays begun on ``day`` (Beijing date)."""
-        if actor.role != Role.ORG_STAFF or actor.organisation_id is None:
+        if actor.role != Role.HOTEL_STAFF or actor.organisation_id is None:
             raise Forbidden("a hotel's staff")
         async with self.sessions() as s:
             rows = (

@@ -475,7 +475,7 @@ class Registry(Clocked):
         )
         if role in (Role.OFFICER, Role.SUPERVISOR):
             _need(office_id is not None, "office_id", "officers belong to an office")
-        if role in (Role.ORG_STAFF, Role.VERIFIER):
+        if role in (Role.ORG_STAFF, Role.VERIFIER, Role.HOTEL_STAFF):
             _need(organisation_id is not None, "organisation_id", f"a {role} belongs to an organisation")
         if role is Role.APPLICANT:
             _need(person_id is not None, "person_id", "an applicant account is a person's")

@@ -64,6 +64,9 @@ class Role(StrEnum):
     SYSTEM = "system"
     WORK_PERMIT_OFFICER = "work_permit_officer"
     """An officer of the work-permit authority at its desk in the platform (cnvisa.cases.joint.desk)."""
+    HOTEL_STAFF = "hotel_staff"
+    """A hotel's front desk reporting foreign guests (Law Art 39 para 1; cnvisa.cases.accommodation): an
+    organisation's account, but not its employer's (no people, reports or applications of its own)."""
 
 
 S, C, R = State, Command, Role

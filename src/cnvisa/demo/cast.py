@@ -104,7 +104,7 @@ DEMO: list[DemoAccount] = [
     ),
     DemoAccount("bank.teller", "bank-demo-2025", "verifier", "bank teller (Regulations Art 27)", "Teller, Demo Bank"),
     DemoAccount(
-        "hotel.desk", "hotel-demo-2025", "org_staff", "front desk of Demo Riverside Hotel (Law Art 39 reports)",
+        "hotel.desk", "hotel-demo-2025", "hotel_staff", "front desk of Demo Riverside Hotel (Law Art 39 reports)",
         "Front desk, Demo Riverside Hotel",
     ),
     DemoAccount("admin", "admin-demo-2025", "admin", "administrator", "Administrator"),

@@ -24,7 +24,7 @@ from jinja2.lexer import (
     TokenStream,
 )
 
-from cnvisa.http.i18n import LOCALES, format_date, lang_attr, translations
+from cnvisa.http.i18n import LOCALES, format_date, format_instant, lang_attr, translations
 from cnvisa.web import labels
 from cnvisa.web.form_errors import NO_ERRORS
 
@@ -116,6 +116,7 @@ def environment(locale: str) -> Environment:
         version=STATIC_VERSION,
     )
     env.filters["date"] = lambda value, fmt="medium": format_date(value, locale, fmt)
+    env.filters["instant"] = lambda value: format_instant(value, locale)  # Beijing time, the reader's locale
     env.filters.update(labels.filters(locale))
     return env
 

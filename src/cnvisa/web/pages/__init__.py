@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cnvisa.web import pdf
+from cnvisa.web.pages import accommodation as accommodation_pages
 from cnvisa.web.pages import admin as admin_pages
 from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common, office_appointments
@@ -23,6 +24,7 @@ ROUTERS: list[APIRouter] = [
     verify_pages.router,
     office_pages.router,
     office_appointments.router,
+    accommodation_pages.router,
     public_pages.router,
     progress_page.router,
     admin_pages.router,

@@ -30,6 +30,7 @@ ROLE_LABELS = {
     "officer": _("Officer"),
     "supervisor": _("Supervisor"),
     "verifier": _("Identity-checking institution"),
+    "hotel_staff": _("Hotel front desk"),
     "admin": _("Administrator"),
 }
 LEVEL_LABELS = {

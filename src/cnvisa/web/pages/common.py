@@ -26,6 +26,7 @@ HOME_BY_ROLE = {
     "officer": "/office/queue",
     "supervisor": "/office/queue",
     "org_staff": "/org/people",
+    "hotel_staff": "/hotel/stays",
     "verifier": "/verify",
     "admin": "/admin",
 }
