@@ -168,6 +168,27 @@ def _view(r: Reg) -> dict[str, Any]:
     return out
 
 
+_WHO = (Person.surname, Person.given_names, Person.nationality, TravelDocument.number.label("passport"))
+"""Who stayed, for the police and the hotel that registered them (never for anyone else)."""
+
+
+def _with_who(q: Any) -> Any:
+    return (
+        q.add_columns(*_WHO)
+        .join(Person, Person.id == Reg.person_id)
+        .outerjoin(TravelDocument, TravelDocument.id == Reg.travel_document_id)
+    )
+
+
+def _named(row: Any) -> dict[str, Any]:
+    return {
+        **_view(row[0]),
+        "name": f"{row.surname} {row.given_names}".strip(),
+        "nationality": row.nationality,
+        "passport": row.passport,
+    }
+
+
 class AccommodationService(Clocked):
     def __init__(
         self,
@@ -395,14 +416,10 @@ class AccommodationService(Clocked):
         """Registrations in the office's area of stays begun on ``day`` (Beijing date); late ones first."""
         async with self.sessions() as s:
             office, prefix = await self._area(s, actor)
-            q = select(Reg).where(Reg.division_code.startswith(prefix), Reg.registered_from == day)
+            q = _with_who(select(Reg)).where(Reg.division_code.startswith(prefix), Reg.registered_from == day)
             if late_only:
                 q = q.where(Reg.on_time.is_(False))
-            rows = (
-                (await s.execute(q.order_by(Reg.on_time.asc(), Reg.moved_in_at, Reg.id).limit(1000)))
-                .scalars()
-                .all()
-            )
+            rows = (await s.execute(q.order_by(Reg.on_time.asc(), Reg.moved_in_at, Reg.id).limit(1000))).all()
             late = (
                 await s.execute(
                     select(func.count())
@@ -420,7 +437,7 @@ class AccommodationService(Clocked):
             "area": prefix,
             "day": day.isoformat(),
             "late": late,
-            "registrations": [_view(r) for r in rows],
+            "registrations": [_named(r) for r in rows],
             "sanctions": {
                 "private_stay": rules.PRIVATE_SANCTION.as_dict(),
                 "hotel_report": rules.HOTEL_SANCTION.as_dict(),
@@ -433,20 +450,15 @@ class AccommodationService(Clocked):
         async with self.sessions() as s:
             _, prefix = await self._area(s, actor)
             rows = (
-                (
-                    await s.execute(
-                        select(Reg)
-                        .join(TravelDocument, TravelDocument.id == Reg.travel_document_id)
-                        .where(TravelDocument.number == number, Reg.division_code.startswith(prefix))
-                        .order_by(Reg.registered_from.desc(), Reg.id.desc())
-                        .limit(100)
-                    )
+                await s.execute(
+                    _with_who(select(Reg))
+                    .where(TravelDocument.number == number, Reg.division_code.startswith(prefix))
+                    .order_by(Reg.registered_from.desc(), Reg.id.desc())
+                    .limit(100)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
         await self._read_audit(actor, "accommodation_search", {"found": len(rows)})
-        return {"registrations": [_view(r) for r in rows]}
+        return {"registrations": [_named(r) for r in rows]}
 
     async def _read_audit(self, actor: Actor, action: str, detail: dict[str, Any]) -> None:
         async with self.sessions() as s, s.begin():
@@ -476,10 +488,10 @@ class AccommodationService(Clocked):
         async with self.sessions() as s:
             rows = (
                 await s.execute(
-                    select(Reg)
+                    _with_who(select(Reg))
                     .where(Reg.organisation_id == actor.organisation_id, Reg.registered_from == day)
                     .order_by(Reg.moved_in_at.desc(), Reg.id.desc())
                     .limit(1000)
                 )
-            ).scalars()
-            return [_view(r) for r in rows]
+            ).all()
+            return [_named(r) for r in rows]
