@@ -88,3 +88,24 @@ def test_a_private_stay_late_and_a_bad_mrz_named(web: Web) -> None:
         headers=h,
     )
     assert out.status_code == 200 and out.json()["registration"]["registered_until"] == "2025-11-20"
+
+
+def test_a_hotel_system_reports_with_a_bearer_token(web: Web) -> None:
+    """The front desk creates a token once (from its session); the hotel's system then reports without a session
+    or CSRF token; revoked, the token reports nothing."""
+    csrf = web.signin("hotel.desk")
+    made = web.client.post(
+        f"{V}/verify/tokens", json={"label": "property system"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert made.status_code == 201, made.text
+    token = made.json()["token"]
+    system = web.new_client()
+    body = {"stays": [{**_stay(web, 0), "stay_ref": "PMS-1"}]}
+    r = system.post(f"{V}/accommodation/hotel-stays", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["counts"] == {"registered": 1}, r.text
+    gone = web.client.delete(f"{V}/verify/tokens/{made.json()['id']}", headers={"X-CSRF-Token": csrf})
+    assert gone.status_code == 204
+    again = system.post(
+        f"{V}/accommodation/hotel-stays", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert again.status_code == 401

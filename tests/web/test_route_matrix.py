@@ -41,6 +41,9 @@ from cnvisa.http.settings import Settings
 PUBLIC = None
 """Anyone, signed in or not, is answered (never refused)."""
 VERIFIER = frozenset({"bank.teller"})
+TOKEN_HOLDERS = VERIFIER | {"hotel.desk"}
+"""Accounts with API tokens of their own: a bank's verifier, a hotel's front desk (the revoke routes name a token
+of the bank's: only its owner is answered)."""
 ADMIN = frozenset({"admin"})
 CSRF_EXEMPT = {
     ("POST", "/api/v1/auth/signin"): "no session yet; the lockout and the per-address limit guard it",
@@ -375,8 +378,8 @@ ROUTES: list[Probe] = [
     Probe("GET", "/my/post-changes", APPLICANT_SIDE, _p("/my/post-changes")),
     Probe("GET", "/office/post-changes", OFFICERS, _p("/office/post-changes")),
     Probe("POST", f"{V}/verify", VERIFIER, _p(f"{V}/verify"), _json(VERIFY_BODY)),
-    Probe("POST", f"{V}/verify/tokens", VERIFIER, _p(f"{V}/verify/tokens"), _json({"label": "x"})),
-    Probe("GET", f"{V}/verify/tokens", VERIFIER, _p(f"{V}/verify/tokens")),
+    Probe("POST", f"{V}/verify/tokens", TOKEN_HOLDERS, _p(f"{V}/verify/tokens"), _json({"label": "x"})),
+    Probe("GET", f"{V}/verify/tokens", TOKEN_HOLDERS, _p(f"{V}/verify/tokens")),
     Probe(
         "DELETE",
         f"{V}/verify/tokens/{{token_id}}",
@@ -428,7 +431,7 @@ ROUTES: list[Probe] = [
     Probe("GET", "/org/reports", ORG_STAFF, _p("/org/reports")),
     Probe("GET", "/office/reports", OFFICERS, _p("/office/reports")),
     Probe("GET", "/verify", VERIFIER, _p("/verify")),
-    Probe("GET", "/verify/tokens", VERIFIER, _p("/verify/tokens")),
+    Probe("GET", "/verify/tokens", TOKEN_HOLDERS, _p("/verify/tokens")),
     Probe("GET", "/office/queue", OFFICERS, _p("/office/queue")),
     Probe("GET", "/office/search", OFFICERS, _p("/office/search"), lambda c: {"params": {"q": "MARTIN"}}),
     Probe("GET", "/office/appointments", OFFICERS, _p("/office/appointments")),
@@ -503,7 +506,7 @@ ROUTES: list[Probe] = [
         },
     ),
     Probe("POST", "/verify", VERIFIER, _p("/verify"), _form(VERIFY_BODY)),
-    Probe("POST", "/verify/tokens", VERIFIER, _p("/verify/tokens"), _form({"label": "x"})),
+    Probe("POST", "/verify/tokens", TOKEN_HOLDERS, _p("/verify/tokens"), _form({"label": "x"})),
     Probe(
         "POST",
         "/verify/tokens/{token_id}/revoke",

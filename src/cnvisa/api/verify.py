@@ -20,6 +20,9 @@ from cnvisa.http.signin import create_token
 router = APIRouter(tags=["identity verification (Art 27)"])
 
 Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
+TokenHolder = Annotated[Principal, Depends(require(Role.VERIFIER, Role.HOTEL_STAFF))]
+"""Accounts whose institution's system calls the API with a bearer token: verifiers (Regulations Art 27) and hotels'
+front desks (their guests' reports, Law Art 39 para 1)."""
 Holder = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 
 
@@ -137,16 +140,16 @@ async def verify(body: CheckIn, request: Request, who: Verifier, p: PlatformDep,
     "/verify/tokens",
     response_model=TokenOut,
     status_code=201,
-    summary="Create a bearer token for the institution's API client (returned once)",
+    summary="Create a bearer token for the institution's API client — a bank's, a hotel's (returned once)",
 )
-async def new_token(body: TokenIn, request: Request, who: Verifier, p: PlatformDep) -> TokenOut:
+async def new_token(body: TokenIn, request: Request, who: TokenHolder, p: PlatformDep) -> TokenOut:
     await check_csrf(request, who)
     token, record = await create_token(p, who, body.label)
     return TokenOut(token=token, label=record["label"], id=record["id"], expires_at=record["expires_at"])
 
 
-@router.get("/verify/tokens", response_model=list[TokenInfo], summary="The verifier's API tokens")
-async def list_tokens(who: Verifier, p: PlatformDep) -> list[TokenInfo]:
+@router.get("/verify/tokens", response_model=list[TokenInfo], summary="The institution's API tokens")
+async def list_tokens(who: TokenHolder, p: PlatformDep) -> list[TokenInfo]:
     return [TokenInfo.model_validate(t) for t in await tokens.of_account(p.sessions, p.now(), who.account.id)]
 
 
@@ -156,7 +159,7 @@ async def list_tokens(who: Verifier, p: PlatformDep) -> list[TokenInfo]:
     summary="Revoke one of the verifier's API tokens (at once, for good); audited",
     responses={404: {"description": "no such token of this verifier"}},
 )
-async def revoke_token(token_id: RowId, request: Request, who: Verifier, p: PlatformDep) -> Response:
+async def revoke_token(token_id: RowId, request: Request, who: TokenHolder, p: PlatformDep) -> Response:
     await check_csrf(request, who)
     if not await tokens.revoke(p.sessions, who.actor, token_id, p.now(), owner=who.account.id):
         raise Problem(404, "Not found", "no such token of yours", field="token_id", code="not_found")

@@ -24,6 +24,7 @@ from cnvisa.web.pages.render import form_errors, page, t
 router = APIRouter(include_in_schema=False)
 
 Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
+TokenHolder = Annotated[Principal, Depends(require(Role.VERIFIER, Role.HOTEL_STAFF))]
 Holder = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 
 FIELD_MESSAGES = {
@@ -143,13 +144,13 @@ async def _tokens_page(
 
 
 @router.get("/verify/tokens", response_class=HTMLResponse)
-async def token_list(request: Request, who: Verifier, p: PlatformDep) -> HTMLResponse:
+async def token_list(request: Request, who: TokenHolder, p: PlatformDep) -> HTMLResponse:
     return await _tokens_page(request, who, p)
 
 
 @router.post("/verify/tokens", response_class=HTMLResponse)
 async def new_token(
-    request: Request, who: Verifier, p: PlatformDep, label: Annotated[str, Form()] = ""
+    request: Request, who: TokenHolder, p: PlatformDep, label: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     await check_csrf(request, who)
     if not label.strip() or len(label.strip()) > 100:
@@ -159,7 +160,7 @@ async def new_token(
 
 
 @router.post("/verify/tokens/{token_id}/revoke", response_class=HTMLResponse)
-async def revoke_token(request: Request, token_id: RowId, who: Verifier, p: PlatformDep) -> HTMLResponse:
+async def revoke_token(request: Request, token_id: RowId, who: TokenHolder, p: PlatformDep) -> HTMLResponse:
     await check_csrf(request, who)
     if not await tokens.revoke(p.sessions, who.actor, token_id, p.now(), owner=who.account.id):
         raise Problem(404, "Not found", "no such token of yours", field="token_id", code="not_found")
