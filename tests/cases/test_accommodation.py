@@ -4,6 +4,7 @@ by field; everything audited."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -112,7 +113,16 @@ async def test_a_hotel_batch_registers_each_stay_on_its_own(world: World) -> Non
         tanaka = (await s.execute(select(Person).where(Person.surname == "TANAKA"))).scalar_one()
         assert tanaka.birth_date == dt.date(1990, 3, 1) and tanaka.nationality == "JPN"
     assert await _count(world, AccommodationRegistration) == 2
-    assert await _count(world, AuditEvent, AuditEvent.action == "accommodation_registered") == 2
+    async with world.sessions() as s:  # one audit event for the report, naming each stay it wrote
+        (event,) = (
+            (await s.execute(select(AuditEvent).where(AuditEvent.action == "accommodation_reported")))
+            .scalars()
+            .all()
+        )
+    assert (
+        sorted(event.detail["registered"]) == sorted(r["registration"]["id"] for r in out["results"][:2])
+        and event.detail["stays"] == 4
+    )
 
     # sent again: the same stays; a check-out added records the move-out; another guest under R-1 is refused
     again = await svc.report_hotel_stays(
@@ -138,6 +148,43 @@ async def test_a_hotel_batch_registers_each_stay_on_its_own(world: World) -> Non
         await _count(world, AccommodationRegistration, AccommodationRegistration.moved_out_at.is_not(None))
         == 1
     )
+
+
+async def test_one_report_names_a_stay_once_and_a_new_guest_twice_is_one_person(world: World) -> None:
+    """Within one report: a stay reference repeated is refused (named), a new passport on two stays (two rooms,
+    one guest) adds one person and one passport, and a passport on record naming someone else is refused."""
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    impostor = td3("SMITH", "JOHN", "C01X00T47", "DEU", "700101", "M", "310101")  # Mueller's passport number
+    people = await _count(world, Person)
+    out = await svc.report_hotel_stays(
+        hotel,
+        [
+            _stay(NEWCOMER, world, "R-1"),
+            _stay(NEWCOMER, world, "R-1", address="Room 7, 88 Riverside Road, Pudong"),
+            _stay(NEWCOMER, world, "R-2", address="Room 8, 88 Riverside Road, Pudong"),
+            _stay(impostor, world, "R-3"),
+        ],
+    )
+    assert [(r["outcome"], r.get("field")) for r in out["results"]] == [
+        ("registered", None),
+        ("rejected", "stay_ref"),
+        ("registered", None),
+        ("rejected", "mrz"),
+    ]
+    assert out["results"][0]["registration"]["person_id"] == out["results"][2]["registration"]["person_id"]
+    assert await _count(world, Person) == people + 1
+    assert await _count(world, TravelDocument, TravelDocument.number == "TK1234567") == 1
+
+
+async def test_two_reports_racing_on_the_same_stays_write_them_once(world: World) -> None:
+    """Two copies of a report at once (a hotel system retrying): one writes, the other answers replayed."""
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    stays = [_stay(NEWCOMER, world, "R-1"), _stay(MUELLER, world, "R-2")]
+    a, b = await asyncio.gather(svc.report_hotel_stays(hotel, stays), svc.report_hotel_stays(hotel, stays))
+    assert sorted([a["counts"], b["counts"]], key=str) == [{"registered": 2}, {"replayed": 2}]
+    assert await _count(world, AccommodationRegistration) == 2
 
 
 async def test_only_a_hotel_reports_and_a_batch_has_a_bound(world: World) -> None:

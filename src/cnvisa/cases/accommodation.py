@@ -24,9 +24,11 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
@@ -69,7 +71,9 @@ def _text(value: str | None, field: str, limit: int) -> str:
     return value
 
 
-def _checked(stay: Stay, now: dt.datetime, channel: rules.Channel) -> dict[str, Any]:
+def _checked(
+    stay: Stay, now: dt.datetime, channel: rules.Channel, hours: int = rules.HOTEL_REPORT_HOURS_DEFAULT
+) -> dict[str, Any]:
     """What the law and the MRZ say of one stay, before anything is written; ``BadInput`` naming the field."""
     try:
         rules.check_stay(stay.moved_in_at, now, stay.moved_out_at)
@@ -83,7 +87,7 @@ def _checked(stay: Stay, now: dt.datetime, channel: rules.Channel) -> dict[str, 
         "division": division,
         "host_name": _text(stay.host_name, "host_name", 120) if stay.host_name else None,
         "stay_ref": _text(stay.stay_ref, "stay_ref", 64) if stay.stay_ref is not None else None,
-        "assessed": rules.assess(channel, stay.moved_in_at, now),
+        "assessed": rules.assess(channel, stay.moved_in_at, now, hotel_report_hours=hours),
     }
     if stay.mrz is None:
         return {**where, "number": None}
@@ -107,6 +111,36 @@ def _checked(stay: Stay, now: dt.datetime, channel: rules.Channel) -> dict[str, 
     }
 
 
+def _same_person(person: Person, c: dict[str, Any]) -> bool:
+    return bool(
+        person.surname.upper().replace("-", " ") == c["surname"]
+        and person.birth_date == c["birth_date"]
+        and person.nationality == c["nationality"]
+    )
+
+
+def _person_values(c: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    return {
+        "surname": c["surname"],
+        "given_names": c["given_names"],
+        "birth_date": c["birth_date"],
+        "sex": c["sex"] if c["sex"] in ("M", "F") else None,
+        "nationality": c["nationality"],
+        "created_at": now,
+    }
+
+
+def _document_values(c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "number": c["number"],
+        "issuing_state": c["issuing_state"],
+        "kind": "passport",
+        "valid_until": c["expiry"],
+        "mrz": c["mrz_text"],
+        "current": True,
+    }
+
+
 async def _person_and_document(s: AsyncSession, c: dict[str, Any], now: dt.datetime) -> tuple[int, int]:
     doc = (
         await s.execute(
@@ -118,14 +152,16 @@ async def _person_and_document(s: AsyncSession, c: dict[str, Any], now: dt.datet
     if doc is not None:
         person = await s.get(Person, doc.person_id)
         assert person is not None
-        same = (
-            person.surname.upper().replace("-", " ") == c["surname"]
-            and person.birth_date == c["birth_date"]
-            and person.nationality == c["nationality"]
-        )
-        if not same:
+        if not _same_person(person, c):
             raise BadInput("mrz", "names another person than the one on record for this passport")
         return person.id, doc.id
+    person = Person(**_person_values(c, now))
+    s.add(person)
+    await s.flush()
+    doc = TravelDocument(**_document_values(c), person_id=person.id)
+    s.add(doc)
+    await s.flush()
+    return person.id, doc.id
     person = Person(
         surname=c["surname"],
         given_names=c["given_names"],
@@ -148,7 +184,8 @@ async def _person_and_document(s: AsyncSession, c: dict[str, Any], now: dt.datet
     return person.id, doc.id
 
 
-def _view(r: Reg) -> dict[str, Any]:
+def _view(r: Any) -> dict[str, Any]:
+    """A stay as shown: ``r`` a stored row or the values just inserted (``SimpleNamespace``)."""
     out: dict[str, Any] = {
         "id": r.id,
         "person_id": r.person_id,
@@ -202,107 +239,175 @@ class AccommodationService(Clocked):
 
     # ------------------------------------------------------------------------------------------- hotels
     async def report_hotel_stays(self, actor: Actor, stays: Sequence[Stay]) -> dict[str, Any]:
-        """A hotel's report (Law Art 39 para 1): one outcome per stay, in the order given."""
+        """A hotel's report (Law Art 39 para 1): one outcome per stay, in the order given.
+
+        Set-based (issue 11: hotels report tens of millions of guest-nights a year): every stay is checked before
+        anything is written, the stays and passports already on record are read in two queries, and the new
+        people, passports and stays are written in three statements. Two reports racing on the same stay
+        reference: the loser is read again from the start, so it answers ``replayed``."""
         if actor.role != Role.HOTEL_STAFF or actor.organisation_id is None:
             raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
         if not 1 <= len(stays) <= MAX_BATCH:
             raise BadInput("stays", f"1 to {MAX_BATCH} stays a request (office rule)")
         now = self.now()
-        results: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        async with self.sessions() as s, s.begin():
-            hotel = await s.get(Organisation, actor.organisation_id)
-            if hotel is None or hotel.kind != "hotel":
-                raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
-            for i, stay in enumerate(stays):
-                try:
-                    if stay.stay_ref is None:
-                        raise BadInput("stay_ref", "the hotel's own reference of the stay (idempotency)")
-                    if stay.mrz is None:
-                        raise BadInput("mrz", "the passport's two MRZ lines, as scanned at check-in")
-                    c = _checked(stay, now, "hotel")
-                    c["assessed"] = rules.assess(
-                        "hotel", stay.moved_in_at, now, hotel_report_hours=self.hotel_report_hours
-                    )
-                    async with s.begin_nested():
-                        outcome = await self._hotel_stay(s, hotel.id, actor, stay, c, now)
-                except BadInput as exc:
-                    results.append(
-                        {"index": i, "outcome": "rejected", "field": exc.field, "detail": exc.message}
-                    )
-                    continue
-                results.append({"index": i, **outcome})
-                if outcome["outcome"] != "replayed":
-                    events.append(
-                        caseless_event(
-                            actor,
-                            now,
-                            "accommodation_" + outcome["outcome"],
-                            {"registration": outcome["registration"]["id"], "channel": "hotel"},
-                            None,
-                        )
-                    )
-            if events:
-                await audit.append_many(s, events)
+        checked: list[dict[str, Any] | BadInput] = []
+        for stay in stays:
+            try:
+                if stay.stay_ref is None:
+                    raise BadInput("stay_ref", "the hotel's own reference of the stay (idempotency)")
+                if stay.mrz is None:
+                    raise BadInput("mrz", "the passport's two MRZ lines, as scanned at check-in")
+                checked.append(_checked(stay, now, "hotel", self.hotel_report_hours))
+            except BadInput as exc:
+                checked.append(exc)
+        for attempt in (1, 2):
+            try:
+                results = await self._hotel_batch(actor, stays, checked, now)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
         counts: dict[str, int] = {}
         for r in results:
             counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
         return {"results": results, "counts": counts, "citations": [rules.HOTEL_STAY.as_dict()]}
 
-    async def _hotel_stay(
-        self, s: AsyncSession, hotel_id: int, actor: Actor, stay: Stay, c: dict[str, Any], now: dt.datetime
-    ) -> dict[str, Any]:
-        known = (
-            await s.execute(select(Reg).where(Reg.organisation_id == hotel_id, Reg.stay_ref == c["stay_ref"]))
-        ).scalar_one_or_none()
-        if known is not None:
-            doc = await s.get(TravelDocument, known.travel_document_id) if known.travel_document_id else None
-            same = (
-                doc is not None
-                and doc.number == c["number"]
-                and known.moved_in_at == stay.moved_in_at
-                and known.address == c["address"]
-            )
-            if not same:
-                raise BadInput("stay_ref", "already reported for another guest, room or check-in")
-            if stay.moved_out_at is not None and known.moved_out_at is None:
-                self._move_out(known, stay.moved_out_at)
-                return {"outcome": "moved_out", "registration": _view(known)}
-            return {"outcome": "replayed", "registration": _view(known)}
-        person_id, doc_id = await _person_and_document(s, c, now)
-        reg = self._new(person_id, doc_id, c, stay, now, "hotel", actor)
-        reg.organisation_id, reg.stay_ref = hotel_id, c["stay_ref"]
-        s.add(reg)
-        await s.flush()
-        return {"outcome": "registered", "registration": _view(reg), "assessment": c["assessed"].as_dict()}
+    async def _hotel_batch(
+        self, actor: Actor, stays: Sequence[Stay], checked: list[dict[str, Any] | BadInput], now: dt.datetime
+    ) -> list[dict[str, Any]]:
+        good = [c for c in checked if isinstance(c, dict)]
+        async with self.sessions() as s, s.begin():
+            hotel = await s.get(Organisation, actor.organisation_id)
+            if hotel is None or hotel.kind != "hotel":
+                raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
+            known: dict[str, tuple[Reg, str | None]] = {}
+            if good:
+                rows = await s.execute(
+                    select(Reg, TravelDocument.number)
+                    .outerjoin(TravelDocument, TravelDocument.id == Reg.travel_document_id)
+                    .where(Reg.organisation_id == hotel.id, Reg.stay_ref.in_({c["stay_ref"] for c in good}))
+                )
+                known = {r.stay_ref or "": (r, n) for r, n in rows.all()}
+            docs: dict[tuple[str, str], tuple[TravelDocument, Person]] = {}
+            if good:
+                held_rows = await s.execute(
+                    select(TravelDocument, Person)
+                    .join(Person, Person.id == TravelDocument.person_id)
+                    .where(TravelDocument.number.in_({c["number"] for c in good}))
+                )
+                docs = {(d.issuing_state, d.number): (d, p) for d, p in held_rows.all()}
+            plans: list[tuple[int, dict[str, Any], tuple[str, str]]] = []
+            new_guests: dict[tuple[str, str], dict[str, Any]] = {}
+            planned: set[str] = set()
+            results: list[dict[str, Any] | None] = [None] * len(stays)
+            for i, (stay, c) in enumerate(zip(stays, checked, strict=True)):
+                try:
+                    if isinstance(c, BadInput):
+                        raise c
+                    if c["stay_ref"] in planned:
+                        raise BadInput("stay_ref", "sent twice in this report")
+                    if c["stay_ref"] in known:
+                        results[i] = self._hotel_known(i, stay, c, known)
+                        continue
+                    key = (c["issuing_state"], c["number"])
+                    held = docs.get(key)
+                    if held is not None and not _same_person(held[1], c):
+                        raise BadInput("mrz", "names another person than the one on record for this passport")
+                    if held is None:  # added from the MRZ with the person it names (once for two rooms)
+                        new_guests.setdefault(key, c)
+                    plans.append((i, c, key))
+                    planned.add(c["stay_ref"])
+                except BadInput as exc:
+                    results[i] = {
+                        "index": i,
+                        "outcome": "rejected",
+                        "field": exc.field,
+                        "detail": exc.message,
+                    }
+            # three INSERTs with RETURNING, in the order given: people, passports, stays
+            ids = {key: (d.person_id, d.id) for key, (d, _p) in docs.items()}
+            if new_guests:
+                people = await s.scalars(
+                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                    [_person_values(c, now) for c in new_guests.values()],
+                )
+                person_ids = list(people)
+                passports = await s.scalars(
+                    insert(TravelDocument).returning(TravelDocument.id, sort_by_parameter_order=True),
+                    [
+                        {**_document_values(c), "person_id": pid}
+                        for c, pid in zip(new_guests.values(), person_ids, strict=True)
+                    ],
+                )
+                for key, pid, did in zip(new_guests, person_ids, passports, strict=True):
+                    ids[key] = (pid, did)
+            if plans:
+                values = [
+                    {
+                        **self._values(*ids[key], c, stays[i], now, "hotel", actor),
+                        "organisation_id": hotel.id,
+                        "stay_ref": c["stay_ref"],
+                    }
+                    for i, c, key in plans
+                ]
+                reg_ids = await s.scalars(insert(Reg).returning(Reg.id, sort_by_parameter_order=True), values)
+                for (i, c, _key), v, rid in zip(plans, values, reg_ids, strict=True):
+                    results[i] = {
+                        "index": i,
+                        "outcome": "registered",
+                        "registration": _view(SimpleNamespace(**v, id=rid)),
+                        "assessment": c["assessed"].as_dict(),
+                    }
+            done = [r for r in results if r is not None]
+            # one audit event for the report, naming every stay it wrote (a hotel's batch is one act)
+            wrote = {
+                k: [r["registration"]["id"] for r in done if r["outcome"] == k]
+                for k in ("registered", "moved_out")
+            }
+            if wrote["registered"] or wrote["moved_out"]:
+                detail = {"channel": "hotel", **wrote, "stays": len(stays)}
+                await audit.append(s, **caseless_event(actor, now, "accommodation_reported", detail, None))
+        return done
 
-    def _new(
-        self,
-        person_id: int,
-        doc_id: int,
-        c: dict[str, Any],
-        stay: Stay,
-        now: dt.datetime,
-        by: str,
-        actor: Actor,
-    ) -> Reg:
+    def _hotel_known(
+        self, i: int, stay: Stay, c: dict[str, Any], known: dict[str, tuple[Reg, str | None]]
+    ) -> dict[str, Any]:
+        """A stay reference on record: the same facts are a replay (a check-out added records it), else refused."""
+        reg, number = known[c["stay_ref"]]
+        same = number == c["number"] and reg.moved_in_at == stay.moved_in_at and reg.address == c["address"]
+        if not same:
+            raise BadInput("stay_ref", "already reported for another guest, room or check-in")
+        if stay.moved_out_at is not None and reg.moved_out_at is None:
+            self._move_out(reg, stay.moved_out_at)
+            return {"index": i, "outcome": "moved_out", "registration": _view(reg)}
+        return {"index": i, "outcome": "replayed", "registration": _view(reg)}
+
+    def _new(self, *args: Any) -> Reg:
+        return Reg(**self._values(*args))
+
+    @staticmethod
+    def _values(
+        person_id: int, doc_id: int, c: dict[str, Any], stay: Stay, now: dt.datetime, by: str, actor: Actor
+    ) -> dict[str, Any]:
         a: rules.Assessment = c["assessed"]
-        return Reg(
-            person_id=person_id,
-            travel_document_id=doc_id,
-            address=c["address"],
-            division_code=c["division"],
-            registered_from=beijing_date(stay.moved_in_at),
-            registered_until=beijing_date(stay.moved_out_at) if stay.moved_out_at else None,
-            registered_by=by,
-            recorded_at=now,
-            moved_in_at=stay.moved_in_at,
-            moved_out_at=stay.moved_out_at,
-            host_name=c["host_name"],
-            recorded_by=actor.account_id,
-            due_at=a.due_at,
-            on_time=a.on_time,
-        )
+        return {
+            "person_id": person_id,
+            "travel_document_id": doc_id,
+            "address": c["address"],
+            "division_code": c["division"],
+            "registered_from": beijing_date(stay.moved_in_at),
+            "registered_until": beijing_date(stay.moved_out_at) if stay.moved_out_at else None,
+            "registered_by": by,
+            "recorded_at": now,
+            "moved_in_at": stay.moved_in_at,
+            "moved_out_at": stay.moved_out_at,
+            "host_name": c["host_name"],
+            "recorded_by": actor.account_id,
+            "due_at": a.due_at,
+            "on_time": a.on_time,
+            "organisation_id": None,
+            "stay_ref": None,
+        }
 
     @staticmethod
     def _move_out(reg: Reg, at: dt.datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from itertools import cycle
 from typing import Final
 
 from cnvisa.law.citations import ICAO_9303, Citation
@@ -25,14 +26,12 @@ _MRZ_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
 _ICAO_WEIGHTS: Final = (7, 3, 1)
 
 
-def _icao_value(ch: str) -> int:
-    if "0" <= ch <= "9":
-        return ord(ch) - ord("0")
-    if "A" <= ch <= "Z":
-        return ord(ch) - ord("A") + 10
-    if ch == "<":
-        return 0
-    raise InvalidInput("field", f"character {ch!r} is not an MRZ character (A-Z, 0-9, '<')")
+_ICAO_VALUE: Final = {
+    **{chr(48 + d): d for d in range(10)},
+    **{chr(65 + i): 10 + i for i in range(26)},
+    "<": 0,
+}
+"""ICAO Doc 9303 Part 3 §4.9: 0-9 their value, A-Z 10-35, the filler '<' 0."""
 
 
 def icao_check_digit(field: str) -> str:
@@ -40,7 +39,12 @@ def icao_check_digit(field: str) -> str:
 
     Raises :class:`InvalidInput` if ``field`` holds a character outside A-Z, 0-9 and '<'.
     """
-    total = sum(_icao_value(ch) * _ICAO_WEIGHTS[i % 3] for i, ch in enumerate(field))
+    try:
+        total = sum(_ICAO_VALUE[ch] * w for ch, w in zip(field, cycle(_ICAO_WEIGHTS)))
+    except KeyError as exc:
+        raise InvalidInput(
+            "field", f"character {exc.args[0]!r} is not an MRZ character (A-Z, 0-9, '<')"
+        ) from None
     return str(total % 10)
 
 
