@@ -184,6 +184,14 @@ async def _person_and_document(s: AsyncSession, c: dict[str, Any], now: dt.datet
     return person.id, doc.id
 
 
+def _in_area(prefix: str) -> list[Any]:
+    """Division codes starting with ``prefix`` as a range (digits only), so an index on the codes serves it on
+    every engine and collation: '3101' → ≥ '3101' and < '3102'."""
+    upper = str(int(prefix) + 1).zfill(len(prefix))
+    bound = [Reg.division_code >= prefix]
+    return bound + ([Reg.division_code < upper] if len(upper) == len(prefix) else [])
+
+
 def _view(r: Any) -> dict[str, Any]:
     """A stay as shown: ``r`` a stored row or the values just inserted (``SimpleNamespace``)."""
     out: dict[str, Any] = {
@@ -521,7 +529,7 @@ class AccommodationService(Clocked):
         """Registrations in the office's area of stays begun on ``day`` (Beijing date); late ones first."""
         async with self.sessions() as s:
             office, prefix = await self._area(s, actor)
-            q = _with_who(select(Reg)).where(Reg.division_code.startswith(prefix), Reg.registered_from == day)
+            q = _with_who(select(Reg)).where(Reg.registered_from == day, *_in_area(prefix))
             if late_only:
                 q = q.where(Reg.on_time.is_(False))
             rows = (await s.execute(q.order_by(Reg.on_time.asc(), Reg.moved_in_at, Reg.id).limit(1000))).all()
@@ -530,8 +538,8 @@ class AccommodationService(Clocked):
                     select(func.count())
                     .select_from(Reg)
                     .where(
-                        Reg.division_code.startswith(prefix),
                         Reg.registered_from == day,
+                        *_in_area(prefix),
                         Reg.on_time.is_(False),
                     )
                 )
@@ -557,7 +565,7 @@ class AccommodationService(Clocked):
             rows = (
                 await s.execute(
                     _with_who(select(Reg))
-                    .where(TravelDocument.number == number, Reg.division_code.startswith(prefix))
+                    .where(TravelDocument.number == number, *_in_area(prefix))
                     .order_by(Reg.registered_from.desc(), Reg.id.desc())
                     .limit(100)
                 )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role, State
 from cnvisa.demo import reforms
+from cnvisa.demo.accommodation_story import seed_accommodation
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
 from cnvisa.demo.joint_story import seed_joint
@@ -191,4 +192,5 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
         played.setdefault(str(plan.target), []).append(case_id)
     post_changes = await reforms.post_changes(engine, ids, today)
     joint = await seed_joint(engine, today, ids)
-    return {**ids, "cases": played, "post_changes": post_changes, "joint": joint}
+    stays = await seed_accommodation(engine, today, ids)
+    return {**ids, "cases": played, "post_changes": post_changes, "joint": joint, "accommodation": stays}

@@ -39,7 +39,8 @@ class AccommodationRegistration(Base):
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     __table_args__ = (
         Index("ix_accommodation_registrations_person", "person_id", "registered_from"),
-        Index("ix_accommodation_registrations_area_day", "division_code", "registered_from"),
+        # the police's day view: the day first, then the area's range of division codes (cases.accommodation)
+        Index("ix_accommodation_registrations_day_area", "registered_from", "division_code"),
         UniqueConstraint("organisation_id", "stay_ref", name="uq_accommodation_registrations_hotel_stay"),
     )
 

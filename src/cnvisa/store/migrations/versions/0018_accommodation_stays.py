@@ -41,7 +41,7 @@ def upgrade() -> None:
         b.create_foreign_key(
             "fk_accommodation_registrations_recorded_by_accounts", "accounts", ["recorded_by"], ["id"]
         )
-        b.create_index("ix_accommodation_registrations_area_day", ["division_code", "registered_from"])
+        b.create_index("ix_accommodation_registrations_day_area", ["registered_from", "division_code"])
         b.create_unique_constraint(
             "uq_accommodation_registrations_hotel_stay", ["organisation_id", "stay_ref"]
         )
@@ -50,7 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("accommodation_registrations", schema=None) as b:
         b.drop_constraint("uq_accommodation_registrations_hotel_stay", type_="unique")
-        b.drop_index("ix_accommodation_registrations_area_day")
+        b.drop_index("ix_accommodation_registrations_day_area")
         b.drop_constraint("fk_accommodation_registrations_recorded_by_accounts", type_="foreignkey")
         b.drop_constraint("fk_accommodation_registrations_organisation_id_organisations", type_="foreignkey")
         for c in ("on_time", "due_at", "recorded_by", "host_name", "stay_ref", "organisation_id"):

@@ -1,0 +1,349 @@
+"""The accommodation register's speed (issue 11 §3 "Shown by"), on PostgreSQL:
+
+- **hotels**: registrations through the API — ``POST /api/v1/accommodation/hotel-stays`` with a hotel's bearer
+  token, batches of 100 new guests (each a passport not yet on record, so each writes a person, a passport and a
+  stay), several hotel systems sending at once, against ``uvicorn`` with 2 workers. Target ≥ 2,000 guests/s with
+  p99 ≤ 200 ms a batch.
+- **police**: a police station's day view (``AccommodationService.area_day``: the registrations of its area begun
+  on a day, late ones first, the late count) at 10,000,000 stored registrations. Target ≤ 50 ms.
+
+    .venv/bin/python benchmarks/accommodation.py hotels [--seconds 20] [--senders 4]   # fresh database, dropped
+    .venv/bin/python benchmarks/accommodation.py police build [--registrations 10000000]  # fresh database (minutes)
+    .venv/bin/python benchmarks/accommodation.py police run [--rounds 200]
+    .venv/bin/python benchmarks/accommodation.py police drop
+
+The police data (bulk SQL with generate_series, benchmark data, not the demo): 1,000,000 people each with one
+passport; 10,000,000 registrations over 1,000 days (≈ 10,000 a day nationally) across 200 counties in 10
+provinces (≈ 50 a county a day, ≈ 1,000 a province a day), 3 % late. The offices timed: a county's, a
+prefecture's and a province's police. PostgreSQL: postgresql://postgres@127.0.0.1:5432 (``CNVISA_BENCH_PG_ADMIN``).
+Figures go to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cnvisa.cases.accommodation import AccommodationService  # noqa: E402
+from cnvisa.cases.actor import Actor  # noqa: E402
+from cnvisa.cases.clock import ManualClock  # noqa: E402
+from cnvisa.cases.workflow import Role  # noqa: E402
+from cnvisa.demo.vocab import mrz  # noqa: E402
+from cnvisa.store.db import make_engine, sessionmaker  # noqa: E402
+from cnvisa.store.migrate import upgrade  # noqa: E402
+
+PG_ADMIN = os.environ.get("CNVISA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+HOTEL_DB = "cnvisa_bench_acc_hotels"
+POLICE_DB = "cnvisa_bench_acc_police"
+BATCH = 100
+DAYS = 1000
+FIRST_DAY = dt.date(2023, 6, 1)
+
+
+def _url(name: str, driver: str = "postgresql+asyncpg") -> str:
+    return f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql', driver, 1)}/{name}"
+
+
+async def _fresh(name: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    await asyncio.to_thread(upgrade, _url(name))
+
+
+async def _drop(name: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
+
+
+# ------------------------------------------------------------------------------------------------------ hotels
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out += chr(65 + r)
+        if not n:
+            return out
+
+
+def _bodies(count: int, sender: int) -> list[bytes]:
+    """``count`` batches of BATCH new guests, each with its own passport and the hotel's stay reference."""
+    import json
+
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for b in range(count):
+        stays = []
+        for g in range(BATCH):
+            n = sender * 1_000_000 + b * BATCH + g
+            number = f"{n:09d}"  # nine characters: the TD3 document number's field
+            stays.append(
+                {
+                    "mrz": mrz(
+                        "GUEST",
+                        _letters(n),
+                        "DEU",
+                        number,
+                        dt.date(1980, 1, 1) + dt.timedelta(days=n % 9000),
+                        "F",
+                        dt.date(2034, 1, 1),
+                    ).split("\n"),
+                    "address": f"Room {g + 100}, Demo Riverside Hotel",
+                    "division_code": "310115",
+                    "moved_in_at": (now - dt.timedelta(minutes=30)).isoformat(),
+                    "stay_ref": f"S{n}",
+                }
+            )
+        out.append(json.dumps({"stays": stays}).encode())
+    return out
+
+
+async def _sender(
+    base: str, token: str, bodies: list[bytes], until: float, lat: list[float], counts: dict[str, int]
+) -> None:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+        for body in bodies:
+            if time.perf_counter() >= until:
+                return
+            t = time.perf_counter()
+            r = await c.post("/api/v1/accommodation/hotel-stays", content=body, headers=headers)
+            lat.append(time.perf_counter() - t)
+            if r.status_code != 200:
+                raise SystemExit(f"batch refused: {r.status_code} {r.text[:300]}")
+            out = r.json()
+            if out["counts"].get("registered") != BATCH:  # each guest is new: anything else is a fault
+                bad = next(x for x in out["results"] if x["outcome"] != "registered")
+                raise SystemExit(f"a guest not registered: {bad}")
+            for k, v in out["counts"].items():
+                counts[k] = counts.get(k, 0) + v
+    raise SystemExit("ran out of prepared batches: raise the estimate in hotels()")
+
+
+async def hotels(seconds: float, senders: int) -> None:
+    from cnvisa.demo import DEMO
+
+    await _fresh(HOTEL_DB)
+    setup = [
+        str(ROOT / ".venv/bin/cnvisa"),
+        "demo",
+        "setup",
+        "--cases",
+        "0",
+        "--database-url",
+        _url(HOTEL_DB),
+    ]
+    subprocess.run(setup, check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CNVISA_DATABASE_URL": _url(HOTEL_DB), "PYTHONPATH": str(ROOT / "src")}
+    args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
+    args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as c:
+            for _ in range(300):
+                try:
+                    if (await c.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise SystemExit("the server did not start")
+            password = next(d.password for d in DEMO if d.username == "hotel.desk")
+            r = await c.post("/api/v1/auth/signin", json={"username": "hotel.desk", "password": password})
+            r.raise_for_status()
+            r = await c.post(
+                "/api/v1/verify/tokens", json={"label": "bench"}, headers={"X-CSRF-Token": r.json()["csrf"]}
+            )
+            r.raise_for_status()
+            token = r.json()["token"]
+        per_sender = int(seconds * 4000 / BATCH / senders) + 20  # room for 4,000 guests/s
+        bodies = [_bodies(per_sender, s) for s in range(senders)]
+        # warm-up: a few batches each, not counted
+        warm = [_bodies(3, 900 + s) for s in range(senders)]
+        await asyncio.gather(
+            *(_sender_some(base, token, w) for w in warm),
+        )
+        lat: list[float] = []
+        counts: dict[str, int] = {}
+        started = time.perf_counter()
+        until = started + seconds
+        await asyncio.gather(
+            *(_sender(base, token, b, until, lat, counts) for b in bodies), return_exceptions=False
+        )
+        elapsed = time.perf_counter() - started
+    except SystemExit as exc:
+        if "ran out" not in str(exc):
+            raise
+        elapsed = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        await _drop(HOTEL_DB)
+    guests = sum(counts.values())
+    print(f"senders {senders}, batches of {BATCH}, {seconds:.0f} s: {len(lat)} batches, outcomes {counts}")
+    print(
+        f"guests/s {guests / elapsed:.0f}; a batch p50 {statistics.median(lat) * 1000:.1f} ms, "
+        f"p99 {_pct(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms"
+    )
+
+
+async def _sender_some(base: str, token: str, bodies: list[bytes]) -> None:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+        for body in bodies:
+            r = await c.post("/api/v1/accommodation/hotel-stays", content=body, headers=headers)
+            if r.status_code != 200:
+                raise SystemExit(f"warm-up batch refused: {r.status_code} {r.text[:400]}")
+
+
+# ------------------------------------------------------------------------------------------------------ police
+async def police_build(registrations: int) -> None:
+    await _fresh(POLICE_DB)
+    conn = await asyncpg.connect(_url(POLICE_DB, "postgresql"))
+    started = time.perf_counter()
+    people = max(1, registrations // 10)
+    try:
+        await conn.execute(
+            """INSERT INTO offices (code, name_zh, name_en, level, region, opening_hours, slot_minutes,
+                                    slot_capacity)
+               VALUES ('P31', '上海', 'Shanghai', 'provincial', '310000', '{}', 30, 4),
+                      ('F3101', '上海市辖区', 'Shanghai districts', 'prefecture', '310100', '{}', 30, 4),
+                      ('C310115', '浦东', 'Pudong', 'county', '310115', '{}', 30, 4)"""
+        )
+        await conn.execute(
+            """INSERT INTO people (id, surname, given_names, birth_date, sex, nationality, created_at)
+               SELECT g, 'P' || g, 'X', DATE '1980-01-01', 'F', 'DEU', now() FROM generate_series(1, $1) g""",
+            people,
+        )
+        await conn.execute(
+            """INSERT INTO travel_documents (id, person_id, number, issuing_state, kind, valid_until, current)
+               SELECT g, g, 'E' || lpad(g::text, 8, '0'), 'DEU', 'passport', DATE '2034-01-01', true
+               FROM generate_series(1, $1) g""",
+            people,
+        )
+        # 200 counties: 10 provinces x 2 prefectures x 10 counties, spread evenly over the days; Pudong (310115) one
+        await conn.execute(
+            """INSERT INTO accommodation_registrations
+                 (person_id, travel_document_id, address, division_code, registered_from, registered_until,
+                  registered_by, recorded_at, moved_in_at, moved_out_at, due_at, on_time)
+               SELECT p, p, 'Room ' || (g % 500), d,
+                      $2::date + day, $2::date + day + 1 + (g % 5),
+                      CASE WHEN g % 3 = 0 THEN 'self' ELSE 'hotel' END,
+                      ($2::date + day)::timestamptz + interval '3 hours',
+                      ($2::date + day)::timestamptz + interval '1 hour',
+                      ($2::date + day + 1 + (g % 5))::timestamptz + interval '2 hours',
+                      ($2::date + day)::timestamptz + interval '25 hours',
+                      g % 33 <> 0
+               FROM (SELECT g, 1 + (g % $3) AS p, g % $4 AS day,
+                            (ARRAY['31','11','44','32','33','51','42','37','35','21'])[1 + (g / $4) % 10]
+                              || '0' || (1 + (g / ($4 * 100)) % 2)::text
+                              || (10 + (g / ($4 * 10)) % 10)::text AS d
+                     FROM generate_series(1, $1) g) s""",
+            registrations,
+            FIRST_DAY,
+            people,
+            DAYS,
+        )
+        await conn.execute("SELECT setval('people_id_seq', $1)", people)
+        await conn.execute("SELECT setval('travel_documents_id_seq', $1)", people)
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    print(
+        f"built {registrations:,} registrations of {people:,} people in {time.perf_counter() - started:.0f} s"
+    )
+
+
+async def police_run(rounds: int) -> None:
+    engine = make_engine(_url(POLICE_DB))
+    sessions = sessionmaker(engine)
+    service = AccommodationService(sessions, ManualClock(dt.datetime(2026, 3, 1, 2, tzinfo=dt.UTC)))
+    conn = await asyncpg.connect(_url(POLICE_DB, "postgresql"))
+    try:
+        total = await conn.fetchval("SELECT count(*) FROM accommodation_registrations")
+        offices = {r["code"]: r["id"] for r in await conn.fetch("SELECT id, code FROM offices")}
+        account = await conn.fetchval(
+            """INSERT INTO accounts (username, display_name, password_hash, role, office_id, active)
+               VALUES ('bench.police', 'Bench police', NULL, 'officer', $1, true)
+               ON CONFLICT (username) DO UPDATE SET role = 'officer' RETURNING id""",
+            offices["C310115"],
+        )
+    finally:
+        await conn.close()
+    print(f"{total:,} registrations stored")
+    try:
+        for code in ("C310115", "F3101", "P31"):
+            actor = Actor(account_id=account, role=Role.OFFICER, office_id=offices[code])
+            times: list[float] = []
+            rows: list[int] = []
+            for i in range(rounds + 10):
+                day = FIRST_DAY + dt.timedelta(days=(i * 37) % DAYS)
+                t = time.perf_counter()
+                out = await service.area_day(actor, day)
+                if i >= 10:  # the first ten warm the pool and the caches
+                    times.append(time.perf_counter() - t)
+                    rows.append(len(out["registrations"]))
+            print(
+                f"{code}: {statistics.median(rows):.0f} registrations a day shown; "
+                f"p50 {statistics.median(times) * 1000:.1f} ms, p99 {_pct(times, 99) * 1000:.1f} ms"
+            )
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="what", required=True)
+    h = sub.add_parser("hotels")
+    h.add_argument("--seconds", type=float, default=20)
+    h.add_argument("--senders", type=int, default=4)
+    p = sub.add_parser("police")
+    p.add_argument("step", choices=["build", "run", "drop"])
+    p.add_argument("--registrations", type=int, default=10_000_000)
+    p.add_argument("--rounds", type=int, default=200)
+    a = ap.parse_args()
+    if a.what == "hotels":
+        asyncio.run(hotels(a.seconds, a.senders))
+    elif a.step == "build":
+        asyncio.run(police_build(a.registrations))
+    elif a.step == "run":
+        asyncio.run(police_run(a.rounds))
+    else:
+        asyncio.run(_drop(POLICE_DB))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""`cnvisa demo setup` plays the accommodation register (issue 11 §3) through the service: the demo hotel's
+evening reports (one late, one stay closed by its check-out, one misread passport refused), Alice's and Bob's
+private stays (Bob's late) and Léo's registered at the SH01 desk; the police of SH01 see them by day, the hotel
+its own guests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cnvisa.cases.accommodation import AccommodationService
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.clock import ManualClock
+from cnvisa.cases.workflow import Role
+from cnvisa.demo.setup import setup
+from cnvisa.store.db import sessionmaker
+from cnvisa.store.tables import Account
+
+TODAY = dt.date(2025, 11, 20)
+
+
+async def test_demo_registers_stays_the_police_and_the_hotel_see(engine: AsyncEngine) -> None:
+    ids = await setup(engine, TODAY, cases=4)
+    assert ids["accommodation"] == {
+        "hotel_evening_1": 5,
+        "hotel_evening_2": 6,  # five new guests and the first evening's guest checked out
+        "hotel_late": 1,
+        "hotel_after_midnight": 2,  # the misread passport refused
+        "private_alice": 1,
+        "private_bob": 1,
+        "private_leo_at_the_desk": 1,
+    }
+    sessions = sessionmaker(engine)
+    async with sessions() as s:
+        accounts = {
+            a.username: a
+            for a in (
+                await s.execute(select(Account).where(Account.username.in_(("sh01.officer", "hotel.desk"))))
+            )
+            .scalars()
+            .all()
+        }
+    service = AccommodationService(sessions, ManualClock(dt.datetime(2025, 11, 20, 4, tzinfo=dt.UTC)))
+    police = Actor(accounts["sh01.officer"].id, Role.OFFICER, office_id=accounts["sh01.officer"].office_id)
+    before = await service.area_day(police, TODAY - dt.timedelta(days=2))
+    assert before["late"] == 1  # the guest reported 34 hours after check-in
+    assert before["registrations"][0]["on_time"] is False  # late ones first
+    closed = [r for r in before["registrations"] if r["registered_until"]]
+    assert len(closed) == 1 and closed[0]["registered_until"] == (TODAY - dt.timedelta(days=1)).isoformat()
+    yesterday = await service.area_day(police, TODAY - dt.timedelta(days=1))
+    assert {r["registered_by"] for r in yesterday["registrations"]} >= {"hotel", "police"}
+    bob = [r for r in (await service.area_day(police, TODAY - dt.timedelta(days=3)))["registrations"]]
+    assert [(r["registered_by"], r["on_time"]) for r in bob] == [("self", False)]  # 40 hours after moving in
+    desk = accounts["hotel.desk"]
+    hotel = Actor(desk.id, Role.HOTEL_STAFF, organisation_id=desk.organisation_id)
+    assert len(await service.hotel_day(hotel, TODAY)) == 2
