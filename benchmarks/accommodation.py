@@ -82,6 +82,33 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------------ hotels
+def _cpu_seconds(name: str = "", root: int | None = None) -> float:
+    """CPU time (user + system) from /proc of the processes whose command line holds ``name``, or of ``root`` and
+    its descendants (uvicorn's workers are spawned: their command lines do not name the application)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float, str]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        stats[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    if root is None:
+        return sum(cpu for _parent, cpu, cmd in stats.values() if name in cmd)
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, (parent, _c, _m) in stats.items() if parent in tree} - tree
+        tree, grew = tree | more, bool(more)
+    return sum(stats[pid][1] for pid in tree if pid in stats)
+
+
+def _pg_cpu() -> float:
+    """PostgreSQL's CPU for this database: its backends, and the WAL writer, checkpointer and background writer."""
+    aux = ("walwriter", "checkpointer", "background writer")
+    return _cpu_seconds(HOTEL_DB) + sum(_cpu_seconds(f"postgres: 15/main: {a}") for a in aux)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -198,6 +225,7 @@ async def hotels(seconds: float, senders: int) -> None:
         )
         lat: list[float] = []
         counts: dict[str, int] = {}
+        cpu_app, cpu_pg = _cpu_seconds(root=proc.pid), _pg_cpu()
         started = time.perf_counter()
         until = started + seconds
         await asyncio.gather(
@@ -209,6 +237,9 @@ async def hotels(seconds: float, senders: int) -> None:
             raise
         elapsed = time.perf_counter() - started
     finally:
+        if "started" in locals():  # the servers' CPU, read before they stop
+            cpu_app = _cpu_seconds(root=proc.pid) - cpu_app
+            cpu_pg = _pg_cpu() - cpu_pg
         proc.terminate()
         proc.wait(10)
         await _drop(HOTEL_DB)
@@ -217,6 +248,11 @@ async def hotels(seconds: float, senders: int) -> None:
     print(
         f"guests/s {guests / elapsed:.0f}; a batch p50 {statistics.median(lat) * 1000:.1f} ms, "
         f"p99 {_pct(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms"
+    )
+    print(
+        f"CPU per guest: the platform {cpu_app / guests * 1000:.3f} ms, PostgreSQL {cpu_pg / guests * 1000:.3f} ms "
+        f"(a core gives {guests / max(cpu_app + cpu_pg, 1e-9):.0f} guests/s; the load generator not counted; "
+        "PostgreSQL: the database's backends, WAL writer, checkpointer and background writer)"
     )
 
 
