@@ -228,14 +228,20 @@ json_values = st.recursive(
                 {"type": st.sampled_from(["work", "study"]), "valid_until": st.dates()}
             ),
             "port_visa": st.fixed_dictionaries(
-                {"port": st.sampled_from(["yinchuan_hedong_airport", "shanghai_hongqiao_airport", "nowhere"])},
+                {
+                    "port": st.sampled_from(
+                        ["yinchuan_hedong_airport", "shanghai_hongqiao_airport", "nowhere"]
+                    )
+                },
                 optional={
                     "arrival_date": st.dates(),
                     "urgent": st.booleans(),
                     "inviter": st.sampled_from(["entity", "chinese_citizen", "travel_agency"]),
                 },
             ),
-            "purpose": st.sampled_from(["trade", "visit", "family_visit", "humanitarian", "employment", "other"]),
+            "purpose": st.sampled_from(
+                ["trade", "visit", "family_visit", "humanitarian", "employment", "other"]
+            ),
             "materials": st.lists(st.sampled_from(["passport", "photo", "application_form", "itinerary"])),
             "junk": json_values,
         },

@@ -170,6 +170,11 @@ def ports_in_force(on: dt.date) -> list[Port]:
     return [p for p in PORTS.values() if p.in_force(on)]
 
 
+def codes_in_force(on: dt.date) -> list[str]:
+    """The codes of ``ports_in_force``."""
+    return [p.code for p in ports_in_force(on)]
+
+
 @dataclass(frozen=True, slots=True)
 class PortCheck:
     """Whether ``port`` issues port visas on a day: ``problem`` is None when it does."""

@@ -90,19 +90,24 @@ def run(a: Assessment) -> None:
     a.out["fee_cny"] = None
     a.extra["fee_basis"] = "no port-visa fee in the sources (reforms.md §11 q8)"
     code = pv.category_for(purpose, facts.inviter)
-    if code is None:
-        what = (
-            "the person visited is a Chinese citizen or permanent resident (Q2) or a foreigner residing in China (S2)"
-            if purpose.code == "family_visit"
-            else "the purpose names no category"
-        )
+    if code is None and purpose.code == "family_visit":
         a.problem(
             "category_not_determined",
-            f"The visa category cannot be determined: say whether {what}.",
-            "无法确定签证种类：请说明探望对象身份或者具体事由。",
-            [pv.LAW20_WHO, law(20, paragraph=3)],
-            blocking=purpose.code == "family_visit",
+            "The visa category cannot be determined: say whether the person visited is a Chinese citizen or "
+            "permanent resident (Q2) or a foreigner residing in China (S2).",
+            "无法确定签证种类：请说明探望对象是中国公民、永久居留外国人（Q2字）还是在华居留的外国人（S2字）。",
+            [pv.LAW20_WHO, reg(6)],
             field="port_visa.inviter",
+        )
+    elif code is None:
+        a.problem(
+            "category_not_determined",
+            "Another urgent need names no visa category: the port visa authority issues the category matching the "
+            "reason for entry (Regulations Art 6).",
+            "其他紧急入境需要未对应特定签证种类，由口岸签证机关按照入境事由签发相应种类的签证。",
+            [pv.LAW20_WHO, reg(6)],
+            blocking=False,
+            field="purpose",
         )
     if not ok:
         return
