@@ -46,14 +46,28 @@ def run(a: Assessment) -> None:
     if check.problem is not None:
         a.problem(check.problem, check.en, check.zh, list(check.citations), field="port_visa.port")
     purpose = pv.PURPOSES.get(app.purpose)
-    ok = check.problem is None and _purpose(a, purpose, arrival)
+    purpose_ok = _purpose(a, purpose, arrival)
+    ok = check.problem is None and purpose_ok
+    a.extra["port_visa"] = {
+        "port": facts.port,
+        "arrival_date": arrival.isoformat(),
+        "consent_required": None,
+        "readings": [pv.READING_DATE, pv.READING_CONSENT, pv.READING_CATEGORY],
+    }
+    _refusal(a)
+    a.out["fee_cny"] = None
+    a.extra["fee_basis"] = "no port-visa fee in the sources (reforms.md §11 q8)"
     if purpose is None:
         return
     if purpose.urgent and facts.urgent is not True:
         a.problem(
             "no_urgent_need" if facts.urgent is False else "urgent_need_not_stated",
             "A port visa is for an urgent need to enter with no time to get a visa abroad (Law Art 20 para 1)"
-            + (": none is stated." if facts.urgent is False else ": say whether there is one."),
+            + (
+                ": the application states there is none."
+                if facts.urgent is False
+                else ": say whether there is one."
+            ),
             "口岸签证适用于紧急入境需要、来不及在境外办妥签证的外国人"
             + ("，申请未说明紧急事由。" if facts.urgent is False else "，请说明是否有紧急入境需要。"),
             [pv.LAW20_WHO],
@@ -80,15 +94,7 @@ def run(a: Assessment) -> None:
         {"purpose": purpose.code, "arrival_date": arrival},
         {"materials": list(materials), "consent_required": consent},
     )
-    a.extra["port_visa"] = {
-        "port": facts.port,
-        "arrival_date": arrival.isoformat(),
-        "consent_required": consent,
-        "readings": [pv.READING_DATE, pv.READING_CONSENT, pv.READING_CATEGORY],
-    }
-    _refusal(a)
-    a.out["fee_cny"] = None
-    a.extra["fee_basis"] = "no port-visa fee in the sources (reforms.md §11 q8)"
+    a.extra["port_visa"]["consent_required"] = consent
     code = pv.category_for(purpose, facts.inviter)
     if code is None and purpose.code == "family_visit":
         a.problem(
