@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,14 @@ from cnvisa.law.purposes import PURPOSES
 ROOT = Path(__file__).parents[1]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cnvisa.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-m", "cnvisa.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -120,6 +126,13 @@ def test_cli_law_ports_on_a_day() -> None:
     assert during["ports"] == [] and during["suspended"]["from"] == "2020-03-28"
     before = json.loads(_cli("law", "ports", "--on", "2013-12-31").stdout)
     assert "yinchuan_hedong_airport" not in [p["code"] for p in before["ports"]]
+
+
+def test_cli_law_ports_without_a_day_is_the_platforms_beijing_today() -> None:
+    """CNVISA_CLOCK_START runs the platform at an instant: 23:59 UTC on 31 Dec is 1 Jan in Beijing."""
+    r = _cli("law", "ports", env={"CNVISA_CLOCK_START": "2023-12-31T23:59:00+00:00"})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["on"] == "2024-01-01"
 
 
 def test_cli_law_ports_bad_date_exit_2_one_line() -> None:

@@ -29,17 +29,22 @@ def _day(value: str) -> dt.date:
 
 def ports(
     on: Annotated[
-        str | None, typer.Option("--on", help="The day (YYYY-MM-DD); default: today, Beijing time")
+        str | None,
+        typer.Option(
+            "--on",
+            help="The day (YYYY-MM-DD); default: the platform's today, Beijing time (CNVISA_CLOCK_START when set)",
+        ),
     ] = None,
 ) -> None:
     """The ports issuing port visas on a day (Law Art 20 para 1), each with its source; prints JSON. The list holds
     only ports with a source: a port not in it is unknown, not refused."""
     from cnvisa.law import port_visa as pv
 
-    if on is None:
-        from cnvisa.cases.clock import SystemClock, today
+    if on is None:  # the platform's day: CNVISA_CLOCK_START's when set, as `cnvisa serve`
+        from cnvisa.cases.clock import today
+        from cnvisa.cli import _clock
 
-        day = today(SystemClock())
+        day = today(_clock())
     else:
         day = _day(on)
     stop = pv.suspension_on(day)
