@@ -191,6 +191,7 @@ json_values = st.recursive(
             "residence_permit_reissue",
             "study_work_annotation",
             "exit_without_passport",
+            "port_visa",
         ]
     ),
     st.dates(),
@@ -226,6 +227,21 @@ json_values = st.recursive(
             "residence_permit": st.fixed_dictionaries(
                 {"type": st.sampled_from(["work", "study"]), "valid_until": st.dates()}
             ),
+            "port_visa": st.fixed_dictionaries(
+                {
+                    "port": st.sampled_from(
+                        ["yinchuan_hedong_airport", "shanghai_hongqiao_airport", "nowhere"]
+                    )
+                },
+                optional={
+                    "arrival_date": st.dates(),
+                    "urgent": st.booleans(),
+                    "inviter": st.sampled_from(["entity", "chinese_citizen", "travel_agency"]),
+                },
+            ),
+            "purpose": st.sampled_from(
+                ["trade", "visit", "family_visit", "humanitarian", "employment", "other"]
+            ),
             "materials": st.lists(st.sampled_from(["passport", "photo", "application_form", "itinerary"])),
             "junk": json_values,
         },
@@ -239,6 +255,8 @@ def test_never_a_traceback(matter: str, on: Any, rest: dict[str, Any]) -> None:
             app[key] = app[key].isoformat()
     if "visa" in app and "valid_until" in app["visa"]:
         app["visa"] = {**app["visa"], "valid_until": app["visa"]["valid_until"].isoformat()}
+    if "port_visa" in app and "arrival_date" in app["port_visa"]:
+        app["port_visa"] = {**app["port_visa"], "arrival_date": app["port_visa"]["arrival_date"].isoformat()}
     if "residence_permit" in app:
         app["residence_permit"] = {
             **app["residence_permit"],
@@ -299,7 +317,7 @@ def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
     """Issue 8 item 6: every enumerated field of ``cnvisa assess --schema`` lists the values of the table the rules
     run on (Regulations Art 6 categories, Art 10/11/17/23 and Guide VI(III)-(IV) grounds, Art 19 submitters,
     the purposes Art 7, 16, 22 and Guide VI(II)9 split on, Guide IX fee rows) — and parsing accepts exactly those."""
-    from cnvisa.law import fees, proxy, reissue, replacement, residence
+    from cnvisa.law import fees, port_visa, proxy, reissue, replacement, residence
     from cnvisa.law.application import parse
     from cnvisa.law.assess import HANDLERS
     from cnvisa.law.categories import CATEGORIES
@@ -326,6 +344,7 @@ def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
         "/$defs/Requested/properties/permit_type/anyOf/0": set(residence.PERMIT_TYPES),
         "/$defs/ResidencePermit/properties/type": set(residence.PERMIT_TYPES),
         "/$defs/ForeignDocument/properties/legalisation": {"none", "consular", "apostille"},
+        "/$defs/PortVisaFacts/properties/inviter/anyOf/0": set(port_visa.INVITER_KINDS),
         "/$defs/Applicant/properties/reciprocal_fees/anyOf/1/propertyNames": {
             row for table in fees.TABLES for row in table.rows
         },

@@ -16,6 +16,7 @@ import typer
 
 from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.cli_agency import agency_app
+from cnvisa.cli_law import ports
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
 
@@ -32,6 +33,7 @@ calendar_app = typer.Typer(
 law_app = typer.Typer(help="The law engine itself.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(law_app, name="law")
+law_app.command("ports")(ports)
 db_app = typer.Typer(
     help="The database (SQLite by default; CNVISA_DATABASE_URL for PostgreSQL).", no_args_is_help=True
 )

@@ -42,6 +42,7 @@ Matter = Literal[
     "residence_permit_reissue",
     "study_work_annotation",
     "exit_without_passport",
+    "port_visa",
 ]
 InCountryMatter = Literal[
     "visa_extension",
@@ -55,7 +56,8 @@ InCountryMatter = Literal[
     "study_work_annotation",
     "exit_without_passport",
 ]
-"""The matters an exit-entry administration in China handles (Regulations Art 10-23): all but the overseas visa."""
+"""The matters an exit-entry administration in China handles (Regulations Art 10-23): not the overseas visa, nor
+the port visa (Law Art 20: a port visa authority, before entry)."""
 IN_COUNTRY_MATTERS: tuple[str, ...] = get_args(InCountryMatter)
 Entries = Literal["zero", "single", "double", "multiple"]
 Submitter = Literal["self", "inviting_entity", "inviting_person", "relative", "service_agency"]
@@ -229,6 +231,9 @@ class Visa(_Model):
         0, ge=0, le=MAX_DAYS, description="Extensions already granted for the current entry (Art 14)"
     )
     group: bool = False
+    port_visa: bool = Field(
+        False, description="Issued at a port (Law Art 20): single entry, stay of 30 days or less"
+    )
 
 
 class Requested(_Model):
@@ -256,6 +261,30 @@ class ForeignDocument(_Model):
     legalisation: Literal["none", "consular", "apostille"] = "none"
     language: str = Field("other", description="'zh' when written in Chinese")
     translated_into_chinese: bool = False
+
+
+PortInviter = Literal[
+    "entity", "chinese_citizen", "permanent_resident", "foreigner_residing", "travel_agency"
+]
+"""Who invites a port-visa applicant (Law Art 20; cnvisa.law.port_visa.INVITER_KINDS)."""
+
+
+class PortVisaFacts(_Model):
+    """A port visa (Law Art 20): where and when the applicant arrives, and the facts the rules read."""
+
+    port: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9_]+$",
+        description="Code of the port (cnvisa law ports; data/ports.toml)",
+    )
+    arrival_date: LawDate | None = Field(None, description="Day of arrival at the port (default: on)")
+    urgent: bool | None = Field(
+        None,
+        description="An urgent need to enter, with no time to get a visa abroad (Law Art 20 para 1)",
+    )
+    inviter: PortInviter | None = Field(None, description="Who invites the applicant")
 
 
 class Application(_Model):
@@ -288,6 +317,9 @@ class Application(_Model):
         None, description="Law Art 33: date registered particulars changed"
     )
     foreign_documents: list[ForeignDocument] = Field(default_factory=list)
+    port_visa: PortVisaFacts | None = Field(
+        None, description="Facts of a port visa (matter port_visa; Law Art 20)"
+    )
     five_year: dict[str, Any] | None = Field(
         None,
         description="Facts for a residence permit of up to five years (NIA measures 2024-03-20): the input of "

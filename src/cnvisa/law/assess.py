@@ -23,6 +23,7 @@ from cnvisa.law.definitions import foreign_document_needs
 from cnvisa.law.errors import CalendarYearNotLoaded, NotInForce
 from cnvisa.law.matters import (
     exit_without_passport,
+    port_visa,
     residence_permit,
     stay_permit,
     visa,
@@ -47,6 +48,7 @@ HANDLERS: Final[dict[str, Callable[[Assessment], None]]] = {
     "residence_permit_reissue": lambda a: residence_permit.residence_permit_replacement(a, True),
     "study_work_annotation": residence_permit.study_work_annotation,
     "exit_without_passport": exit_without_passport.run,
+    "port_visa": port_visa.run,
 }
 """One handler per matter (``cnvisa.law.matters``)."""
 

@@ -51,7 +51,14 @@ REGULATIONS: Final[dict[int, Entry]] = {
         ),
         None,
     ),
-    14: (("cnvisa.law.extension.max_extension_days", "cnvisa.law.matters.visa_extension.run"), None),
+    14: (
+        (
+            "cnvisa.law.extension.max_extension_days",
+            "cnvisa.law.matters.visa_extension.run",
+            "cnvisa.law.port_visa.extension_ceiling",
+        ),
+        None,
+    ),
     15: (("cnvisa.law.residence.PERMIT_TYPES",), None),
     16: (
         (

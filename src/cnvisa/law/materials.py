@@ -317,6 +317,27 @@ CATALOGUE: Final[dict[str, Material]] = {
             "Business licence of the inviting or employing enterprise",
             "邀请（聘雇）企业营业执照",
         ),
+        # Law Art 20, port visas (cnvisa.law.port_visa)
+        _M(
+            "port_visa_invitation",
+            "Invitation letter from the inviting entity or person in China (port visa)",
+            "邀请单位或者个人出具的邀请函件（口岸签证）",
+        ),
+        _M(
+            "inviter_enterprise_documents",
+            "Materials of the inviting enterprise (port visa for business)",
+            "邀请企业的相关材料（商务口岸签证）",
+        ),
+        _M(
+            "competent_department_consent",
+            "Proof that the competent department consents to a visa application at the port",
+            "有关主管部门同意在口岸申办签证的证明材料",
+        ),
+        _M(
+            "proof_of_humanitarian_need",
+            "Proof of the humanitarian reason for urgent entry",
+            "出于人道原因需要紧急入境的证明材料",
+        ),
     )
 }
 

@@ -1,6 +1,7 @@
 """The purposes of stay the rules split on (the ``purpose`` field of the application): Regulations Art 7 and
 Art 16 (materials), Guide VI(II)9 and VI(III)9 (S2: family visit or personal matters), Art 22 (off-campus
-work-study or internship). The schema lists exactly these; any other value is refused naming the field.
+work-study or internship), Law Art 20 (port visas: ``cnvisa.law.port_visa.PURPOSES``). The schema lists exactly
+these; any other value is refused naming the field.
 """
 
 from __future__ import annotations
@@ -18,5 +19,14 @@ PURPOSES: Final[dict[str, str]] = {
     "group_tourism": "group tourism (Regulations Art 7 L; Guide VI(II)5)",
     "work_study": "off-campus work-study (Regulations Art 22)",
     "internship": "internship (Regulations Art 22)",
+    "negotiation": "business negotiation (port visas: Law Art 20 para 1; MPS 2023-08-03)",
+    "trade": "trade (port visas: Law Art 20 para 1; MPS 2023-08-03)",
+    "installation_repair": "installation and repair of equipment (port visas: Law Art 20 para 1; MPS 2023-08-03)",
+    "exhibition": "taking part in an exhibition (port visas: Law Art 20 para 1; MPS 2023-08-03)",
+    "investment": "investment (port visas: Law Art 20 para 1; MPS 2023-08-03)",
+    "business_cooperation": "business cooperation (port visas: NIA 2024-01-11 no. 1)",
+    "visit": "visits and exchanges (port visas: NIA 2024-01-11 no. 1)",
+    "employment": "taking up employment (port visas: not a qualifying purpose)",
+    "study": "study (port visas: not a qualifying purpose)",
 }
 """Purpose → where the rules read it."""

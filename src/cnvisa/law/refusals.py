@@ -1,9 +1,12 @@
-"""Refusal grounds and finality — Regulations Art 21; Law Art 21, 31, 36; Guide V, VII(III).
+"""Refusal grounds and finality — Regulations Art 21; Law Art 21, 25, 31, 36; Guide V, VII(III).
 
 Every refusal names its grounds by code; each code carries its article. A visa refusal may be
 given without reasons (Law Art 21 para 2); the exit-entry administration's refusals of visa
 extension, replacement or reissue, of stay or residence permits and of residence extensions are
 final (Law Art 36: 为最终决定) — there is no administrative reconsideration or suit against them.
+A port visa (Law Art 20) is a visa: Law Art 21 applies and reasons may be withheld; it is applied for at the
+port, where entry may also be refused on Law Art 25 grounds, again without reasons (Art 25 para 2). Art 36 does
+not list it: not final.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ _IN_COUNTRY = frozenset(
     }
 )
 _RESIDENCE = RESIDENCE_MATTERS
-_VISA = frozenset({"visa"})
+_VISA = frozenset({"visa", "port_visa"})
+_PORT = frozenset({"port_visa"})
 _IN_COUNTRY_VISAS = VISA_MATTERS
 
 GROUNDS: Final[dict[str, RefusalGround]] = {
@@ -113,6 +117,35 @@ GROUNDS: Final[dict[str, RefusalGround]] = {
             "签证机关认为不宜签发签证的其他情形",
             law(21, 6),
             _VISA | _IN_COUNTRY_VISAS,
+        ),
+        # Law Art 25 (refusal of entry at the port; port visas)
+        RefusalGround(
+            "law25_1",
+            "No valid exit-entry document, or refuses or evades border inspection",
+            "未持有效出境入境证件或者拒绝、逃避接受边防检查",
+            law(25, 1),
+            _PORT,
+        ),
+        RefusalGround(
+            "law25_2",
+            "Any of the circumstances of Law Art 21 para 1 items (1) to (4)",
+            "具有本法第二十一条第一款第一项至第四项规定情形",
+            law(25, 2),
+            _PORT,
+        ),
+        RefusalGround(
+            "law25_3",
+            "May engage after entry in activities that do not match the visa category",
+            "入境后可能从事与签证种类不符的活动",
+            law(25, 3),
+            _PORT,
+        ),
+        RefusalGround(
+            "law25_4",
+            "Other circumstances in which laws or administrative regulations bar entry",
+            "法律、行政法规规定不准入境的其他情形",
+            law(25, 4),
+            _PORT,
         ),
         # Law Art 31 (residence permits)
         RefusalGround(
@@ -236,4 +269,6 @@ def check_refusal(matter: str, codes: list[str], *, on: dt.date) -> RefusalCheck
         cites += (law(36),)
     if withheld:
         cites += (law(21, paragraph=2),)
+    if matter in _PORT and any(g.citation.article == "25" for g in found):
+        cites += (law(25, paragraph=2),)
     return RefusalCheck(not errors, tuple(found), tuple(errors), withheld, final, cites)

@@ -2,11 +2,14 @@
 
 The category rules and their readings are in ``cnvisa.law.extension``; this module runs them for one
 application: the current entry's last day of stay, the last day to apply, the longest extension and the fee.
+A port visa (Law Art 20 para 4: one entry, at most 30 days) extends by at most its stated stay in all (Law Art 29
+para 2; Regulations Art 14 para 1): at most 30 days.
 """
 
 from __future__ import annotations
 
 from cnvisa.law import extension
+from cnvisa.law import port_visa as pv
 from cnvisa.law.categories import residence_permit_requirement
 from cnvisa.law.citations import reg
 from cnvisa.law.errors import InvalidInput
@@ -91,6 +94,9 @@ def run(a: Assessment) -> None:
             list(extension.TIMING_CITATIONS),
         )
     maximum = extension.max_extension_days(rule, app.visa.stay_days, app.visa.extended_days)
+    if app.visa.port_visa:
+        maximum = min(maximum, _port_visa_ceiling(a, app.visa.stay_days, app.visa.extended_days))
+    port_cites = [pv.LAW20_LIMITS] if app.visa.port_visa else []
     a.out["max_extension_days"] = maximum
     a.step(
         "extension.max_extension_days",
@@ -108,14 +114,50 @@ def run(a: Assessment) -> None:
             f"Extensions already total {app.visa.extended_days} days, the stay stated on the original visa "
             f"({app.visa.stay_days} days): no further extension is possible.",
             f"累计延长的停留期限已达原签证注明的停留期限（{app.visa.stay_days}日），不能再延长。",
-            list(extension.CUMULATIVE_CITATIONS),
+            [*extension.CUMULATIVE_CITATIONS, *port_cites],
         )
     elif app.requested.extension_days is not None and app.requested.extension_days > maximum:
         a.problem(
             "extension_exceeds_maximum",
             f"Requested extension of {app.requested.extension_days} days exceeds the maximum of {maximum} days.",
             f"申请延长{app.requested.extension_days}日，超过最长可延长的{maximum}日。",
-            [rule.citation, *extension.CUMULATIVE_CITATIONS],
+            [rule.citation, *extension.CUMULATIVE_CITATIONS, *port_cites],
             field="requested.extension_days",
         )
     charge_fee(a, "zero")
+
+
+def _port_visa_ceiling(a: Assessment, stay_days: int, extended_days: int) -> int:
+    """Law Art 20 para 4, Art 29 para 2; Regulations Art 14 para 1: a port visa's extensions total at most its
+    stated stay, itself at most 30 days."""
+    visa = a.app.visa
+    assert visa is not None
+    if stay_days > pv.MAX_STAY_DAYS:
+        a.problem(
+            "port_visa_stay_over_30",
+            f"A port visa states a stay of at most {pv.MAX_STAY_DAYS} days (Law Art 20 para 4), not {stay_days}.",
+            f"口岸签证注明的停留期限不得超过三十日，而非{stay_days}日。",
+            [pv.LAW20_LIMITS],
+            field="visa.stay_days",
+        )
+    if visa.entries not in (None, pv.ENTRIES):
+        a.problem(
+            "port_visa_single_entry",
+            "A port visa is valid for a single entry (Law Art 20 para 4).",
+            "口岸签证一次入境有效。",
+            [pv.LAW20_LIMITS],
+            field="visa.entries",
+        )
+    ceiling = pv.extension_ceiling(stay_days, extended_days)
+    a.step(
+        "port_visa.extension_ceiling",
+        list(pv.EXTENSION_CITATIONS),
+        {
+            "original_stay_days": stay_days,
+            "extended_days": extended_days,
+            "port_visa_max_stay": pv.MAX_STAY_DAYS,
+        },
+        ceiling,
+    )
+    a.extra["port_visa_extension_ceiling_days"] = ceiling
+    return ceiling
