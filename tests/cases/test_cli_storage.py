@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -182,3 +183,37 @@ async def test_db_sweep_lapses_unanswered_notices(world: World, db_url: str) -> 
     assert (await world.actions(c["case_id"]))[-1] == "lapse"
     bad = cli("db", "sweep", "--database-url", db_url, env={"CNVISA_CLOCK_START": "soon"})
     assert bad.returncode == 2 and "CNVISA_CLOCK_START" in bad.stderr
+
+
+async def test_db_escalations_counts_each_office_on_the_platform_day(world: World, db_url: str) -> None:
+    """`cnvisa db escalations`: per office, open cases overdue and near their deadline (office rule, --near or
+    CNVISA_ESCALATION_WORKING_DAYS), on the platform's Beijing day (23:59 is still the deadline day)."""
+    import json
+
+    c = await world.accepted()
+    deadline = dt.date.fromisoformat(c["receipt_valid_until"])
+    sh01 = (await world.case(c["case_id"])).office_id
+
+    def offices(out: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+        assert out.returncode == 0, out.stderr
+        return {o["office"]: o for o in json.loads(out.stdout)["offices"]}
+
+    async def code() -> str:
+        from cnvisa.store.tables import Office
+
+        async with world.sessions() as s:
+            return str((await s.execute(select(Office.code).where(Office.id == sh01))).scalar_one())
+
+    mine = await code()
+    on_the_day = {"CNVISA_CLOCK_START": f"{deadline.isoformat()}T23:59+08:00"}
+    got = offices(cli("db", "escalations", "--database-url", db_url, env=on_the_day))
+    assert got[mine] == {"office": mine, "overdue": 0, "near": 1}
+    assert sum(o["near"] for o in got.values()) == 1
+    next_day = {"CNVISA_CLOCK_START": f"{(deadline + dt.timedelta(days=1)).isoformat()}T00:30+08:00"}
+    assert offices(cli("db", "escalations", "--database-url", db_url, env=next_day))[mine]["overdue"] == 1
+    week_before = {"CNVISA_CLOCK_START": f"{(deadline - dt.timedelta(days=7)).isoformat()}T09:00+08:00"}
+    assert offices(cli("db", "escalations", "--database-url", db_url, env=week_before))[mine]["near"] == 0
+    wide = cli("db", "escalations", "--near", "10", "--database-url", db_url, env=week_before)
+    assert offices(wide)[mine]["near"] == 1
+    bad = cli("db", "escalations", "--database-url", db_url, env={"CNVISA_ESCALATION_WORKING_DAYS": "-1"})
+    assert bad.returncode == 2 and "CNVISA_ESCALATION_WORKING_DAYS" in bad.stderr

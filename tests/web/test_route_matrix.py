@@ -45,6 +45,8 @@ TOKEN_HOLDERS = VERIFIER | {"hotel.desk"}
 """Accounts with API tokens of their own: a bank's verifier, a hotel's front desk (the revoke routes name a token
 of the bank's: only its owner is answered)."""
 ADMIN = frozenset({"admin"})
+SUPERVISORS = frozenset({"sh01.supervisor"})
+"""An office's supervisor: the escalations (issue 12)."""
 CSRF_EXEMPT = {
     ("POST", "/api/v1/auth/signin"): "no session yet; the lockout and the per-address limit guard it",
     ("POST", "/signin"): "its own pre-session token (test_auth: the sign-in form has its own CSRF token)",
@@ -202,6 +204,8 @@ ROUTES: list[Probe] = [
     Probe("GET", f"{V}/me/checks", APPLICANT_SIDE, _p(f"{V}/me/checks")),
     Probe("GET", f"{V}/office/queue", OFFICERS, _p(f"{V}/office/queue")),
     Probe("GET", f"{V}/office/overdue", OFFICERS, _p(f"{V}/office/overdue")),
+    Probe("GET", f"{V}/office/escalations", SUPERVISORS, _p(f"{V}/office/escalations")),
+    Probe("GET", f"{V}/office/overstays", OFFICERS, _p(f"{V}/office/overstays")),
     Probe(
         "GET", f"{V}/office/search", OFFICERS, _p(f"{V}/office/search"), lambda c: {"params": {"q": "MARTIN"}}
     ),
@@ -433,6 +437,8 @@ ROUTES: list[Probe] = [
     Probe("GET", "/verify", VERIFIER, _p("/verify")),
     Probe("GET", "/verify/tokens", TOKEN_HOLDERS, _p("/verify/tokens")),
     Probe("GET", "/office/queue", OFFICERS, _p("/office/queue")),
+    Probe("GET", "/office/escalations", SUPERVISORS, _p("/office/escalations")),
+    Probe("GET", "/office/overstays", OFFICERS, _p("/office/overstays")),
     Probe("GET", "/office/search", OFFICERS, _p("/office/search"), lambda c: {"params": {"q": "MARTIN"}}),
     Probe("GET", "/office/appointments", OFFICERS, _p("/office/appointments")),
     Probe("GET", "/office/cases/{case_id}", SH01, lambda c: f"/office/cases/{c.files.alice}"),

@@ -2,7 +2,8 @@
 of the procedure, and search — each limited to the officer's own office.
 
 - Queue: open cases by the receipt's end (Regulations Art 13 para 1, Art 18 para 1; Art 36 para 2 counts it in
-  working days); a case with at most 2 working days left is flagged ``near``, one past its deadline ``overdue``.
+  working days); a case with at most N working days left (an office rule, CNVISA_ESCALATION_WORKING_DAYS, 2
+  by default) is flagged ``near``, one past its deadline ``overdue``. Escalation: the supervisor's list of both.
 - Case: the case core's ``read`` (authorised: staff of the case's office only; every read audited), the law
   engine's checklist for the case's inputs against what was handed in, the notices, receipt, verifications,
   decision and the case's audit history.
@@ -22,9 +23,10 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cnvisa.cases.queries import office_case, office_search
+from cnvisa.cases.queries.overstay import overstay_view
 from cnvisa.cases.workflow import Command
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf
-from cnvisa.http.office import OfficeStaff, RowId, office_of, run_command
+from cnvisa.http.office import OfficeStaff, RowId, Supervisor, office_of, run_command
 from cnvisa.http.problems import Problem
 from cnvisa.law.passport_retention import RetentionReason
 
@@ -39,7 +41,9 @@ Limit = Annotated[int, Query(ge=1, le=500, description="how many cases at most")
 async def queue(who: OfficeStaff, p: PlatformDep, limit: Limit = 50) -> dict[str, Any]:
     if not 1 <= limit <= 500:
         raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
-    return await office_case.queue_view(p.cases, who.actor, office_of(who), limit)
+    return await office_case.queue_view(
+        p.cases, who.actor, office_of(who), limit, p.settings.escalation_working_days
+    )
 
 
 @router.get(
@@ -53,12 +57,43 @@ async def overdue(who: OfficeStaff, p: PlatformDep, limit: Limit = 50) -> dict[s
     return await office_case.overdue_view(p.cases, who.actor, office_of(who), limit)
 
 
+@router.get(
+    "/office/escalations",
+    response_model=dict[str, Any],
+    summary="The office's cases near or past their statutory deadline (supervisor)",
+)
+async def escalations(who: Supervisor, p: PlatformDep, limit: Limit = 50) -> dict[str, Any]:
+    """Overdue cases, oldest deadline first, and cases with at most N working days left (N an office rule:
+    ``CNVISA_ESCALATION_WORKING_DAYS``), each list at most ``limit`` with its count and ``more``. Audited."""
+    if not 1 <= limit <= 500:
+        raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
+    return await p.cases.escalations(
+        office_of(who), p.settings.escalation_working_days, actor=who.actor, limit=limit
+    )
+
+
+@router.get(
+    "/office/overstays",
+    response_model=dict[str, Any],
+    summary="People of the office's area in illegal residence today (Regulations Art 25; shown, never imposed)",
+)
+async def overstays(who: OfficeStaff, p: PlatformDep, limit: Limit = 200) -> dict[str, Any]:
+    """Everyone the office answers for whose last lawful day is before today, longest first, with the days and
+    the most Law Art 78 allows — never a penalty: that is an officer's decision after the person is heard.
+    Audited."""
+    if not 1 <= limit <= 500:
+        raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
+    return await overstay_view(p.cases, who.actor, limit)
+
+
 # ----------------------------------------------------------------------------------------------- a case
 @router.get(
     "/office/cases/{case_id}", response_model=dict[str, Any], summary="A case of the office (audited)"
 )
 async def get_case(case_id: RowId, who: OfficeStaff, p: PlatformDep) -> dict[str, Any]:
-    return await office_case.case_view(p.cases, who.actor, case_id, p.settings.public_base_url)
+    return await office_case.case_view(
+        p.cases, who.actor, case_id, p.settings.public_base_url, p.settings.escalation_working_days
+    )
 
 
 # ----------------------------------------------------------------------------------------------- commands
@@ -345,4 +380,6 @@ async def collect(
     summary="Search the office's cases by case number, passport number or name (audited)",
 )
 async def search(q: str, who: OfficeStaff, p: PlatformDep) -> dict[str, Any]:
-    return await office_search.search_view(p.cases, who.actor, office_of(who), q)
+    return await office_search.search_view(
+        p.cases, who.actor, office_of(who), q, p.settings.escalation_working_days
+    )

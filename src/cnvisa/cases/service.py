@@ -15,6 +15,7 @@ from cnvisa.cases.commands.issuance import IssuanceCommands
 from cnvisa.cases.commands.revision import DECIDED_OR_CLOSED, RevisionCommands
 from cnvisa.cases.evidence import EvidenceQueries
 from cnvisa.cases.queries.case import CaseRead
+from cnvisa.cases.queries.escalation import EscalationQueries
 from cnvisa.cases.queries.overstay import OverstayQueries
 from cnvisa.cases.queries.queue import QUEUE_AWAITING, QUEUE_DUE, QueueQueries
 from cnvisa.cases.queries.status import StatusQuery
@@ -44,6 +45,7 @@ class CaseService(
     RevisionCommands,
     CaseRead,
     QueueQueries,
+    EscalationQueries,
     StatusQuery,
     EvidenceQueries,
     OverstayQueries,

@@ -15,6 +15,8 @@ from cnvisa.http.deps import Platform, Principal, require
 from cnvisa.http.problems import Problem
 
 OfficeStaff = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
+Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+"""The office's supervisor: sees the escalations (cases near or past their statutory deadline)."""
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A row id (64-bit)")]
 
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _count(name: str, default: int) -> int:
+    """A count of zero or more, refused at start-up naming the variable (not at the first request)."""
+    value = _int(name, default)
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value}")
+    return value
 
 
 def _float(name: str, default: float) -> float:
@@ -105,6 +115,11 @@ class Settings:
     """A PostgreSQL replica for the reads that tolerate lag (``cnvisa.store.replica``); unset: all on the primary."""
     replica_max_lag: float = field(default_factory=lambda: _float("CNVISA_REPLICA_MAX_LAG_SECONDS", 5))
     """Past this lag the tolerant reads go to the primary."""
+    escalation_working_days: int = field(
+        default_factory=lambda: _count("CNVISA_ESCALATION_WORKING_DAYS", NEAR_WORKING_DAYS)
+    )
+    """Office rule (the law sets the deadline, not when to warn): a case with this many working days or fewer
+    left before its statutory deadline is flagged near on the queue and escalated to the supervisor."""
     hotel_report_hours: int = field(default_factory=lambda: _int("CNVISA_HOTEL_REPORT_HOURS", 24))
     """Office rule (Law Art 39 para 1 sets no count): hours a hotel's report of a check-in may take."""
     metrics_allow: str = field(

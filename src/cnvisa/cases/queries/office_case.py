@@ -2,7 +2,8 @@
 history, and a case's files — each limited to the officer's own office (the caller names it).
 
 - Queue: open cases by the receipt's end (Regulations Art 13 para 1, Art 18 para 1; Art 36 para 2 counts it in
-  working days); a case with at most 2 working days left is flagged ``near``, one past its deadline ``overdue``.
+  working days); a case with at most N working days left (an office rule, 2 unless configured:
+  ``cnvisa.cases.queries.escalation``) is flagged ``near``, one past its deadline ``overdue``.
 - Case: the case core's ``read`` (authorised: staff of the case's office only; every read audited), the law
   engine's checklist for the case's inputs against what was handed in, the notices, receipt, verifications,
   decision and the case's audit history.
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cnvisa.cases import audit
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.queries import documents, passport_view
+from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS
 from cnvisa.cases.runner import law_inputs
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import GUARD_ARTICLES, OPEN_FOR_DEADLINE, Command, State, allowed_commands
@@ -37,8 +39,6 @@ from cnvisa.store.tables import (
     Verification,
 )
 
-NEAR_WORKING_DAYS = 2
-"""A case with this many working days or fewer before its statutory deadline is flagged ``near``."""
 COMMANDS = (
     Command.ISSUE_NOTICE,
     Command.ACCEPT,
@@ -56,10 +56,11 @@ OUTCOMES = ("confirmed", "not_confirmed", "no_show")
 
 
 def deadline_flag(
-    state: str, deadline: dt.date | str | None, today: dt.date
+    state: str, deadline: dt.date | str | None, today: dt.date, near: int = NEAR_WORKING_DAYS
 ) -> tuple[int | None, str | None]:
-    """(working days left, flag): ``overdue`` past the deadline, ``near`` with ≤ 2 working days left; the
-    deadline runs only while the case is accepted, under verification or a refusal is proposed."""
+    """(working days left, flag): ``overdue`` past the deadline, ``near`` with ≤ ``near`` working days left
+    (an office rule: cnvisa.cases.queries.escalation); the deadline runs only while the case is accepted,
+    under verification or a refusal is proposed."""
     if deadline is None or state not in {str(s) for s in OPEN_FOR_DEADLINE}:
         return None, None
     day = dt.date.fromisoformat(deadline) if isinstance(deadline, str) else deadline
@@ -73,7 +74,7 @@ def deadline_flag(
         left = None
     if day < today:
         return left, "overdue"
-    if left is not None and left <= NEAR_WORKING_DAYS:
+    if left is not None and left <= near:
         return left, "near"
     return left, None
 
@@ -92,26 +93,37 @@ async def names(sessions: async_sessionmaker[AsyncSession], case_ids: list[int])
 
 
 # ----------------------------------------------------------------------------------------------- queue
-async def queue_view(cases: CaseService, actor: Actor, office_id: int, limit: int = 50) -> dict[str, Any]:
+async def queue_view(
+    cases: CaseService, actor: Actor, office_id: int, limit: int = 50, near: int = NEAR_WORKING_DAYS
+) -> dict[str, Any]:
     """The API's queue: open cases by deadline, cases awaiting acceptance last (CaseService.queue)."""
     today = cases.today()
     items = await cases.queue(office_id, limit=limit, actor=actor)
     applicants = await names(cases.sessions, [i["case_id"] for i in items])
     for item in items:
-        item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today)
+        item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today, near)
         item["applicant"] = applicants.get(item["case_id"], "")
     return {"office_id": office_id, "today": today.isoformat(), "items": items}
 
 
-async def queue_page_view(cases: CaseService, actor: Actor, office_id: int, limit: int) -> dict[str, Any]:
+async def queue_page_view(
+    cases: CaseService, actor: Actor, office_id: int, limit: int, near: int = NEAR_WORKING_DAYS
+) -> dict[str, Any]:
     """The queue page: decisions due by deadline (near and overdue flagged), and applications awaiting
     acceptance (CaseService.queue_page)."""
     today = cases.today()
     view = await cases.queue_page(office_id, limit, actor)
     for item in view["due"]:
-        item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today)
+        item["working_days_left"], item["flag"] = deadline_flag(item["state"], item["deadline"], today, near)
     overdue = sum(1 for i in view["due"] if i["flag"] == "overdue")
-    return {"office_id": office_id, "today": today.isoformat(), "limit": limit, "overdue": overdue, **view}
+    return {
+        "office_id": office_id,
+        "today": today.isoformat(),
+        "limit": limit,
+        "overdue": overdue,
+        "near_working_days": near,
+        **view,
+    }
 
 
 async def overdue_view(cases: CaseService, actor: Actor, office_id: int, limit: int) -> dict[str, Any]:
@@ -138,7 +150,9 @@ def assess_case(case: Case, materials: list[str], on: dt.date) -> dict[str, Any]
         return {"error": {"field": getattr(exc, "field", None), "detail": str(exc)}}
 
 
-async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -> dict[str, Any]:
+async def case_view(
+    cases: CaseService, actor: Actor, case_id: int, base: str, near: int = NEAR_WORKING_DAYS
+) -> dict[str, Any]:
     """Everything the case page shows (check URLs under ``base``, the public address). Authorised and audited
     by the case core's ``read``."""
     core = await cases.read(actor, case_id)
@@ -216,7 +230,7 @@ async def case_view(cases: CaseService, actor: Actor, case_id: int, base: str) -
                 }
             )
     required_codes = {c["code"] for c in checklist}
-    days_left, flag = deadline_flag(case.state, case.deadline, cases.today())
+    days_left, flag = deadline_flag(case.state, case.deadline, cases.today(), near)
     state = State(case.state)
     commands = [str(c) for c in allowed_commands(state, actor.role) if c in COMMANDS]
     validity: dict[str, Any] | None = None

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from cnvisa.cases import audit
 from cnvisa.cases.errors import BadInput
+from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS
 from cnvisa.cases.queries.office_case import deadline_flag
 from cnvisa.cases.service import Actor, CaseService, caseless_event
 from cnvisa.store.tables import Case, Person, TravelDocument
@@ -21,7 +22,9 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-async def search_view(cases: CaseService, actor: Actor, office_id: int, q: str) -> dict[str, Any]:
+async def search_view(
+    cases: CaseService, actor: Actor, office_id: int, q: str, near: int = NEAR_WORKING_DAYS
+) -> dict[str, Any]:
     """Cases of the officer's office by case number, passport number (travel_documents.number) or name;
     people only when they have a case in the office. Every search is audited."""
     q = " ".join("".join(ch for ch in q if ch.isprintable()).split())[:100]
@@ -91,7 +94,7 @@ async def search_view(cases: CaseService, actor: Actor, office_id: int, q: str) 
     today = cases.today()
     cases_out = []
     for r in case_rows:
-        left, flag = deadline_flag(r.state, r.deadline, today)
+        left, flag = deadline_flag(r.state, r.deadline, today, near)
         cases_out.append(
             {
                 "case_id": r.id,

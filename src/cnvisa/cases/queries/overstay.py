@@ -37,7 +37,7 @@ from cnvisa.cases.actor import Actor, caseless_event
 from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
-from cnvisa.law.obligations import Overstay, overstay
+from cnvisa.law.obligations import OVERSTAY_CITATIONS, Overstay, overstay
 from cnvisa.law.shared_records import AREA_DIGITS
 from cnvisa.law.status import VISA_FREE
 from cnvisa.store.register_tables import AccommodationRegistration
@@ -307,3 +307,18 @@ class OverstayQueries(Reader):
         async with self.sessions() as s:
             found = await illegal_residence(s, day, office_id=office_id, limit=limit)
         return [f.as_dict() for f in found]
+
+
+async def overstay_view(cases: OverstayQueries, actor: Actor, limit: int) -> dict[str, Any]:
+    """The staff member's office's list today (API and page): at most ``limit`` people, ``more`` when others
+    follow (one more is read to know it)."""
+    found = await cases.illegal_residence(actor, office_id=actor.office_id, limit=limit + 1)
+    return {
+        "office_id": actor.office_id,
+        "on": cases.today().isoformat(),
+        "limit": limit,
+        "more": len(found) > limit,
+        "people": found[:limit],
+        "imposed": False,
+        "citations": [c.cite for c in OVERSTAY_CITATIONS],
+    }

@@ -15,10 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.queries.office_case import COMMANDS, OUTCOMES, case_view, load_file, queue_page_view
 from cnvisa.cases.queries.office_search import search_view
+from cnvisa.cases.queries.overstay import overstay_view
 from cnvisa.cases.records import ACCEPTED_MEDIA
 from cnvisa.http.deps import PlatformDep, check_csrf
 from cnvisa.http.i18n import negotiate
-from cnvisa.http.office import OfficeStaff, RowId, office_of, run_command
+from cnvisa.http.office import OfficeStaff, RowId, Supervisor, office_of, run_command
 from cnvisa.http.problems import Problem, as_problem
 from cnvisa.law.errors import LawError
 from cnvisa.law.verification import VERIFICATION_METHODS
@@ -92,8 +93,34 @@ async def office_home() -> Response:
 async def queue_page(request: Request, who: OfficeStaff, p: PlatformDep, limit: int = 50) -> HTMLResponse:
     if not 1 <= limit <= 500:
         raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
-    view = await queue_page_view(p.cases, who.actor, office_of(who), limit)
+    view = await queue_page_view(
+        p.cases, who.actor, office_of(who), limit, p.settings.escalation_working_days
+    )
     return page(request, "office/queue.html", who, view=view, **_ctx(request))
+
+
+@router.get("/office/escalations", response_class=HTMLResponse)
+async def escalations_page(
+    request: Request, who: Supervisor, p: PlatformDep, limit: int = 50
+) -> HTMLResponse:
+    """The supervisor's escalations: overdue cases and those near their deadline (issue 12)."""
+    if not 1 <= limit <= 500:
+        raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
+    view = await p.cases.escalations(
+        office_of(who), p.settings.escalation_working_days, actor=who.actor, limit=limit
+    )
+    return page(request, "office/escalations.html", who, view=view, limit=limit, **_ctx(request))
+
+
+@router.get("/office/overstays", response_class=HTMLResponse)
+async def overstays_page(
+    request: Request, who: OfficeStaff, p: PlatformDep, limit: int = 200
+) -> HTMLResponse:
+    """Illegal residence in the office's area today (Regulations Art 25; Law Art 78 — shown, never imposed)."""
+    if not 1 <= limit <= 500:
+        raise Problem(422, "Invalid input", "between 1 and 500", field="limit", code="bad_input")
+    view = await overstay_view(p.cases, who.actor, limit)
+    return page(request, "office/overstays.html", who, view=view, **_ctx(request))
 
 
 @router.get("/office/search", response_class=HTMLResponse)
@@ -101,7 +128,9 @@ async def search_page(request: Request, who: OfficeStaff, p: PlatformDep, q: str
     result, errors, status = None, NO_ERRORS, 200
     if q.strip():
         try:
-            result = await search_view(p.cases, who.actor, office_of(who), q)
+            result = await search_view(
+                p.cases, who.actor, office_of(who), q, p.settings.escalation_working_days
+            )
         except (Problem, CaseError) as exc:
             message = t(request, "Enter at least 2 characters.")
             fields = {"q": ("q", "Case number, passport number or name")}
@@ -146,7 +175,9 @@ async def _case_page(
     error: Problem | None = None,
     command: str = "",
 ) -> HTMLResponse:
-    view = await case_view(p.cases, who.actor, case_id, p.settings.public_base_url)
+    view = await case_view(
+        p.cases, who.actor, case_id, p.settings.public_base_url, p.settings.escalation_working_days
+    )
     done = request.query_params.get("done")
     passport = office_passport.errors(request, command, error) if error else None
     errors = passport or (_decision_errors(request, view, error) if error else NO_ERRORS)

@@ -1,0 +1,48 @@
+"""The office's overstay list over HTTP (issue 12, "the officer's overstay … lists"): the API and the page in
+both languages give the core's sweep for the officer's own office, the days and the most the law allows, never
+a penalty; others are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from test_office import call
+from web_support import TODAY, Web
+
+from cnvisa.cases.actor import SYSTEM
+
+
+def test_the_officer_sees_the_sweep_of_the_office_in_both_languages(web: Web) -> None:
+    # months later: stays of the demo's people have run out, some are still recorded in China
+    later = TODAY + dt.timedelta(days=200)
+    web.clock.set(dt.datetime.combine(later, dt.time(7, 59), tzinfo=web.clock.now().tzinfo))
+    web.signin("sh01.officer")
+    v = web.client.get("/api/v1/office/overstays?limit=500").json()
+    assert v["on"] == later.isoformat() and v["imposed"] is False
+    assert v["citations"] == ["Regulations Art 25", "Exit and Entry Administration Law Art 78 para 1"]
+    office = v["office_id"]
+    cases = web.client.app.state.platform.cases  # type: ignore[attr-defined]
+    core = call(web, cases.illegal_residence, SYSTEM, office_id=office, limit=500)
+    assert v["people"] == core and core, "the demo has people past their stay at this date"
+    worst = v["people"][0]
+    assert worst["days_overstayed"] >= v["people"][-1]["days_overstayed"]
+    assert worst["max_fine_cny"] == min(500 * worst["days_overstayed"], 10_000)
+
+    for lang, heading, note in (
+        ("en", "In illegal residence", "Nothing here is imposed"),
+        ("zh_CN", "非法居留人员", "本页不作任何处罚"),
+    ):
+        page = web.client.get(f"/office/overstays?lang={lang}")
+        assert page.status_code == 200 and heading in page.text and note in page.text
+        assert worst["name"] in page.text
+
+    one = web.client.get("/api/v1/office/overstays?limit=1").json()
+    assert one["people"] == v["people"][:1] and one["more"] is (len(v["people"]) > 1)
+    assert web.client.get("/api/v1/office/overstays?limit=0").json()["field"] == "limit"
+
+
+@pytest.mark.parametrize("who", ["alice", "employer.hr", "bank.teller"])
+def test_only_office_staff_are_answered(web: Web, who: str) -> None:
+    web.signin(who)
+    assert web.client.get("/api/v1/office/overstays").status_code == 403
