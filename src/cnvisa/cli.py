@@ -301,7 +301,8 @@ def _recompute_deadlines(url: str | None, clock: Any) -> list[dict[str, Any]]:
 def db_sweep(database_url: DbUrl = None) -> None:
     """Daily upkeep (run it from cron): recompute open deadlines when the holiday data changed (Regulations
     Art 36 last paragraph), and lapse drafts past retention and one-time notices unanswered past their reply
-    date (Regulations Art 13 para 2, Art 18 para 2). Every change is written to the audit log."""
+    date (Regulations Art 13 para 2, Art 18 para 2); keep the obligations register (open, met, late, waived:
+    cnvisa.cases.obligations). Every change is written to the audit log."""
     import asyncio
 
     from cnvisa.cases.service import CaseService
@@ -309,16 +310,19 @@ def db_sweep(database_url: DbUrl = None) -> None:
 
     clock = _clock()
 
-    async def lapse() -> list[str]:
+    async def lapse() -> tuple[list[str], dict[str, list[int]]]:
+        from cnvisa.cases.obligations import ObligationRegister
+
         engine = make_engine(database_url)
         try:
-            return await CaseService(sessionmaker(engine), clock).lapse_due()
+            lapsed = await CaseService(sessionmaker(engine), clock).lapse_due()
+            return lapsed, await ObligationRegister(sessionmaker(engine), clock).sweep()
         finally:
             await engine.dispose()
 
     try:
         changes = _recompute_deadlines(database_url, clock)
-        lapsed = asyncio.run(lapse())
+        lapsed, obligations = asyncio.run(lapse())
     except Exception as exc:  # one line, never a traceback
         _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     typer.echo(f"open deadlines under calendar {workdays.calendar_version()}: {len(changes)} changed")
@@ -327,6 +331,7 @@ def db_sweep(database_url: DbUrl = None) -> None:
     typer.echo(f"lapsed: {len(lapsed)}")
     for number in lapsed:
         typer.echo(f"  {number}")
+    typer.echo("obligations: " + ", ".join(f"{k} {len(v)}" for k, v in obligations.items()))
 
 
 @db_app.command("overstays")
