@@ -45,7 +45,7 @@ async def test_a_visa_stay_duty_opens_once_and_is_met_by_the_extension_applicati
     [ob] = await _mine(world, "visa_stay_extension")
     assert ob.id in first["opened"] and ob.state == "open" and ob.due_by == APPLY_BY
     assert ob.due_by == rules.due("visa_stay_extension", dt.date(2025, 11, 19)).by
-    assert "Exit and Entry Administration Law Art 29 para 1" in ob.citations
+    assert "Exit and Entry Administration Law Art 29 para 1" in [c["cite"] for c in ob.citations]
     assert await reg.sweep() == {"opened": [], "met": [], "late": [], "waived": []}  # the same day again
 
     # a draft meets nothing; the submitted application does
@@ -155,3 +155,28 @@ async def test_an_officer_waives_with_a_reason_and_is_audited(world: World) -> N
     with pytest.raises(BadInput):
         await reg.waive(world.officer, ob.id, "again")
     assert "obligation_waived" in await world.actions()
+
+
+async def test_art_30_is_met_by_a_permit_issued_after_the_entry_by_another_procedure(world: World) -> None:
+    z = dataclasses.replace(
+        VISA_EXTENSION.existing,  # type: ignore[type-var]
+        number="V25900000098",
+        category="Z",
+        entry_on=dt.date(2025, 10, 20),
+    )
+    await world.add_existing(z)
+    reg = register(world)
+    await reg.sweep()
+    [ob] = await _mine(world, "residence_permit_after_entry")
+    assert ob.state == "open"
+    permit = dataclasses.replace(
+        MATTERS["residence_permit_extension"].existing,  # type: ignore[type-var]
+        number="J25900000098",
+        entry_on=None,
+    )
+    holding = await world.add_existing(permit)
+    async with world.sessions() as s, s.begin():  # issued on 28 October, after the entry
+        await s.execute(update(Holding).where(Holding.id == holding).values(valid_from=dt.date(2025, 10, 28)))
+    assert ob.id in (await reg.sweep())["met"]
+    [ob] = await _mine(world, "residence_permit_after_entry")
+    assert ob.state == "met" and ob.met_by_case_id is None

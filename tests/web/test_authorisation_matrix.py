@@ -53,6 +53,7 @@ BY_THE_RULES = {
 write succeeds."""
 EVERY_RESOURCE_KIND = {
     "applicant",
+    "obligation",
     "case",
     "appointment",
     "document",
@@ -120,6 +121,10 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("case", f"/api/v1/cases/{f.bob}", {"bob"}),
         ("appointment", "/api/v1/appointments", APPLICANT_SIDE),
         ("document", "/api/v1/me/documents", APPLICANT_SIDE),
+        ("obligation", "/api/v1/me/obligations", APPLICANT_SIDE),
+        ("obligation", "/api/v1/org/obligations", ORG_STAFF),
+        ("obligation", "/my/obligations", APPLICANT_SIDE),
+        ("obligation", "/org/obligations", ORG_STAFF),
         ("check", "/api/v1/me/checks", APPLICANT_SIDE),
         ("office", "/api/v1/office/queue", OFFICERS),
         ("office", "/api/v1/office/overdue", OFFICERS),

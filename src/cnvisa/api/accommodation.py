@@ -8,7 +8,6 @@ search is a POST), never in addresses or logs."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -17,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from cnvisa.cases.accommodation import MAX_BATCH, AccommodationService, Stay
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.params import IsoDate
 
 router = APIRouter(tags=["accommodation registration (Law Art 39)"])
 
@@ -141,7 +141,9 @@ async def move_out(
 async def area_day(
     who: Police,
     p: PlatformDep,
-    day: Annotated[dt.date | None, Query(description="Beijing date; today when not given")] = None,
+    day: Annotated[
+        IsoDate | None, Query(description="Beijing date (YYYY-MM-DD); today when not given")
+    ] = None,
     show: Annotated[Literal["all", "late"], Query(description="late: only the late ones")] = "all",
 ) -> dict[str, Any]:
     return await _service(p).area_day(who.actor, day or p.today(), late_only=show == "late")

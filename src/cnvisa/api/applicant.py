@@ -46,6 +46,7 @@ from cnvisa.http.applicant import (
     submit_application,
 )
 from cnvisa.http.deps import PlatformDep, check_csrf
+from cnvisa.http.params import IsoDate
 from cnvisa.http.problems import Problem
 from cnvisa.law import assess
 
@@ -99,7 +100,7 @@ class SlotsOut(BaseModel):
 class AppointmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     office_id: int = Field(..., ge=1, le=MAX_ID)
-    day: dt.date
+    day: IsoDate
     slot: str = Field(..., pattern=r"^\d{2}:\d{2}$", description="HH:MM, as listed by the slots")
     matter: str = Field(..., description="One of the in-country matters (GET /api/v1/matters)")
     person_id: int | None = Field(
@@ -124,7 +125,9 @@ async def get_offices(p: PlatformDep) -> list[dict[str, Any]]:
 @router.get(
     "/offices/{office_id}/slots", response_model=SlotsOut, summary="Free seats per slot on a day (public)"
 )
-async def get_slots(p: PlatformDep, office_id: PathId, day: Annotated[dt.date, Query()]) -> dict[str, Any]:
+async def get_slots(
+    p: PlatformDep, office_id: PathId, day: Annotated[IsoDate, Query(description="YYYY-MM-DD")]
+) -> dict[str, Any]:
     try:
         return await Appointments(p.sessions, p.cases.clock).slots(office_id, day)
     except (NotBookable, SlotFull, AlreadyBooked, AppointmentPast) as exc:

@@ -27,6 +27,7 @@ from cnvisa.cases.queries.overstay import overstay_view
 from cnvisa.cases.workflow import Command
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf
 from cnvisa.http.office import OfficeStaff, RowId, Supervisor, office_of, run_command
+from cnvisa.http.params import IsoDate
 from cnvisa.http.problems import Problem
 from cnvisa.law.passport_retention import RetentionReason
 
@@ -148,7 +149,7 @@ class AcceptIn(CommandIn, PassportIn):
     retention_note: str | None = Field(
         None, max_length=2000, pattern=r"^[^\x00]*$", description="Required with the reason 'other'"
     )
-    collection_day: dt.date | None = Field(
+    collection_day: IsoDate | None = Field(
         None,
         description="The collection appointment's day (passport returned): within the receipt's validity; "
         "absent: the first free slot of the receipt's last day",

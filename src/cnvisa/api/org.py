@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from cnvisa.cases.org_reports import OrgReports, RuleRefused, events_for
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.params import IsoDate
 from cnvisa.http.problems import Problem
 
 router = APIRouter(tags=["organisations (Art 26)"])
@@ -57,7 +58,7 @@ class ReportIn(BaseModel):
     event: str = Field(
         max_length=40, description="an event code of Regulations Art 26 (see GET /org/report-events)"
     )
-    occurred_on: dt.date
+    occurred_on: IsoDate
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -16,6 +16,7 @@ from cnvisa.cases.queries import post_changes
 from cnvisa.cases.workflow import Role
 from cnvisa.http.applicant import namespaced_key
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.params import IsoDate
 from cnvisa.law.post_change import Particular
 
 router = APIRouter(tags=["post changes (NIA 2024)"])
@@ -43,7 +44,7 @@ class PostChangeIn(BaseModel):
     )
     position: str = Field(min_length=1, max_length=200)
     work_location: str = Field(min_length=1, max_length=300, description="The new work address")
-    effective_on: dt.date = Field(description="The day the change took effect (not a future date)")
+    effective_on: IsoDate = Field(description="The day the change took effect (not a future date)")
     role: Literal["manager", "professional_technical", "other"] = Field(
         description="The measure covers managers and professional-technical staff (经营管理和专业技术人员)"
     )

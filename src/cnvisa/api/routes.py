@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cnvisa.api import accommodation as accommodation_api
 from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
+from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
 from cnvisa.api import post_change as post_change_api
@@ -22,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     post_change_api.router,
     verify_api.router,
     office_api.router,
+    obligations_api.router,
     accommodation_api.router,
     public_api.router,
 ]

@@ -14,6 +14,7 @@ from cnvisa.cases.workflow import Role
 from cnvisa.http import tokens
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
 from cnvisa.http.office import RowId
+from cnvisa.http.params import IsoDate
 from cnvisa.http.problems import Problem
 from cnvisa.http.signin import create_token
 
@@ -36,9 +37,9 @@ Service = Annotated[IdentityChecks, Depends(service)]
 class CheckIn(BaseModel):
     document_number: str = Field(min_length=1, max_length=40, description="passport, visa or permit number")
     name: str = Field(min_length=1, max_length=200, description="surname and given names as in the document")
-    birth_date: dt.date
+    birth_date: IsoDate
     purpose: str = Field(min_length=1, max_length=200, description="the business the check is for")
-    on: dt.date | None = Field(
+    on: IsoDate | None = Field(
         default=None,
         description="today's date (Beijing time), or absent: the check answers for today only (Regulations Art 27: "
         "while handling business); any other date is refused (422)",

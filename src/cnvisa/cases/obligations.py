@@ -34,6 +34,7 @@ from sqlalchemy.orm import aliased
 
 from cnvisa.cases import audit
 from cnvisa.cases.actor import SYSTEM, Actor, caseless_event
+from cnvisa.cases.appointments import people_for
 from cnvisa.cases.clock import Clocked, beijing_date
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.workflow import STAFF, Role, State
@@ -169,7 +170,7 @@ class ObligationRegister(Clocked):
             "basis_id": basis_id,
             "due_by": d.by,
             "label": d.label,
-            "citations": [c.cite for c in d.citations],
+            "citations": [c.as_dict() for c in d.citations],
             "holidays_known": d.holidays_known,
             "state": "open",
             "opened_at": now,
@@ -228,7 +229,31 @@ class ObligationRegister(Clocked):
                 )
             )
             done.append(r.id)
-        return sorted(done)
+        # Art 30 met by a residence permit issued after the entry through another procedure (a joint
+        # application, a record from before this platform): met, the time of the application unknown
+        permit = aliased(Holding)
+        issued = (
+            await s.execute(
+                update(Obligation)
+                .where(
+                    waiting,
+                    Obligation.kind == RP_AFTER_ENTRY,
+                    Obligation.id.not_in(done or [0]),
+                    exists(
+                        select(permit.id)
+                        .join(Movement, Movement.id == Obligation.basis_id)
+                        .where(
+                            permit.person_id == Obligation.person_id,
+                            permit.kind == "residence_permit",
+                            permit.valid_from >= Movement.on,
+                        )
+                    ),
+                )
+                .values(state="met", changed_at=now)
+                .returning(Obligation.id)
+            )
+        ).scalars()
+        return sorted([*done, *issued])
 
     async def _waive_ended(self, s: AsyncSession, now: dt.datetime) -> list[int]:
         """The Readings of the module docstring: an exit after the entry ends an Art 29 or 30 duty; a permit no
@@ -317,6 +342,20 @@ class ObligationRegister(Clocked):
                 )
             ).scalars()
             return [_out(o) for o in rows]
+
+    async def of_people(self, actor: Actor) -> list[dict[str, Any]]:
+        """The obligations of each person an applicant or agent follows (themself; the people of their mandates),
+        nearest deadline first."""
+        ids = sorted(people_for(actor))
+        async with self.sessions() as s:
+            people = {
+                p.id: f"{p.surname} {p.given_names}"
+                for p in (await s.execute(select(Person).where(Person.id.in_(ids)))).scalars()
+            }
+        return [
+            {"person": {"id": pid, "name": people.get(pid, "")}, "obligations": await self.of_person(pid)}
+            for pid in ids
+        ]
 
     async def of_organisation(self, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
         """The open and late duties of an organisation's current people (its staff's page), nearest first."""

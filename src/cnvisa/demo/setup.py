@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cnvisa.cases.clock import SHANGHAI, ManualClock
+from cnvisa.cases.obligations import ObligationRegister
 from cnvisa.cases.service import Actor
 from cnvisa.cases.workflow import Role, State
 from cnvisa.demo import reforms
@@ -21,6 +23,7 @@ from cnvisa.demo.joint_story import seed_joint
 from cnvisa.demo.registers import RELIES_ON_RECORDS, office_papers, seed_registers
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
+from cnvisa.store.db import sessionmaker
 from cnvisa.store.tables import Holding, Movement, Person
 
 OPEN = {State.SUBMITTED, State.DEFICIENT, State.ACCEPTED, State.UNDER_VERIFICATION, State.REFUSAL_PROPOSED}
@@ -193,4 +196,14 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
     post_changes = await reforms.post_changes(engine, ids, today)
     joint = await seed_joint(engine, today, ids)
     stays = await seed_accommodation(engine, today, ids)
-    return {**ids, "cases": played, "post_changes": post_changes, "joint": joint, "accommodation": stays}
+    # the register the daily sweep keeps (issue 12), as it stands on the demo's morning
+    morning = ManualClock(dt.datetime.combine(today, dt.time(9), tzinfo=SHANGHAI))
+    duties = await ObligationRegister(sessionmaker(engine), morning).sweep(today)
+    return {
+        **ids,
+        "cases": played,
+        "post_changes": post_changes,
+        "joint": joint,
+        "accommodation": stays,
+        "obligations": {change: len(ids_) for change, ids_ in duties.items()},
+    }

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases.joint.service import JointService
+from cnvisa.cases.obligations import ObligationRegister
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import Actor, CaseService
 from cnvisa.cases.workflow import Role
@@ -47,6 +48,11 @@ class Platform:
     def today(self) -> dt.date:
         """Today in Beijing time: the date rules are asked as of."""
         return self.cases.today()
+
+    @property
+    def obligations(self) -> ObligationRegister:
+        """The obligations register (issue 12), on the platform's sessions and clock."""
+        return ObligationRegister(self.sessions, self.cases.clock)
 
 
 def platform(request: Request) -> Platform:

@@ -27,6 +27,7 @@ class Obligation(Base):
     due_by: Mapped[dt.date | None] = mapped_column(Date)
     label: Mapped[str] = mapped_column(String(16))  # law | office rule | no day count
     citations: Mapped[list[Any]] = mapped_column(JSON)
+    """Each as the law engine gives it (``Citation.as_dict``): shown in the reader's language."""
     holidays_known: Mapped[bool] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(8))  # open | met | late | waived
     opened_at: Mapped[dt.datetime] = mapped_column(TS)

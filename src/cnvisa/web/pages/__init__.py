@@ -9,6 +9,7 @@ from cnvisa.web.pages import accommodation as accommodation_pages
 from cnvisa.web.pages import admin as admin_pages
 from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common, office_appointments
+from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
 from cnvisa.web.pages import post_change as post_change_pages
@@ -24,6 +25,7 @@ ROUTERS: list[APIRouter] = [
     verify_pages.router,
     office_pages.router,
     office_appointments.router,
+    obligations_pages.router,
     accommodation_pages.router,
     public_pages.router,
     progress_page.router,
