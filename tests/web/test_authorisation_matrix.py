@@ -53,7 +53,6 @@ BY_THE_RULES = {
 write succeeds."""
 EVERY_RESOURCE_KIND = {
     "applicant",
-    "obligation",
     "case",
     "appointment",
     "document",
