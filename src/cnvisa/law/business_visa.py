@@ -46,11 +46,12 @@ class Ceiling:
         """The ceiling in days from ``on`` to the corresponding day ``years`` later (Civil Code Art 202)."""
         return days_in_years(on, self.years)
 
-    def as_dict(self, on: dt.date) -> dict[str, object]:
+    def as_dict(self, on: dt.date | None = None) -> dict[str, object]:
+        """The ceiling as JSON; with ``on``, also its length in days from that day."""
         return {
             "from": self.from_.isoformat(),
             "years": self.years,
-            "days": self.days(on),
+            **({"days": self.days(on)} if on is not None else {}),
             "citation": self.citation.as_dict(),
             "source": self.source,
         }
