@@ -29,6 +29,7 @@ from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.workflow import GUARD_ARTICLES, Command, State, transition
 from cnvisa.law import InvalidInput, assess
+from cnvisa.law.divisions import check_division
 from cnvisa.store.tables import Case, CaseFile, IdempotencyRecord, Office
 
 SERVICE_INPUTS = ("holding_number", GRANTED_VALIDITY, "office")
@@ -93,9 +94,19 @@ def law_inputs(
     out.pop("accepted_on", None)
     for key in SERVICE_INPUTS:
         out.pop(key, None)
-    if office is not None:
+    if office is not None and _law_division(office.region):
         out["office"] = {"region": office.region, "level": office.level}
     return out
+
+
+def _law_division(region: str) -> bool:
+    """Whether an office's code is one the law engine takes (a mainland GB/T 2260 code): an office registered with
+    another is left out, and the engine then states which offices may accept without deciding it."""
+    try:
+        check_division(region, "office.region")
+    except InvalidInput:
+        return False
+    return True
 
 
 def guard(ok: bool, name: str, detail: str) -> None:

@@ -398,7 +398,9 @@ def questions(matter: str, *, proxy: bool = True, with_submitter: bool = True) -
     if matter not in QUESTIONS:
         raise InvalidInput("matter", f"one of {', '.join(IN_COUNTRY_MATTERS)}")
     place = (_PLACE,) if office_rule(matter, dt.date.max, None) is not None else ()
-    return QUESTIONS[matter] + place + (proxy_questions(matter, with_submitter=with_submitter) if proxy else ())
+    return (
+        QUESTIONS[matter] + place + (proxy_questions(matter, with_submitter=with_submitter) if proxy else ())
+    )
 
 
 def choices(q: Question, on: dt.date | None = None) -> list[tuple[str, str, str | None]]:

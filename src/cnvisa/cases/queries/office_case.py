@@ -129,7 +129,9 @@ async def overdue_view(cases: CaseService, actor: Actor, office_id: int, limit: 
 
 
 # ----------------------------------------------------------------------------------------------- a case
-def assess_case(case: Case, materials: list[str], on: dt.date, office: Office | None = None) -> dict[str, Any]:
+def assess_case(
+    case: Case, materials: list[str], on: dt.date, office: Office | None = None
+) -> dict[str, Any]:
     """The law engine on the case's inputs, the materials handed in and the office (as the case core asks it)."""
     inputs = law_inputs(case.matter, dict(case.inputs), case.submitted_by, materials, on, office)
     try:
