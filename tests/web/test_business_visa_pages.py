@@ -41,6 +41,14 @@ def test_the_checklist_asks_the_place_of_stay_and_says_where_to_apply(web: Web) 
     assert "NIA measures 2024-01-11 no. 3" not in before.text
     study = _checklist(web, **{"visa.category": "X2", "place_of_stay": "110105"})
     assert "Only the exit-entry administration of the place of stay" in study.text
+    # the platform's offices that may accept: every office when the nearest may; else those covering the place
+    assert "Offices on this platform that may accept it" in r.text and "SH01" in r.text and "BJ01" in r.text
+    beijing = before.text.split("Offices on this platform that may accept it")[1]
+    assert "BJ01" in beijing and "SH01" not in beijing and "GZ01" not in beijing
+    tibet = _checklist(web, on="2024-01-10", **{"place_of_stay": "540102", "entry_date": "2024-01-01"})
+    assert "None of the offices on this platform covers your place of stay" in tibet.text
+    unknown = _checklist(web, **{"visa.category": "X2"})  # bound to a place not given: no list
+    assert "Offices on this platform that may accept it" not in unknown.text
     bad = _checklist(web, **{"place_of_stay": "990000"})
     assert bad.status_code == 422 and "aria-invalid" in bad.text
 

@@ -28,6 +28,7 @@ from cnvisa.cases.appointments import (
 )
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.queries import applications
+from cnvisa.cases.queries.accepting_offices import accepting_offices
 from cnvisa.cases.workflow import Role
 from cnvisa.http import applicant as side
 from cnvisa.http.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
@@ -100,6 +101,7 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
                 result = assess({"matter": matter, "on": on.isoformat(), **inputs})
             except (InvalidInput, LawError) as exc:
                 found += found_of(request, exc)[0]
+    offices = await accepting_offices(p.sessions, result.get("office_choice") if result else None)
     fields = field_views(request, qs, values, on)
     errors = errors_of(
         request, questions_form(request, fields, {"on": ("f-on", "Date of application")}), found
@@ -114,6 +116,7 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
         on=values.get("on") or today.isoformat(),
         result=result,
         errors=errors,
+        accepting=offices,
     )
 
 
