@@ -132,3 +132,33 @@ def test_the_case_page_and_acceptance_use_the_office_choice(web: Web) -> None:
         web.client.get(f"/api/v1/office/cases/{nearest}").json()["case"]["version"],
     )
     assert accepted["status"] == 200, accepted
+
+
+def test_the_apply_form_checks_the_office_chosen(web: Web) -> None:
+    """The online application's check step asks the law about the office chosen: a study (X2) extension by someone
+    staying in Beijing cannot be accepted in Shanghai; at the Beijing office it can."""
+    from test_applicant import office_id, person, signed_in
+
+    c, _csrf = signed_in(web, "alice")
+    answers = {
+        "person": person(web, 1),
+        "matter": "visa_extension",
+        "step": "check",
+        "visa.category": "X2",
+        "visa.stay_days": "30",
+        "entry_date": "2025-11-10",
+        "place_of_stay": "110105",
+    }
+    shanghai = c.get("/apply", params={**answers, "office": office_id(web, "SH01")})
+    assert shanghai.status_code == 200
+    assert (
+        "Which office may accept" in shanghai.text
+        and "the place of stay is outside this office" in shanghai.text
+    )
+    assert (
+        "This office&#39;s area does not cover" in shanghai.text
+        or "This office's area does not cover" in shanghai.text
+    )
+    beijing = c.get("/apply", params={**answers, "office": office_id(web, "BJ01")})
+    assert beijing.status_code == 200 and "✓ Yes" in beijing.text
+    assert "area does not cover" not in beijing.text

@@ -94,19 +94,23 @@ def law_inputs(
     out.pop("accepted_on", None)
     for key in SERVICE_INPUTS:
         out.pop(key, None)
-    if office is not None and _law_division(office.region):
-        out["office"] = {"region": office.region, "level": office.level}
+    facts = office_facts(office)
+    if facts is not None:
+        out["office"] = facts
     return out
 
 
-def _law_division(region: str) -> bool:
-    """Whether an office's code is one the law engine takes (a mainland GB/T 2260 code): an office registered with
-    another is left out, and the engine then states which offices may accept without deciding it."""
+def office_facts(office: Office | None) -> dict[str, str] | None:
+    """An office as the law engine takes it (``office`` of the contract: its area's code and level); None for an
+    office registered with a code that is not a mainland GB/T 2260 code — the engine then states which offices may
+    accept without deciding it."""
+    if office is None:
+        return None
     try:
-        check_division(region, "office.region")
+        check_division(office.region, "office.region")
     except InvalidInput:
-        return False
-    return True
+        return None
+    return {"region": office.region, "level": office.level}
 
 
 def guard(ok: bool, name: str, detail: str) -> None:

@@ -29,6 +29,7 @@ from cnvisa.cases.appointments import (
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.queries import applications
 from cnvisa.cases.queries.accepting_offices import accepting_offices
+from cnvisa.cases.runner import office_facts
 from cnvisa.cases.workflow import Role
 from cnvisa.http import applicant as side
 from cnvisa.http.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
@@ -362,6 +363,8 @@ async def _apply_page(
     today = p.today()
     result = None
     found = list(found or [])
+    offices = await Appointments(p.sessions, p.cases.clock).offices()
+    chosen_office = next((o for o in offices if str(o.id) == str(values.get("office") or "")), None)
     if values.get("step") == "check":
         check: list[Found] = []
         try:
@@ -371,8 +374,15 @@ async def _apply_page(
                 dt.date.fromisoformat(person["birth_date"]),
                 person["nationality"],
             )
+            facts = office_facts(chosen_office)  # may the office chosen accept it (cnvisa.law.office_choice)
             result = assess(
-                {"matter": ctx["matter"], "on": today.isoformat(), "submitted_by": ctx["submitter"], **inputs}
+                {
+                    "matter": ctx["matter"],
+                    "on": today.isoformat(),
+                    "submitted_by": ctx["submitter"],
+                    **inputs,
+                    **({"office": facts} if facts else {}),
+                }
             )
         except (InvalidInput, LawError) as exc:
             check += found_of(request, exc)[0]
@@ -400,7 +410,7 @@ async def _apply_page(
         status=status,
         ctx=ctx,
         fields=fields,
-        offices=[office_dict(o) for o in await Appointments(p.sessions, p.cases.clock).offices()],
+        offices=[office_dict(o) for o in offices],
         values=values,
         hidden=hidden,
         result=result,
