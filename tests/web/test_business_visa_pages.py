@@ -57,6 +57,7 @@ def test_the_checklist_in_chinese(web: Web) -> None:
     r = _checklist(web, "zh_CN", **{"place_of_stay": "110105"})
     assert r.status_code == 200 and "受理机关" in r.text and "可就近申请" in r.text
     assert "国家移民管理局2024年1月11日便利措施第3项" in r.text
+    assert "理解[A]：对所列事由，“就近”放宽了" in r.text  # the readings in Chinese too
     x2 = _checklist(web, "zh_CN", **{"visa.category": "X2"})
     assert "仅限停留地公安机关出入境管理机构受理" in x2.text
 
@@ -80,6 +81,9 @@ def test_the_checklist_shows_the_multiple_entry_m_ceiling(web: Web) -> None:
     assert "exceeds the maximum (1096 days" in r.text  # the four-year request is above the ceiling
     zh = web.client.get("/what-do-i-need/visa_replacement", params={**params, "lang": "zh_CN"})
     assert "境内换发多次入境有效商务（M字）签证" in zh.text and "入境有效期最长1096日" in zh.text
+    assert (
+        "待决问题9" in zh.text and "open question 9" in r.text
+    )  # the unadopted "5 years from 2024", beside it
 
 
 def _apply(web: Web, category: str, place: str, material: str) -> int:

@@ -37,6 +37,7 @@ class Ceiling:
     measure: str
     source: str
     reading: str
+    reading_zh: str
 
     @property
     def citation(self) -> Citation:
@@ -57,20 +58,20 @@ class Ceiling:
         }
 
 
-def _load() -> tuple[tuple[Ceiling, ...], tuple[str, ...]]:
+def _load() -> tuple[tuple[Ceiling, ...], tuple[tuple[str, str], ...]]:
     data: dict[str, Any] = tomllib.loads(
         resources.files("cnvisa.law").joinpath("data/business_visa.toml").read_text(encoding="utf-8")
     )
     ceilings = tuple(
         sorted(
             (
-                Ceiling(c["from"], int(c["years"]), c["measure"], c["source"], c["reading"])
+                Ceiling(c["from"], int(c["years"]), c["measure"], c["source"], c["reading"], c["reading_zh"])
                 for c in data["ceiling"]
             ),
             key=lambda c: c.from_,
         )
     )
-    unadopted = tuple(str(u["reading"]) for u in data.get("unadopted", []))
+    unadopted = tuple((str(u["reading"]), str(u["reading_zh"])) for u in data.get("unadopted", []))
     return ceilings, unadopted
 
 
@@ -88,10 +89,12 @@ def ceiling_on(on: dt.date) -> Ceiling | None:
     return current
 
 
-def readings(on: dt.date) -> list[str]:
-    """The readings shown beside the rule on ``on``: the ceiling's own and the values not adopted."""
-    c = ceiling_on(on)
-    return [*([c.reading] if c else [CEILINGS[0].reading] if CEILINGS else []), *UNADOPTED]
+def readings(on: dt.date, zh: bool = False) -> list[str]:
+    """The readings shown beside the rule on ``on`` (in Chinese with ``zh``): the ceiling's own — the first
+    ceiling's before any applies, which says so — and the values not adopted."""
+    c = ceiling_on(on) or (CEILINGS[0] if CEILINGS else None)
+    own = [] if c is None else [c.reading_zh if zh else c.reading]
+    return [*own, *(z if zh else en for en, z in UNADOPTED)]
 
 
 def multiple_entry_max_days(on: dt.date, guide_max_days: int | None) -> int | None:

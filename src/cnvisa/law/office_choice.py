@@ -66,6 +66,19 @@ READING_AREA: Final = (
     "prefecture or county as the office's own code, by the office's level (Guide III)."
 )
 
+READINGS_ZH: Final[dict[str, str]] = {
+    READING_NEAREST: "理解[A]：对所列事由，“就近”放宽了《出境入境管理法》第二十九条第一款及《条例》第十条、第十一条关于停留地的"
+    "限制：办理签证业务的公安机关出入境管理机构（《指南》三）均可受理；是否就近由申请人选择，受理机关不予审查。",
+    READING_PURPOSE: "理解[A]：事由按签证种类认定（《条例》第六条）：M字为短期商务、投资，F字为访问，Q2字及探亲的S2字为探亲，"
+    "L字为旅游；因变更事由或入境便利申请换发的，按拟换发的签证种类，其他情形按所持签证。其他事由（S2字处理私人事务或人道"
+    "事由、X2字学习，C、G、J2、R、K字及各类居留事由）仍由停留地受理。",
+    READING_RESIDENCE: "理解[A]：该措施不适用于居留证件；《条例》第十六条第一款规定向居留地申请，居留证件的延期、换发、补发"
+    "（第十七条未规定地点）亦同。",
+    READING_AREA: "理解[A]：停留地为外国人停留地点的行政区划代码（GB/T 2260，以住宿登记为准，《出境入境管理法》第三十九条）；"
+    "停留地在机关辖区内的（按机关级别，与机关代码同省、同地市或同县），该机关可以受理（《指南》三）。",
+}
+"""The readings in Chinese, shown beside the English."""
+
 
 @dataclass(frozen=True, slots=True)
 class Measure:
@@ -113,6 +126,10 @@ class OfficeRule:
     since: dt.date | None
     citations: tuple[Citation, ...]
     readings: tuple[str, ...]
+
+    @property
+    def readings_zh(self) -> tuple[str, ...]:
+        return tuple(READINGS_ZH[r] for r in self.readings)
 
     @property
     def en(self) -> str:

@@ -42,6 +42,7 @@ def run(a: Assessment) -> None:
         "message": {"en": rule.en, "zh": rule.zh},
         "citations": [c.as_dict() for c in rule.citations],
         "readings": list(rule.readings),
+        "readings_zh": list(rule.readings_zh),
     }
     if ok is False:
         where_en = "residence" if rule.scope == "place_of_residence" else "stay"

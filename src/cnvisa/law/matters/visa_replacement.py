@@ -189,5 +189,6 @@ def _business_multiple_entry(
         "ceiling": None if ceiling is None else ceiling.as_dict(on),
         "guide_max_days": guide_max,
         "readings": business_visa.readings(on),
+        "readings_zh": business_visa.readings(on, zh=True),
     }
     return days, cites
