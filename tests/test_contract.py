@@ -317,7 +317,7 @@ def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
     """Issue 8 item 6: every enumerated field of ``cnvisa assess --schema`` lists the values of the table the rules
     run on (Regulations Art 6 categories, Art 10/11/17/23 and Guide VI(III)-(IV) grounds, Art 19 submitters,
     the purposes Art 7, 16, 22 and Guide VI(II)9 split on, Guide IX fee rows) — and parsing accepts exactly those."""
-    from cnvisa.law import fees, port_visa, proxy, reissue, replacement, residence
+    from cnvisa.law import fees, office_choice, port_visa, proxy, reissue, replacement, residence
     from cnvisa.law.application import parse
     from cnvisa.law.assess import HANDLERS
     from cnvisa.law.categories import CATEGORIES
@@ -345,6 +345,7 @@ def test_schema_enumerations_are_exactly_the_values_the_rules_accept() -> None:
         "/$defs/ResidencePermit/properties/type": set(residence.PERMIT_TYPES),
         "/$defs/ForeignDocument/properties/legalisation": {"none", "consular", "apostille"},
         "/$defs/PortVisaFacts/properties/inviter/anyOf/0": set(port_visa.INVITER_KINDS),
+        "/$defs/OfficeFacts/properties/level": set(office_choice.PREFIX),
         "/$defs/Applicant/properties/reciprocal_fees/anyOf/1/propertyNames": {
             row for table in fees.TABLES for row in table.rows
         },

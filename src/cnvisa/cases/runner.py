@@ -29,12 +29,13 @@ from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.workflow import GUARD_ARTICLES, Command, State, transition
 from cnvisa.law import InvalidInput, assess
-from cnvisa.store.tables import Case, CaseFile, IdempotencyRecord
+from cnvisa.law.divisions import check_division
+from cnvisa.store.tables import Case, CaseFile, IdempotencyRecord, Office
 
-SERVICE_INPUTS = ("holding_number", GRANTED_VALIDITY)
+SERVICE_INPUTS = ("holding_number", GRANTED_VALIDITY, "office")
 """Case inputs the service reads (the holding a replacement, reissue or extension acts on; the validity the
 officer granted) that are not part of the law contract; they are kept with the case and left out of what the
-law engine is asked."""
+law engine is asked. ``office`` is never taken from the inputs: it is the case's own office (``law_inputs``)."""
 
 Body = Callable[[AsyncSession], Awaitable[tuple[Case | None, dict[str, Any]]]]
 """A command's work inside its transaction: the case it changed (if any) and its response."""
@@ -76,10 +77,15 @@ def fingerprint(command: str, case_id: int | None, request: Mapping[str, Any]) -
 
 
 def law_inputs(
-    matter: str, inputs: dict[str, Any], submitted_by: str, materials: Sequence[str], on: dt.date
+    matter: str,
+    inputs: dict[str, Any],
+    submitted_by: str,
+    materials: Sequence[str],
+    on: dt.date,
+    office: Office | None = None,
 ) -> dict[str, Any]:
     """What the law engine is asked about a case: its inputs without the service's own, as of ``on``, with the
-    materials handed in."""
+    materials handed in and the office it was filed with (which offices may accept: ``cnvisa.law.office_choice``)."""
     out = dict(inputs)
     out["matter"] = matter
     out["on"] = on.isoformat()
@@ -88,7 +94,23 @@ def law_inputs(
     out.pop("accepted_on", None)
     for key in SERVICE_INPUTS:
         out.pop(key, None)
+    facts = office_facts(office)
+    if facts is not None:
+        out["office"] = facts
     return out
+
+
+def office_facts(office: Office | None) -> dict[str, str] | None:
+    """An office as the law engine takes it (``office`` of the contract: its area's code and level); None for an
+    office registered with a code that is not a mainland GB/T 2260 code — the engine then states which offices may
+    accept without deciding it."""
+    if office is None:
+        return None
+    try:
+        check_division(office.region, "office.region")
+    except InvalidInput:
+        return None
+    return {"region": office.region, "level": office.level}
 
 
 def guard(ok: bool, name: str, detail: str) -> None:
@@ -188,10 +210,12 @@ class Runner(Reader):
         self._may_touch(actor, case)
         return t.next
 
-    def _assess(self, case: Case, materials: Sequence[str], on: dt.date | None = None) -> dict[str, Any]:
+    def _assess(
+        self, case: Case, materials: Sequence[str], on: dt.date | None = None, office: Office | None = None
+    ) -> dict[str, Any]:
         try:
             return assess(
-                law_inputs(case.matter, case.inputs, case.submitted_by, materials, on or self.today())
+                law_inputs(case.matter, case.inputs, case.submitted_by, materials, on or self.today(), office)
             )
         except InvalidInput as exc:
             raise BadInput(f"inputs.{exc.field}", exc.message) from None

@@ -24,8 +24,10 @@ from pydantic import (
 )
 
 from cnvisa.law.categories import CATEGORIES
+from cnvisa.law.divisions import check_division
 from cnvisa.law.documents.countries import ICAO_SPECIAL_CODES, ISO_3166_ALPHA3
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.office_choice import OfficeLevel
 from cnvisa.law.purposes import PURPOSES
 from cnvisa.law.replacement import ENTRY_COUNTS
 from cnvisa.law.vocabulary import ALL_GROUNDS, GROUNDS, grounds_error
@@ -287,6 +289,24 @@ class PortVisaFacts(_Model):
     inviter: PortInviter | None = Field(None, description="Who invites the applicant")
 
 
+def _division(value: str) -> str:
+    """GB/T 2260: six digits of a mainland province (``cnvisa.law.divisions``)."""
+    try:
+        return check_division(value, "division")
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+
+
+DivisionCode = Annotated[str, Field(min_length=6, max_length=6), AfterValidator(_division)]
+
+
+class OfficeFacts(_Model):
+    """The exit-entry administration applied to (Guide III): its area's code and its level."""
+
+    region: DivisionCode = Field(..., description="GB/T 2260 code of the office's area")
+    level: OfficeLevel = Field(..., description="provincial, prefecture or county (Guide III)")
+
+
 class Application(_Model):
     matter: Matter
     on: LawDate = Field(..., description="Date of application (the date the rules are asked as of)")
@@ -319,6 +339,14 @@ class Application(_Model):
     foreign_documents: list[ForeignDocument] = Field(default_factory=list)
     port_visa: PortVisaFacts | None = Field(
         None, description="Facts of a port visa (matter port_visa; Law Art 20)"
+    )
+    place_of_stay: DivisionCode | None = Field(
+        None,
+        description="GB/T 2260 code of the place of stay or residence (停留地/居留地; Law Art 29 para 1, "
+        "Regulations Art 10, 11, 16 para 1)",
+    )
+    office: OfficeFacts | None = Field(
+        None, description="The office applied to (its area and level): which offices may accept (受理机关)"
     )
     five_year: dict[str, Any] | None = Field(
         None,

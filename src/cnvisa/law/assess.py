@@ -23,6 +23,7 @@ from cnvisa.law.definitions import foreign_document_needs
 from cnvisa.law.errors import CalendarYearNotLoaded, NotInForce
 from cnvisa.law.matters import (
     exit_without_passport,
+    office,
     port_visa,
     residence_permit,
     stay_permit,
@@ -172,6 +173,7 @@ def assess(application: dict[str, Any] | Application) -> dict[str, Any]:
         except NotInForce as exc:
             a.problem("not_in_force", str(exc), "申请之日《指南》尚未适用。", [guide("I")])
     HANDLERS[app.matter](a)
+    office.run(a)
     _proxy(a)
     _foreign_documents(a)
     _receipt(a)

@@ -40,8 +40,22 @@ REGULATIONS: Final[dict[int, Entry]] = {
     7: (("cnvisa.law.matters.visa.run", "cnvisa.law.materials.CATALOGUE"), None),
     8: (("cnvisa.law.matters.visa.run",), None),
     9: (("cnvisa.law.categories.residence_permit_requirement",), None),
-    10: (("cnvisa.law.replacement.replacement_row", "cnvisa.law.matters.visa_replacement.run"), None),
-    11: (("cnvisa.law.reissue.GROUNDS", "cnvisa.law.matters.visa_reissue.run"), None),
+    10: (
+        (
+            "cnvisa.law.replacement.replacement_row",
+            "cnvisa.law.matters.visa_replacement.run",
+            "cnvisa.law.office_choice.office_rule",
+        ),
+        None,
+    ),
+    11: (
+        (
+            "cnvisa.law.reissue.GROUNDS",
+            "cnvisa.law.matters.visa_reissue.run",
+            "cnvisa.law.office_choice.office_rule",
+        ),
+        None,
+    ),
     12: (("cnvisa.law.matters.steps.base_materials",), None),
     13: (
         (
@@ -65,6 +79,7 @@ REGULATIONS: Final[dict[int, Entry]] = {
             "cnvisa.law.residence.permit_materials",
             "cnvisa.law.residence.needs_health_certificate",
             "cnvisa.law.residence.health_certificate_valid_until",
+            "cnvisa.law.office_choice.office_rule",
         ),
         None,
     ),
@@ -132,12 +147,7 @@ REGULATIONS: Final[dict[int, Entry]] = {
 GUIDE: Final[dict[str, Entry]] = {
     "I": (("cnvisa.law.versions.GUIDE", "cnvisa.law.assess.assess"), None),
     "II": (("cnvisa.law.citations.REGULATIONS", "cnvisa.law.citations.LAW"), None),
-    "III": (
-        (),
-        "Which offices may process applications (prefecture-level and NIA-mandated county-level "
-        "administrations) is organisation: modelled as offices by the case core (issue 3), not a rule of "
-        "an application.",
-    ),
+    "III": (("cnvisa.law.office_choice.office_rule", "cnvisa.law.office_choice.covers"), None),
     "IV": (("cnvisa.law.proxy.proxy_allowed",), None),
     "V": (("cnvisa.law.refusals.check_refusal",), None),
     "VI": (
@@ -145,10 +155,18 @@ GUIDE: Final[dict[str, Entry]] = {
             "cnvisa.law.extension.extension_rule",
             "cnvisa.law.replacement.replacement_row",
             "cnvisa.law.reissue.GROUNDS",
+            "cnvisa.law.business_visa.multiple_entry_max_days",
         ),
         None,
     ),
-    "VII": (("cnvisa.law.acceptance.one_time_notice", "cnvisa.law.verification.verification_method"), None),
+    "VII": (
+        (
+            "cnvisa.law.acceptance.one_time_notice",
+            "cnvisa.law.verification.verification_method",
+            "cnvisa.law.matters.office.run",
+        ),
+        None,
+    ),
     "VIII": (("cnvisa.law.acceptance.receipt_working_days",), None),
     "IX": (("cnvisa.law.fees.visa_fee", "cnvisa.law.fees.fee_row"), None),
     "X": (

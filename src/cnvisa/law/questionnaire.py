@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 from cnvisa.law.application import IN_COUNTRY_MATTERS, RESIDENCE_MATTERS, VISA_AND_STAY_MATTERS
 from cnvisa.law.categories import CATEGORIES
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.office_choice import office_rule
 from cnvisa.law.residence import PERMIT_TYPES
 
 
@@ -93,6 +94,17 @@ _HEALTH = Q(
     _("Date the health certificate was issued"),
     hint=_("Needed for a permit valid one year or more (Regulations Art 16)."),
 )
+_PLACE = Q(
+    "place_of_stay",
+    "text",
+    _("Where you stay: administrative division code (6 digits)"),
+    hint=_(
+        "As on your accommodation registration, e.g. 310104. Before 2024-01-11, and for purposes other than "
+        "business, visits, investment, family visits and tourism, only the office of the place of stay (or "
+        "residence) may accept (Exit and Entry Administration Law Art 29; Regulations Art 10, 11, 16)."
+    ),
+)
+"""停留地/居留地: which offices may accept (``cnvisa.law.office_choice``)."""
 _TALENT = Q("applicant.talent", "bool", _("Foreign high-level talent or urgently needed specialised talent"))
 FIVE_YEAR_ROLES = (
     Option("manager", _("Manager")),
@@ -385,7 +397,10 @@ MATTER_HELP: Final[dict[str, str]] = {
 def questions(matter: str, *, proxy: bool = True, with_submitter: bool = True) -> tuple[Question, ...]:
     if matter not in QUESTIONS:
         raise InvalidInput("matter", f"one of {', '.join(IN_COUNTRY_MATTERS)}")
-    return QUESTIONS[matter] + (proxy_questions(matter, with_submitter=with_submitter) if proxy else ())
+    place = (_PLACE,) if office_rule(matter, dt.date.max, None) is not None else ()
+    return (
+        QUESTIONS[matter] + place + (proxy_questions(matter, with_submitter=with_submitter) if proxy else ())
+    )
 
 
 def choices(q: Question, on: dt.date | None = None) -> list[tuple[str, str, str | None]]:

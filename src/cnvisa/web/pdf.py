@@ -40,6 +40,7 @@ INSTRUMENTS_ZH = {
     "Civil Code": "《民法典》",
     "NIA measures 2024-03-20": "国家移民管理局2024年3月20日便利措施",
     "MPS press conference 2023-08-03": "公安部2023年8月3日新闻发布会",
+    "NIA measures 2024-01-11": "国家移民管理局2024年1月11日便利措施",
     "Administrative Licensing Law": "《行政许可法》",
 }
 
@@ -51,6 +52,8 @@ def cite_text(c: Citation | dict[str, Any], locale: str) -> str:
         return str(d.get("cite", ""))
     head = INSTRUMENTS_ZH[d["instrument"]]
     article = str(d.get("article") or "")
+    if article.startswith("no. ") and article[4:].isdigit():  # a measure's number: 第3项
+        return f"{head}第{article[4:]}项"
     if d["instrument"] == "Guide" or not article[:1].isdigit():
         return f"{head}{article}"
     out = f"{head}第{article}条"

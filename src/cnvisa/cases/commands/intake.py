@@ -220,7 +220,7 @@ class IntakeCommands(Runner):
                 s, case, "issue the one-time notice of"
             )  # one notice, one acceptance for both branches
             handed_in = await self._materials(s, case)
-            result = self._assess(case, handed_in)
+            result = self._assess(case, handed_in, office=await s.get(Office, case.office_id))
             paper = used[0] = await self._papers(s, actor, case, result, handed_in, "notice")
             items = [m for m in result["missing_materials"] if m not in paper.waived] + [
                 m for m in paper.missing if m not in result["missing_materials"]
@@ -341,7 +341,9 @@ class IntakeCommands(Runner):
             self._authorise(actor, case, Command.ACCEPT)
             await refuse_if_joint(s, case, "accept")  # one notice, one acceptance for both branches
             handed_in = await self._materials(s, case)
-            result = self._assess(case, handed_in)
+            office = await s.get(Office, case.office_id)
+            assert office is not None
+            result = self._assess(case, handed_in, office=office)  # within this office's area (Guide VII(II))
             paper = used[0] = await self._papers(s, actor, case, result, handed_in, "acceptance")
             missing = [m for m in result["missing_materials"] if m not in paper.waived] + [
                 m for m in paper.missing if m not in result["missing_materials"]
@@ -355,8 +357,6 @@ class IntakeCommands(Runner):
                 + "".join(f"; {code}: {why}" for code, why in paper.reasons.items()),
             )
             on = self.today()
-            office = await s.get(Office, case.office_id)
-            assert office is not None
             until = receipt_valid_until(case.matter, on)
             # the passport's part first, while the case is unchanged: its rows are flushed, and a flush of a changed
             # case would count as a second version of one command

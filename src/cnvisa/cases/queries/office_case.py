@@ -141,9 +141,11 @@ async def overdue_view(cases: CaseService, actor: Actor, office_id: int, limit: 
 
 
 # ----------------------------------------------------------------------------------------------- a case
-def assess_case(case: Case, materials: list[str], on: dt.date) -> dict[str, Any]:
-    """The law engine on the case's inputs and the materials handed in (as the case core asks it)."""
-    inputs = law_inputs(case.matter, dict(case.inputs), case.submitted_by, materials, on)
+def assess_case(
+    case: Case, materials: list[str], on: dt.date, office: Office | None = None
+) -> dict[str, Any]:
+    """The law engine on the case's inputs, the materials handed in and the office (as the case core asks it)."""
+    inputs = law_inputs(case.matter, dict(case.inputs), case.submitted_by, materials, on, office)
     try:
         return assess(inputs)
     except LawError as exc:
@@ -217,7 +219,7 @@ async def case_view(
         for f in files
     ]
     provided = sorted({f["material_code"] for f in file_list})
-    result = assess_case(case, provided, case.accepted_on or cases.today())
+    result = assess_case(case, provided, case.accepted_on or cases.today(), office)
     checklist = []
     if "error" not in result:
         for req in result["required_materials"]:
@@ -293,6 +295,9 @@ async def case_view(
             "receipt_valid_until": result.get("receipt_valid_until"),
             "fee_cny": result.get("fee_cny"),
             "five_year": result.get("five_year"),  # cnvisa.law.five_year: "may be granted up to DATE"
+            "office_choice": result.get("office_choice"),  # cnvisa.law.office_choice: may this office accept
+            "business_multiple_entry": result.get("business_multiple_entry"),  # MPS 2023-08-03 ceiling
+            "issuable": result.get("issuable"),
         },
         "checklist": checklist,
         "files": file_list,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from cnvisa.law import fees, replacement
-from cnvisa.law.citations import guide, reg
+from cnvisa.law import business_visa, fees, replacement
+from cnvisa.law.citations import Citation, guide, reg
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.matters.record import Assessment
 from cnvisa.law.matters.steps import (
@@ -69,14 +69,24 @@ def run(a: Assessment) -> None:
         a.require_codes(row.materials, row.citation)
         max_validity = row.max_entry_validity_days(app.on)
         max_stay = min(row.max_stay_days, cap)
-        issuable(a, row.category, list(row.entries), max_validity, max_stay)
+        req = app.requested
+        multiple = _business_multiple_entry(a, row.category, max_validity)
+        if multiple is not None and req.entries == business_visa.ENTRIES:
+            max_validity = multiple[0]
+        issuable(
+            a,
+            row.category,
+            list(row.entries),
+            max_validity,
+            max_stay,
+            **({"multiple_entry_max_validity_days": multiple[0]} if multiple else {}),
+        )
         a.step(
             "replacement.issuable",
-            [row.citation, replacement.ONE_YEAR_CITATION],
-            {"category": row.category, "variant": row.variant},
+            [row.citation, replacement.ONE_YEAR_CITATION, *(multiple[1] if multiple else ())],
+            {"category": row.category, "variant": row.variant, "entries": req.entries},
             a.out["issuable"],
         )
-        req = app.requested
         if req.entries is not None and req.entries not in row.entries:
             a.problem(
                 "entries_not_issuable",
@@ -89,12 +99,15 @@ def run(a: Assessment) -> None:
         if req.entry_validity_days is not None and (
             max_validity is None or req.entry_validity_days > max_validity
         ):
+            ceiling = multiple is not None and req.entries == business_visa.ENTRIES
             a.problem(
                 "entry_validity_exceeds_maximum",
                 f"Requested entry validity of {req.entry_validity_days} days exceeds the maximum "
-                f"({max_validity or 0} days).",
-                f"申请的入境有效期{req.entry_validity_days}日超过上限。",
-                [row.citation],
+                f"({max_validity or 0} days"
+                + (", the ceiling for a multiple-entry M visa by replacement)." if ceiling else ")."),
+                f"申请的入境有效期{req.entry_validity_days}日超过上限"
+                + (f"（境内换发多次入境商务签证最长{max_validity}日）。" if ceiling else "。"),
+                [row.citation, *(multiple[1] if multiple and ceiling else ())],
                 field="requested.entry_validity_days",
             )
         check_requested_stay(a, req.stay_days, max_stay, [row.citation, replacement.ONE_YEAR_CITATION])
@@ -148,3 +161,34 @@ def run(a: Assessment) -> None:
         charge_fee(a, "accompanying_person")
     elif left is not None:
         charge_fee(a, fees.fee_row(left, validity, app.on))
+
+
+def _business_multiple_entry(
+    a: Assessment, category: str, guide_max: int | None
+) -> tuple[int, tuple[Citation, ...]] | None:
+    """Guide VI(III)3 narrowed by the MPS 2023-08-03 ceiling (``cnvisa.law.business_visa``): the longest entry
+    validity of a multiple-entry M visa by replacement and its citations; None for other categories."""
+    if category != business_visa.CATEGORY:
+        return None
+    on = a.app.on
+    days = business_visa.multiple_entry_max_days(on, guide_max)
+    if days is None:
+        return None
+    ceiling = business_visa.ceiling_on(on)
+    cites: tuple[Citation, ...] = (business_visa.GUIDE_BOUNDS, business_visa.COUNTING)
+    if ceiling is not None:
+        cites = (ceiling.citation, *cites)
+    a.step(
+        "business_visa.multiple_entry_max_days",
+        cites,
+        {"on": on, "guide_max_days": guide_max},
+        days,
+    )
+    a.extra["business_multiple_entry"] = {
+        "max_validity_days": days,
+        "ceiling": None if ceiling is None else ceiling.as_dict(on),
+        "guide_max_days": guide_max,
+        "readings": business_visa.readings(on),
+        "readings_zh": business_visa.readings(on, zh=True),
+    }
+    return days, cites

@@ -28,6 +28,8 @@ from cnvisa.cases.appointments import (
 )
 from cnvisa.cases.errors import CaseError
 from cnvisa.cases.queries import applications
+from cnvisa.cases.queries.accepting_offices import accepting_offices
+from cnvisa.cases.runner import office_facts
 from cnvisa.cases.workflow import Role
 from cnvisa.http import applicant as side
 from cnvisa.http.deps import OptionalPrincipalDep, Platform, PlatformDep, Principal, check_csrf, require
@@ -100,6 +102,7 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
                 result = assess({"matter": matter, "on": on.isoformat(), **inputs})
             except (InvalidInput, LawError) as exc:
                 found += found_of(request, exc)[0]
+    offices = await accepting_offices(p.sessions, result.get("office_choice") if result else None)
     fields = field_views(request, qs, values, on)
     errors = errors_of(
         request, questions_form(request, fields, {"on": ("f-on", "Date of application")}), found
@@ -114,6 +117,7 @@ async def need_form(request: Request, who: OptionalPrincipalDep, p: PlatformDep,
         on=values.get("on") or today.isoformat(),
         result=result,
         errors=errors,
+        accepting=offices,
     )
 
 
@@ -359,6 +363,8 @@ async def _apply_page(
     today = p.today()
     result = None
     found = list(found or [])
+    offices = await Appointments(p.sessions, p.cases.clock).offices()
+    chosen_office = next((o for o in offices if str(o.id) == str(values.get("office") or "")), None)
     if values.get("step") == "check":
         check: list[Found] = []
         try:
@@ -368,8 +374,15 @@ async def _apply_page(
                 dt.date.fromisoformat(person["birth_date"]),
                 person["nationality"],
             )
+            facts = office_facts(chosen_office)  # may the office chosen accept it (cnvisa.law.office_choice)
             result = assess(
-                {"matter": ctx["matter"], "on": today.isoformat(), "submitted_by": ctx["submitter"], **inputs}
+                {
+                    "matter": ctx["matter"],
+                    "on": today.isoformat(),
+                    "submitted_by": ctx["submitter"],
+                    **inputs,
+                    **({"office": facts} if facts else {}),
+                }
             )
         except (InvalidInput, LawError) as exc:
             check += found_of(request, exc)[0]
@@ -397,7 +410,7 @@ async def _apply_page(
         status=status,
         ctx=ctx,
         fields=fields,
-        offices=[office_dict(o) for o in await Appointments(p.sessions, p.cases.clock).offices()],
+        offices=[office_dict(o) for o in offices],
         values=values,
         hidden=hidden,
         result=result,

@@ -38,6 +38,7 @@ ISSUABLE = {
     "category": _("Visa category"),
     "entries": _("Entries"),
     "max_entry_validity_days": _("Longest entry validity (days)"),
+    "multiple_entry_max_validity_days": _("Longest entry validity of a multiple-entry visa (days)"),
     "max_stay_days": _("Longest stay (days)"),
     "permit_type": _("Residence permit type"),
     "min_validity_days": _("Shortest validity (days)"),
