@@ -298,10 +298,12 @@ def _recompute_deadlines(url: str | None, clock: Any) -> list[dict[str, Any]]:
 @db_app.command("sweep")
 def db_sweep(database_url: DbUrl = None) -> None:
     """Daily upkeep (run it from cron): recompute open deadlines when the holiday data changed (Regulations
-    Art 36 last paragraph), and lapse drafts past retention and one-time notices unanswered past their reply
-    date (Regulations Art 13 para 2, Art 18 para 2). Every change is written to the audit log."""
+    Art 36 last paragraph), lapse drafts past retention and one-time notices unanswered past their reply date
+    (Regulations Art 13 para 2, Art 18 para 2), and lapse port-visa requests whose arrival window ran out (office
+    rule, CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS). Every change is written to the audit log."""
     import asyncio
 
+    from cnvisa.cases.port_visa.service import PortVisaService, port_visa_window
     from cnvisa.cases.service import CaseService
     from cnvisa.store.db import make_engine, sessionmaker
 
@@ -310,7 +312,13 @@ def db_sweep(database_url: DbUrl = None) -> None:
     async def lapse() -> list[str]:
         engine = make_engine(database_url)
         try:
-            return await CaseService(sessionmaker(engine), clock).lapse_due()
+            lapsed = await CaseService(sessionmaker(engine), clock).lapse_due()
+            # port-visa requests whose arrival window ran out (no-show; office rule, cnvisa.cases.port_visa.flow)
+            window = port_visa_window()
+            lapsed += await PortVisaService(
+                sessionmaker(engine), clock, arrival_window_days=window
+            ).lapse_due()
+            return lapsed
         finally:
             await engine.dispose()
 
