@@ -9,6 +9,7 @@ from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
+from cnvisa.api import port_visa as port_visa_api
 from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
 from cnvisa.api import public as public_api
@@ -23,5 +24,6 @@ ROUTERS: list[APIRouter] = [
     verify_api.router,
     office_api.router,
     accommodation_api.router,
+    port_visa_api.router,
     public_api.router,
 ]

@@ -107,8 +107,18 @@ DEMO: list[DemoAccount] = [
         "hotel.desk", "hotel-demo-2025", "hotel_staff", "front desk of Demo Riverside Hotel (Law Art 39 reports)",
         "Front desk, Demo Riverside Hotel",
     ),
+    DemoAccount(
+        "pv.yinchuan", "portvisa-demo-2025", "port_visa_officer",
+        "port visa desk, Yinchuan Hedong airport (Law Art 20)", "Port visa desk, Yinchuan Hedong",
+    ),
+    DemoAccount(
+        "pv.guiyang", "portvisa2-demo-2025", "port_visa_officer",
+        "port visa desk, Guiyang Longdongbao airport (Law Art 20)", "Port visa desk, Guiyang Longdongbao",
+    ),
     DemoAccount("admin", "admin-demo-2025", "admin", "administrator", "Administrator"),
 ]  # fmt: skip
+PORT_DESKS = {"pv.yinchuan": "yinchuan_hedong_airport", "pv.guiyang": "guiyang_longdongbao_airport"}
+"""Port-visa officer → the port its desk serves (cnvisa.store.port_visa_tables.PortVisaDesk)."""
 SELF_APPLICANTS = {"alice": "alice", "bob": "bob"}
 """Account → the cast member it applies as (its display name is that person's name)."""
 MANDATES = {"carol": ("leo", "relative")}

@@ -18,6 +18,7 @@ from cnvisa.demo.accommodation_story import seed_accommodation
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
 from cnvisa.demo.joint_story import seed_joint
+from cnvisa.demo.port_visa_story import seed_port_visas
 from cnvisa.demo.registers import RELIES_ON_RECORDS, office_papers, seed_registers
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
@@ -193,4 +194,12 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
     post_changes = await reforms.post_changes(engine, ids, today)
     joint = await seed_joint(engine, today, ids)
     stays = await seed_accommodation(engine, today, ids)
-    return {**ids, "cases": played, "post_changes": post_changes, "joint": joint, "accommodation": stays}
+    port_visas = await seed_port_visas(engine, today)
+    return {
+        **ids,
+        "cases": played,
+        "post_changes": post_changes,
+        "joint": joint,
+        "accommodation": stays,
+        "port_visas": port_visas,
+    }
