@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from cnvisa.demo.vocab import mrz
 from cnvisa.http.security import hash_off_loop
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
+from cnvisa.store.port_visa_tables import PortVisaDesk
 from cnvisa.store.tables import (
     Account,
     Holding,
@@ -258,6 +259,13 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
             )
             for d in DEMO
         }
+        for username, port in PORT_DESKS.items():  # the port each port-visa desk serves (Law Art 20 para 1)
+            await _one(
+                conn,
+                PortVisaDesk,
+                PortVisaDesk.account_id == accounts[username],
+                {"account_id": accounts[username], "port": port, "assigned_at": now, "note": "demo"},
+            )
         for account, (member, capacity) in MANDATES.items():
             await conn.execute(
                 insert(Mandate).values(

@@ -1,7 +1,8 @@
 """The demo's port visas (issue 11 §1, Law Art 20), played through ``PortVisaService`` with the demo clock set to
 each step's moment — nothing written into the request tables directly:
 
-- the desks: ``pv.yinchuan`` serves Yinchuan Hedong airport, ``pv.guiyang`` Guiyang Longdongbao airport;
+- the desks (assigned with the cast): ``pv.yinchuan`` serves Yinchuan Hedong airport, ``pv.guiyang`` Guiyang
+  Longdongbao airport;
 - Demo Employer's HR files, for engineers it invites for urgent business at Yinchuan: one arriving the day after
   tomorrow (submitted, in the desk's queue), one arriving tomorrow (preliminarily approved), one who arrived three
   days ago and was issued an M visa at the port (passport and face checked; the visa in the registry), one refused
@@ -44,7 +45,7 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 async def seed_port_visas(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
-    """Assigns the demo desks and plays the requests; returns their ids by key."""
+    """Plays the requests (the desks are assigned with the cast, ``seed_web``); returns their ids by key."""
     sessions = sessionmaker(engine)
     async with sessions() as s:
         accounts = {
@@ -55,9 +56,6 @@ async def seed_port_visas(engine: AsyncEngine, today: dt.date) -> dict[str, Any]
         }
     clock = ManualClock(_at(today - dt.timedelta(days=8), 9))
     svc = PortVisaService(sessions, clock)
-    admin = Actor(None, Role.SYSTEM)
-    for username, port in PORT_DESKS.items():
-        await svc.assign_desk(admin, accounts[username].id, port, note="demo")
     hr = accounts["employer.hr"]
     inviter = Actor(hr.id, Role.ORG_STAFF, organisation_id=hr.organisation_id)
     desks = {port: Actor(accounts[u].id, Role.PORT_VISA_OFFICER) for u, port in PORT_DESKS.items()}
