@@ -243,18 +243,16 @@ class Filings(PortVisaBase):
             org = await s.get(Organisation, actor.organisation_id) if actor.organisation_id else None
             if org is None:
                 raise Forbidden("an organisation's staff account names its organisation")
+        # whose request first (a foreigner's own passport; the person an organisation names): a person added here
+        # is rolled back with the rest when the law refuses the request below
+        person, doc = await self._person(s, actor, f, now)
+        if org is not None:
             inviter = "travel_agency" if org.kind == "travel_agency" else "entity"
         else:
             inviter = f.inviter_kind or ""
             if inviter not in pv.INVITER_KINDS:
                 raise BadInput("inviter_kind", f"one of {', '.join(pv.INVITER_KINDS)}")
-        on = beijing_date(now)
-        nationality = (f.nationality or "").strip().upper()
-        if actor.role is Role.APPLICANT and actor.person_id is not None:
-            me = await s.get(Person, actor.person_id)
-            nationality = me.nationality if me else nationality
-        answer = self._ask_law(f, nationality, inviter, on)  # before anything is written
-        person, doc = await self._person(s, actor, f, now)
+        answer = self._ask_law(f, person.nationality, inviter, beijing_date(now))
         arrival = beijing_date(f.arrival_at)
         issuable = answer.get("issuable") or {}
         r = PortVisaRequest(
@@ -279,7 +277,7 @@ class Filings(PortVisaBase):
             state=str(PvState.SUBMITTED),
             version=1,
             assessment={
-                "on": on.isoformat(),
+                "on": beijing_date(now).isoformat(),
                 "issuable": issuable,
                 "required_materials": answer.get("required_materials", []),
                 "missing_materials": answer.get("missing_materials", []),
