@@ -303,18 +303,22 @@ def db_sweep(database_url: DbUrl = None) -> None:
     rule, CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS). Every change is written to the audit log."""
     import asyncio
 
+    from cnvisa.cases.errors import BadInput
     from cnvisa.cases.port_visa.service import PortVisaService, port_visa_window
     from cnvisa.cases.service import CaseService
     from cnvisa.store.db import make_engine, sessionmaker
 
     clock = _clock()
+    try:
+        window = port_visa_window()  # office rule (cnvisa.cases.port_visa.flow.ARRIVAL_WINDOW_DAYS)
+    except BadInput as exc:
+        _fail(f"{exc.field}: {exc.message}")
 
     async def lapse() -> list[str]:
         engine = make_engine(database_url)
         try:
             lapsed = await CaseService(sessionmaker(engine), clock).lapse_due()
             # port-visa requests whose arrival window ran out (no-show; office rule, cnvisa.cases.port_visa.flow)
-            window = port_visa_window()
             lapsed += await PortVisaService(
                 sessionmaker(engine), clock, arrival_window_days=window
             ).lapse_due()

@@ -376,3 +376,26 @@ def test_the_window_setting_is_read_and_bounded() -> None:
     for bad in ("8", "-1", "one"):
         with pytest.raises(BadInput):
             port_visa_window({"CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS": bad})
+
+
+async def test_db_sweep_lapses_a_no_show_and_reads_the_window_setting(world: World, db_url: str) -> None:
+    """`cnvisa db sweep` (daily, from cron) lapses port-visa requests past the arrival window (office rule), on the
+    Beijing date, with the window from CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS."""
+    from test_cli_storage import cli
+
+    c = await cast(world)
+    filed = await c.svc.file(c.inviter, filing(), idempotency_key=key())
+    # 07:59 in Beijing on the day after the window is still the day before in UTC
+    after = bj(LAST + dt.timedelta(days=1), 7, 59).isoformat()
+    wider = cli(
+        "db",
+        "sweep",
+        "--database-url",
+        db_url,
+        env={"CNVISA_CLOCK_START": after, "CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS": "2"},
+    )
+    # the window of a filed request was fixed when it was filed (1 day): the setting changes new requests only
+    assert wider.returncode == 0 and filed["number"] in wider.stdout, wider.stderr
+    assert (await c.reads.read(c.inviter, filed["id"]))["state"] == "lapsed"
+    bad = cli("db", "sweep", "--database-url", db_url, env={"CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS": "9"})
+    assert bad.returncode == 2 and "CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS" in bad.stderr
