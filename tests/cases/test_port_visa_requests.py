@@ -180,6 +180,8 @@ async def test_the_law_refuses_a_filing_naming_the_field_and_nothing_is_written(
         (filing(stay_days=31), "stay_days", "Art 20 para 4"),
         (filing(flight="??"), "flight", ""),
         (filing(arrival_at=bj(ON, 8)), "arrival_at", ""),
+        (filing(arrival_at=bj(ON + dt.timedelta(days=91), 8)), "arrival_at", "office rule"),
+        (filing(arrival_at=dt.datetime(9999, 12, 31, 23, tzinfo=SHANGHAI)), "arrival_at", "office rule"),
     ]
     for f, field, rule in cases:
         with pytest.raises(BadInput) as exc:

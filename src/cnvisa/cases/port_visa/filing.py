@@ -210,6 +210,11 @@ class Filings(PortVisaBase):
             raise BadInput(
                 "arrival_at", "in the future: a request is filed before arrival (NIA FAQs 2024-02-27)"
             )
+        if beijing_date(f.arrival_at) > beijing_date(now) + dt.timedelta(days=flow.FILING_HORIZON_DAYS):
+            raise BadInput(
+                "arrival_at",
+                f"at most {flow.FILING_HORIZON_DAYS} days ahead (office rule: a port visa answers an urgent need)",
+            )
         command = "port_visa_file"
         print_ = fingerprint(command, None, _request_values(f))
         for attempt in (1, 2):

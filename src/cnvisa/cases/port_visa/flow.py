@@ -74,6 +74,9 @@ ARRIVAL_WINDOW_DAYS: Final = 1
 the arrival date to the arrival date + this many days (Beijing dates); after that the sweep (``cnvisa db sweep``)
 lapses the request as a no-show. Configurable: ``CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS`` (0 to 7)."""
 ARRIVAL_WINDOW_MAX: Final = 7
+FILING_HORIZON_DAYS: Final = 90
+"""OFFICE RULE, not the law's: a request is filed at most this many days before the arrival (a port visa answers an
+urgent need, Law Art 20 para 1; the port list and the measures are read on the arrival date)."""
 
 GUARD_ARTICLES: Final[dict[str, str]] = {
     "decided_before_arrival": (
