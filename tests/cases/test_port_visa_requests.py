@@ -182,6 +182,11 @@ async def test_the_law_refuses_a_filing_naming_the_field_and_nothing_is_written(
         (filing(arrival_at=bj(ON, 8)), "arrival_at", ""),
         (filing(arrival_at=bj(ON + dt.timedelta(days=91), 8)), "arrival_at", "office rule"),
         (filing(arrival_at=dt.datetime(9999, 12, 31, 23, tzinfo=SHANGHAI)), "arrival_at", "office rule"),
+        (
+            filing(arrival_at=dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(-dt.timedelta(hours=14)))),
+            "arrival_at",
+            "9999",
+        ),
     ]
     for f, field, rule in cases:
         with pytest.raises(BadInput) as exc:

@@ -199,6 +199,10 @@ class Filings(PortVisaBase):
             raise Forbidden("filed by the inviting organisation's staff or by the foreigner (Law Art 20)")
         if f.arrival_at.tzinfo is None or f.arrival_at.utcoffset() is None:
             raise BadInput("arrival_at", "an instant with its offset, e.g. 2025-11-22T14:05+08:00")
+        try:  # an instant at the ends of the calendar has no Beijing date
+            beijing_date(f.arrival_at)
+        except (OverflowError, ValueError):
+            raise BadInput("arrival_at", "a date between the years 1 and 9999, in Beijing time") from None
         flight = re.sub(r"\s+", "", f.flight or "").upper()
         if not _FLIGHT.fullmatch(flight):
             raise BadInput("flight", "the flight (or voyage, train) number, e.g. CA1234")
