@@ -300,15 +300,22 @@ def _recompute_deadlines(url: str | None, clock: Any) -> list[dict[str, Any]]:
 @db_app.command("sweep")
 def db_sweep(database_url: DbUrl = None) -> None:
     """Daily upkeep (run it from cron): recompute open deadlines when the holiday data changed (Regulations
-    Art 36 last paragraph), and lapse drafts past retention and one-time notices unanswered past their reply
-    date (Regulations Art 13 para 2, Art 18 para 2); keep the obligations register (open, met, late, waived:
+    Art 36 last paragraph), lapse drafts past retention and one-time notices unanswered past their reply date
+    (Regulations Art 13 para 2, Art 18 para 2), lapse port-visa requests whose arrival window ran out (office
+    rule, CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS), and keep the obligations register (open, met, late, waived:
     cnvisa.cases.obligations). Every change is written to the audit log."""
     import asyncio
 
+    from cnvisa.cases.errors import BadInput
+    from cnvisa.cases.port_visa.service import PortVisaService, port_visa_window
     from cnvisa.cases.service import CaseService
     from cnvisa.store.db import make_engine, sessionmaker
 
     clock = _clock()
+    try:
+        window = port_visa_window()  # office rule (cnvisa.cases.port_visa.flow.ARRIVAL_WINDOW_DAYS)
+    except BadInput as exc:
+        _fail(f"{exc.field}: {exc.message}")
 
     async def lapse() -> tuple[list[str], dict[str, list[int]]]:
         from cnvisa.cases.obligations import ObligationRegister
@@ -316,6 +323,10 @@ def db_sweep(database_url: DbUrl = None) -> None:
         engine = make_engine(database_url)
         try:
             lapsed = await CaseService(sessionmaker(engine), clock).lapse_due()
+            # port-visa requests whose arrival window ran out (no-show; office rule, cnvisa.cases.port_visa.flow)
+            lapsed += await PortVisaService(
+                sessionmaker(engine), clock, arrival_window_days=window
+            ).lapse_due()
             return lapsed, await ObligationRegister(sessionmaker(engine), clock).sweep()
         finally:
             await engine.dispose()

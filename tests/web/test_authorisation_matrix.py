@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -38,6 +38,8 @@ ROLES = [
     "university.office",
     "bank.teller",
     "hotel.desk",
+    "pv.yinchuan",
+    "pv.guiyang",
     "admin",
 ]
 SIGNED_IN = set(ROLES) - {"anonymous"}
@@ -45,7 +47,12 @@ APPLICANT_SIDE = {"alice", "bob", "carol"}
 OFFICERS = {"sh01.officer", "sh01.supervisor", "bj01.officer"}
 SH01 = {"sh01.officer", "sh01.supervisor"}
 ORG_STAFF = {"employer.hr", "university.office"}
+PORT_DESKS = {"pv.yinchuan", "pv.guiyang"}
+"""Port-visa officers (Law Art 20): each desk serves one port and sees only its port's requests."""
+FILERS = ORG_STAFF | {"alice", "bob"}
+"""Who files port-visa requests: an inviting organisation's staff, or the foreigner (an applicant account)."""
 BY_THE_RULES = {
+    "issue at Yinchuan before the arrival": (409,),  # the arrival is tomorrow: not yet presented at the port
     "supplement alice's": (409,),  # nothing to supplement: no one-time notice was issued
     "notice on alice's (SH01)": (409,),  # nothing is missing: a notice would repeat nothing
 }
@@ -61,6 +68,7 @@ EVERY_RESOURCE_KIND = {
     "org",
     "verify",
     "pdf",
+    "port_visa",
 }
 
 
@@ -72,6 +80,9 @@ class Files:
     accepted: int  # another of alice's applications (SH01), accepted: it has a receipt
     people: list[int]
     permit: int = 0  # alice's work-type residence permit (J25DEMO0001)
+    port_visas: dict[str, int] = field(
+        default_factory=dict
+    )  # the demo's port-visa requests (demo.port_visa_story)
 
 
 def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
@@ -100,6 +111,7 @@ def _files(web: Web) -> Files:
         accepted=accepted,
         people=people,
         permit=_permit(web, "J25DEMO0001"),
+        port_visas=dict(web.ids["port_visas"]),
     )
 
 
@@ -164,14 +176,29 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("verify", "/verify", {"bank.teller"}),
         ("verify", "/verify/tokens", {"bank.teller", "hotel.desk"}),
         ("verify", "/api/v1/verify/tokens", {"bank.teller", "hotel.desk"}),
+        # port visas (Law Art 20): the inviting organisation, the foreigner, the desk of the request's port
+        ("port_visa", "/api/v1/port-visa/requests", FILERS),
+        (
+            "port_visa",
+            f"/api/v1/port-visa/requests/{f.port_visas['submitted']}",
+            {"employer.hr", "pv.yinchuan"},
+        ),
+        ("port_visa", f"/api/v1/port-visa/requests/{f.port_visas['guiyang']}", {"employer.hr", "pv.guiyang"}),
+        ("port_visa", "/api/v1/port-visa/desk", PORT_DESKS),
+        ("port_visa", "/port-visas", FILERS),
+        ("port_visa", "/port-visas/new", FILERS),
+        ("port_visa", f"/port-visas/{f.port_visas['issued']}", {"employer.hr"}),
+        ("port_visa", "/port-desk", PORT_DESKS),
+        ("port_visa", f"/port-desk/requests/{f.port_visas['approved']}", {"pv.yinchuan"}),
+        ("port_visa", f"/port-desk/requests/{f.port_visas['guiyang']}", {"pv.guiyang"}),
     ]
 
 
-def _refused(who: str, path: str, status: int, *, person_field: bool = False) -> bool:
+def _refused(who: str, path: str, status: int, *, person_field: bool | str = False) -> bool:
     if path.startswith("/api/"):
         if who == "anonymous":
             return status == 401
-        return status in (403, 404) or (person_field and status == 422)
+        return status in (403, 404) or (bool(person_field) and status == 422)
     return status in ((303,) if who == "anonymous" else (403, 404))  # 303: to the sign-in page
 
 
@@ -221,8 +248,10 @@ def test_no_leak_in_lists(web: Web) -> None:
     assert people and {p["relation"] for p in people} == {"student"}
 
 
-def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, str]], Any], set[str], bool]]:
-    """(kind, label, the request, the roles allowed, refusal may be 422 on person_id)."""
+def _writes(
+    f: Files,
+) -> list[tuple[str, str, Callable[[TestClient, dict[str, str]], Any], set[str], bool | str]]:
+    """(kind, label, the request, the roles allowed, refusal may be 422 on person_id — or on the field named)."""
     day = {"day": "2025-11-21", "slot": "09:30", "matter": "visa_extension"}
 
     def book(person: int) -> Callable[[TestClient, dict[str, str]], Any]:
@@ -297,6 +326,35 @@ def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, st
 
         return go
 
+    def port_visa(**body: Any) -> Callable[[TestClient, dict[str, str]], Any]:
+        request = {
+            "purpose": "trade",
+            "urgent": True,
+            "urgency": "contract talks",
+            "port": "yinchuan_hedong_airport",
+            "arrival_at": "2025-11-24T10:00:00+08:00",
+            "flight": "CA1234",
+            **body,
+        }
+        return lambda c, h: c.post(
+            "/api/v1/port-visa/requests", json=request, headers={**h, "Idempotency-Key": uuid.uuid4().hex}
+        )
+
+    def desk(request_id: int, command: str, **body: Any) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(
+            f"/api/v1/port-visa/desk/requests/{request_id}/{command}",
+            json=body,
+            headers={**h, "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    pv = f.port_visas
+    guest = {
+        "surname": "LARSEN",
+        "given_names": "ERIK",
+        "birth_date": "1975-02-11",
+        "nationality": "NOR",
+        "passport_number": "NP7654321",
+    }
     verify_body = {
         "document_number": "J25DEMO0001",
         "name": "X Y",
@@ -351,6 +409,42 @@ def _writes(f: Files) -> list[tuple[str, str, Callable[[TestClient, dict[str, st
             {"bank.teller", "hotel.desk"},  # a hotel's system reports guests with a bearer token (Law Art 39)
             False,
         ),
+        # port visas: an organisation files for the person it invites (an applicant naming someone else's
+        # passport is refused on passport_number); the foreigner files for themself (an organisation naming no
+        # one is refused on passport_number)
+        ("port_visa", "file for an invited guest", port_visa(**guest), ORG_STAFF, "passport_number"),
+        (
+            "port_visa",
+            "file for oneself",
+            port_visa(inviter_kind="entity"),
+            {"alice", "bob"},
+            "passport_number",
+        ),
+        (
+            "port_visa",
+            "approve at Yinchuan",
+            desk(pv["submitted"], "approve", version=1),
+            {"pv.yinchuan"},
+            False,
+        ),
+        (
+            "port_visa",
+            "issue at Yinchuan before the arrival",
+            desk(pv["approved"], "issue", version=2, passport_number="G4PV00102", face_matches=True),
+            {"pv.yinchuan"},
+            False,
+        ),
+        (
+            "port_visa",
+            "withdraw the Guiyang request",
+            lambda c, h: c.post(
+                f"/api/v1/port-visa/requests/{pv['guiyang']}/withdraw",
+                json={"version": 1},
+                headers={**h, "Idempotency-Key": uuid.uuid4().hex},
+            ),
+            {"employer.hr"},
+            False,
+        ),
     ]
 
 
@@ -379,7 +473,8 @@ def test_writes(web: Web, who: str) -> None:
             )
             assert r.headers["content-type"].startswith("application/problem+json"), (who, label)
             if person_field and r.status_code == 422:
-                assert r.json()["field"] == "person_id", (who, label, r.text)
+                named = person_field if isinstance(person_field, str) else "person_id"
+                assert r.json()["field"] == named, (who, label, r.text)
     if who == "bank.teller":  # the verifier gets only the answer to its check
         r = client.post(
             "/api/v1/verify",

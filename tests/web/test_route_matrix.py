@@ -23,8 +23,10 @@ from starlette.routing import Mount
 from test_applicant import EXTENSION
 from test_authorisation_matrix import (
     APPLICANT_SIDE,
+    FILERS,
     OFFICERS,
     ORG_STAFF,
+    PORT_DESKS,
     ROLES,
     SH01,
     SIGNED_IN,
@@ -159,6 +161,35 @@ ASSESS = {
     "visa": {"category": "L", "entries": "single", "stay_days": 30},
     "requested": {"extension_days": 30},
 }
+GUEST = {
+    "purpose": "trade",
+    "urgent": True,
+    "urgency": "contract talks",
+    "port": "yinchuan_hedong_airport",
+    "arrival_at": "2025-11-24T10:00:00+08:00",
+    "flight": "CA1234",
+    "surname": "LARSEN",
+    "given_names": "ERIK",
+    "birth_date": "1975-02-11",
+    "nationality": "NOR",
+    "passport_number": "NP7654321",
+}
+GUEST_FORM = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in GUEST.items()} | {
+    "urgent": "yes",
+    "arrival_at": "2025-11-24T10:00",
+    "stay_days": "30",
+    "key": "route-matrix",
+}
+
+
+def _keyed(body: dict[str, Any]) -> Callable[[Case], dict[str, Any]]:
+    return lambda c: {"json": body, "headers": {"Idempotency-Key": uuid.uuid4().hex}}
+
+
+def _pv(key: str) -> Callable[[Case], int]:
+    return lambda c: c.files.port_visas[key]
+
+
 ROUTES: list[Probe] = [
     # --- the API, public
     # the operator's probes (issue 14): for the load balancer and the process supervisor, no person's data
@@ -356,6 +387,75 @@ ROUTES: list[Probe] = [
         ),
     ),
     Probe("GET", "/office/accommodation", OFFICERS, _p("/office/accommodation")),
+    # port visas (Law Art 20): the inviting organisation and the foreigner file and follow; the desk of the
+    # request's port decides and issues (another port's desk: 404)
+    Probe("POST", f"{V}/port-visa/requests", FILERS, _p(f"{V}/port-visa/requests"), _keyed(GUEST)),
+    Probe("GET", f"{V}/port-visa/requests", FILERS, _p(f"{V}/port-visa/requests")),
+    Probe(
+        "GET",
+        f"{V}/port-visa/requests/{{request_id}}",
+        frozenset({"employer.hr", "pv.yinchuan"}),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}",
+    ),
+    Probe(
+        "POST",
+        f"{V}/port-visa/requests/{{request_id}}/withdraw",
+        frozenset({"employer.hr"}),
+        lambda c: f"{V}/port-visa/requests/{_pv('guiyang')(c)}/withdraw",
+        _keyed({"version": 1}),
+    ),
+    Probe("GET", f"{V}/port-visa/desk", PORT_DESKS, _p(f"{V}/port-visa/desk")),
+    Probe(
+        "POST",
+        f"{V}/port-visa/desk/requests/{{request_id}}/approve",
+        frozenset({"pv.yinchuan"}),
+        lambda c: f"{V}/port-visa/desk/requests/{_pv('submitted')(c)}/approve",
+        _keyed({"version": 1}),
+    ),
+    Probe(
+        "POST",
+        f"{V}/port-visa/desk/requests/{{request_id}}/issue",
+        frozenset({"pv.yinchuan"}),
+        lambda c: f"{V}/port-visa/desk/requests/{_pv('approved')(c)}/issue",
+        _keyed({"version": 2, "passport_number": "G4PV00102", "face_matches": True}),  # before arrival: 409
+    ),
+    Probe(
+        "POST",
+        f"{V}/port-visa/desk/requests/{{request_id}}/refuse",
+        frozenset({"pv.yinchuan"}),
+        lambda c: f"{V}/port-visa/desk/requests/{_pv('approved')(c)}/refuse",
+        _keyed({"version": 2, "grounds": ["law21_3"]}),
+    ),
+    Probe("GET", "/port-visas", FILERS, _p("/port-visas")),
+    Probe("GET", "/port-visas/new", FILERS, _p("/port-visas/new")),
+    Probe("POST", "/port-visas", FILERS, _p("/port-visas"), _form(GUEST_FORM)),
+    Probe(
+        "GET",
+        "/port-visas/{request_id}",
+        frozenset({"employer.hr"}),
+        lambda c: f"/port-visas/{_pv('issued')(c)}",
+    ),
+    Probe(
+        "POST",
+        "/port-visas/{request_id}/withdraw",
+        frozenset({"employer.hr"}),
+        lambda c: f"/port-visas/{_pv('submitted')(c)}/withdraw",
+        _form({"version": "1"}),
+    ),
+    Probe("GET", "/port-desk", PORT_DESKS, _p("/port-desk")),
+    Probe(
+        "GET",
+        "/port-desk/requests/{request_id}",
+        frozenset({"pv.guiyang"}),
+        lambda c: f"/port-desk/requests/{_pv('guiyang')(c)}",
+    ),
+    Probe(
+        "POST",
+        "/port-desk/requests/{request_id}/{command}",
+        frozenset({"pv.yinchuan"}),
+        lambda c: f"/port-desk/requests/{_pv('refused')(c)}/approve",
+        _form({"version": "2"}),  # refused already: the table has no approve (409)
+    ),
     Probe(
         "POST",
         "/office/accommodation/search",

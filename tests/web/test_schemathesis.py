@@ -43,8 +43,9 @@ CHECKS = [
 ]
 """positive_data_acceptance is left out: data valid by the document may still be refused by the rules (a day
 that is not bookable, a case in another state) — a 422 or 409 naming the rule, which no schema can state."""
-SIGNED_IN_AS = (None, "alice", "carol", "sh01.officer", "employer.hr", "bank.teller")
-"""Every kind of account that has operations of its own (applicant, agent, officer, organisation, verifier)."""
+SIGNED_IN_AS = (None, "alice", "carol", "sh01.officer", "employer.hr", "bank.teller", "pv.yinchuan")
+"""Every kind of account that has operations of its own (applicant, agent, officer, organisation, verifier, port
+visa desk)."""
 EXAMPLES = 5
 """Per operation, per generation mode, each sent once per account: ≈ 50 s for both modes on SQLite here."""
 LAST = {("POST", "/api/v1/auth/signout")}

@@ -104,11 +104,22 @@ REQUIRED_KEY: Final[dict[tuple[str, str], dict[str, Any]]] = {
     # cnvisa.http.applicant.namespaced_key: required, at most 64 characters (surrounding blanks dropped)
     ("POST", f"{API}/cases"): {"type": "string", "minLength": 1, "maxLength": 64},
     ("POST", f"{API}/org/post-changes"): {"type": "string", "minLength": 1, "maxLength": 64},
+    # port-visa requests (cnvisa.api.port_visa): every command carries its key
+    **{
+        ("POST", f"{API}/port-visa/{path}"): {"type": "string", "minLength": 1, "maxLength": 64}
+        for path in (
+            "requests",
+            "requests/{request_id}/withdraw",
+            "desk/requests/{request_id}/approve",
+            "desk/requests/{request_id}/refuse",
+            "desk/requests/{request_id}/issue",
+        )
+    },
 }
 """Operations that refuse a request without an Idempotency-Key header (422 naming it), and the key's bounds;
 elsewhere the key is optional (a case command derives one from the case and its version; an officer's command
 may carry it in the body as ``idempotency_key`` instead)."""
-COMMANDS: Final = (f"{API}/cases", f"{API}/office/cases/", f"{API}/appointments")
+COMMANDS: Final = (f"{API}/cases", f"{API}/office/cases/", f"{API}/appointments", f"{API}/port-visa/")
 """State-changing requests under these paths are commands on a case or an appointment: 409 possible."""
 
 

@@ -10,6 +10,7 @@ from cnvisa.api import auth
 from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
+from cnvisa.api import port_visa as port_visa_api
 from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
 from cnvisa.api import public as public_api
@@ -25,5 +26,6 @@ ROUTERS: list[APIRouter] = [
     office_api.router,
     obligations_api.router,
     accommodation_api.router,
+    port_visa_api.router,
     public_api.router,
 ]

@@ -67,6 +67,9 @@ class Role(StrEnum):
     HOTEL_STAFF = "hotel_staff"
     """A hotel's front desk reporting foreign guests (Law Art 39 para 1; cnvisa.cases.accommodation): an
     organisation's account, but not its employer's (no people, reports or applications of its own)."""
+    PORT_VISA_OFFICER = "port_visa_officer"
+    """An officer of a port visa authority (口岸签证机关, Law Art 20 para 1) at the desk of one port
+    (cnvisa.cases.port_visa): its queue of port-visa requests, preliminary decisions, issuance at the port."""
 
 
 S, C, R = State, Command, Role

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from cnvisa.demo.vocab import mrz
 from cnvisa.http.security import hash_off_loop
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
+from cnvisa.store.port_visa_tables import PortVisaDesk
 from cnvisa.store.tables import (
     Account,
     Holding,
@@ -107,8 +108,18 @@ DEMO: list[DemoAccount] = [
         "hotel.desk", "hotel-demo-2025", "hotel_staff", "front desk of Demo Riverside Hotel (Law Art 39 reports)",
         "Front desk, Demo Riverside Hotel",
     ),
+    DemoAccount(
+        "pv.yinchuan", "portvisa-demo-2025", "port_visa_officer",
+        "port visa desk, Yinchuan Hedong airport (Law Art 20)", "Port visa desk, Yinchuan Hedong",
+    ),
+    DemoAccount(
+        "pv.guiyang", "portvisa2-demo-2025", "port_visa_officer",
+        "port visa desk, Guiyang Longdongbao airport (Law Art 20)", "Port visa desk, Guiyang Longdongbao",
+    ),
     DemoAccount("admin", "admin-demo-2025", "admin", "administrator", "Administrator"),
 ]  # fmt: skip
+PORT_DESKS = {"pv.yinchuan": "yinchuan_hedong_airport", "pv.guiyang": "guiyang_longdongbao_airport"}
+"""Port-visa officer → the port its desk serves (cnvisa.store.port_visa_tables.PortVisaDesk)."""
 SELF_APPLICANTS = {"alice": "alice", "bob": "bob"}
 """Account → the cast member it applies as (its display name is that person's name)."""
 MANDATES = {"carol": ("leo", "relative")}
@@ -248,6 +259,13 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
             )
             for d in DEMO
         }
+        for username, port in PORT_DESKS.items():  # the port each port-visa desk serves (Law Art 20 para 1)
+            await _one(
+                conn,
+                PortVisaDesk,
+                PortVisaDesk.account_id == accounts[username],
+                {"account_id": accounts[username], "port": port, "assigned_at": now, "note": "demo"},
+            )
         for account, (member, capacity) in MANDATES.items():
             await conn.execute(
                 insert(Mandate).values(

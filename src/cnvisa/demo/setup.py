@@ -20,6 +20,7 @@ from cnvisa.demo.accommodation_story import seed_accommodation
 from cnvisa.demo.bulk import seed
 from cnvisa.demo.cast import CAST, Member, birth_date, seed_web
 from cnvisa.demo.joint_story import seed_joint
+from cnvisa.demo.port_visa_story import seed_port_visas
 from cnvisa.demo.registers import RELIES_ON_RECORDS, office_papers, seed_registers
 from cnvisa.demo.story import Plan, Staff, office_staff, play, required, schedule, service_for, steps
 from cnvisa.demo.vocab import STATES
@@ -196,6 +197,7 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
     post_changes = await reforms.post_changes(engine, ids, today)
     joint = await seed_joint(engine, today, ids)
     stays = await seed_accommodation(engine, today, ids)
+    port_visas = await seed_port_visas(engine, today)
     # the register the daily sweep keeps (issue 12), as it stands on the demo's morning
     morning = ManualClock(dt.datetime.combine(today, dt.time(9), tzinfo=SHANGHAI))
     duties = await ObligationRegister(sessionmaker(engine), morning).sweep(today)
@@ -205,5 +207,6 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
         "post_changes": post_changes,
         "joint": joint,
         "accommodation": stays,
+        "port_visas": port_visas,
         "obligations": {change: len(ids_) for change, ids_ in duties.items()},
     }

@@ -27,6 +27,7 @@ HOME_BY_ROLE = {
     "supervisor": "/office/queue",
     "org_staff": "/org/people",
     "hotel_staff": "/hotel/stays",
+    "port_visa_officer": "/port-desk",
     "verifier": "/verify",
     "admin": "/admin",
 }

@@ -1,7 +1,7 @@
 """the obligations register (issue 12): each duty a record starts, with its deadline, citations and state
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-04 06:10:00
 
 An expansion (docs/operations.md): one new table, read and written only by the new code.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
