@@ -60,3 +60,20 @@ def test_each_organisation_sees_its_own_peoples_open_deadlines(web: Web) -> None
         seen[who] = {i["person_id"] for i in items}
     # the school's student Bob: his permit's Art 32 deadline is the school's to see, not the employer's
     assert not seen["employer.hr"] & seen["university.office"]
+
+
+def test_the_officer_sees_on_the_case_whether_it_came_in_time(web: Web) -> None:
+    from test_office import apply
+
+    _sweep(web)
+    case_id = apply(web)  # Alice's extension of J25DEMO0001, months before its Art 32 deadline
+    _sweep(web)
+    web.signin("sh01.officer")
+    view = web.client.get(f"/api/v1/office/cases/{case_id}").json()
+    [duty] = [o for o in view["obligations"] if o["kind"] == "residence_permit_extension"]
+    assert duty["state"] == "met" and duty["met_by_case_id"] == case_id
+    en = web.client.get(f"/office/cases/{case_id}?lang=en").text
+    assert "The applicant&#39;s deadlines" in en or "The applicant's deadlines" in en
+    assert "Done on time" in en and "by this application" in en
+    zh = web.client.get(f"/office/cases/{case_id}?lang=zh_CN").text
+    assert "申请人的办理期限" in zh and "已按期办理" in zh and "即本申请" in zh

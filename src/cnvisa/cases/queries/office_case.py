@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
+from cnvisa.cases.obligations import ObligationRegister
 from cnvisa.cases.queries import documents, passport_view
 from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS
 from cnvisa.cases.runner import law_inputs
@@ -250,7 +251,10 @@ async def case_view(
             passport = await passport_view.passport_options(
                 s, case, here, cases.today(), dt.date.fromisoformat(str(last)) if last else None
             )
+    # the applicant's duties with a deadline (issue 12): whether the application came in time (Law Art 29, 32)
+    obligations = await ObligationRegister(cases.sessions, cases.clock).of_person(case.person_id)
     return {
+        "obligations": obligations,
         "case": {
             **core,
             "created_at": case.created_at,
