@@ -108,6 +108,23 @@ def _form_supplement(web: Web, lang: str) -> None:
     _shows_errors(r, lang, marks)  # no file chosen: every file control of the form is named
 
 
+def _form_signin_empty(web: Web, lang: str) -> None:
+    """Sent empty: each field named (it was FastAPI's bare 422 page, with no form and no summary)."""
+    c = web.new_client()
+    form = c.get("/signin", params={"lang": lang})
+    token = form.text.split('name="csrf" value="')[1].split('"')[0]
+    r = c.post("/signin", data={"csrf": token}, params={"lang": lang})
+    assert r.status_code == 422
+    messages = _shows_errors(r, lang, {"username", "password"})
+    assert len(messages) == 2 and messages[0] != messages[1], messages
+
+
+def _form_progress_empty(web: Web, lang: str) -> None:
+    """Sent empty: both fields named (it answered the blank form again, 200, saying nothing)."""
+    r = web.new_client().post("/progress", data={"number": "", "passport": ""}, params={"lang": lang})
+    assert len(_shows_errors(r, lang, {"progress-number", "progress-passport"})) == 2
+
+
 FORMS = {
     f.__name__.removeprefix("_form_"): f
     for f in (
@@ -118,6 +135,8 @@ FORMS = {
         _form_api_token,
         _form_five_year,
         _form_supplement,
+        _form_signin_empty,
+        _form_progress_empty,
     )
 }
 
