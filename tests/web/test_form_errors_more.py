@@ -11,12 +11,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from test_applicant import signed_in
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from test_applicant import person, signed_in
 from test_apply_form_errors import _shows_errors
 from test_office import ALL, apply, command, version
-from test_org import separate_organisations
+from test_org import db, separate_organisations
 from test_post_change_http import _alice_permit
 from web_support import Web
+
+from cnvisa.store.tables import TravelDocument
 
 
 def _form_private_stay(web: Web, lang: str) -> None:
@@ -24,6 +28,29 @@ def _form_private_stay(web: Web, lang: str) -> None:
     r = c.post("/stays", data={"csrf": csrf, "person_id": "", "moved_in_at": "x"}, params={"lang": lang})
     invalid = {"person_id", "moved_in_at", "address", "division_code"}
     assert len(_shows_errors(r, lang, invalid)) == 4
+
+
+def _form_private_stay_without_passport(web: Web, lang: str) -> None:
+    """No passport of the person on record: the page has no MRZ fields, so the error names the person chosen
+    (it linked to #mrz1, which this page does not have, and asked for the MRZ lines)."""
+
+    async def no_passport(s: AsyncSession) -> None:
+        await s.execute(
+            update(TravelDocument).where(TravelDocument.person_id == person(web, 1)).values(current=False)
+        )
+
+    db(web, no_passport)
+    c, csrf = signed_in(web, "alice")
+    form = {
+        "csrf": csrf,
+        "person_id": str(person(web, 1)),
+        "address": "Flat 3, 5 Lane 100, Xuhui",
+        "division_code": "310104",
+        "moved_in_at": "2025-11-20T07:59",
+    }
+    r = c.post("/stays", data=form, params={"lang": lang})
+    (message,) = _shows_errors(r, lang, {"person_id"})
+    assert ("公安机关" if lang == "zh_CN" else "public security office") in message, message
 
 
 def _form_hotel_guest(web: Web, lang: str) -> None:
@@ -129,6 +156,7 @@ FORMS = {
     f.__name__.removeprefix("_form_"): f
     for f in (
         _form_private_stay,
+        _form_private_stay_without_passport,
         _form_hotel_guest,
         _form_police_search,
         _form_post_change,
