@@ -66,6 +66,13 @@ def _form_police_search(web: Web, lang: str) -> None:
     _shows_errors(r, lang, {"passport"})
 
 
+def _form_police_day(web: Web, lang: str) -> None:
+    """A day that is no date: said, not replaced by today without a word."""
+    c, _csrf = signed_in(web, "sh01.officer")
+    r = c.get("/office/accommodation", params={"day": "tomorrow", "lang": lang})
+    _shows_errors(r, lang, {"day"})
+
+
 def _form_post_change(web: Web, lang: str) -> None:
     separate_organisations(web)
     c, csrf = signed_in(web, "employer.hr")
@@ -159,6 +166,7 @@ FORMS = {
         _form_private_stay_without_passport,
         _form_hotel_guest,
         _form_police_search,
+        _form_police_day,
         _form_post_change,
         _form_api_token,
         _form_five_year,

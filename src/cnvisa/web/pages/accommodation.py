@@ -241,20 +241,22 @@ async def report_stay(request: Request, who: HotelStaff, p: PlatformDep) -> Resp
 async def area(
     request: Request, who: Police, p: PlatformDep, day: str | None = None, show: str = "all"
 ) -> HTMLResponse:
+    found: tuple[tuple[str, str], ...] = ()
     try:
-        on = dt.date.fromisoformat(day) if day else p.today()
-    except ValueError:
-        on = p.today()
+        on = dt.date.fromisoformat(day.strip()) if day and day.strip() else p.today()
+    except ValueError:  # said, and today's list shown
+        on, found = p.today(), (("day", t(request, "Give the day as YYYY-MM-DD.")),)
     view = await _service(p).area_day(who.actor, on, late_only=show == "late")
     return page(
         request,
         "accommodation/office.html",
         who,
+        status=422 if found else 200,
         view=view,
         day=on,
         show=show,
         found=None,
-        errors=form_errors(request, FIELDS),
+        errors=form_errors(request, {**FIELDS, "day": ("day", _("Day moved in"))}, *found),
     )
 
 
