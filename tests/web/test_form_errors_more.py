@@ -159,6 +159,30 @@ def _form_progress_empty(web: Web, lang: str) -> None:
     assert len(_shows_errors(r, lang, {"progress-number", "progress-passport"})) == 2
 
 
+def _form_office_guard(web: Web, lang: str) -> None:
+    """A command the rules refuse (no field is wrong): the title says so, the refusal takes focus, and what is
+    shown in English (the engine's detail, the citations) is marked so."""
+    import re
+
+    case_id = apply(web, materials=ALL[:4])
+    c, csrf = signed_in(web, "sh01.officer")
+    data = {"csrf": csrf, "version": str(version(c, case_id)), "key": uuid.uuid4().hex}
+    r = c.post(
+        f"/office/cases/{case_id}/accept",
+        data={**data, "retention_reason": "applicant_request"},
+        params={"lang": lang},
+    )
+    assert r.status_code == 409
+    title = re.search(r"<title>(.*?)</title>", r.text, re.S)
+    assert title and title.group(1).startswith("错误：" if lang == "zh_CN" else "Error: "), title
+    box = re.search(r'<div class="error"[^>]*>(.*?)</div>', r.text, re.S)
+    assert box and "autofocus" in box.group(0).split(">")[0] and 'tabindex="-1"' in box.group(0).split(">")[0]
+    if lang == "zh_CN":
+        outside = re.sub(r'<(\w+)[^>]*lang="en"[^>]*>.*?</\1>', "", box.group(1), flags=re.S)
+        outside = re.sub(r"<code>.*?</code>|<[^>]+>", "", outside)
+        assert not re.search(r"[A-Za-z]{3,}", outside), outside  # English only where marked lang="en"
+
+
 FORMS = {
     f.__name__.removeprefix("_form_"): f
     for f in (
@@ -171,6 +195,7 @@ FORMS = {
         _form_api_token,
         _form_five_year,
         _form_supplement,
+        _form_office_guard,
         _form_signin_empty,
         _form_progress_empty,
     )
