@@ -11,14 +11,20 @@ Debian's Chromium driven by Playwright (issue 15, "Shown by"):
   height of the text around it): a link whose nearest block holds letters or digits outside any target — but
   never a link of the header or of a ``nav``;
 - the header takes at most two rows of targets at 390 px (the applicant's took 4-5 lines before the heading);
-- every page weighs at most 30 KB gzip-compressed (Python's gzip of the HTML the server sent).
+- every page weighs at most 30 KB gzip-compressed (Python's gzip of the HTML the server sent);
+- no page needs JavaScript: the only script a page may load is the error summary's enhancement
+  (``/static/error-summary.js``; test_error_focus.py shows the summary focused without it).
 
 The pages are the app's own: from the home page, every same-site link a page shows to the role (GET only), and
 every GET form a page shows, sent with its first choice in each list (so the questions, their answers and their
 error messages are reached), one page of each kind: the app's route (/what-do-i-need/{matter}, /office/cases/
 {case_id}) and the names of its query parameters — an axe run takes about a second. Each role is visited as its
-first demo account. Then the apply flow with real answers (its upload form is reached only so),
-whose phone screenshots are kept in ``tests/web/e2e_artifacts/phone/<lang>/`` (gitignored).
+first demo account. Every page route of the app (``ROUTERS``, GET) must be among the pages checked, but for the
+few named in ``NOT_PAGES`` (a new page no role reaches fails the test). Every POST form whose empty submission
+only shows errors (``ERROR_PATHS``) is sent once per role and language with its fields emptied: the error page
+answers 4xx with the error summary focused, and gets the same checks. Then the apply flow with real answers
+(its upload form is reached only so), whose phone screenshots are kept in
+``tests/web/e2e_artifacts/phone/<lang>/`` (gitignored).
 
 One server over the seeded database per engine, one browser, one context per role; both widths are checked on
 one load of each page (the viewport is resized). The crawl's duration is printed.
@@ -39,7 +45,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Browser, Error, Page, sync_playwright
-from web_support import PASSWORDS, TODAY, served, site_links
+from test_applicant import signed_in
+from test_office import ALL, apply, command, version
+from web_support import PASSWORDS, TODAY, Web, served, site_links
 
 from cnvisa.demo import DEMO
 from cnvisa.http.i18n import gettext
@@ -114,6 +122,55 @@ _GET_FORMS = """() => [...document.querySelectorAll('form')].filter(f => f.metho
 })"""
 
 
+_POST_FORMS = """() => [...document.querySelectorAll('form')].filter(f => f.method === 'post')
+  .map(f => new URL(f.action).pathname)"""
+_SEND_EMPTIED = """action => {
+  const form = [...document.querySelectorAll('form')]
+    .find(f => f.method === 'post' && new URL(f.action).pathname === action);
+  for (const e of form.elements) {
+    if (['hidden', 'submit', 'button'].includes(e.type) || e.tagName === 'BUTTON') continue;
+    if (['checkbox', 'radio'].includes(e.type)) e.checked = false;
+    else if (e.tagName === 'SELECT') e.selectedIndex = -1;
+    else e.value = '';
+  }
+  form.noValidate = true;  // the server's own checks, not the browser's
+  form.requestSubmit();
+}"""
+ERROR_PATHS = frozenset(
+    {
+        "/signin",
+        "/progress",
+        "/appointments",
+        "/my/cases/{case_id}/withdraw",
+        "/my/cases/{case_id}/supplement",
+        "/stays",
+        "/hotel/stays",
+        "/office/accommodation/search",
+        "/org/reports",
+        "/org/post-changes",
+        "/verify",
+        "/verify/tokens",
+    }
+)
+"""The POST forms whose emptied submission changes nothing and shows errors (an officer's commands are left
+out: several need no field, so an emptied one would run)."""
+NOT_PAGES = {
+    "/favicon.ico": "an icon",
+    "/office": "a redirect to /office/queue",
+    "/office/cases/{case_id}/files/{file_id}": "a kept file, downloaded",
+    "/cases/{case_id}/receipt.pdf": "a PDF (test_pdf.py)",
+    "/cases/{case_id}/notice.pdf": "a PDF (test_pdf.py)",
+    "/cases/{case_id}/decision.pdf": "a PDF (test_pdf.py)",
+}
+"""The GET routes that are no web page, with the reason."""
+PAGE_ROUTES = {
+    r.path  # type: ignore[attr-defined]
+    for router in ROUTERS
+    for r in router.routes
+    if "GET" in getattr(r, "methods", ())
+} - set(NOT_PAGES)
+
+
 ONE_PER_ROLE = list({d.role: d.username for d in reversed(DEMO)}.values())[::-1]
 """The first demo account of each role."""
 
@@ -125,6 +182,8 @@ class Findings:
         self.by_kind: dict[str, list[str]] = defaultdict(list)
         self.pages = 0
         self.seconds: dict[str, float] = defaultdict(float)
+        self.routes: set[str] = set()
+        """The app's routes of the pages checked (GET) and of the error paths sent (``POST /…``)."""
 
     def add(self, kind: str, where: str, what: object) -> None:
         self.by_kind[kind].append(f"{where}: {what}")
@@ -135,6 +194,9 @@ class Findings:
         size = len(gzip.compress(body))
         if size > MAX_GZIP:
             self.add("weight", where, f"{size} bytes gzip-compressed")
+        for script in re.findall(rb"<script\b[^>]*>", body):
+            if not re.search(rb'src="/static/error-summary\.js[?"]', script):
+                self.add("script", where, script.decode(errors="replace"))
         page.evaluate(AXE_SCRIPT)
         for name, viewport in (("390", PHONE), ("1280", DESKTOP)):
             page.set_viewport_size(viewport)
@@ -169,7 +231,17 @@ class Findings:
 
 
 @pytest.fixture
-def server(seeded: dict[str, Any], db_url: str, tmp_path: Path) -> Iterator[str]:
+def deficient_case(web: Web) -> int:
+    """Alice's application with materials missing and its one-time notice issued: her case page then shows the
+    supplement and withdrawal forms, and the notice has its public check page (the QR code's address)."""
+    officer, csrf = signed_in(web, "sh01.officer")
+    case_id = apply(web, materials=ALL[:4])
+    assert command(officer, csrf, case_id, "issue_notice", version(officer, case_id))["state"] == "deficient"
+    return case_id
+
+
+@pytest.fixture
+def server(deficient_case: int, db_url: str, tmp_path: Path) -> Iterator[str]:
     start = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
     env = {"CNVISA_SECRET": "a11y-test-secret", "CNVISA_CLOCK_START": start.isoformat()}
     with served(db_url, tmp_path / "server.log", **env) as base:
@@ -201,10 +273,11 @@ def page_kind(url: str) -> str:
     return route + "?" + "&".join(sorted(keys))
 
 
-def crawl(page: Page, base: str, lang: str, who: str, findings: Findings) -> int:
-    """Every page reachable from the home page by links and GET forms, one of each kind; checks each."""
+def crawl(page: Page, base: str, lang: str, who: str, findings: Findings, also: tuple[str, ...] = ()) -> int:
+    """Every page reachable from the home page (and ``also``) by links and GET forms, one of each kind; checks
+    each."""
     kinds: set[str] = set()
-    todo = deque([f"/?lang={lang}"])
+    todo = deque([f"/?lang={lang}", *(f"{u}?lang={lang}" for u in also)])
     visited = 0
     while todo and visited < MAX_PAGES:
         url = todo.popleft()
@@ -215,16 +288,42 @@ def crawl(page: Page, base: str, lang: str, who: str, findings: Findings) -> int
         if loaded is None or not loaded[1]:
             continue
         visited += 1
+        findings.routes.add(page_kind(url).split("?")[0])
         findings.check(page, loaded[0], f"{who} {lang} {url}")
         hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
         todo.extend(site_links(hrefs))
         todo.extend(page.evaluate(_GET_FORMS))
+        for action in page.evaluate(_POST_FORMS):
+            route = page_kind(action).split("?")[0]
+            if route in ERROR_PATHS and "POST " + route not in kinds:
+                kinds.add("POST " + route)
+                if page.url != base + url:  # an error path sent before has left the page
+                    page.goto(base + url)
+                send_emptied(page, action, f"{who} {lang} POST {action} (emptied, from {url})", findings)
+                findings.routes.add("POST " + route)
     return visited
+
+
+def send_emptied(page: Page, action: str, where: str, findings: Findings) -> None:
+    """A POST form sent with its fields emptied: the answer is an error page (4xx) whose error summary is
+    focused once loaded; the page gets every check."""
+    with page.expect_navigation() as nav:
+        page.evaluate(_SEND_EMPTIED, action)
+    response = nav.value
+    page.wait_for_load_state("load")
+    if not 400 <= response.status < 500:
+        findings.add("error path", where, f"answered {response.status}, not an error page")
+        return
+    focused = page.evaluate("() => document.activeElement && document.activeElement.id")
+    if focused != "error-summary":
+        findings.add("error path", where, f"focus on {focused!r}, not on the error summary")
+    findings.check(page, response.body(), where)
 
 
 def apply_flow(page: Page, base: str, lang: str, findings: Findings) -> None:
     """Alice applies for a visa extension with her answers filled in: the start, the questions, the checklist
-    and the upload form; a full-page phone screenshot of each step."""
+    and the upload form, an answer refused, a file refused (an emptied upload form is no error: the materials
+    may be handed in later); a full-page phone screenshot of each step."""
     shots = ARTIFACTS / lang
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
@@ -261,6 +360,32 @@ def apply_flow(page: Page, base: str, lang: str, findings: Findings) -> None:
     page.get_by_role("button", name=tr("Check and continue"), exact=True).click()
     page.wait_for_url(re.compile(r"step=check"))
     step(4, "apply-error")
+    page.go_back()  # the checklist and the upload form again; a file that is no PDF is sent as the passport
+    page.wait_for_url(re.compile(r"step=check"))
+    page.locator("form[method=post] input[type=file]").first.set_input_files(
+        {"name": "passport.pdf", "mimeType": "application/pdf", "buffer": b"not a PDF"}
+    )
+    with page.expect_navigation() as nav:
+        page.get_by_role("button", name=tr("Submit the application"), exact=True).click()
+    if not 400 <= nav.value.status < 500:  # 415: not a file of an accepted type
+        findings.add("error path", f"alice {lang} POST /apply", f"answered {nav.value.status}, not 4xx")
+    focused = page.evaluate("() => document.activeElement && document.activeElement.id")
+    if focused != "error-summary":
+        findings.add("error path", f"alice {lang} POST /apply", f"focus on {focused!r}, not on the summary")
+    findings.routes.add("POST /apply")
+    step(5, "apply-upload-error")
+
+
+def _check_page(browser: Browser, base: str, case_id: int) -> str:
+    """The path of the public check of the case's one-time notice, as the server (its secret) makes it."""
+    context = browser.new_context()
+    r = context.request.post(
+        f"{base}/api/v1/auth/signin", data={"username": "sh01.officer", "password": PASSWORDS["sh01.officer"]}
+    )
+    assert r.ok, r.text()
+    case = context.request.get(f"{base}/api/v1/office/cases/{case_id}").json()
+    context.close()
+    return urlsplit(case["documents"]["notices"][0]["check_url"]).path
 
 
 def _context_page(browser: Browser, base: str, username: str | None) -> Page:
@@ -278,18 +403,20 @@ def _context_page(browser: Browser, base: str, username: str | None) -> Page:
 # the storage tests run on both): the accessibility crawl, ≈ 200 page loads with two axe runs each, runs on one.
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.timeout(1800)  # minutes on a loaded two-core machine
-def test_every_page_on_a_phone_and_a_desktop(server: str) -> None:
+def test_every_page_on_a_phone_and_a_desktop(server: str, deficient_case: int) -> None:
     findings = Findings()
     started = time.monotonic()
     reached: dict[str, int] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
+            check = _check_page(browser, server, deficient_case)  # reached from the QR code, not a link
             for username in [None, *ONE_PER_ROLE]:
                 who = username or "public"
                 page = _context_page(browser, server, username)
+                also = (check,) if username is None else ()
                 for lang in LANGS:
-                    reached[f"{who} {lang}"] = crawl(page, server, lang, who, findings)
+                    reached[f"{who} {lang}"] = crawl(page, server, lang, who, findings, also)
                     if username == "alice":
                         apply_flow(page, server, lang, findings)
                 page.context.close()
@@ -300,4 +427,9 @@ def test_every_page_on_a_phone_and_a_desktop(server: str) -> None:
     print(f"of which axe: {findings.seconds['axe']:.0f} s")
     print(findings.summary())
     assert all(n > 1 for n in reached.values()), reached
+    unreached = sorted(PAGE_ROUTES - findings.routes)
+    posted = {r.removeprefix("POST ") for r in findings.routes if r.startswith("POST ")}
+    print(f"pages no role reached: {unreached}; error paths not sent: {sorted(ERROR_PATHS - posted)}")
     assert not findings.by_kind, findings.summary()
+    assert not unreached, f"pages no role reached: {unreached}"
+    assert posted == ERROR_PATHS | {"/apply"}, f"error paths not sent: {sorted(ERROR_PATHS - posted)}"

@@ -125,7 +125,9 @@ def _shows_errors(r: Any, lang: str, invalid: set[str]) -> list[str]:
     main = html.split('<main id="main" tabindex="-1">')[1]
     assert main.lstrip().startswith('<div class="error-summary" id="error-summary" role="alert"'), main[:200]
     summary = main.split("</div>")[0]
-    assert SUMMARY_HEADING[lang] in summary and 'tabindex="-1"' in summary
+    opening = summary.split(">")[0]  # focused on load without a script (test_error_focus.py measures it)
+    assert 'tabindex="-1"' in opening and " autofocus" in opening, opening
+    assert SUMMARY_HEADING[lang] in summary
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
     assert links
     for target, text in links:

@@ -58,6 +58,17 @@ MESSAGES: Final = {
 }
 
 
+STAY_FIELDS: Final = {**FIELDS, "mrz": FIELDS["person_id"]}
+"""The private-stay form has no MRZ fields: a passport problem is about the person chosen."""
+STAY_MESSAGES: Final = {
+    **MESSAGES,
+    "mrz": _(
+        "No passport of this person is on record here: register this stay with the public security office "
+        "where the person stays, bringing the passport."
+    ),
+}
+
+
 def _service(p: Platform) -> AccommodationService:
     return AccommodationService(p.sessions, p.cases.clock, hotel_report_hours=p.settings.hotel_report_hours)
 
@@ -71,8 +82,10 @@ def _beijing(raw: str) -> dt.datetime | None:
     return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
 
 
-def _found(request: Request, bad: list[BadInput]) -> tuple[tuple[str, str], ...]:
-    return tuple((e.field, t(request, MESSAGES.get(e.field, "Check this field."))) for e in bad)
+def _found(
+    request: Request, bad: list[BadInput], messages: dict[str, str] = MESSAGES
+) -> tuple[tuple[str, str], ...]:
+    return tuple((e.field, t(request, messages.get(e.field, "Check this field."))) for e in bad)
 
 
 def _now_local(p: Platform) -> str:
@@ -101,7 +114,7 @@ async def _stays_page(
         people=people,
         now=_now_local(p),
         values=values,
-        errors=form_errors(request, FIELDS, *found),
+        errors=form_errors(request, STAY_FIELDS, *found),
     )
 
 
@@ -140,7 +153,9 @@ async def register_stay(request: Request, who: Holder, p: PlatformDep) -> Respon
         except BadInput as exc:
             bad.append(exc)
     if bad:
-        return await _stays_page(request, who, p, status=422, found=_found(request, bad), **values)
+        return await _stays_page(
+            request, who, p, status=422, found=_found(request, bad, STAY_MESSAGES), **values
+        )
     rid = out["registration"]["id"]
     return RedirectResponse(f"/stays?registered={rid}#stay-{rid}", status_code=303)
 
@@ -226,20 +241,22 @@ async def report_stay(request: Request, who: HotelStaff, p: PlatformDep) -> Resp
 async def area(
     request: Request, who: Police, p: PlatformDep, day: str | None = None, show: str = "all"
 ) -> HTMLResponse:
+    found: tuple[tuple[str, str], ...] = ()
     try:
-        on = dt.date.fromisoformat(day) if day else p.today()
-    except ValueError:
-        on = p.today()
+        on = dt.date.fromisoformat(day.strip()) if day and day.strip() else p.today()
+    except ValueError:  # said, and today's list shown
+        on, found = p.today(), (("day", t(request, "Give the day as YYYY-MM-DD.")),)
     view = await _service(p).area_day(who.actor, on, late_only=show == "late")
     return page(
         request,
         "accommodation/office.html",
         who,
+        status=422 if found else 200,
         view=view,
         day=on,
         show=show,
         found=None,
-        errors=form_errors(request, FIELDS),
+        errors=form_errors(request, {**FIELDS, "day": ("day", _("Day moved in"))}, *found),
     )
 
 

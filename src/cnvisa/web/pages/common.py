@@ -89,8 +89,8 @@ async def signin_form(request: Request, who: OptionalPrincipalDep, next: str = "
 async def signin(
     request: Request,
     p: PlatformDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
@@ -101,6 +101,18 @@ async def signin(
             request, "The form has expired or was not sent from this site: reload the page and try again."
         )
         return signin_page(request, None, status=403, error=message, next=target, username=username)
+    unanswered = [
+        (key, t(request, message))
+        for key, value, message in (
+            ("username", username.strip(), "Enter your user name."),
+            ("password", password, "Enter your password."),
+        )
+        if not value
+    ]
+    if unanswered:  # each empty field named (WCAG 3.3.1), not a refused sign-in: nothing is counted
+        fields = {"username": ("username", "User name"), "password": ("password", "Password")}
+        errors = form_errors(request, fields, *unanswered)
+        return signin_page(request, None, status=422, errors=errors, next=target, username=username)
     response = RedirectResponse("/", status_code=303)
     try:
         await do_sign_in(p, request, response, username.strip(), password)

@@ -51,7 +51,7 @@ FIELD_MESSAGES = {
 async def progress_page(
     request: Request, p: PlatformDep, who: OptionalPrincipalDep, number: str = "", passport: str = ""
 ) -> HTMLResponse:
-    return await _inquiry(request, p, who, number, passport)
+    return await _inquiry(request, p, who, number, passport, asked="number" in request.query_params)
 
 
 @router.post("/progress", response_class=HTMLResponse)
@@ -64,16 +64,18 @@ async def progress_post(
 ) -> HTMLResponse:
     if who is not None:  # a signed-in reader's form carries the session's token, as every form does
         await check_csrf(request, who)
-    return await _inquiry(request, p, who, number, passport)
+    return await _inquiry(request, p, who, number, passport, asked=True)
 
 
 async def _inquiry(
-    request: Request, p: PlatformDep, who: Principal | None, number: str, passport: str
+    request: Request, p: PlatformDep, who: Principal | None, number: str, passport: str, asked: bool
 ) -> HTMLResponse:
+    """The form, and the answer when it was sent (``asked``: a POST, or a GET naming a number) — an empty
+    field sent is an error, not a blank form again."""
     number, passport = number.strip(), passport.strip().replace(" ", "")
     context: dict[str, object] = {"values": {"number": number, "passport": passport}, "next_step": NEXT_STEP}
     status = 200
-    if number or passport:
+    if asked or number or passport:
         bad = [
             f
             for f, rule, v in (("number", progress.NUMBER, number), ("passport", progress.PASSPORT, passport))

@@ -1,6 +1,6 @@
 // Progressive enhancement of the error summary (GOV.UK Design System): the page works without it.
-// On load, focus moves to the summary so that screen readers announce it (WCAG 3.3.1); a link in it moves focus
-// to the field it names, not only the view.
+// The summary takes focus on load without it (autofocus, base.html); this focuses it again where a browser
+// ignores autofocus on a box, and makes a link in it move focus to the field it names, not only the view.
 (function () {
   var summary = document.getElementById("error-summary");
   if (!summary) return;
