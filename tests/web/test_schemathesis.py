@@ -31,6 +31,9 @@ from schemathesis.specs.openapi.checks import (
 from web_support import PASSWORDS, TODAY, served
 
 from cnvisa.app import create_app
+from cnvisa.cases.workflow import Role
+from cnvisa.demo import DEMO
+from cnvisa.http import deps
 from cnvisa.http.settings import Settings
 
 CHECKS = [
@@ -43,9 +46,20 @@ CHECKS = [
 ]
 """positive_data_acceptance is left out: data valid by the document may still be refused by the rules (a day
 that is not bookable, a case in another state) — a 422 or 409 naming the rule, which no schema can state."""
-SIGNED_IN_AS = (None, "alice", "carol", "sh01.officer", "employer.hr", "bank.teller", "pv.yinchuan")
+SIGNED_IN_AS = (
+    None,
+    "alice",
+    "carol",
+    "sh01.officer",
+    "employer.hr",
+    "bank.teller",
+    "pv.yinchuan",
+    "hotel.desk",
+)
 """Every kind of account that has operations of its own (applicant, agent, officer, organisation, verifier, port
-visa desk)."""
+visa desk, a hotel's front desk): ``test_every_role_an_operation_admits_signs_in`` fails when a new role is not
+here."""
+REFUSALS = frozenset({401, 403})
 EXAMPLES = 5
 """Per operation, per generation mode, each sent once per account: ≈ 50 s for both modes on SQLite here."""
 LAST = {("POST", "/api/v1/auth/signout")}
@@ -88,6 +102,37 @@ def test_every_api_route_is_documented_and_under_api() -> None:
     assert not undocumented
 
 
+def _admitted_roles(dependant: Any) -> set[Role]:
+    """The roles the operation's ``require(...)`` checks admit (the closure's ``roles``), at any depth."""
+    out: set[Role] = set()
+    for sub in dependant.dependencies:
+        call = sub.call
+        if getattr(call, "__module__", None) == deps.__name__ and getattr(
+            call, "__qualname__", ""
+        ).startswith("require."):
+            for cell in call.__closure__ or ():
+                if isinstance(cell.cell_contents, tuple):
+                    out |= {r for r in cell.cell_contents if isinstance(r, Role)}
+        out |= _admitted_roles(sub)
+    return out
+
+
+def test_every_role_an_operation_admits_signs_in() -> None:
+    """An operation only some roles may call is run past its role check only if one of those roles signs in
+    here: a role that arrives with routes of its own (a hotel's front desk, Law Art 39) must join
+    ``SIGNED_IN_AS``, or its operations are only ever refused."""
+    roles = {d.username: Role(d.role) for d in DEMO}
+    signed_in = {roles[who] for who in SIGNED_IN_AS if who}
+    missing = {}
+    for context in iter_route_contexts(create_app(Settings(database_url="sqlite+aiosqlite://")).routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            admitted = _admitted_roles(route.dependant)
+            if admitted and not admitted & signed_in:
+                missing[context.path_format] = sorted(admitted)
+    assert not missing, f"operations no account of SIGNED_IN_AS may call: {missing}"
+
+
 def _takes_input(operation: Any) -> bool:
     return bool(list(operation.iter_parameters())) or bool(operation.body)
 
@@ -116,6 +161,7 @@ def test_conformance(server: tuple[str, Path]) -> None:
     assert {(op.method.upper(), op.path) for op in operations} == documented_operations()
     sessions = _sessions(base)
     failures: list[str] = []
+    answered: set[tuple[str, str]] = set()  # answered to some account, not refused: its handler was reached
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -133,6 +179,8 @@ def test_conformance(server: tuple[str, Path]) -> None:
                 for who, session in sessions:
                     try:
                         response = case.call(base_url=base, session=session, timeout=30)
+                        if response.status_code not in REFUSALS:
+                            answered.add((case.method.upper(), case.path))
                     except requests.Timeout:
                         pytest.fail(
                             f"no answer in 30 s: {case.as_curl_command()}\n"
@@ -154,4 +202,7 @@ def test_conformance(server: tuple[str, Path]) -> None:
             ) as exc:  # every operation is run: all that does not conform is reported at once
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert not failures, "\n\n".join(failures) + f"\n--- server log ---\n{_log_tail(log_path)}"
+    # every operation was run past its role check by some account, not only refused
+    refused_only = sorted(documented_operations() - answered)
+    assert not refused_only, f"operations every account was refused (401/403): {refused_only}"
     print(f"schemathesis: {len(operations)} operations in {time.monotonic() - started:.0f} s")
