@@ -22,8 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from test_applicant import EXTENSION
 from test_office import apply, command
 from test_org import db, separate_organisations
-from web_support import PASSWORDS, Web
+from web_support import PASSWORDS as DEMO_PASSWORDS
+from web_support import Web
 
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.workflow import Role
+from cnvisa.demo import DEMO
+from cnvisa.http.security import hash_off_loop
 from cnvisa.store.tables import Holding
 
 ROLES = [
@@ -41,7 +46,14 @@ ROLES = [
     "pv.yinchuan",
     "pv.guiyang",
     "admin",
+    "wp.desk",
 ]
+WORK_PERMIT_DESK = ("wp.desk", "wpdesk-test-2025")
+"""The work-permit authority's officer at SH01's single window (issue 10): a role with no route of its own on the
+pages or the API (its desk is the case core's, ``cnvisa.cases.joint.desk``) that signs in like any account — so
+it must be refused by every route that is not public (``_work_permit_desk`` makes the account)."""
+PASSWORDS = {**DEMO_PASSWORDS, WORK_PERMIT_DESK[0]: WORK_PERMIT_DESK[1]}
+ROLE_OF = {d.username: Role(d.role) for d in DEMO} | {WORK_PERMIT_DESK[0]: Role.WORK_PERMIT_OFFICER}
 SIGNED_IN = set(ROLES) - {"anonymous"}
 APPLICANT_SIDE = {"alice", "bob", "carol"}
 OFFICERS = {"sh01.officer", "sh01.supervisor", "bj01.officer"}
@@ -94,8 +106,32 @@ def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
     return c, str(r.json()["csrf"])
 
 
+def _work_permit_desk(web: Web) -> None:
+    platform = web.client.app.state.platform  # type: ignore[attr-defined]
+    username, password = WORK_PERMIT_DESK
+
+    async def make() -> None:
+        await platform.registry.create_account(
+            Actor(0, Role.SYSTEM),
+            username=username,
+            display_name="Work-permit officer (test)",
+            role=Role.WORK_PERMIT_OFFICER,
+            office_id=web.ids["offices"]["SH01"],
+            password_hash=await hash_off_loop(password),
+        )
+
+    web.client.portal.call(make)  # type: ignore[attr-defined]
+
+
+def test_every_role_signs_in_to_the_matrix() -> None:
+    """Every role an account can have is probed (a new role arrives in the matrix, not beside it)."""
+    assert set(ROLES) - {"anonymous"} <= set(ROLE_OF)
+    assert {ROLE_OF[who] for who in ROLES if who != "anonymous"} == set(Role) - {Role.SYSTEM}
+
+
 def _files(web: Web) -> Files:
     separate_organisations(web)  # employer, school and bank are distinct organisations
+    _work_permit_desk(web)
     people = web.ids["people"]
     accepted = apply(web)
     officer, csrf = _client(web, "sh01.officer")
