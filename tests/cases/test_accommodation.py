@@ -220,6 +220,25 @@ async def test_impossible_facts_are_refused_by_field_and_nothing_is_written(worl
     assert await _count(world, AccommodationRegistration) == 0
 
 
+async def test_codes_outside_the_tables_in_the_mrz_are_refused_and_nothing_is_written(world: World) -> None:
+    """No check digit covers an MRZ's issuing State or nationality: a code in neither ISO 3166-1 nor ICAO Doc
+    9303's list reads, but a register does not record it (issue 13 §13: every code field is checked against
+    its table at every entry point)."""
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    line1, line2 = NEWCOMER
+    nowhere = td3("TANAKA", "YUKI", "TK1234567", "QQQ", "900301", "F", "320615")
+    stateless_typo = (line1, line2[:10] + "ZZZ" + line2[13:])  # issued by JPN, nationality ZZZ
+    people, documents = await _count(world, Person), await _count(world, TravelDocument)
+    out = await svc.report_hotel_stays(
+        hotel, [_stay(nowhere, world, "R-1"), _stay(stateless_typo, world, "R-2")]
+    )
+    assert [(r["outcome"], r["field"]) for r in out["results"]] == [("rejected", "mrz")] * 2, out
+    assert "QQQ" in out["results"][0]["detail"] and "ZZZ" in out["results"][1]["detail"]
+    assert await _count(world, AccommodationRegistration) == 0
+    assert (await _count(world, Person), await _count(world, TravelDocument)) == (people, documents)
+
+
 @pytest.mark.parametrize("beijing", ["00:30", "07:59", "16:01", "23:59"])
 async def test_a_private_stay_on_time_or_late_by_the_hour(world: World, beijing: str) -> None:
     """Moved in at a Beijing hour the day before; registered 24 hours later or 25 — the Beijing date is the day

@@ -30,6 +30,12 @@ def shown(
     return PassportShown(line1, line2)
 
 
+def issued_by(number: str, state: str) -> PassportShown:
+    """A passport of the person's whose issuing State reads ``state`` (no check digit covers that field)."""
+    line = shown(number)
+    return PassportShown(line.mrz_line1[:2] + state + line.mrz_line1[5:], line.mrz_line2)
+
+
 async def add_passport(world: World, number: str, person_id: int | None = None) -> int:
     async with world.sessions() as s, s.begin():
         pid = person_id or world.person_id
@@ -177,6 +183,8 @@ async def test_returned_passport_collected_with_a_new_one(world: World) -> None:
         (lambda: shown("C03Z22V69", surname="SCHMIDT"), "passport.surname"),
         (lambda: shown("C03Z22V69", birth=dt.date(1962, 5, 14)), "passport.birth_date"),
         (lambda: PassportShown("P<DEUMUELLER<<ANNA" + "<" * 26, "C01X00T47" + "X" * 35), "passport.mrz"),
+        # an issuing State in neither ISO 3166-1 nor ICAO Doc 9303's list (issue 13 §13): not recorded
+        (lambda: issued_by("C03Z22V69", "QQQ"), "passport.issuing_state"),
     ],
 )
 async def test_wrong_passport_at_collection_is_refused(world: World, presented: Any, field: str) -> None:

@@ -71,6 +71,11 @@ def _text(value: str | None, field: str, limit: int) -> str:
     return value
 
 
+def _unlisted(codes: dict[str, str]) -> str:
+    named = ", ".join(f"{name} {code!r}" for name, code in codes.items())
+    return f"{named}: not an ISO 3166-1 alpha-3 or ICAO Doc 9303 code"
+
+
 def _checked(
     stay: Stay, now: dt.datetime, channel: rules.Channel, hours: int = rules.HOTEL_REPORT_HOURS_DEFAULT
 ) -> dict[str, Any]:
@@ -94,6 +99,8 @@ def _checked(
     mrz = check_td3(*stay.mrz, as_of=beijing_date(now))
     if not mrz.valid:
         raise BadInput("mrz", "; ".join(mrz.errors) or "check digits do not match (ICAO 9303)")
+    if unlisted := mrz.unlisted_codes():
+        raise BadInput("mrz", _unlisted(unlisted))
     f = mrz.fields
     if not f.get("birth_date"):
         raise BadInput("mrz", "the date of birth cannot be read")
@@ -159,26 +166,6 @@ async def _person_and_document(s: AsyncSession, c: dict[str, Any], now: dt.datet
     s.add(person)
     await s.flush()
     doc = TravelDocument(**_document_values(c), person_id=person.id)
-    s.add(doc)
-    await s.flush()
-    return person.id, doc.id
-    person = Person(
-        surname=c["surname"],
-        given_names=c["given_names"],
-        birth_date=c["birth_date"],
-        sex=c["sex"] if c["sex"] in ("M", "F") else None,
-        nationality=c["nationality"],
-        created_at=now,
-    )
-    s.add(person)
-    await s.flush()
-    doc = TravelDocument(
-        person_id=person.id,
-        number=c["number"],
-        issuing_state=c["issuing_state"],
-        valid_until=c["expiry"],
-        mrz=c["mrz_text"],
-    )
     s.add(doc)
     await s.flush()
     return person.id, doc.id

@@ -124,6 +124,8 @@ async def _read(s: AsyncSession, person_id: int, shown: PassportShown, on: dt.da
     if not r.valid:
         problems.append(("passport.mrz", "the MRZ does not read: " + "; ".join(r.errors)))
         return _Read(result, None, problems)
+    for name, code in r.unlisted_codes().items():  # not recorded as a travel document (issue 13 §13)
+        problems.append((f"passport.{name}", f"{code!r} is not an ISO 3166-1 alpha-3 or ICAO Doc 9303 code"))
     if str(r.fields.get("document_code") or "")[:1] != "P":
         problems.append(("passport.mrz", "not a passport (document code P, ICAO Doc 9303 Part 4)"))
     person = await s.get(Person, person_id)

@@ -38,6 +38,16 @@ class MrzResult:
     notes: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
 
+    def unlisted_codes(self) -> dict[str, str]:
+        """The code fields (issuing State, nationality) whose code is in neither ISO 3166-1 alpha-3 nor ICAO Doc
+        9303 Part 3 §5's list, with their code. Reading flags them only (the list changes, and no check digit
+        covers them); a register records none of them (issue 13 §13: every code checked against its table)."""
+        return {
+            name: str(self.fields.get(name))
+            for name in ("issuing_state", "nationality")
+            if self.fields.get(f"{name}_known") is False
+        }
+
     def as_dict(self) -> dict[str, object]:
         return {
             "valid": self.valid,
