@@ -42,6 +42,31 @@ def csp(r: Any) -> dict[str, str]:
     return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in policy.split("; ")}
 
 
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def lacking_security_headers(r: Any) -> list[str]:
+    """The security headers an answer lacks: those above, a Permissions-Policy, and a Content-Security-Policy
+    without inline script that no other site may frame (a served file's: sandboxed). test_route_matrix asks it
+    of every route's answer to every role."""
+    out = [name for name, value in SECURITY_HEADERS.items() if r.headers.get(name) != value]
+    if "geolocation=()" not in r.headers.get("permissions-policy", ""):
+        out.append("permissions-policy")
+    policy = {}
+    for directive in r.headers.get("content-security-policy", "").split(";"):
+        name, _, value = directive.strip().partition(" ")
+        policy[name] = value
+    if "'unsafe-inline'" in policy.get("script-src", "") or not (
+        policy.get("frame-ancestors") == "'none'" or "sandbox" in policy
+    ):
+        out.append("content-security-policy")
+    return out
+
+
 @SQLITE
 def test_every_answer_carries_the_security_headers(web: Web) -> None:
     for method, path, status in SAMPLES:

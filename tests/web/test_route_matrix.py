@@ -34,6 +34,7 @@ from test_authorisation_matrix import (
     _client,
     _files,
 )
+from test_headers import lacking_security_headers
 from test_office import ALL, apply, command
 from web_support import Web
 
@@ -739,7 +740,8 @@ def _refusal(who: str, probe: Probe, r: Any) -> bool:
 
 def test_every_route_for_every_role(web: Web) -> None:
     """Every entry as every role, on one set of records: a refused request changes nothing, and an allowed one
-    may meet the state an earlier role left (the rules' 409 is an answer, not a refusal)."""
+    may meet the state an earlier role left (the rules' 409 is an answer, not a refusal). Every answer carries
+    the security headers (issue 13, hardening)."""
     c = _setup(web)
     wrong = []
     for who in ROLES:
@@ -760,6 +762,8 @@ def test_every_route_for_every_role(web: Web) -> None:
                 ok = _refusal(who, probe, r)
             if not ok:
                 wrong.append(seen)
+            if lacking := lacking_security_headers(r):
+                wrong.append((*seen[:4], "without", lacking))
     assert not wrong, "\n".join(map(str, wrong))
 
 
