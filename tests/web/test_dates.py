@@ -12,6 +12,7 @@ from web_support import Web
 
 V = "/api/v1"
 NOT_DATES = ["0", "86400", "2.225073858507e-311"]
+MRZ = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
 
 
 def _send(web: Web, who: str | None, method: str, path: str, **kw: Any) -> Any:
@@ -50,3 +51,21 @@ def test_dates_as_the_document_says_are_still_taken(web: Web) -> None:
     )
     r = _send(web, "sh01.officer", "GET", f"{V}/office/accommodation", params={"day": "2025-11-20"})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("value", [1763600000, "1763600000", 1.7636e9])
+def test_a_number_is_not_an_instant(web: Web, value: Any) -> None:
+    """The same for instants: 1763600000 is not 2025-11-20T00:53Z to a client that meant something else."""
+    stay = {
+        "person_id": web.ids["people"][0],
+        "mrz": MRZ,
+        "address": "Flat 3, 5 Lane 100",
+        "division_code": "310104",
+        "moved_in_at": value,
+    }
+    _refused(_send(web, "alice", "POST", f"{V}/accommodation/stays", json=stay), "moved_in_at")
+    out = {"moved_out_at": value}
+    _refused(_send(web, "alice", "POST", f"{V}/accommodation/stays/1/move-out", json=out), "moved_out_at")
+    interview = {"version": 1, "method": "interview", "scheduled_for": value}
+    path = f"{V}/office/cases/1/request_verification"
+    _refused(_send(web, "sh01.officer", "POST", path, json=interview), "scheduled_for")

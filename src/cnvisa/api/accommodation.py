@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cnvisa.cases.accommodation import MAX_BATCH, AccommodationService, Stay
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
-from cnvisa.http.params import IsoDate
+from cnvisa.http.params import AwareInstant, IsoDate
 
 router = APIRouter(tags=["accommodation registration (Law Art 39)"])
 
@@ -39,8 +39,8 @@ class StayIn(BaseModel):
         min_length=1, max_length=300, description="Where the foreigner stays (room and address)"
     )
     division_code: str = Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 division code of the address")
-    moved_in_at: AwareDatetime = Field(description="Check-in or moving in, with its offset (e.g. +08:00)")
-    moved_out_at: AwareDatetime | None = Field(None, description="Check-out, once it happened")
+    moved_in_at: AwareInstant = Field(description="Check-in or moving in, with its offset (e.g. +08:00)")
+    moved_out_at: AwareInstant | None = Field(None, description="Check-out, once it happened")
 
 
 class HotelStayIn(StayIn):
@@ -67,7 +67,7 @@ class PrivateStayIn(StayIn):
 class MoveOutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    moved_out_at: AwareDatetime
+    moved_out_at: AwareInstant
 
 
 class SearchIn(BaseModel):

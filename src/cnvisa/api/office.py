@@ -27,7 +27,7 @@ from cnvisa.cases.queries.overstay import overstay_view
 from cnvisa.cases.workflow import Command
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf
 from cnvisa.http.office import OfficeStaff, RowId, Supervisor, office_of, run_command
-from cnvisa.http.params import IsoDate
+from cnvisa.http.params import Instant, IsoDate
 from cnvisa.http.problems import Problem
 from cnvisa.law.passport_retention import RetentionReason
 
@@ -174,7 +174,7 @@ class VerificationIn(CommandIn):
     method: Literal["interview", "telephone", "site_visit", "other"] = Field(
         ..., description="Regulations Art 20"
     )
-    scheduled_for: dt.datetime | None = Field(
+    scheduled_for: Instant | None = Field(
         None, description="When (ISO 8601; without an offset: Beijing time), between 2000 and 2199"
     )
 
