@@ -51,14 +51,15 @@ SIGNED_IN_AS = (
     "alice",
     "carol",
     "sh01.officer",
+    "sh01.supervisor",
     "employer.hr",
     "bank.teller",
     "pv.yinchuan",
     "hotel.desk",
 )
-"""Every kind of account that has operations of its own (applicant, agent, officer, organisation, verifier, port
-visa desk, a hotel's front desk): ``test_every_role_an_operation_admits_signs_in`` fails when a new role is not
-here."""
+"""Every kind of account that has operations of its own (applicant, agent, officer, supervisor — the escalations —,
+organisation, verifier, port visa desk, a hotel's front desk): ``test_every_role_an_operation_admits_signs_in``
+fails when a new role is not here."""
 REFUSALS = frozenset({401, 403})
 EXAMPLES = 5
 """Per operation, per generation mode, each sent once per account: ≈ 50 s for both modes on SQLite here."""
