@@ -69,3 +69,15 @@ def test_a_number_is_not_an_instant(web: Web, value: Any) -> None:
     interview = {"version": 1, "method": "interview", "scheduled_for": value}
     path = f"{V}/office/cases/1/request_verification"
     _refused(_send(web, "sh01.officer", "POST", path, json=interview), "scheduled_for")
+
+
+@pytest.mark.parametrize("value", [1763600000, "86400"])
+def test_a_number_is_neither_the_arrival_nor_a_date_of_a_port_visa_request(web: Web, value: Any) -> None:
+    """The port-visa request (issue 11 §1, added since): its arrival instant and its dates."""
+    from test_port_visa_http import body
+
+    path = f"{V}/port-visa/requests"
+    for field in ("arrival_at", "birth_date", "passport_valid_until"):
+        headers = {"X-CSRF-Token": web.signin("employer.hr"), "Idempotency-Key": f"k-{field}-{value}"}
+        r = web.client.post(path, json=body(**{field: value}), headers=headers)
+        _refused(r, field)

@@ -17,6 +17,7 @@ from cnvisa.cases.queries.port_visa import PortVisaReads
 from cnvisa.cases.workflow import Role
 from cnvisa.http.applicant import namespaced_key
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.params import Instant, IsoDate
 from cnvisa.law import port_visa as pv
 
 router = APIRouter(tags=["port visas (Law Art 20)"])
@@ -67,7 +68,7 @@ class PortVisaIn(BaseModel):
     port: str = Field(
         min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$", description="A port code (cnvisa law ports)"
     )
-    arrival_at: dt.datetime = Field(
+    arrival_at: Instant = Field(
         description="Scheduled arrival at the port, with its offset (Beijing time shown)"
     )
     flight: str = Field(
@@ -83,14 +84,14 @@ class PortVisaIn(BaseModel):
         None, max_length=120, description="As in the passport (the organisation's staff)"
     )
     given_names: str | None = Field(None, max_length=200)
-    birth_date: dt.date | None = None
+    birth_date: IsoDate | None = None
     sex: Literal["M", "F", "X"] | None = None
     nationality: str | None = Field(None, pattern=r"^[A-Z<]{3}$", description="ICAO 9303 code")
     passport_number: str | None = Field(
         None, max_length=20, description="The passport to be presented at the port"
     )
     passport_issuing_state: str | None = Field(None, pattern=r"^[A-Z<]{3}$")
-    passport_valid_until: dt.date | None = None
+    passport_valid_until: IsoDate | None = None
     materials: list[Annotated[str, Field(max_length=60)]] = Field(
         default_factory=list,
         max_length=20,
