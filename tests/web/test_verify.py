@@ -143,6 +143,7 @@ def test_rate_limit_per_verifier_account(web: Web, orgs: dict[str, int]) -> None
     assert r.json()["code"] == "rate_limited" and r.json()["retry_after"] >= 1
     page = bank.post("/verify", data={"csrf": csrf, **alice})
     assert page.status_code == 429 and 'role="alert"' in page.text
+    assert "<title>Error: " in page.text  # an error page says so first (issue 15 item 3, GOV.UK)
     web.clock.advance(seconds=61)
     assert ask(bank, csrf, **alice).status_code == 200
     assert Settings().identity_checks_per_minute == 30  # the default
