@@ -77,3 +77,28 @@ def test_the_officer_sees_on_the_case_whether_it_came_in_time(web: Web) -> None:
     assert "Done on time" in en and "by this application" in en
     zh = web.client.get(f"/office/cases/{case_id}?lang=zh_CN").text
     assert "申请人的办理期限" in zh and "已按期办理" in zh and "即本申请" in zh
+
+
+def test_an_officer_records_that_a_duty_no_longer_binds(web: Web) -> None:
+    from test_office import apply
+
+    _sweep(web)
+    web.signin("alice")
+    duties = web.client.get("/api/v1/me/obligations").json()["people"][0]["obligations"]
+    duty = next(o for o in duties if o["kind"] == "residence_permit_extension")
+    assert duty["state"] == "open"
+    path = f"/api/v1/office/obligations/{duty['id']}/waive"
+    reason = {"reason": "leaves China for good on 1 December; permit to be cancelled"}
+    # another office does not know her (no case there); the office she has a case at does
+    apply(web)
+    csrf = web.signin("bj01.officer")
+    assert web.client.post(path, json=reason, headers={"X-CSRF-Token": csrf}).status_code == 403
+    csrf = web.signin("sh01.officer")
+    assert web.client.post(path, json=reason).status_code == 403  # no CSRF token
+    short = web.client.post(path, json={"reason": "x"}, headers={"X-CSRF-Token": csrf})
+    assert short.status_code == 422 and short.json()["field"].endswith("reason")
+    done = web.client.post(path, json=reason, headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 200 and done.json()["state"] == "waived", done.text
+    web.signin("alice")
+    zh = web.client.get("/my/obligations?lang=zh_CN").text
+    assert "已无需办理" in zh and "permit to be cancelled" in zh

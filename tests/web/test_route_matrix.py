@@ -81,6 +81,7 @@ class Case:
         0,
         0,
     )  # two API tokens of bank.teller's: one revoked by the API, one by the page
+    obligation: int = 0  # alice's Art 32 duty (the daily sweep run once)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,13 @@ ROUTES: list[Probe] = [
     Probe("GET", f"{V}/me/documents", APPLICANT_SIDE, _p(f"{V}/me/documents")),
     Probe("GET", f"{V}/me/obligations", APPLICANT_SIDE, _p(f"{V}/me/obligations")),
     Probe("GET", f"{V}/org/obligations", ORG_STAFF, _p(f"{V}/org/obligations")),
+    Probe(
+        "POST",
+        f"{V}/office/obligations/{{obligation_id}}/waive",
+        SH01,
+        lambda c: f"{V}/office/obligations/{c.obligation}/waive",
+        _json({"reason": "left by land at Erlian; the exit record follows"}),
+    ),
     Probe("GET", f"{V}/me/checks", APPLICANT_SIDE, _p(f"{V}/me/checks")),
     Probe("GET", f"{V}/office/queue", OFFICERS, _p(f"{V}/office/queue")),
     Probe("GET", f"{V}/office/overdue", OFFICERS, _p(f"{V}/office/overdue")),
@@ -717,7 +725,11 @@ def _setup(web: Web) -> Case:
     ]
     assert all(r.status_code in (200, 201) for r in made), [r.text for r in made]
     ids = (int(made[0].json()["id"]), int(made[1].json()["id"]))
-    return Case(f, booked[0], booked[1], noticed, decided, int(files[0]["id"]), sh01, ids)
+    web.client.portal.call(web.client.app.state.platform.obligations.sweep)  # type: ignore[attr-defined]
+    mine, _ = _client(web, "alice")
+    duties = mine.get("/api/v1/me/obligations").json()["people"][0]["obligations"]
+    duty = next(o["id"] for o in duties if o["kind"] == "residence_permit_extension")
+    return Case(f, booked[0], booked[1], noticed, decided, int(files[0]["id"]), sh01, ids, duty)
 
 
 def _send(client: TestClient, csrf: str | None, probe: Probe, c: Case) -> Any:

@@ -312,7 +312,8 @@ class ObligationRegister(Clocked):
     # ------------------------------------------------------------------------------------------- an officer
     async def waive(self, actor: Actor, obligation_id: int, reason: str) -> dict[str, Any]:
         """An officer records that a duty no longer binds (e.g. the person left by another port), with the reason;
-        audited. Only staff; a met duty stays met."""
+        audited. Only staff of an office where the person has a case; a met duty stays met. Sent again with the
+        same reason, the waiver is answered as it stands (a retried request changes nothing)."""
         if actor.role not in STAFF:
             raise Forbidden("only an officer or supervisor waives an obligation")
         reason = " ".join(reason.split())
@@ -323,6 +324,15 @@ class ObligationRegister(Clocked):
             ob = await s.get(Obligation, obligation_id)
             if ob is None:
                 raise NotFound(f"obligation {obligation_id}")
+            known = await s.execute(
+                select(Case.id)
+                .where(Case.person_id == ob.person_id, Case.office_id == actor.office_id)
+                .limit(1)
+            )
+            if known.first() is None:
+                raise Forbidden("the person has no case at this office")
+            if ob.state == "waived" and ob.reason == reason:
+                return _out(ob)
             if ob.state not in ("open", "late") or ob.met_by_case_id is not None:
                 raise BadInput("state", f"an obligation {ob.state} cannot be waived")
             ob.state, ob.reason, ob.changed_at = "waived", reason, now
