@@ -102,3 +102,31 @@ def test_an_officer_records_that_a_duty_no_longer_binds(web: Web) -> None:
     web.signin("alice")
     zh = web.client.get("/my/obligations?lang=zh_CN").text
     assert "已无需办理" in zh and "permit to be cancelled" in zh
+
+
+def test_the_waiver_on_the_case_page_with_its_error_in_the_pages_language(web: Web) -> None:
+    from test_office import apply
+
+    _sweep(web)
+    case_id = apply(web)  # not swept again: her Art 32 duty is still open
+    csrf = web.signin("sh01.officer")
+    page = web.client.get(f"/office/cases/{case_id}?lang=zh_CN").text
+    duty = int(page.split('action="/office/obligations/')[1].split("/")[0])
+    bad = web.client.post(
+        f"/office/obligations/{duty}/waive?lang=zh_CN",
+        data={"csrf": csrf, "case_id": str(case_id), "reason": " "},
+    )
+    assert bad.status_code == 422 and "<title>错误：" in bad.text
+    assert f'href="#waive-reason-{duty}"' in bad.text and "请说明该事项为何已无需办理" in bad.text
+    assert f'id="waive-reason-{duty}" name="reason" maxlength="500" aria-invalid="true"' in bad.text
+    ok = web.client.post(
+        f"/office/obligations/{duty}/waive",
+        data={
+            "csrf": csrf,
+            "case_id": str(case_id),
+            "reason": "leaves China for good; permit to be cancelled",
+        },
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == f"/office/cases/{case_id}#obligations-h"
+    after = web.client.get(f"/office/cases/{case_id}?lang=en").text
+    assert "No longer required" in after and f'action="/office/obligations/{duty}/waive"' not in after

@@ -550,6 +550,18 @@ ROUTES: list[Probe] = [
     Probe("GET", "/office/queue", OFFICERS, _p("/office/queue")),
     Probe("GET", "/my/obligations", APPLICANT_SIDE, _p("/my/obligations")),
     Probe("GET", "/org/obligations", ORG_STAFF, _p("/org/obligations")),
+    Probe(
+        "POST",
+        "/office/obligations/{obligation_id}/waive",
+        SH01,
+        lambda c: f"/office/obligations/{c.obligation}/waive",
+        lambda c: {
+            "data": {
+                "case_id": str(c.files.alice),
+                "reason": "left by land at Erlian; the exit record follows",
+            }
+        },
+    ),
     Probe("GET", "/office/escalations", SUPERVISORS, _p("/office/escalations")),
     Probe("GET", "/office/overstays", OFFICERS, _p("/office/overstays")),
     Probe("GET", "/office/search", OFFICERS, _p("/office/search"), lambda c: {"params": {"q": "MARTIN"}}),

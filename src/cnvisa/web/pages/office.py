@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.cases.errors import CaseError
+from cnvisa.cases.errors import BadInput, CaseError
 from cnvisa.cases.queries.office_case import COMMANDS, OUTCOMES, case_view, load_file, queue_page_view
 from cnvisa.cases.queries.office_search import search_view
 from cnvisa.cases.queries.overstay import overstay_view
@@ -174,13 +174,14 @@ async def _case_page(
     status: int = 200,
     error: Problem | None = None,
     command: str = "",
+    field_errors: Errors | None = None,
 ) -> HTMLResponse:
     view = await case_view(
         p.cases, who.actor, case_id, p.settings.public_base_url, p.settings.escalation_working_days
     )
     done = request.query_params.get("done")
     passport = office_passport.errors(request, command, error) if error else None
-    errors = passport or (_decision_errors(request, view, error) if error else NO_ERRORS)
+    errors = field_errors or passport or (_decision_errors(request, view, error) if error else NO_ERRORS)
     return page(
         request,
         "office/case.html",
@@ -288,6 +289,29 @@ def _refill(command: str, form: Any) -> dict[str, str]:
     keep += ("retention_reason", "retention_note", "passport_mrz_line1", "passport_mrz_line2")
     keep += ("collect_passport_mrz_line1", "collect_passport_mrz_line2")
     return {k: str(form.get(k) or "")[:2000] for k in keep}
+
+
+@router.post("/office/obligations/{obligation_id}/waive", response_model=None)
+async def waive_form(obligation_id: RowId, request: Request, who: OfficeStaff, p: PlatformDep) -> Response:
+    """From the case page: record that one of the applicant's duties no longer binds, with the reason (issue 12);
+    back to the case, or the case again with the error beside the reason."""
+    await check_csrf(request, who)
+    form = await request.form()
+    case_id = str(form.get("case_id") or "")
+    if not re.fullmatch(r"[1-9][0-9]{0,17}", case_id):
+        raise Problem(422, "Invalid input", "the case to return to", field="case_id", code="bad_input")
+    try:
+        await p.obligations.waive(who.actor, obligation_id, str(form.get("reason") or ""))
+    except BadInput as exc:
+        control = f"waive-reason-{obligation_id}"
+        text = (
+            t(request, "Say why the duty no longer binds, in 3 to 500 characters.")
+            if exc.field == "reason"
+            else t(request, "This duty is met or waived already: nothing was changed.")
+        )
+        errors = form_errors(request, {"reason": (control, "Why it no longer binds")}, ("reason", text))
+        return await _case_page(request, who, p, int(case_id), status=422, field_errors=errors)
+    return RedirectResponse(f"/office/cases/{case_id}#obligations-h", status_code=303)
 
 
 @router.get("/office/cases/{case_id}/files/{file_id}", response_model=None)
