@@ -18,6 +18,7 @@ from cnvisa.cases.accommodation import AccommodationService, Stay
 from cnvisa.cases.errors import BadInput
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.web.pages.local_time import beijing_local, local_now
 from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +26,6 @@ router = APIRouter(include_in_schema=False)
 Holder = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 HotelStaff = Annotated[Principal, Depends(require(Role.HOTEL_STAFF))]
 Police = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
-BEIJING: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
 def _(message: str) -> str:
@@ -73,23 +73,10 @@ def _service(p: Platform) -> AccommodationService:
     return AccommodationService(p.sessions, p.cases.clock, hotel_report_hours=p.settings.hotel_report_hours)
 
 
-def _beijing(raw: str) -> dt.datetime | None:
-    """A ``datetime-local`` value (``2025-11-20T08:30``) read as Beijing time."""
-    try:
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
-
-
 def _found(
     request: Request, bad: list[BadInput], messages: dict[str, str] = MESSAGES
 ) -> tuple[tuple[str, str], ...]:
     return tuple((e.field, t(request, messages.get(e.field, "Check this field."))) for e in bad)
-
-
-def _now_local(p: Platform) -> str:
-    return p.now().astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
 
 
 # ----------------------------------------------------------------------------------------- private stays
@@ -112,7 +99,7 @@ async def _stays_page(
         status=status,
         rows=await _service(p).of_people(who.actor),
         people=people,
-        now=_now_local(p),
+        now=local_now(p),
         values=values,
         errors=form_errors(request, STAY_FIELDS, *found),
     )
@@ -137,7 +124,7 @@ async def register_stay(request: Request, who: Holder, p: PlatformDep) -> Respon
     person = int(values["person_id"]) if values["person_id"].isdigit() else None
     if person is None or (person != who.actor.person_id and person not in who.actor.represents):
         bad.append(BadInput("person_id", "yourself or a person you act for"))
-    moved_in = _beijing(values["moved_in_at"])
+    moved_in = beijing_local(values["moved_in_at"])
     if moved_in is None:
         bad.append(BadInput("moved_in_at", "a date and time"))
     for name in ("address", "division_code"):
@@ -177,7 +164,7 @@ async def _hotel_page(
         status=status,
         rows=await _service(p).hotel_day(who.actor, today),
         today=today,
-        now=_now_local(p),
+        now=local_now(p),
         values=values,
         errors=form_errors(request, FIELDS, *found),
     )
@@ -208,7 +195,7 @@ async def report_stay(request: Request, who: HotelStaff, p: PlatformDep) -> Resp
         bad.append(BadInput("mrz", "44 characters"))
     if len(values["mrz2"]) != 44:
         bad.append(BadInput("mrz2", "44 characters"))
-    moved_in = _beijing(values["moved_in_at"])
+    moved_in = beijing_local(values["moved_in_at"])
     if moved_in is None:
         bad.append(BadInput("moved_in_at", "a date and time"))
     for name in ("address", "division_code"):

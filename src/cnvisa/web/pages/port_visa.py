@@ -21,13 +21,13 @@ from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
 from cnvisa.law import port_visa as pv
 from cnvisa.law import refusals
+from cnvisa.web.pages.local_time import beijing_local, local_now
 from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
 
 Filer = Annotated[Principal, Depends(require(Role.ORG_STAFF, Role.APPLICANT))]
 Desk = Annotated[Principal, Depends(require(Role.PORT_VISA_OFFICER))]
-BEIJING: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
 def _(message: str) -> str:
@@ -110,14 +110,6 @@ def _reads(p: Platform) -> PortVisaReads:
     return PortVisaReads(p.sessions, p.cases.clock)
 
 
-def _beijing(raw: str) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
-
-
 def _date(raw: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
@@ -149,7 +141,7 @@ async def _form(
         purposes=PURPOSE_LABELS,
         inviters=INVITER_LABELS,
         for_org=who.role is Role.ORG_STAFF,
-        now=p.now().astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M"),
+        now=local_now(p),
         values=values,
         errors=form_errors(request, FIELDS, *found),
     )
@@ -183,7 +175,7 @@ async def file_request(request: Request, who: Filer, p: PlatformDep) -> Response
     )  # fmt: skip
     values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in names}
     values["urgent"] = form.get("urgent") == "yes"
-    arrival = _beijing(values["arrival_at"])
+    arrival = beijing_local(values["arrival_at"])
     try:
         if arrival is None:
             raise BadInput("arrival_at", "a date and time")
