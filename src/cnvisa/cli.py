@@ -18,6 +18,7 @@ from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.cli_agency import agency_app
 from cnvisa.cli_law import ports
 from cnvisa.cli_monitor import escalations
+from cnvisa.cli_worker import worker
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
 
@@ -42,6 +43,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 demo_app = typer.Typer(help="Deterministic demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 db_app.command("escalations")(escalations)
+app.command("worker")(worker)
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tokens_app, name="tokens")
@@ -299,16 +301,17 @@ def _recompute_deadlines(url: str | None, clock: Any) -> list[dict[str, Any]]:
 
 @db_app.command("sweep")
 def db_sweep(database_url: DbUrl = None) -> None:
-    """Daily upkeep (run it from cron): recompute open deadlines when the holiday data changed (Regulations
-    Art 36 last paragraph), lapse drafts past retention and one-time notices unanswered past their reply date
-    (Regulations Art 13 para 2, Art 18 para 2), lapse port-visa requests whose arrival window ran out (office
-    rule, CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS), and keep the obligations register (open, met, late, waived:
-    cnvisa.cases.obligations). Every change is written to the audit log."""
+    """Daily upkeep (``cnvisa worker`` runs it as the queue's daily_sweep job; this runs it now): recompute open
+    deadlines when the holiday data changed (Regulations Art 36 last paragraph), lapse drafts past retention and
+    one-time notices unanswered past their reply date (Regulations Art 13 para 2, Art 18 para 2), lapse port-visa
+    requests whose arrival window ran out (office rule, CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS), and keep the
+    obligations register (open, met, late, waived: cnvisa.cases.obligations). Every change is written to the
+    audit log."""
     import asyncio
 
     from cnvisa.cases.errors import BadInput
-    from cnvisa.cases.port_visa.service import PortVisaService, port_visa_window
-    from cnvisa.cases.service import CaseService
+    from cnvisa.cases.port_visa.service import port_visa_window
+    from cnvisa.cases.sweep import SweepReport, daily_sweep
     from cnvisa.store.db import make_engine, sessionmaker
 
     clock = _clock()
@@ -317,32 +320,26 @@ def db_sweep(database_url: DbUrl = None) -> None:
     except BadInput as exc:
         _fail(f"{exc.field}: {exc.message}")
 
-    async def lapse() -> tuple[list[str], dict[str, list[int]]]:
-        from cnvisa.cases.obligations import ObligationRegister
-
+    async def run() -> SweepReport:
         engine = make_engine(database_url)
         try:
-            lapsed = await CaseService(sessionmaker(engine), clock).lapse_due()
-            # port-visa requests whose arrival window ran out (no-show; office rule, cnvisa.cases.port_visa.flow)
-            lapsed += await PortVisaService(
-                sessionmaker(engine), clock, arrival_window_days=window
-            ).lapse_due()
-            return lapsed, await ObligationRegister(sessionmaker(engine), clock).sweep()
+            return await daily_sweep(sessionmaker(engine), clock, arrival_window_days=window)
         finally:
             await engine.dispose()
 
     try:
-        changes = _recompute_deadlines(database_url, clock)
-        lapsed, obligations = asyncio.run(lapse())
+        report = asyncio.run(run())
     except Exception as exc:  # one line, never a traceback
         _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-    typer.echo(f"open deadlines under calendar {workdays.calendar_version()}: {len(changes)} changed")
-    for change in changes:
+    typer.echo(
+        f"open deadlines under calendar {workdays.calendar_version()}: {len(report.deadlines)} changed"
+    )
+    for change in report.deadlines:
         typer.echo(f"  {change['case']}: {change['from']} -> {change['to']}")
-    typer.echo(f"lapsed: {len(lapsed)}")
-    for number in lapsed:
+    typer.echo(f"lapsed: {len(report.lapsed)}")
+    for number in report.lapsed:
         typer.echo(f"  {number}")
-    typer.echo("obligations: " + ", ".join(f"{k} {len(v)}" for k, v in obligations.items()))
+    typer.echo("obligations: " + ", ".join(f"{k} {len(v)}" for k, v in report.obligations.items()))
 
 
 @db_app.command("overstays")

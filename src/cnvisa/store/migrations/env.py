@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from cnvisa.store.db import make_engine
+from cnvisa.store.queue import is_model_object
 from cnvisa.store.tables import Base
 
 config = context.config
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=is_model_object,  # pgqueuer's tables (revision 0022) are not the models'
     )
     with context.begin_transaction():
         context.run_migrations()
