@@ -29,7 +29,7 @@ from cnvisa.http.headers import SecurityHeaders
 from cnvisa.http.i18n import negotiate
 from cnvisa.http.limits import BodyLimits
 from cnvisa.http.settings import Settings
-from cnvisa.store import migrate
+from cnvisa.store import migrate, queue
 from cnvisa.store.db import Timeouts, make_engine, sessionmaker
 from cnvisa.store.fast import Reads
 from cnvisa.store.replica import TolerantReads
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from cnvisa.web import pages
 
     app.include_router(docs.router)
-    app.include_router(observe.router(observe.allowed_networks(settings.metrics_allow), ready))
+    app.include_router(observe.router(observe.allowed_networks(settings.metrics_allow), ready, job_backlog))
 
     for router in api_routes.ROUTERS:
         app.include_router(router, prefix="/api/v1")
@@ -167,6 +167,13 @@ async def ready(request: Request) -> dict[str, dict[str, object]]:
         "database": {"ok": True},
         "schema": {"ok": found == expected, "database": sorted(found), "code": sorted(expected)},
     }
+
+
+async def job_backlog(request: Request) -> observe.Backlog:
+    """The job queue's waiting jobs per entrypoint, for ``/metrics`` (PostgreSQL; [] on SQLite)."""
+    platform: Platform = request.app.state.platform
+    async with platform.sessions() as s:
+        return [(b.job, b.queued, b.oldest_seconds) for b in await queue.queue_backlog(s)]
 
 
 async def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:

@@ -10,6 +10,11 @@ readiness probes.
   in a label), the database pool in use, and collectors the platform adds (audit group size, …). Under
   several worker processes (``cnvisa serve --workers N``) the values are shared through
   ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), so any worker answers for all.
+- **Job queue** (issue 12): ``cnvisa_job_queue_depth`` and ``cnvisa_job_queue_oldest_age_seconds`` per
+  entrypoint (job name), read from the queue table at each scrape (``cnvisa.store.queue.queue_backlog``: one
+  grouped read over pgqueuer's partial index of queued jobs) — not kept in any process, so every worker answers
+  the same figures and a drained queue reads 0, never a stale value. PostgreSQL only: on SQLite (no queue table,
+  the in-process runner's queue is the worker's memory) the two families are printed with no samples.
 - ``/metrics`` is for the operator's network only: answered to the addresses in ``CNVISA_METRICS_ALLOW``
   (loopback by default), 404 to everyone else — its figures tell an outsider how busy each office is.
 - ``/healthz``: the process answers. ``/readyz``: the database answers within its bound and its schema is the
@@ -17,7 +22,9 @@ readiness probes.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import os
 import re
 import time
@@ -36,6 +43,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -165,6 +173,41 @@ class Observe:
             context.REQUEST_ID.reset(token)
 
 
+Backlog = list[tuple[str, int, float]]
+"""Per entrypoint: jobs queued and the oldest one's age in seconds."""
+BACKLOG_READ_SECONDS: Final = 2.0
+"""The most a scrape waits for the queue's figures; past it they are left out (and the rest answered)."""
+
+
+class _BacklogCollector:
+    def __init__(self, rows: Backlog | None) -> None:
+        self.rows = rows
+
+    def collect(self) -> Any:
+        depth = GaugeMetricFamily(
+            "cnvisa_job_queue_depth",
+            "Jobs waiting in the job queue per entrypoint (PostgreSQL; no samples on SQLite, whose in-process "
+            "queue lives in the worker).",
+            labels=["entrypoint"],
+        )
+        age = GaugeMetricFamily(
+            "cnvisa_job_queue_oldest_age_seconds",
+            "Age of the oldest waiting job per entrypoint, seconds (0 when none waits; PostgreSQL only).",
+            labels=["entrypoint"],
+        )
+        for name, queued, oldest in self.rows or ():
+            depth.add_metric([name], queued)
+            age.add_metric([name], oldest)
+        yield depth
+        yield age
+
+
+def backlog_text(rows: Backlog | None) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_BacklogCollector(rows))
+    return generate_latest(registry)
+
+
 def metrics_text() -> bytes:
     """Every worker's figures under multiprocess mode; this process's otherwise."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -191,9 +234,13 @@ def may_scrape(client_host: str | None, networks: tuple[Any, ...]) -> bool:
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 
-def router(networks: tuple[Any, ...], ready: Callable[[Request], Awaitable[dict[str, Any]]]) -> APIRouter:
+def router(
+    networks: tuple[Any, ...],
+    ready: Callable[[Request], Awaitable[dict[str, Any]]],
+    backlog: Callable[[Request], Awaitable[Backlog]] | None = None,
+) -> APIRouter:
     """``/healthz``, ``/readyz`` and ``/metrics``: outside the API's version and the OpenAPI document (they are
-    the operator's, not the public's)."""
+    the operator's, not the public's). ``backlog`` reads the job queue's figures at each scrape."""
     r = APIRouter(include_in_schema=False)
 
     @r.get("/healthz")
@@ -214,6 +261,17 @@ def router(networks: tuple[Any, ...], ready: Callable[[Request], Awaitable[dict[
     async def metrics(request: Request) -> Response:
         if not may_scrape(request.client.host if request.client else None, networks):
             return PlainTextResponse("Not Found", status_code=404)
-        return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+        body = metrics_text()
+        if backlog is not None:
+            try:
+                async with asyncio.timeout(BACKLOG_READ_SECONDS):
+                    rows: Backlog | None = await backlog(request)
+            except Exception as exc:  # the database slow or down: the other figures still answer
+                logging.getLogger("cnvisa.web").warning(
+                    "/metrics: job queue not read: %s", type(exc).__name__
+                )
+                rows = None
+            body += backlog_text(rows)
+        return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     return r

@@ -119,7 +119,7 @@ schedule."""
 def by_name(jobs: tuple[Job, ...] = JOBS) -> dict[str, Job]:
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
-        raise ValueError(f"job names repeat: {sorted(n for n in names if names.count(n) > 1)}")
+        raise ValueError(f"job names repeat: {sorted({n for n in names if names.count(n) > 1})}")
     return {j.name: j for j in jobs}
 
 
