@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine (see README):
-#   make run   — install what is missing, create and seed the SQLite database, serve the platform
+#   make run   — install what is missing, create and seed the SQLite database, serve the platform with one job
+#                worker beside it (cnvisa worker), stopped with the server
 #   make test  — install what is missing and run the whole test suite (what CI runs)
 PY ?= python3
 VENV := .venv
@@ -22,7 +23,10 @@ $(STAMP): pyproject.toml
 run: system $(STAMP)
 	@$(BIN)/cnvisa demo setup
 	@echo "cnvisa is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	@$(BIN)/cnvisa serve --host $(HOST) --port $(PORT) --workers 2
+	@echo "one job worker runs beside it (cnvisa worker: the daily sweep at 00:05 Beijing time); both stop together"
+	@$(BIN)/cnvisa worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/cnvisa serve --host $(HOST) --port $(PORT) --workers 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
