@@ -27,7 +27,7 @@ from cnvisa.store import migrate, queue
 from cnvisa.store.db import sessionmaker
 from cnvisa.worker import registry
 from cnvisa.worker.registry import JOBS, Job, by_name, daily_at_beijing, every_seconds, schedule_of
-from cnvisa.worker.runner import WorkerOptions, asyncpg_dsn
+from cnvisa.worker.runner import APPLICATION_NAME, WorkerOptions, asyncpg_dsn
 
 HERE = Path(__file__).parent
 SRC = HERE.parents[1] / "src"
@@ -329,3 +329,43 @@ def test_cnvisa_worker_names_a_bad_option_or_schedule(tmp_path: Path) -> None:
     bad = run(env={"CNVISA_JOB_SCHEDULE_DAILY_SWEEP": "at midnight"})
     assert bad.returncode == 2 and "CNVISA_JOB_SCHEDULE_DAILY_SWEEP" in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_worker_that_loses_its_queue_connection_exits_with_the_error(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
+    """The queue's connection killed on the server (a restart, a failover): the worker does not stay up
+    listening to nothing — it exits 2 naming the error, for its supervisor to start it again."""
+    log = tmp_path / "worker.log"
+    cli = [sys.executable, "-m", "cnvisa.cli", "worker", "--database-url", db_url]
+    with _processes() as started:
+        proc = await _spawn(started, log, *cli)
+        database = make_url(db_url).database
+
+        async def connected() -> bool:
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :a AND datname = :d"
+                    ),
+                    {"a": APPLICATION_NAME, "d": database},
+                )
+                return bool(found.scalar())
+
+        await _wait("the worker's queue connection", connected, lambda: _read([log]))
+        async with engine.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :a AND datname = :d"
+                ),
+                {"a": APPLICATION_NAME, "d": database},
+            )
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=WAIT)
+        except TimeoutError:
+            pytest.fail(f"the worker kept running {WAIT:.0f} s after losing its connection\n{_read([log])}")
+    out = log.read_text()
+    # the last line is the command's one-line error (pgqueuer's own log lines above it may carry the trace)
+    assert proc.returncode == 2 and out.strip().splitlines()[-1].startswith("error: worker: "), out

@@ -10,7 +10,9 @@
   outbox row) that the next periodic run picks up, never the queue entry. Two workers on one SQLite file would
   each run every tick (no shared schedule table): the jobs being idempotent, that costs work, not correctness.
 
-SIGTERM and SIGINT stop it cleanly: no new job is taken, the running ones finish, the connection closes."""
+SIGTERM and SIGINT stop it cleanly: no new job is taken, the running ones finish, the connection closes (exit
+0). On PostgreSQL, losing the queue's connection ends the worker with an error (exit 2), for its supervisor to
+start it again; jobs it was running are picked again after the heartbeat timeout."""
 
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ from cnvisa.store.db import database_url, is_sqlite, make_engine, sessionmaker
 from cnvisa.worker.registry import JOBS, Job, JobContext, by_name, with_schedules
 
 log = logging.getLogger("cnvisa.worker")
+APPLICATION_NAME = "cnvisa worker"
+"""The queue connection's name in ``pg_stat_activity``."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,9 @@ async def run_worker(
         else:
             import asyncpg  # type: ignore[import-untyped]
 
-            connection = await asyncpg.connect(asyncpg_dsn(url))
+            connection = await asyncpg.connect(
+                asyncpg_dsn(url), server_settings={"application_name": APPLICATION_NAME}
+            )
             pgq = PgQueuer.from_asyncpg_connection(connection)
         register(pgq, jobs, ctx)
         loop = asyncio.get_running_loop()
@@ -168,6 +174,9 @@ async def run_worker(
                 batch_size=options.batch_size,
                 max_concurrent_tasks=options.concurrency,
                 heartbeat_timeout=dt.timedelta(seconds=options.heartbeat_timeout),
+                # the queue's connection lost (server restarted, connection killed): end with the error, so the
+                # supervisor (systemd, Kubernetes) starts a fresh worker, instead of one listening to nothing
+                shutdown_on_listener_failure=connection is not None,
             )
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
