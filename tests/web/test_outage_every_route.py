@@ -28,7 +28,10 @@ from cnvisa.cases.clock import SHANGHAI, ManualClock
 
 NO_DATABASE = {
     ("GET", "/healthz"): "alive: the process answers (the load balancer asks /readyz for the database)",
-    ("GET", "/metrics"): "the process's own counters",
+    (
+        "GET",
+        "/metrics",
+    ): "the process's own counters (the job queue's figures left out when the database does not answer in 2 s)",
     ("GET", "/api/openapi.json"): "the document",
     ("GET", "/api/docs"): "the API reference page",
     ("GET", "/api/redoc"): "the API reference page",
