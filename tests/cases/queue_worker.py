@@ -35,7 +35,30 @@ async def slow_effect(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
     return {"key": key}
 
 
-JOBS = (Job("slow_effect", slow_effect, Retry(max_attempts=3, initial_delay=0.1)),)
+async def flaky(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Fails its first ``payload["failures"]`` runs, then writes its effect (key ``payload["key"]``)."""
+    key = payload["key"]
+    async with ctx.sessions() as s, s.begin():
+        await s.execute(
+            text("INSERT INTO job_attempts (key, pid) VALUES (:k, :p)"), {"k": key, "p": os.getpid()}
+        )
+        runs = (
+            await s.execute(text("SELECT count(*) FROM job_attempts WHERE key = :k"), {"k": key})
+        ).scalar()
+    if runs <= int(payload["failures"]):
+        raise RuntimeError(f"{key}: failure {runs}")
+    async with ctx.sessions() as s, s.begin():
+        await s.execute(
+            text("INSERT INTO job_effects (key, pid) VALUES (:k, :p) ON CONFLICT (key) DO NOTHING"),
+            {"k": key, "p": os.getpid()},
+        )
+    return {"key": key}
+
+
+JOBS = (
+    Job("slow_effect", slow_effect, Retry(max_attempts=3, initial_delay=0.1)),
+    Job("flaky", flaky, Retry(max_attempts=3, initial_delay=0.2, multiplier=2.0)),
+)
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)

@@ -369,3 +369,37 @@ async def test_a_worker_that_loses_its_queue_connection_exits_with_the_error(
     out = log.read_text()
     # the last line is the command's one-line error (pgqueuer's own log lines above it may carry the trace)
     assert proc.returncode == 2 and out.strip().splitlines()[-1].startswith("error: worker: "), out
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_failing_job_is_retried_with_backoff_then_held_as_failed(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
+    """The job's ``Retry`` (max_attempts 3, 0.2 s doubling): a job failing once succeeds on its second run; a
+    job that always fails runs max_attempts + 1 times (the first run and three retries, pgqueuer counting
+    retries) and is then kept in the queue table as ``failed``, its traceback in ``pgqueuer_log``."""
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE job_attempts (key text NOT NULL, pid int NOT NULL)"))
+        await conn.execute(text("CREATE TABLE job_effects (key text PRIMARY KEY, pid int NOT NULL)"))
+    async with sessionmaker(engine)() as s, s.begin():
+        await queue.enqueue(s, "flaky", {"key": "once", "failures": 1})
+        await queue.enqueue(s, "flaky", {"key": "always", "failures": 99})
+    log = tmp_path / "worker.log"
+
+    async def rows(sql: str) -> list[Any]:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in await conn.execute(text(sql))]
+
+    with _processes() as started:
+        proc = await _spawn(started, log, sys.executable, str(HERE / "queue_worker.py"), db_url, "5")
+
+        async def settled() -> bool:
+            return await rows("SELECT status::text FROM pgqueuer") == [("failed",)]
+
+        await _wait("the failing job to be held as failed", settled, lambda: _read([log]))
+        await _stop(proc, lambda: _read([log]))
+    attempts = dict(await rows("SELECT key, count(*) FROM job_attempts GROUP BY key"))
+    assert attempts == {"once": 2, "always": 4}, _read([log])
+    assert await rows("SELECT key FROM job_effects") == [("once",)]
+    [(tb,)] = await rows("SELECT traceback::text FROM pgqueuer_log WHERE status = 'failed'")
+    assert "always: failure 4" in tb

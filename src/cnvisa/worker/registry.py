@@ -42,8 +42,9 @@ JobFunction = Callable[[JobContext, dict[str, Any]], Awaitable[Mapping[str, Any]
 @dataclass(frozen=True)
 class Retry:
     """A failing job is queued again after ``initial_delay * multiplier ** attempts`` seconds (at most
-    ``max_delay``), up to ``max_attempts`` runs; then it is kept as ``failed`` in the queue table for the operator
-    (pgqueuer's ``on_failure="hold"``). A worker's death is not a failure: the job runs again after the heartbeat
+    ``max_delay``), up to ``max_attempts`` retries (pgqueuer's count: ``max_attempts + 1`` runs in all); then it
+    is kept as ``failed`` in the queue table, its traceback in ``pgqueuer_log``, for the operator (pgqueuer's
+    ``on_failure="hold"``). A worker's death is not a failure: the job runs again after the heartbeat
     timeout, whatever its attempts."""
 
     max_attempts: int = 5
