@@ -10,10 +10,13 @@ import random
 
 import pytest
 from case_helpers import MATTERS, World, key
+from sqlalchemy import select, update
 
 from cnvisa.cases.clock import SHANGHAI
 from cnvisa.cases.errors import Forbidden
 from cnvisa.cases.queries.overstay import illegal_residence
+from cnvisa.cases.queries.presence import ensure_fresh
+from cnvisa.store.presence_tables import Presence, PresenceState
 from cnvisa.store.register_tables import AccommodationRegistration
 from cnvisa.store.tables import Holding, Movement, Office, Person
 
@@ -82,9 +85,14 @@ async def seed_random(world: World, rng: random.Random, n: int) -> list[int]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_the_sweep_agrees_with_the_law_engine_person_by_person(world: World, seed: int) -> None:
     rng = random.Random(seed)
+    await fresh(world)  # from here on the presence rows are kept by each flush, not rebuilt
     ids = await seed_random(world, rng, 60)
-    async with world.sessions() as s:
+    async with world.sessions() as s, s.begin():
+        assert (await s.execute(select(PresenceState.stale))).scalar_one() is False
         found = {f.person_id: f for f in await illegal_residence(s, ON)}
+        # the maintained rows give the same list, in the same order, as the full computation
+        kept = await illegal_residence(s, ON, current=True)
+        assert [f.as_dict() for f in kept] == [f.as_dict() for f in found.values()]
         inside = set()
         for pid in ids:
             last = (
@@ -115,6 +123,61 @@ async def test_the_sweep_agrees_with_the_law_engine_person_by_person(world: Worl
     assert checked >= 5 and len(found) == checked  # the random mix has overstays, each found
 
 
+async def fresh(world: World) -> None:
+    async with world.sessions() as s, s.begin():
+        await ensure_fresh(s, dt.datetime.now(dt.UTC))
+
+
+async def kept(world: World, on: dt.date) -> list[int]:
+    """The list from the maintained presence rows (the sweep of today), checked against the full computation."""
+    async with world.sessions() as s, s.begin():
+        full = [f.as_dict() for f in await illegal_residence(s, on)]
+        found = [f.as_dict() for f in await illegal_residence(s, on, current=True)]
+    assert found == full
+    return [f["person_id"] for f in found]
+
+
+async def test_the_presence_rows_follow_each_change_and_a_bulk_statement_rebuilds_them(world: World) -> None:
+    """Kept in the transaction of each change (issue 12: the sweep reads one row per person): an entry lists the
+    person once the stay ends, a residence permit covers, a bulk UPDATE through a session (names no person)
+    marks the rows stale and the next sweep rebuilds them, an exit takes the person off, a rolled-back change
+    leaves the rows as they were."""
+    await fresh(world)
+    pid = await overstayer(world, "KEPT")
+    assert pid in await kept(world, ON)
+    async with world.sessions() as s, s.begin():
+        s.add(
+            Holding(
+                person_id=pid,
+                kind="residence_permit",
+                number="R-KEPT-1",
+                category="work",
+                valid_from=ON - dt.timedelta(days=5),
+                valid_until=ON + dt.timedelta(days=300),
+                status="valid",
+            )
+        )
+    assert pid not in await kept(world, ON)
+    async with world.sessions() as s, s.begin():
+        await s.execute(update(Holding).where(Holding.number == "R-KEPT-1").values(status="cancelled"))
+    async with world.sessions() as s:
+        assert (await s.execute(select(PresenceState.stale))).scalar_one() is True
+    assert pid in await kept(world, ON)
+    async with world.sessions() as s:
+        assert (await s.execute(select(PresenceState.stale))).scalar_one() is False
+    with pytest.raises(RuntimeError):
+        async with world.sessions() as s, s.begin():
+            s.add(Movement(person_id=pid, direction="exit", on=ON - dt.timedelta(days=1), port="PVG"))
+            await s.flush()
+            raise RuntimeError("rolled back")
+    assert pid in await kept(world, ON)
+    async with world.sessions() as s, s.begin():
+        s.add(Movement(person_id=pid, direction="exit", on=ON - dt.timedelta(days=1), port="PVG"))
+    assert pid not in await kept(world, ON)
+    async with world.sessions() as s:
+        assert await s.get(Presence, pid) is None
+
+
 async def test_an_open_receipt_covers_and_a_decided_case_does_not(world: World) -> None:
     """Regulations Art 13 para 3, 18 para 3: the receipt of a case still open is proof of lawful stay."""
     async with world.sessions() as s, s.begin():
@@ -138,6 +201,7 @@ async def test_an_open_receipt_covers_and_a_decided_case_does_not(world: World) 
         )
     stay_ends = entered + dt.timedelta(days=30)
     after = stay_ends + dt.timedelta(days=1)
+    assert world.person_id in await kept(world, after)
     async with world.sessions() as s:
         assert [f.person_id for f in await illegal_residence(s, after)] == [world.person_id]
         assert (await illegal_residence(s, stay_ends)) == []  # the last lawful day is lawful
@@ -146,6 +210,9 @@ async def test_an_open_receipt_covers_and_a_decided_case_does_not(world: World) 
         world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
     )
     receipt_until = dt.date.fromisoformat(c["receipt"]["valid_until"])
+    # the acceptance refreshed the person's presence row in its own transaction
+    assert world.person_id not in await kept(world, after)
+    assert world.person_id in await kept(world, receipt_until + dt.timedelta(days=2))
     async with world.sessions() as s:
         assert receipt_until > after and await illegal_residence(s, after) == []
         late = await illegal_residence(s, receipt_until + dt.timedelta(days=2))

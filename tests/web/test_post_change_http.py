@@ -122,6 +122,17 @@ def test_printed_particular_changed_adds_the_art_33_change_in_zh(web: Web) -> No
     assert out["org_report_id"] is None  # same region: no change of work location to report
     page = hr.get("/org/post-changes?lang=zh_CN")
     assert page.status_code == 200 and "仍须办理" in page.text
+    # Law Art 33 para 1: the holder's duty is on her obligations page, opened with the post change
+    alice, _ = signed_in(web, "alice")
+    mine = alice.get("/my/obligations?lang=zh_CN")
+    assert mine.status_code == 200 and "申请办理居留证件登记事项变更" in mine.text
+    [duty] = [
+        o
+        for p in alice.get("/api/v1/me/obligations").json()["people"]
+        for o in p["obligations"]
+        if o["kind"] == "change_of_particulars"
+    ]
+    assert duty["state"] == "open" and duty["due_by"] == due["residence_permit_particulars_change"]["by"]
 
 
 def test_key_required_and_fields_named(web: Web) -> None:

@@ -11,7 +11,11 @@ Which record starts which duty (Exit and Entry Administration Law; the Chinese g
   before it ends, if needed (Art 29 para 1); met by a visa-extension application for that visa;
 - the person's latest entry, on a visa whose category requires a residence permit after entry (Regulations Art 9)
   → apply for it within 30 days of the entry (Art 30 para 1); met by a residence-permit application made after the
-  entry.
+  entry;
+- a post change acknowledged (issue 10 §3) that changed a particular printed on the residence permit → apply for
+  the change within 10 days of it (Art 33 para 1: 自登记事项发生变更之日起十日内); opened in the post change's own
+  transaction (``open_particulars_change``); met by a replacement application for that permit (Regulations
+  Art 17: the permit is renewed to carry the new particulars) made on or after the day of the change.
 An application counts once it is made — submitted, whatever its outcome — and not withdrawn or lapsed; its time
 is its first submission (the audit event). Made after the deadline: ``late``, with the case named. The deadline
 passed with nothing made: ``late`` without a case.
@@ -44,20 +48,25 @@ from cnvisa.law.errors import LawError
 from cnvisa.law.extension import NoExtension, extension_rule
 from cnvisa.law.status import last_day_of_stay
 from cnvisa.store.obligation_tables import Obligation
+from cnvisa.store.post_change_tables import PostChange
 from cnvisa.store.tables import AuditEvent, Case, Holding, Movement, OrgPerson, Person
 
 RP_EXTENSION: Final = "residence_permit_extension"
 VISA_STAY: Final = "visa_stay_extension"
 RP_AFTER_ENTRY: Final = "residence_permit_after_entry"
+PARTICULARS: Final = "change_of_particulars"
 APPLIED: Final = tuple(str(s) for s in State if s not in (State.DRAFT, State.WITHDRAWN, State.LAPSED))
 """An application made (submitted, whatever came of it); a draft, or one withdrawn or lapsed, meets nothing."""
 MEETS: Final = {
     RP_EXTENSION: "residence_permit_extension",
     VISA_STAY: "visa_extension",
     RP_AFTER_ENTRY: "residence_permit",
+    PARTICULARS: "residence_permit_replacement",
 }
 """The matter of the application that meets each duty."""
 ENDED_BY_EXIT: Final = (VISA_STAY, RP_AFTER_ENTRY)
+ENDED_WITH_PERMIT: Final = (RP_EXTENSION, PARTICULARS)
+"""Duties about one residence permit: they end when it is no longer valid (reading in the module docstring)."""
 STATES: Final = ("open", "met", "late", "waived")
 
 
@@ -76,6 +85,15 @@ def _extendable(category: str | None, stay_days: int | None, on: dt.date) -> boo
         return not isinstance(extension_rule(category, on=on, stay_days=stay_days), NoExtension)
     except LawError:  # a code the law engine does not know on that day: it starts no duty
         return False
+
+
+async def open_particulars_change(
+    s: AsyncSession, *, person_id: int, post_change_id: int, changed_on: dt.date, now: dt.datetime
+) -> int:
+    """Law Art 33 para 1: the duty a post change starts when a printed particular changed, written in the
+    caller's transaction (the post change's own); its id."""
+    row = ObligationRegister._row(PARTICULARS, "post_change", post_change_id, person_id, changed_on, now)
+    return int((await s.execute(insert(Obligation).returning(Obligation.id), [row])).scalar_one())
 
 
 class ObligationRegister(Clocked):
@@ -216,6 +234,20 @@ class ObligationRegister(Clocked):
             .order_by(Obligation.id, made.c.at)
         )
         found += [r for r in (await s.execute(q)).all() if beijing_date(r.at) >= r.on]  # made after the entry
+        q = (
+            select(
+                Obligation.id, Obligation.due_by, Case.id.label("case_id"), made.c.at, PostChange.effective_on
+            )
+            .select_from(Obligation)
+            .join(PostChange, and_(Obligation.basis == "post_change", PostChange.id == Obligation.basis_id))
+            .join(Holding, Holding.id == PostChange.holding_id)
+            .join(Case, and_(applied, Case.matter == MEETS[PARTICULARS], number == Holding.number))
+            .join(made, made.c.case_id == Case.id)
+            .where(waiting, Obligation.kind == PARTICULARS)
+            .order_by(Obligation.id, made.c.at)
+        )
+        # made on or after the day of the change (an earlier replacement could not carry it)
+        found += [r for r in (await s.execute(q)).all() if beijing_date(r.at) >= r.effective_on]
         done: list[int] = []
         for r in found:
             if r.id in done:  # the first application only
@@ -287,18 +319,29 @@ class ObligationRegister(Clocked):
             .scalars()
             .all()
         )
+        invalid = Holding.status != "valid"
+        permit_ended = or_(
+            and_(
+                Obligation.basis == "holding",
+                exists(select(Holding.id).where(Holding.id == Obligation.basis_id, invalid)),
+            ),
+            and_(
+                Obligation.basis == "post_change",
+                exists(
+                    select(Holding.id)
+                    .join(PostChange, PostChange.holding_id == Holding.id)
+                    .where(PostChange.id == Obligation.basis_id, invalid)
+                ),
+            ),
+        )
         ended = (
             (
                 await s.execute(
                     update(Obligation)
                     .where(
                         waiting,
-                        Obligation.kind == RP_EXTENSION,
-                        exists(
-                            select(Holding.id).where(
-                                Holding.id == Obligation.basis_id, Holding.status != "valid"
-                            )
-                        ),
+                        Obligation.kind.in_(ENDED_WITH_PERMIT),
+                        permit_ended,
                     )
                     .values(state="waived", reason="the residence permit is no longer valid", changed_at=now)
                     .returning(Obligation.id)

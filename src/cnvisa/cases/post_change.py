@@ -28,6 +28,7 @@ from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor, caseless_event
 from cnvisa.cases.clock import Clocked
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
+from cnvisa.cases.obligations import open_particulars_change
 from cnvisa.cases.org_reports import add_report, check_event, responsible_office
 from cnvisa.cases.registry import holding_status
 from cnvisa.cases.runner import fingerprint
@@ -270,6 +271,19 @@ class PostChanges(Clocked):
                                 to_office.id if to_office else None,
                             )
                         )
+                if printed_changes:  # Law Art 33 para 1: the holder's change, due within 10 days
+                    duty = await open_particulars_change(
+                        s, person_id=person_id, post_change_id=record.id, changed_on=effective_on, now=now
+                    )
+                    events.append(
+                        caseless_event(
+                            actor,
+                            now,
+                            "obligation_opened",
+                            {"obligation": duty, "person": person_id, "kind": "change_of_particulars"},
+                            to_office.id if to_office else None,
+                        )
+                    )
                 events.append(
                     self._event(actor, now, record, "filed", "acknowledged", "post_change_acknowledged")
                 )

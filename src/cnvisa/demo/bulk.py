@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases import audit
 from cnvisa.cases.clock import SHANGHAI
+from cnvisa.cases.queries.presence import mark_stale
 from cnvisa.demo.records import DECIDED, Implied
 from cnvisa.demo.vocab import (
     ACCEPTED_STATES,
@@ -215,6 +216,9 @@ async def seed(
                 )
             await conn.execute(insert(Holding), holdings)
             await conn.execute(insert(Movement), moves)
+        await mark_stale(
+            conn
+        )  # written with Core: the sweep's presence rows are rebuilt before it next reads
 
     states = [s for s, _ in STATES]
     weights = [w for _, w in STATES]

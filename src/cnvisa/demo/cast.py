@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from cnvisa.cases.queries.presence import mark_stale
 from cnvisa.demo.vocab import mrz
 from cnvisa.http.security import hash_off_loop
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
@@ -232,6 +233,7 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
             for key, name, kind, serial in ORGANISATIONS
         }
         people = {m.key: await _person(conn, m, today, now) for m in CAST}
+        await mark_stale(conn)  # holdings and entries written with Core: the sweep rebuilds its presence rows
         links: dict[str, dict[str, int]] = {
             **{account: {"person_id": people[member]} for account, member in SELF_APPLICANTS.items()},
             "sh01.officer": {"office_id": offices["SH01"]},

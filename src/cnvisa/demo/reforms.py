@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import SHANGHAI, ManualClock
 from cnvisa.cases.post_change import PostChanges
+from cnvisa.cases.queries.presence import mark_stale
 from cnvisa.cases.workflow import Role, State
 from cnvisa.demo.cast import CAST, birth_date
 from cnvisa.demo.story import Plan
@@ -75,6 +76,7 @@ async def plans(engine: AsyncEngine, ids: dict[str, Any], today: dt.date) -> lis
                 status="valid",
             )
         )
+        await mark_stale(conn)  # a holding written with Core (cnvisa.cases.queries.presence)
     _kind, number, category, _entries, _stay, _began, left = alice.holding
     inputs = {
         "applicant": {"birth_date": birth_date(alice, today).isoformat(), "nationality": alice.nationality},

@@ -33,6 +33,7 @@ from cnvisa.law.application import LawDate, PermitTypeIn, _invalid
 from cnvisa.law.citations import NIA_2024, Citation, law, reg
 from cnvisa.law.divisions import check_division
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.obligations import REST_DAY_END, due
 from cnvisa.law.residence import change_report_by
 
 SEED: Final = Citation(NIA_2024, "seed 001 l.16")
@@ -103,6 +104,13 @@ def _item(
     }
 
 
+def _rest_day(changed_on: dt.date) -> list[str]:
+    """Civil Code Art 203 para 1, cited where the Art 33 period's last day is a rest day and moves to the next working
+    day (``cnvisa.law.obligations``' reading)."""
+    d = due("change_of_particulars", changed_on)
+    return [c.cite for c in REST_DAY_END] if d.by != d.period_end else []
+
+
 def _not_covered(f: PostChangeFacts) -> tuple[str, list[str], list[dict[str, Any]]] | None:
     """Why the measure does not cover these facts, its citations, and what to apply for instead."""
     if f.effective_on < IN_FORCE_FROM:
@@ -116,7 +124,7 @@ def _not_covered(f: PostChangeFacts) -> tuple[str, list[str], list[dict[str, Any
                     "Apply for the residence permit to be changed at the office of the new place of residence",
                     change_report_by(f.effective_on),
                     "within 10 days of the change (Rules on the Employment of Foreigners Art 20 [S2])",
-                    [reg(17).cite, law(33).cite, RULES_ART20.cite],
+                    [reg(17).cite, law(33).cite, RULES_ART20.cite, *_rest_day(f.effective_on)],
                     "Reading",
                 )
             ],
@@ -173,7 +181,7 @@ def _not_covered(f: PostChangeFacts) -> tuple[str, list[str], list[dict[str, Any
                     "A work-type residence permit on that work permit, at the office of the place of residence",
                     change_report_by(f.effective_on),
                     "within 10 days (Shanghai practice [S2]; Rules on the Employment of Foreigners Art 20 [S2])",
-                    [reg(16, 1).cite, law(33).cite, RULES_ART20.cite],
+                    [reg(16, 1).cite, law(33).cite, RULES_ART20.cite, *_rest_day(f.effective_on)],
                     "Reading",
                 ),
                 _item(
@@ -198,7 +206,7 @@ def _not_covered(f: PostChangeFacts) -> tuple[str, list[str], list[dict[str, Any
                     "Apply for the residence permit to be changed at the office of the new place of residence",
                     change_report_by(f.effective_on),
                     "within 10 days of the change (Rules on the Employment of Foreigners Art 20 [S2])",
-                    [reg(17).cite, law(33).cite, RULES_ART20.cite],
+                    [reg(17).cite, law(33).cite, RULES_ART20.cite, *_rest_day(f.effective_on)],
                     "Reading",
                 )
             ],
@@ -290,7 +298,7 @@ def post_change(
                 "Apply for the change of the registered particulars: " + ", ".join(f.printed_changes),
                 change_report_by(f.effective_on),
                 "within 10 days of the change",
-                [law(33).cite],
+                [law(33).cite, *_rest_day(f.effective_on)],
                 "law",
             )
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from cnvisa.law.citations import Citation, law, reg
+from cnvisa.law.obligations import due
 from cnvisa.law.periods import add_months, add_years
 from cnvisa.law.versions import require_cited
 
@@ -115,8 +116,12 @@ def extension_apply_by(valid_until: dt.date) -> dt.date:
 
 
 def change_report_by(changed_on: dt.date) -> dt.date:
-    """Law Art 33: within 10 days of the change."""
-    return changed_on + dt.timedelta(days=REPORT_CHANGE_WITHIN_DAYS)
+    """Law Art 33 para 1: within 10 days of the change — the obligations register's day
+    (``cnvisa.law.obligations.due``), so that a last day on a rest day moves to the next working day (Civil Code
+    Art 203 para 1) here too, not only on the holder's list of duties."""
+    return due("change_of_particulars", changed_on).by or changed_on + dt.timedelta(
+        days=REPORT_CHANGE_WITHIN_DAYS
+    )
 
 
 RP_REPLACEMENT_GROUNDS: Final[dict[str, tuple[tuple[str, ...], tuple[Citation, ...]]]] = {

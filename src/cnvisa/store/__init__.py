@@ -8,5 +8,6 @@ from cnvisa.store import (  # noqa: F401
     obligation_tables,
     passport_tables,
     post_change_tables,
+    presence_tables,
     register_tables,
 )

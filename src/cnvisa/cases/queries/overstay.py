@@ -27,65 +27,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, func, literal, or_, select, union_all
+from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import FunctionElement
 
 from cnvisa.cases.actor import Actor, caseless_event
 from cnvisa.cases.errors import BadInput, Forbidden
+from cnvisa.cases.queries.presence import ensure_fresh, last_lawful
 from cnvisa.cases.queries.reader import Reader
-from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
+from cnvisa.cases.workflow import Role, State
 from cnvisa.law.obligations import OVERSTAY_CITATIONS, Overstay, overstay
 from cnvisa.law.shared_records import AREA_DIGITS
-from cnvisa.law.status import VISA_FREE
+from cnvisa.store.presence_tables import Presence
 from cnvisa.store.register_tables import AccommodationRegistration
-from cnvisa.store.tables import Case, Holding, Movement, Office, Person
-
-INVALID_STATES = ("void", "cancelled")
-RECEIPT_STATES = tuple(str(x) for x in (*OPEN_FOR_DEADLINE, State.APPROVED))
-
-
-class add_days(FunctionElement[dt.date]):
-    """``date + n days`` on both engines (SQLite keeps dates as ISO text)."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(add_days, "sqlite")
-def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
-    day, n = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, '+' || ({compiler.process(n, **kw)}) || ' days')"
-
-
-@compiles(add_days, "postgresql")
-def _add_days_pg(element: add_days, compiler: Any, **kw: Any) -> str:
-    day, n = list(element.clauses)
-    return f"({compiler.process(day, **kw)} + ({compiler.process(n, **kw)})::integer)"
-
-
-class latest_of(FunctionElement[dt.date]):
-    """The latest of some dates, NULLs ignored (NULL when all are): GREATEST on PostgreSQL; SQLite's
-    many-argument max() returns NULL when any argument is, so each is put back from a sentinel."""
-
-    type = Date()
-    inherit_cache = True
-
-
-_NO_DAY = "0001-01-01"
-
-
-@compiles(latest_of, "sqlite")
-def _latest_sqlite(element: latest_of, compiler: Any, **kw: Any) -> str:
-    args = ", ".join(f"coalesce({compiler.process(c, **kw)}, '{_NO_DAY}')" for c in element.clauses)
-    return f"nullif(max({args}), '{_NO_DAY}')"
-
-
-@compiles(latest_of, "postgresql")
-def _latest_pg(element: latest_of, compiler: Any, **kw: Any) -> str:
-    return f"greatest({', '.join(compiler.process(c, **kw) for c in element.clauses)})"
+from cnvisa.store.tables import Case, Office, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,87 +104,19 @@ def _office_scope(on: dt.date, office: Office) -> Any:
     )
 
 
-def _query(on: dt.date, limit: int | None, office: Office | None = None) -> Any:
-    # Each person's last movement on or before the day; in China when it is an entry. A subquery used once (a
-    # CTE used several times is materialised and misestimated: nested loops over every person).
-    ranked = (
-        select(
-            Movement.person_id,
-            Movement.direction,
-            Movement.on,
-            Movement.holding_id,
-            Movement.visa_free_programme,
-            func.row_number()
-            .over(partition_by=Movement.person_id, order_by=(Movement.on.desc(), Movement.id.desc()))
-            .label("rn"),
+def _query(on: dt.date, limit: int | None, office: Office | None = None, *, current: bool = False) -> Any:
+    if current:  # the maintained rows (cnvisa.cases.queries.presence): one index range scan
+        last = (
+            select(
+                Presence.person_id,
+                Presence.entered_on,
+                Presence.last_lawful,
+            )
+            .where(Presence.entered_on <= literal(on, Date))
+            .subquery("last")
         )
-        .where(Movement.on <= on)
-        .subquery("ranked")
-    )
-    inside = (
-        select(ranked.c.person_id, ranked.c.on, ranked.c.holding_id, ranked.c.visa_free_programme)
-        .where(ranked.c.rn == 1, ranked.c.direction == "entry")
-        .subquery("inside")
-    )
-    entry_visa, issued_visa = aliased(Holding, name="entry_visa"), aliased(Holding, name="issued_visa")
-    permits = (
-        select(Holding.person_id, func.max(Holding.valid_until, type_=Date).label("until"))
-        .where(Holding.kind.in_(("stay_permit", "residence_permit")), Holding.status.not_in(INVALID_STATES))
-        .group_by(Holding.person_id)
-        .subquery("permits")
-    )
-    receipts = (
-        select(Case.person_id, func.max(Case.receipt_valid_until, type_=Date).label("until"))
-        .where(Case.receipt_valid_until.is_not(None), Case.state.in_(RECEIPT_STATES))
-        .group_by(Case.person_id)
-        .subquery("receipts")
-    )
-    rows = [  # a literal table both engines read (SQLite has no column list on a VALUES alias)
-        select(literal(p.code).label("code"), literal(p.hours // 24, Integer).label("days"))
-        for p in VISA_FREE.values()
-    ] or [select(literal("").label("code"), literal(0, Integer).label("days")).where(literal(False))]
-    programmes = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("programmes")
-
-    def visa_on(v: Any) -> Any:
-        return and_(v.kind == "visa", v.status.not_in(INVALID_STATES), v.stay_days > 0)
-
-    until = latest_of(
-        add_days(inside.c.on, entry_visa.stay_days + entry_visa.extended_days),
-        add_days(inside.c.on, issued_visa.stay_days + issued_visa.extended_days),
-        add_days(inside.c.on, programmes.c.days),
-        permits.c.until,
-        receipts.c.until,
-    )
-    last = (
-        select(
-            inside.c.person_id,
-            func.max(inside.c.on, type_=Date).label("entered_on"),
-            func.max(until, type_=Date).label("last_lawful"),
-        )
-        .select_from(inside)
-        .outerjoin(
-            entry_visa,
-            and_(
-                entry_visa.id == inside.c.holding_id,
-                entry_visa.person_id == inside.c.person_id,
-                visa_on(entry_visa),
-            ),
-        )
-        .outerjoin(  # a visa issued in China after the entry (replacement, reissue: Guide VI(III), VI(IV))
-            issued_visa,
-            and_(
-                issued_visa.person_id == inside.c.person_id,
-                issued_visa.issued_by_case_id.is_not(None),
-                issued_visa.valid_from >= inside.c.on,
-                visa_on(issued_visa),
-            ),
-        )
-        .outerjoin(programmes, programmes.c.code == inside.c.visa_free_programme)
-        .outerjoin(permits, permits.c.person_id == inside.c.person_id)
-        .outerjoin(receipts, receipts.c.person_id == inside.c.person_id)
-        .group_by(inside.c.person_id)
-        .subquery("last")
-    )
+    else:
+        last = last_lawful(on).subquery("last")
     q = (
         select(
             Person.id,
@@ -250,16 +136,25 @@ def _query(on: dt.date, limit: int | None, office: Office | None = None) -> Any:
 
 
 async def illegal_residence(
-    s: AsyncSession, on: dt.date, *, office_id: int | None = None, limit: int | None = None
+    s: AsyncSession,
+    on: dt.date,
+    *,
+    office_id: int | None = None,
+    limit: int | None = None,
+    current: bool = False,
 ) -> list[Found]:
     """Everyone in China on ``on`` whose last lawful day is before it (module docstring), longest first;
-    ``office_id``: only that office's list."""
+    ``office_id``: only that office's list. ``current``: ``on`` is today or later, so the records as they stand
+    are the records of the day — the maintained ``presence`` rows answer (made fresh first when stale); a day
+    in the past is computed from every movement on or before it."""
     office = None
     if office_id is not None:
         office = await s.get(Office, office_id)
         if office is None:
             raise BadInput("office_id", f"no office {office_id}")
-    rows = (await s.execute(_query(on, limit, office))).all()
+    if current:
+        await ensure_fresh(s, dt.datetime.now(dt.UTC))
+    rows = (await s.execute(_query(on, limit, office, current=current))).all()
     out = []
     for pid, surname, given, nationality, entered, last in rows:
         last_day = _as_date(last)
@@ -296,7 +191,8 @@ class OverstayQueries(Reader):
             office_id = actor.office_id
         elif actor.role not in (Role.SYSTEM, Role.ADMIN):
             raise Forbidden(f"a {actor.role} does not read the overstay list")
-        day = on or self.today()
+        today = self.today()
+        day = on or today
         detail = {"office": office_id, "on": day.isoformat()}
         if actor.role is Role.SYSTEM:  # the operator's command: recorded all the same
             await self.read_log.append(
@@ -304,8 +200,8 @@ class OverstayQueries(Reader):
             )
         else:
             await self._audit_read(actor, "read_overstays", detail, office_id)
-        async with self.sessions() as s:
-            found = await illegal_residence(s, day, office_id=office_id, limit=limit)
+        async with self.sessions() as s, s.begin():  # a stale presence table is rebuilt first
+            found = await illegal_residence(s, day, office_id=office_id, limit=limit, current=day >= today)
         return [f.as_dict() for f in found]
 
 

@@ -16,6 +16,7 @@ from cnvisa.law.errors import InvalidInput
 from cnvisa.law.materials import need
 from cnvisa.law.matters.record import Assessment
 from cnvisa.law.matters.steps import base_materials, category_on, issuable, overstay, stay_overstay
+from cnvisa.law.obligations import REST_DAY_END
 from cnvisa.law.vocabulary import grounds_error
 
 
@@ -221,7 +222,10 @@ def residence_permit_replacement(a: Assessment, reissue_: bool) -> None:
             )
         by = residence.change_report_by(app.particulars_changed_on)
         a.out["apply_by"] = by
-        a.step("residence.change_report_by", [law(33)], {"changed_on": app.particulars_changed_on}, by)
+        # a last day on a rest day moves to the next working day (Civil Code Art 203 para 1; law.obligations)
+        moved = by != app.particulars_changed_on + dt.timedelta(days=residence.REPORT_CHANGE_WITHIN_DAYS)
+        period = [law(33), *(REST_DAY_END if moved else ())]
+        a.step("residence.change_report_by", period, {"changed_on": app.particulars_changed_on}, by)
         if app.on > by:
             a.problem(
                 "change_reported_late",
