@@ -16,21 +16,19 @@ same key returns the first answer and changes nothing. Sessions send the CSRF to
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
-from cnvisa.cases.queries import applications
 from cnvisa.cases.workflow import Role
-from cnvisa.http.applicant import MAX_ID, RESERVED_INPUTS, default_person, namespaced_key, read_files
+from cnvisa.http.applicant import MAX_ID, default_person, namespaced_key, read_files
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.joint import JOINT_CODES, submit_joint
 from cnvisa.http.office import passport_shown
 from cnvisa.http.params import IsoDate
 from cnvisa.http.problems import Problem
-from cnvisa.law import one_stop
 from cnvisa.law.passport_retention import RetentionReason
 
 router = APIRouter(tags=["joint applications (work permit + residence permit, one window)"])
@@ -59,11 +57,6 @@ JOINT_STATES = Literal[
 ]  # fmt: skip
 """cnvisa.cases.joint.parent_flow.JState (a test keeps them equal)."""
 FILE_PARTS = frozenset({"application", "csrf", "version"})
-WP_CODES = frozenset({*one_stop.WORK_PERMIT_MATERIALS, "biometrics"})
-"""Accepted as file parts beyond the catalogue's materials: the work-permit branch's materials, and the
-biometrics record, which the joint checklist (``cnvisa.law.one_stop.joint_materials``) asks to be on file
-although the catalogue calls it a procedure (taken in person; the platform has no record of a procedure done at
-the window — the demo files it as a document too)."""
 
 
 def key_of(who: Principal, body_key: str | None, header_key: str | None) -> str:
@@ -205,46 +198,6 @@ def _application(raw: str) -> JointApplicationIn:
         raise Problem(422, "Invalid input", str(err["msg"]), field=field, code="bad_input") from None
 
 
-async def _apply(
-    p: Platform, who: Principal, app: JointApplicationIn, files: list[Any], key: str
-) -> dict[str, Any]:
-    actor = who.actor
-    person_id = default_person(actor, app.person_id)
-    employer = app.employer_organisation_id or (
-        actor.organisation_id if actor.role is Role.ORG_STAFF else None
-    )
-    if employer is None:
-        raise Problem(
-            422, "Invalid input", "the employer's organisation id", field="application.employer_organisation_id",
-            code="bad_input",
-        )  # fmt: skip
-    bad = sorted(RESERVED_INPUTS & set(app.inputs))
-    if bad:
-        raise Problem(
-            422, "Invalid input", "set by the platform, not by the applicant",
-            field=f"application.inputs.{bad[0]}", code="bad_input",
-        )  # fmt: skip
-    inputs = await applications.application_facts(
-        p.reads, p.sessions, person_id, app.office_id, json.loads(json.dumps(app.inputs))
-    )
-    submitted_by = app.submitted_by or (
-        "self"  # Reading: the foreigner is a party to the joint submission with the employer (issue 10 §1)
-        if actor.role is not Role.AGENT
-        else await applications.submitter_for(p.sessions, actor, person_id, p.today())
-    )
-    return await p.joint.apply_joint(
-        actor,
-        key=key,
-        person_id=person_id,
-        office_id=app.office_id,
-        employer_organisation_id=employer,
-        work_permit=app.work_permit.model_dump(mode="json", exclude_none=True),
-        inputs=inputs,
-        submitted_by=submitted_by,
-        files=files,
-    )
-
-
 @router.post(
     "/joint-applications",
     status_code=201,
@@ -278,8 +231,19 @@ async def apply(
     await check_csrf(request, who)
     key = namespaced_key(who, idempotency_key)
     app = _application(application)
-    files = await read_files(p, await request.form(), skip=FILE_PARTS, extra=WP_CODES)
-    out = await _apply(p, who, app, files, key)
+    files = await read_files(p, await request.form(), skip=FILE_PARTS, extra=JOINT_CODES)
+    out = await submit_joint(
+        p,
+        who,
+        key=key,
+        person_id=default_person(who.actor, app.person_id),
+        office_id=app.office_id,
+        employer_organisation_id=app.employer_organisation_id,
+        work_permit=app.work_permit.model_dump(mode="json", exclude_none=True),
+        inputs=app.inputs,
+        files=files,
+        submitted_by=app.submitted_by,
+    )
     response.status_code = 200 if out.get("replayed") else 201
     response.headers["Location"] = f"/api/v1/joint-applications/{out['joint_id']}"
     return JointOut.model_validate(out)
@@ -325,7 +289,7 @@ async def supplement(
 ) -> JointOut:
     await check_csrf(request, who)
     key = namespaced_key(who, idempotency_key or f"joint-supplement:{joint_id}:{version}")
-    files = await read_files(p, await request.form(), skip=FILE_PARTS, extra=WP_CODES)
+    files = await read_files(p, await request.form(), skip=FILE_PARTS, extra=JOINT_CODES)
     out = await p.joint.joint_supplement(who.actor, joint_id, version, key=key, files=files)
     return JointOut.model_validate(out)
 

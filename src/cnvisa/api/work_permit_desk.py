@@ -37,7 +37,7 @@ class DeskRow(BaseModel):
     category: str | None
     position: str | None
     reference: str
-    state: Literal["accepted", "under_review", "extended"]
+    state: Literal["accepted", "under_review"]
     version: int
     statutory_due: str | None
     service_commitment_due: str | None
