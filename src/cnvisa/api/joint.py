@@ -316,6 +316,20 @@ async def withdraw(
 
 
 # ------------------------------------------------------------------------------------------------- the single window
+@router.get(
+    "/office/joint-applications",
+    response_model=list[dict[str, Any]],
+    summary="The single window's open joint applications: both branches, both clocks, which branch is waiting "
+    "(audited)",
+)
+async def window_queue(
+    who: Window,
+    p: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="how many at most")] = 50,
+) -> list[dict[str, Any]]:
+    return await p.joint.window_queue(who.actor, limit=limit)
+
+
 async def _passport(
     p: Platform, who: Principal, joint_id: int, body: PassportAtWindowIn
 ) -> PassportShown | None:

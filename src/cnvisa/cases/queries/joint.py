@@ -13,11 +13,12 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import Forbidden, NotFound
 from cnvisa.cases.joint import parent_flow as pf
 from cnvisa.cases.joint import work_permit_flow as wf
-from cnvisa.cases.joint.decide import load_joint_parts
+from cnvisa.cases.joint.decide import load_joint_parts, residence_decision, work_permit_decision
 from cnvisa.cases.joint.external import route_of
 from cnvisa.cases.joint.views import joint_view
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import Role
+from cnvisa.law import one_stop
 from cnvisa.store.agency_tables import AgencyCorrelation
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 from cnvisa.store.tables import Case, Person
@@ -175,6 +176,75 @@ class JointQueries(Reader):
             }
             for r in rows
         ]
+
+    async def window_queue(self, actor: Actor, *, limit: int = DESK_QUEUE_LIMIT) -> list[dict[str, Any]]:
+        """The single window's open joint applications (submitted, deficient, accepted, issued) at the officer's
+        office, oldest first: both branches' states, both clocks (the statutory dues, the service commitment's due,
+        the receipt's end) and which branch is waiting (issue 10 §1). The read is audited."""
+        if actor.role not in (Role.OFFICER, Role.SUPERVISOR) or actor.office_id is None:
+            raise Forbidden("the single window's joint applications are for its officers")
+        limit = max(1, min(int(limit), 200))
+        open_states = [str(pf.JState.SUBMITTED), str(pf.JState.DEFICIENT), str(pf.JState.ACCEPTED),
+                       str(pf.JState.ISSUED)]  # fmt: skip
+        q = (
+            select(
+                JointApplication.id,
+                JointApplication.number,
+                JointApplication.state,
+                JointApplication.version,
+                JointApplication.person_id,
+                JointApplication.work_permit,
+                JointApplication.created_at,
+                JointApplication.commitment_due,
+                WorkPermitBranch.state.label("work_permit_state"),
+                WorkPermitBranch.statutory_due,
+                Case.id.label("case_id"),
+                Case.state.label("residence_state"),
+                Case.receipt_valid_until,
+                Person.surname,
+                Person.given_names,
+            )
+            .join(WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id)
+            .join(Case, Case.id == JointApplication.case_id)
+            .join(Person, Person.id == JointApplication.person_id)
+            .where(
+                JointApplication.window_office_id == actor.office_id, JointApplication.state.in_(open_states)
+            )
+            .order_by(JointApplication.created_at, JointApplication.id)
+            .limit(limit)
+        )
+        async with self.sessions() as s:
+            rows = (await s.execute(q)).all()
+        await self._audit_read(actor, "joint_window_queue", {"rows": len(rows)}, actor.office_id)
+        out = []
+        for r in rows:
+            join = one_stop.join_outcome(
+                work_permit_decision(r.work_permit_state), residence_decision(r.residence_state)
+            )
+            out.append(
+                {
+                    "joint_id": r.id,
+                    "number": r.number,
+                    "state": r.state,
+                    "version": r.version,
+                    "person_id": r.person_id,
+                    "name": f"{r.surname} {r.given_names}".strip(),
+                    "category": r.work_permit.get("category"),
+                    "position": r.work_permit.get("position"),
+                    "submitted_at": r.created_at,
+                    "case_id": r.case_id,
+                    "work_permit_state": r.work_permit_state,
+                    "residence_state": r.residence_state,
+                    "work_permit_statutory_due": r.statutory_due.isoformat() if r.statutory_due else None,
+                    "service_commitment_due": r.commitment_due.isoformat() if r.commitment_due else None,
+                    "residence_receipt_valid_until": (
+                        r.receipt_valid_until.isoformat() if r.receipt_valid_until else None
+                    ),
+                    "join": join.outcome,
+                    "waiting_for": list(join.waiting_for),
+                }
+            )
+        return out
 
     async def joint_of_case(self, case_id: int) -> dict[str, Any] | None:
         """The joint application a residence case is the branch of (its id and number), or None. For a page

@@ -294,6 +294,12 @@ async def _window(
     )
 
 
+@router.get("/office/joint-applications", response_class=HTMLResponse)
+async def window_queue(request: Request, who: Window, p: PlatformDep) -> HTMLResponse:
+    rows = await p.joint.window_queue(who.actor)
+    return page(request, "joint/window_queue.html", who, rows=rows, today=p.today())
+
+
 @router.get("/office/joint-applications/{joint_id}", response_class=HTMLResponse)
 async def window(
     request: Request, joint_id: int, who: Window, p: PlatformDep, done: str | None = None
