@@ -269,6 +269,8 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("joint", f"/api/v1/joint-applications/{f.joint['accepted']}", {"employer.hr"} | SH01 | WP_DESK),
         ("joint", f"/api/v1/joint-applications/{f.joint['extended']}", {"bj01.officer"}),
         ("joint", "/api/v1/work-permit-desk", WP_DESK),
+        ("joint", "/api/v1/office/joint-applications", OFFICERS),
+        ("joint", "/office/joint-applications", OFFICERS),
         ("joint", "/joint-applications", APPLICANT_SIDE | ORG_STAFF),
         ("joint", "/joint-applications/new", ORG_STAFF),
         ("joint", f"/joint-applications/{f.joint['accepted']}", {"employer.hr"}),
@@ -456,6 +458,14 @@ def _writes(
             headers={**h, "Idempotency-Key": uuid.uuid4().hex},
         )
 
+    def desk_take(c: TestClient, h: dict[str, str]) -> Any:
+        """The desk takes the accepted branch at the version its queue shows (others: a guess, refused)."""
+        ref = f.references["accepted"]
+        queue = c.get("/api/v1/work-permit-desk")
+        rows = queue.json() if queue.is_success else []
+        version = next((r["version"] for r in rows if r["reference"] == ref), 1)
+        return joint_post(f"/work-permit-desk/branches/{ref}/take", version=version)(c, h)
+
     employer = f.employer
     pv = f.port_visas
     guest = {
@@ -579,7 +589,7 @@ def _writes(
         (
             "joint",
             "take the accepted work-permit branch",
-            joint_post(f"/work-permit-desk/branches/{f.references['accepted']}/take", version=1),
+            desk_take,
             WP_DESK,
             False,
         ),

@@ -533,6 +533,8 @@ ROUTES: list[Probe] = [
         )
     ),
     Probe("GET", f"{V}/work-permit-desk", WP_DESK, _p(f"{V}/work-permit-desk")),
+    Probe("GET", f"{V}/office/joint-applications", OFFICERS, _p(f"{V}/office/joint-applications")),
+    Probe("GET", "/office/joint-applications", OFFICERS, _p("/office/joint-applications")),
     *(
         Probe(
             "POST",
