@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 from test_accessibility import CHROMIUM, CHROMIUM_ARGS, DESKTOP, LANGS, PHONE, TIMEOUT_MS, Findings, _load
 from web_support import PASSWORDS, TODAY, served
 
-from cnvisa.demo.joint_story import DESK
+from cnvisa.demo.joint_story import DESK, FOREIGNERS
 from cnvisa.http.i18n import gettext
 
 ARTIFACTS = Path(__file__).parent / "e2e_artifacts" / "joint"
@@ -30,6 +30,7 @@ def test_progress_page_and_desk_queue_in_chromium(
 ) -> None:
     accepted = seeded["joint"]["accepted"][0]
     granted_waiting = seeded["joint"]["approved_waiting"][0]
+    deficient = seeded["joint"]["deficient"][0]
     visits = [
         (
             "employer.hr",
@@ -38,6 +39,12 @@ def test_progress_page_and_desk_queue_in_chromium(
         ),
         ("employer.hr", f"/joint-applications/{granted_waiting}", ("Both granted: to be issued together",)),
         ("employer.hr", "/joint-applications", ("Work and residence permits together",)),
+        # the foreigner herself: the one notice for both branches, and its supplement form
+        (
+            FOREIGNERS[0][0],
+            f"/joint-applications/{deficient}",
+            ("The one-time notice: hand in", "Hand in the materials"),
+        ),
         (DESK[0][0], "/work-permit-desk", ("Work-permit desk", "Service commitment", "Statutory deadline")),
         (DESK[0][0], f"/work-permit-desk/{accepted}", ("Take under review", "Both clocks")),
     ]

@@ -15,7 +15,7 @@ from test_e2e_browser import photo_jpeg, titled_pdf
 from test_joint_http import INPUTS, codes, mandate
 from web_support import TODAY, Web
 
-from cnvisa.demo.joint_story import DESK
+from cnvisa.demo.joint_story import DESK, FOREIGNERS
 from cnvisa.http.i18n import gettext
 
 SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
@@ -183,6 +183,18 @@ def test_the_desk_queue_and_decision(web: Web) -> None:
     assert r.status_code == 303, r.text[:400]
     view = c.get(f"/api/v1/joint-applications/{accepted}").json()
     assert view["work_permit"]["status"] == "granted" and view["waiting_for"] == ["residence_permit"]
+
+
+def test_the_foreigner_follows_her_own(web: Web) -> None:
+    """Giulia ROSSI (the demo's foreigner who applied at the counter) sees her joint application, its one notice
+    and the supplement form — in Chinese — and no one else's."""
+    c, _csrf = signed_in(web, FOREIGNERS[0][0])
+    mine = c.get("/api/v1/joint-applications").json()
+    assert [r["joint_id"] for r in mine] == [joint(web, "deficient")]
+    page = c.get(f"/joint-applications/{joint(web, 'deficient')}?lang=zh_CN")
+    assert page.status_code == 200 and "一次性告知：请补交" in page.text and "提交补正材料" in page.text
+    assert 'href="/joint-applications"' in c.get("/my/cases").text  # in her navigation
+    assert c.get(f"/joint-applications/{joint(web, 'accepted')}").status_code in (403, 404)
 
 
 def test_strangers_are_refused(web: Web) -> None:

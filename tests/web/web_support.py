@@ -25,12 +25,13 @@ from fastapi.testclient import TestClient
 
 from cnvisa.cases.clock import ManualClock
 from cnvisa.demo import DEMO
-from cnvisa.demo.joint_story import DESK
+from cnvisa.demo.joint_story import DESK, FOREIGNERS
 
 ROOT = Path(__file__).parents[2]
 TODAY = dt.date(2025, 11, 20)
-PASSWORDS = {d.username: d.password for d in DEMO} | {username: password for username, password, *_ in DESK}
-"""The demo's sign-ins, and the work-permit desk's the joint story makes (cnvisa.demo.joint_story.DESK)."""
+PASSWORDS = {d.username: d.password for d in DEMO} | {u: pw for u, pw, *_ in (*DESK, *FOREIGNERS)}
+"""The demo's sign-ins, and those the joint story makes: the work-permit desk's, a foreigner's
+(cnvisa.demo.joint_story.DESK, FOREIGNERS)."""
 
 
 @dataclass

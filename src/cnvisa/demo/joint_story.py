@@ -59,6 +59,9 @@ DESK = (
     ),
 )
 """The work-permit desk's sign-ins (role ``work_permit_officer``, office = the single window office)."""
+FOREIGNERS = (("giulia.rossi", "giulia-demo-2025", "deficient", "Giulia ROSSI"),)
+"""Sign-ins of joint applications' foreigners (role ``applicant``): user name, password, the plan's state, display
+name — Giulia ROSSI follows hers (the one notice for both branches, its supplement) on her progress page."""
 BEIJING_BRANCH = ("Demo Employer Co., Ltd. Beijing Branch", "MA1DEM04")
 
 INCOMPLETE = "incomplete"
@@ -167,6 +170,24 @@ async def _desk(engine: AsyncEngine, offices: dict[str, int]) -> dict[str, Actor
             )
             out[code] = Actor(account_id, Role.WORK_PERMIT_OFFICER, office_id=office_id)
     return out
+
+
+async def _foreigners(engine: AsyncEngine, person_of: dict[str, int]) -> None:
+    async with engine.begin() as conn:
+        for username, password, target, name in FOREIGNERS:
+            await _one(
+                conn,
+                Account,
+                Account.username == username,
+                {
+                    "username": username,
+                    "display_name": name,
+                    "role": str(Role.APPLICANT),
+                    "password_hash": await hash_off_loop(password),
+                    "active": True,
+                    "person_id": person_of[target],
+                },
+            )
 
 
 async def _people(
@@ -394,6 +415,9 @@ async def seed_joint(engine: AsyncEngine, today: dt.date, ids: dict[str, Any]) -
     desk = await _desk(engine, offices)
     scheduled = [(p, schedule(PATHS[p.target], _last_day(today, p.last_days_ago))) for p in PLANS]
     people = await _people(engine, today, scheduled, employers, ids["accounts"].get("employer.hr"))
+    await _foreigners(
+        engine, {plan.target: pid for (plan, _days), pid in zip(scheduled, people, strict=True)}
+    )
     player = _Player(engine, today, ids, desk)
     played: dict[str, list[int]] = {}
     for (plan, days), person_id in zip(scheduled, people, strict=True):
