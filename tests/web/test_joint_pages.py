@@ -130,6 +130,17 @@ def test_the_single_window_from_the_case_page(web: Web) -> None:
     assert f'href="/office/joint-applications/{jid}"' in case_page.text
     r = c.get(f"/office/joint-applications/{jid}?lang=zh_CN")
     assert r.status_code == 200 and "受理两项申请" in r.text and "出具一次性告知书" in r.text
+    kept = c.post(  # kept without its reason (seed 001 l.20: returned unless a reason is recorded)
+        f"/office/joint-applications/{jid}/accept?lang=zh_CN",
+        data={"csrf": csrf, "version": str(view["version"]), "passport": "kept"},
+    )
+    assert kept.status_code == 422
+    summary = SUMMARY.search(kept.text)
+    assert (
+        summary
+        and 'href="#retention_reason"' in summary.group(0)
+        and "请选择留存护照的理由" in summary.group(0)
+    )
     r = c.post(
         f"/office/joint-applications/{jid}/accept",
         data={"csrf": csrf, "version": str(view["version"]), "passport": "returned"},

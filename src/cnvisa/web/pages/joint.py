@@ -25,7 +25,7 @@ from cnvisa.http.joint import JOINT_CODES, submit_joint
 from cnvisa.http.problems import Problem
 from cnvisa.law import one_stop
 from cnvisa.store.tables import Office
-from cnvisa.web.pages.office_passport import REASON_LABELS
+from cnvisa.web.pages.office_passport import GUARD_MESSAGES, REASON_LABELS
 from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
@@ -349,11 +349,13 @@ async def window_command(
         else:
             raise Problem(404, "Not found", f"no command {command}", field="command", code="unknown_command")
     except (BadInput, GuardFailed) as exc:
-        if isinstance(exc, GuardFailed) and exc.guard != "passport_presented":
-            raise
+        guard = exc.guard if isinstance(exc, GuardFailed) else ""
+        if guard and guard != "passport_presented" and guard not in GUARD_MESSAGES:
+            raise  # a rule's refusal (its article named): the error page in the reader's language
         key_ = "passport_presented" if command == "collect_together" else getattr(exc, "field", "")
         key_ = key_ if key_ in WINDOW_MESSAGES else "passport"
-        found = ((key_, t(request, WINDOW_MESSAGES[key_])),)
+        text = GUARD_MESSAGES.get(guard, "")
+        found = ((key_, t(request, text or WINDOW_MESSAGES[key_])),)
         errors = form_errors(request, WINDOW_FIELDS, *found)
         return await _window(request, who, p, joint_id, 422, errors=errors)
     return RedirectResponse(f"/office/joint-applications/{joint_id}?done={command}", status_code=303)
