@@ -18,6 +18,7 @@ from web_support import TODAY, Web
 from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, ManualClock
 from cnvisa.demo import seed, seed_web
+from cnvisa.demo.joint_story import seed_joint
 from cnvisa.demo.port_visa_story import seed_port_visas
 from cnvisa.http.settings import Settings
 
@@ -25,7 +26,8 @@ from cnvisa.http.settings import Settings
 async def _seed_demo(engine: AsyncEngine) -> dict[str, Any]:
     await seed(engine, cases=60, seed_value=3, today=TODAY)
     ids = await seed_web(engine, TODAY)
-    return {**ids, "port_visas": await seed_port_visas(engine, TODAY)}
+    joint = await seed_joint(engine, TODAY, ids)  # joint applications in every state (issue 10 §1)
+    return {**ids, "port_visas": await seed_port_visas(engine, TODAY), "joint": joint}
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ from test_office import ALL, apply, command, version
 from web_support import PASSWORDS, TODAY, Web, served, site_links
 
 from cnvisa.demo import DEMO
+from cnvisa.demo.joint_story import DESK
 from cnvisa.http.i18n import gettext
 from cnvisa.web.pages import ROUTERS
 
@@ -171,8 +172,8 @@ PAGE_ROUTES = {
 } - set(NOT_PAGES)
 
 
-ONE_PER_ROLE = list({d.role: d.username for d in reversed(DEMO)}.values())[::-1]
-"""The first demo account of each role."""
+ONE_PER_ROLE = [*list({d.role: d.username for d in reversed(DEMO)}.values())[::-1], DESK[0][0]]
+"""The first demo account of each role, and the work-permit desk the joint story makes (issue 10 §1)."""
 
 
 class Findings:

@@ -29,6 +29,7 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.workflow import Role
 from cnvisa.demo import DEMO
 from cnvisa.http.security import hash_off_loop
+from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
 from cnvisa.store.tables import Holding
 
 ROLES = [
@@ -49,9 +50,10 @@ ROLES = [
     "wp.desk",
 ]
 WORK_PERMIT_DESK = ("wp.desk", "wpdesk-test-2025")
-"""The work-permit authority's officer at SH01's single window (issue 10): a role with no route of its own on the
-pages or the API (its desk is the case core's, ``cnvisa.cases.joint.desk``) that signs in like any account — so
-it must be refused by every route that is not public (``_work_permit_desk`` makes the account)."""
+"""The work-permit authority's officer at SH01's single window (issue 10 §1): the work-permit desk's pages and API
+(its queue, a joint application of its window, the desk's commands) and nothing else that is not public
+(``_work_permit_desk`` makes the account)."""
+WP_DESK = {"wp.desk"}
 PASSWORDS = {**DEMO_PASSWORDS, WORK_PERMIT_DESK[0]: WORK_PERMIT_DESK[1]}
 ROLE_OF = {d.username: Role(d.role) for d in DEMO} | {WORK_PERMIT_DESK[0]: Role.WORK_PERMIT_OFFICER}
 SIGNED_IN = set(ROLES) - {"anonymous"}
@@ -81,6 +83,7 @@ EVERY_RESOURCE_KIND = {
     "verify",
     "pdf",
     "port_visa",
+    "joint",
 }
 
 
@@ -95,6 +98,12 @@ class Files:
     port_visas: dict[str, int] = field(
         default_factory=dict
     )  # the demo's port-visa requests (demo.port_visa_story)
+    joint: dict[str, int] = field(
+        default_factory=dict
+    )  # a joint application of each demo state (joint_story)
+    joint_person: int = 0  # the foreigner of the submitted joint application (employer.hr holds a mandate)
+    references: dict[str, str] = field(default_factory=dict)  # the work-permit branches' references by state
+    employer: int = 0  # Demo Employer, the Shanghai joint applications' employer
 
 
 def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
@@ -148,7 +157,36 @@ def _files(web: Web) -> Files:
         people=people,
         permit=_permit(web, "J25DEMO0001"),
         port_visas=dict(web.ids["port_visas"]),
+        **_joint(web),
     )
+
+
+def _joint(web: Web) -> dict[str, Any]:
+    """The demo's joint applications (one of each state), the submitted one's foreigner and the references."""
+    joint = {state: ids[0] for state, ids in web.ids["joint"].items() if ids}
+
+    async def q(s: AsyncSession) -> dict[str, Any]:
+        rows = (
+            await s.execute(
+                select(
+                    JointApplication.id,
+                    JointApplication.person_id,
+                    JointApplication.employer_organisation_id,
+                    WorkPermitBranch.reference,
+                )
+                .join(WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id)
+                .where(JointApplication.id.in_(list(joint.values())))
+            )
+        ).all()
+        by_id = {r.id: r for r in rows}
+        return {
+            "joint": joint,
+            "joint_person": by_id[joint["submitted"]].person_id,
+            "employer": by_id[joint["submitted"]].employer_organisation_id,
+            "references": {st: by_id[i].reference for st, i in joint.items() if by_id[i].reference},
+        }
+
+    return db(web, q)
 
 
 def _permit(web: Web, number: str) -> int:
@@ -225,6 +263,21 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("port_visa", "/port-visas/new", FILERS),
         ("port_visa", f"/port-visas/{f.port_visas['issued']}", {"employer.hr"}),
         ("port_visa", "/port-desk", PORT_DESKS),
+        # joint applications (issue 10 §1): the employer's staff for the hires they hold a mandate for, the window
+        # office's officers, the work-permit desk of that window; another office's officer only its own
+        ("joint", "/api/v1/joint-applications", APPLICANT_SIDE | ORG_STAFF),
+        ("joint", f"/api/v1/joint-applications/{f.joint['accepted']}", {"employer.hr"} | SH01 | WP_DESK),
+        ("joint", f"/api/v1/joint-applications/{f.joint['extended']}", {"bj01.officer"}),
+        ("joint", "/api/v1/work-permit-desk", WP_DESK),
+        ("joint", "/api/v1/office/joint-applications", OFFICERS),
+        ("joint", "/office/joint-applications", OFFICERS),
+        ("joint", "/joint-applications", APPLICANT_SIDE | ORG_STAFF),
+        ("joint", "/joint-applications/new", ORG_STAFF),
+        ("joint", f"/joint-applications/{f.joint['accepted']}", {"employer.hr"}),
+        ("joint", f"/office/joint-applications/{f.joint['accepted']}", SH01),
+        ("joint", f"/office/joint-applications/{f.joint['extended']}", {"bj01.officer"}),
+        ("joint", "/work-permit-desk", WP_DESK),
+        ("joint", f"/work-permit-desk/{f.joint['accepted']}", WP_DESK),
         ("port_visa", f"/port-desk/requests/{f.port_visas['approved']}", {"pv.yinchuan"}),
         ("port_visa", f"/port-desk/requests/{f.port_visas['guiyang']}", {"pv.guiyang"}),
     ]
@@ -383,6 +436,37 @@ def _writes(
             headers={**h, "Idempotency-Key": uuid.uuid4().hex},
         )
 
+    def joint_post(path: str, **body: Any) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(
+            f"/api/v1{path}", json=body, headers={**h, "Idempotency-Key": uuid.uuid4().hex}
+        )
+
+    def apply_joint(c: TestClient, h: dict[str, str]) -> Any:
+        office_id = next(o["id"] for o in c.get("/api/v1/offices").json() if o["code"] == "SH01")
+        app = {
+            "person_id": f.joint_person,
+            "office_id": office_id,
+            "employer_organisation_id": employer,
+            "work_permit": {"category": "A", "position": "Engineer", "work_region": "310115",
+                            "contract_until": "2028-10-31"},
+            "inputs": {"entry_date": "2025-11-12", "visa": {"category": "Z", "entries": "single", "stay_days": 30},
+                       "requested": {"permit_type": "work", "validity_days": 730}},
+        }  # fmt: skip
+        return c.post(
+            "/api/v1/joint-applications",
+            data={"application": json.dumps(app)},
+            headers={**h, "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    def desk_take(c: TestClient, h: dict[str, str]) -> Any:
+        """The desk takes the accepted branch at the version its queue shows (others: a guess, refused)."""
+        ref = f.references["accepted"]
+        queue = c.get("/api/v1/work-permit-desk")
+        rows = queue.json() if queue.is_success else []
+        version = next((r["version"] for r in rows if r["reference"] == ref), 1)
+        return joint_post(f"/work-permit-desk/branches/{ref}/take", version=version)(c, h)
+
+    employer = f.employer
     pv = f.port_visas
     guest = {
         "surname": "LARSEN",
@@ -479,6 +563,34 @@ def _writes(
                 headers={**h, "Idempotency-Key": uuid.uuid4().hex},
             ),
             {"employer.hr"},
+            False,
+        ),
+        # joint applications (issue 10 §1)
+        ("joint", "apply jointly for a Shanghai hire", apply_joint, {"employer.hr"}, False),
+        (
+            "joint",
+            "withdraw the submitted joint application",
+            joint_post(f"/joint-applications/{f.joint['submitted']}/withdraw", version=1),
+            {"employer.hr"},
+            False,
+        ),
+        (
+            "joint",
+            "accept the submitted joint application",
+            joint_post(
+                f"/office/joint-applications/{f.joint['submitted']}/accept",
+                version=1,
+                passport_kept=False,
+                passport_on_record=True,
+            ),
+            SH01,
+            False,
+        ),
+        (
+            "joint",
+            "take the accepted work-permit branch",
+            desk_take,
+            WP_DESK,
             False,
         ),
     ]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from web_support import Web, page_shape, site_links
 
 from cnvisa.demo import DEMO
+from cnvisa.demo.joint_story import DESK, FOREIGNERS
 
 _LINK = re.compile(r"""<(?:a|link)\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", re.I)
 _MAIN_TEXT = re.compile(r"<main\b[^>]*>(.*?)</main>", re.S | re.I)
@@ -44,7 +45,8 @@ def _crawl(client: TestClient, start: str, shapes: set[str]) -> dict[str, int]:
 def test_every_linked_page_answers_for_every_demo_role(web: Web) -> None:
     """One seeded platform, every role in turn, in both languages. A PDF is rendered once per role (the
     documents' two languages are tested in test_pdf.py): rendering is most of a crawl's time."""
-    for username in [None, *(d.username for d in DEMO)]:
+    # and the joint story's sign-ins: the work-permit desk, a foreigner
+    for username in [None, *(d.username for d in DEMO), DESK[0][0], FOREIGNERS[0][0]]:
         who = username or "the public"
         client = web.new_client()
         if username is not None:

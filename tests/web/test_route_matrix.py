@@ -30,6 +30,7 @@ from test_authorisation_matrix import (
     ROLES,
     SH01,
     SIGNED_IN,
+    WP_DESK,
     Files,
     _client,
     _files,
@@ -190,6 +191,33 @@ def _keyed(body: dict[str, Any]) -> Callable[[Case], dict[str, Any]]:
 
 def _pv(key: str) -> Callable[[Case], int]:
     return lambda c: c.files.port_visas[key]
+
+
+def _j(state: str) -> Callable[[Case], int]:
+    """A demo joint application in ``state`` (cnvisa.demo.joint_story)."""
+    return lambda c: c.files.joint[state]
+
+
+def _ref(state: str) -> Callable[[Case], str]:
+    return lambda c: c.files.references[state]
+
+
+def _joint_application(c: Case) -> dict[str, Any]:
+    app = {
+        "person_id": c.files.joint_person,
+        "office_id": c.sh01,
+        "employer_organisation_id": c.files.employer,
+        "work_permit": {"category": "A", "position": "Engineer", "work_region": "310115", "contract_until": "2028-10-31"},
+        "inputs": {"entry_date": "2025-11-12", "visa": {"category": "Z", "entries": "single", "stay_days": 30},
+                   "requested": {"permit_type": "work", "validity_days": 730}},
+    }  # fmt: skip
+    return {"data": {"application": json.dumps(app)}, "headers": {"Idempotency-Key": uuid.uuid4().hex}}
+
+
+HR = frozenset({"employer.hr"})
+JOINT_READERS = HR | SH01 | WP_DESK
+"""Who reads the demo's accepted joint application: Demo Employer's HR (a mandate for its hires), the window
+office's officers and the work-permit desk of that window."""
 
 
 ROUTES: list[Probe] = [
@@ -464,6 +492,111 @@ ROUTES: list[Probe] = [
         frozenset({"pv.yinchuan"}),
         lambda c: f"/port-desk/requests/{_pv('refused')(c)}/approve",
         _form({"version": "2"}),  # refused already: the table has no approve (409)
+    ),
+    # joint applications (issue 10 §1): the decided ("collected") one answers every command with the rules' 409
+    Probe("POST", f"{V}/joint-applications", HR, _p(f"{V}/joint-applications"), _joint_application),
+    Probe("GET", f"{V}/joint-applications", APPLICANT_SIDE | ORG_STAFF, _p(f"{V}/joint-applications")),
+    Probe(
+        "GET",
+        f"{V}/joint-applications/{{joint_id}}",
+        JOINT_READERS,
+        lambda c: f"{V}/joint-applications/{_j('accepted')(c)}",
+    ),
+    Probe(
+        "POST",
+        f"{V}/joint-applications/{{joint_id}}/supplement",
+        HR,
+        lambda c: f"{V}/joint-applications/{_j('collected')(c)}/supplement",
+        _form({"version": "1"}),
+    ),
+    Probe(
+        "POST",
+        f"{V}/joint-applications/{{joint_id}}/withdraw",
+        HR,
+        lambda c: f"{V}/joint-applications/{_j('collected')(c)}/withdraw",
+        _keyed({"version": 1}),
+    ),
+    *(
+        Probe(
+            "POST",
+            f"{V}/office/joint-applications/{{joint_id}}/{name}",
+            SH01,
+            lambda c, name=name: f"{V}/office/joint-applications/{_j('collected')(c)}/{name}",
+            _keyed({"version": 1, **body}),
+        )
+        for name, body in (
+            ("issue_notice", {}),
+            ("accept", {}),
+            ("issue_together", {}),
+            ("collect_together", {"passport_presented": True}),
+            ("settle", {}),
+        )
+    ),
+    Probe("GET", f"{V}/work-permit-desk", WP_DESK, _p(f"{V}/work-permit-desk")),
+    Probe("GET", f"{V}/office/joint-applications", OFFICERS, _p(f"{V}/office/joint-applications")),
+    Probe("GET", "/office/joint-applications", OFFICERS, _p("/office/joint-applications")),
+    *(
+        Probe(
+            "POST",
+            f"{V}/work-permit-desk/branches/{{reference}}/{name}",
+            WP_DESK,
+            lambda c, name=name: f"{V}/work-permit-desk/branches/{_ref('collected')(c)}/{name}",
+            _keyed({"version": 1, **body}),
+        )
+        for name, body in (
+            ("take", {}),
+            ("extend", {"reason": "verification abroad"}),
+            (
+                "grant",
+                {
+                    "position": "Engineer",
+                    "work_region": "310115",
+                    "valid_from": "2025-11-20",
+                    "valid_until": "2026-11-19",
+                },
+            ),
+            ("refuse", {"grounds": ["no"]}),
+        )
+    ),
+    Probe("GET", "/joint-applications", APPLICANT_SIDE | ORG_STAFF, _p("/joint-applications")),
+    Probe("GET", "/joint-applications/new", ORG_STAFF, _p("/joint-applications/new")),
+    Probe("POST", "/joint-applications", ORG_STAFF, _p("/joint-applications"), _form({"position": "x"})),
+    Probe("GET", "/joint-applications/{joint_id}", HR, lambda c: f"/joint-applications/{_j('accepted')(c)}"),
+    Probe(
+        "POST",
+        "/joint-applications/{joint_id}/supplement",
+        HR,
+        lambda c: f"/joint-applications/{_j('collected')(c)}/supplement",
+        _form({"version": "1"}),
+    ),
+    Probe(
+        "POST",
+        "/joint-applications/{joint_id}/withdraw",
+        HR,
+        lambda c: f"/joint-applications/{_j('collected')(c)}/withdraw",
+        _form({"version": "1"}),
+    ),
+    Probe(
+        "GET",
+        "/office/joint-applications/{joint_id}",
+        SH01,
+        lambda c: f"/office/joint-applications/{_j('accepted')(c)}",
+    ),
+    Probe(
+        "POST",
+        "/office/joint-applications/{joint_id}/{command}",
+        SH01,
+        lambda c: f"/office/joint-applications/{_j('collected')(c)}/issue_notice",
+        _form({"version": "1"}),
+    ),
+    Probe("GET", "/work-permit-desk", WP_DESK, _p("/work-permit-desk")),
+    Probe("GET", "/work-permit-desk/{joint_id}", WP_DESK, lambda c: f"/work-permit-desk/{_j('accepted')(c)}"),
+    Probe(
+        "POST",
+        "/work-permit-desk/{joint_id}/{command}",
+        WP_DESK,
+        lambda c: f"/work-permit-desk/{_j('collected')(c)}/take",
+        _form({"version": "1"}),
     ),
     Probe(
         "POST",

@@ -33,6 +33,7 @@ from web_support import PASSWORDS, TODAY, served
 from cnvisa.app import create_app
 from cnvisa.cases.workflow import Role
 from cnvisa.demo import DEMO
+from cnvisa.demo.joint_story import DESK
 from cnvisa.http import deps
 from cnvisa.http.settings import Settings
 
@@ -56,6 +57,7 @@ SIGNED_IN_AS = (
     "bank.teller",
     "pv.yinchuan",
     "hotel.desk",
+    "wp.desk.demo",
 )
 """Every kind of account that has operations of its own (applicant, agent, officer, supervisor — the escalations —,
 organisation, verifier, port visa desk, a hotel's front desk): ``test_every_role_an_operation_admits_signs_in``
@@ -122,7 +124,7 @@ def test_every_role_an_operation_admits_signs_in() -> None:
     """An operation only some roles may call is run past its role check only if one of those roles signs in
     here: a role that arrives with routes of its own (a hotel's front desk, Law Art 39) must join
     ``SIGNED_IN_AS``, or its operations are only ever refused."""
-    roles = {d.username: Role(d.role) for d in DEMO}
+    roles = {d.username: Role(d.role) for d in DEMO} | {u: Role.WORK_PERMIT_OFFICER for u, *_ in DESK}
     signed_in = {roles[who] for who in SIGNED_IN_AS if who}
     missing = {}
     for context in iter_route_contexts(create_app(Settings(database_url="sqlite+aiosqlite://")).routes):

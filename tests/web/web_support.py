@@ -25,10 +25,13 @@ from fastapi.testclient import TestClient
 
 from cnvisa.cases.clock import ManualClock
 from cnvisa.demo import DEMO
+from cnvisa.demo.joint_story import DESK, FOREIGNERS
 
 ROOT = Path(__file__).parents[2]
 TODAY = dt.date(2025, 11, 20)
-PASSWORDS = {d.username: d.password for d in DEMO}
+PASSWORDS = {d.username: d.password for d in DEMO} | {u: pw for u, pw, *_ in (*DESK, *FOREIGNERS)}
+"""The demo's sign-ins, and those the joint story makes: the work-permit desk's, a foreigner's
+(cnvisa.demo.joint_story.DESK, FOREIGNERS)."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cnvisa.api import accommodation as accommodation_api
 from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
+from cnvisa.api import joint as joint_api
 from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
@@ -15,6 +16,7 @@ from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
 from cnvisa.api import public as public_api
 from cnvisa.api import verify as verify_api
+from cnvisa.api import work_permit_desk as work_permit_desk_api
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -27,5 +29,7 @@ ROUTERS: list[APIRouter] = [
     obligations_api.router,
     accommodation_api.router,
     port_visa_api.router,
+    joint_api.router,
+    work_permit_desk_api.router,
     public_api.router,
 ]

@@ -46,7 +46,7 @@ from cnvisa.law import one_stop
 from cnvisa.law.errors import CalendarYearNotLoaded
 from cnvisa.store.db import sessionmaker
 from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
-from cnvisa.store.tables import Account, Case, Organisation, OrgPerson
+from cnvisa.store.tables import Account, Case, Mandate, Organisation, OrgPerson
 
 DESK = (
     # user name, password, office code, display name: used only where no work-permit officer sits at the office
@@ -59,6 +59,9 @@ DESK = (
     ),
 )
 """The work-permit desk's sign-ins (role ``work_permit_officer``, office = the single window office)."""
+FOREIGNERS = (("giulia.rossi", "giulia-demo-2025", "deficient", "Giulia ROSSI"),)
+"""Sign-ins of joint applications' foreigners (role ``applicant``): user name, password, the plan's state, display
+name — Giulia ROSSI follows hers (the one notice for both branches, its supplement) on her progress page."""
 BEIJING_BRANCH = ("Demo Employer Co., Ltd. Beijing Branch", "MA1DEM04")
 
 INCOMPLETE = "incomplete"
@@ -169,14 +172,35 @@ async def _desk(engine: AsyncEngine, offices: dict[str, int]) -> dict[str, Actor
     return out
 
 
+async def _foreigners(engine: AsyncEngine, person_of: dict[str, int]) -> None:
+    async with engine.begin() as conn:
+        for username, password, target, name in FOREIGNERS:
+            await _one(
+                conn,
+                Account,
+                Account.username == username,
+                {
+                    "username": username,
+                    "display_name": name,
+                    "role": str(Role.APPLICANT),
+                    "password_hash": await hash_off_loop(password),
+                    "active": True,
+                    "person_id": person_of[target],
+                },
+            )
+
+
 async def _people(
     engine: AsyncEngine,
     today: dt.date,
     plans: list[tuple[JointPlan, list[dt.date]]],
     employers: dict[str, int],
+    hr: int | None = None,
 ) -> list[int]:
     """Each plan's applicant: a passport, a Z visa (single entry, 30-day stay) used to enter three days before
-    the application, and the employer's link (employee since the entry)."""
+    the application, and the employer's link (employee since the entry). Demo Employer's HR (``hr``) holds a
+    mandate for each of its Shanghai hires (the inviting entity, Regulations Art 19): what lets its staff follow
+    and act on their joint applications on the pages and the API (``cnvisa.cases.actor.may_touch``)."""
     now = dt.datetime.combine(today, dt.time(1, 0), tzinfo=dt.UTC)
     ids: list[int] = []
     async with engine.begin() as conn:
@@ -195,6 +219,16 @@ async def _people(
                     since=today - dt.timedelta(days=entered),
                 )
             )
+            if hr is not None and plan.office == "SH01":
+                await conn.execute(
+                    insert(Mandate).values(
+                        agent_account_id=hr,
+                        person_id=pid,
+                        capacity="inviting_entity",
+                        valid_from=today - dt.timedelta(days=entered),
+                        valid_until=None,
+                    )
+                )
             ids.append(pid)
     return ids
 
@@ -380,7 +414,10 @@ async def seed_joint(engine: AsyncEngine, today: dt.date, ids: dict[str, Any]) -
     employers = {"SH01": ids["organisations"]["employer"], "BJ01": beijing}
     desk = await _desk(engine, offices)
     scheduled = [(p, schedule(PATHS[p.target], _last_day(today, p.last_days_ago))) for p in PLANS]
-    people = await _people(engine, today, scheduled, employers)
+    people = await _people(engine, today, scheduled, employers, ids["accounts"].get("employer.hr"))
+    await _foreigners(
+        engine, {plan.target: pid for (plan, _days), pid in zip(scheduled, people, strict=True)}
+    )
     player = _Player(engine, today, ids, desk)
     played: dict[str, list[int]] = {}
     for (plan, days), person_id in zip(scheduled, people, strict=True):

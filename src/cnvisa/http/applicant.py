@@ -237,17 +237,24 @@ def default_person(actor: Actor, person_id: int | None) -> int:
     raise Problem(422, "Invalid input", "choose the person you act for", field="person_id", code="bad_input")
 
 
-async def read_files(p: Platform, form: FormData, *, skip: frozenset[str] = frozenset()) -> list[FileIn]:
+async def read_files(
+    p: Platform,
+    form: FormData,
+    *,
+    skip: frozenset[str] = frozenset(),
+    extra: frozenset[str] = frozenset(),
+) -> list[FileIn]:
     """Files named by material code: PDF, JPEG or PNG by their content, within the size limit, decoded within
     the pixel and page limits and kept without metadata (``cnvisa.cases.uploads``); the photo checked against
-    the photo rules. Empty file inputs (nothing chosen) are skipped."""
+    the photo rules. Empty file inputs (nothing chosen) are skipped. ``extra``: codes accepted beyond the
+    catalogue (a joint application's work-permit materials, ``cnvisa.law.one_stop.WORK_PERMIT_MATERIALS``)."""
     out: list[FileIn] = []
     limit = p.settings.max_upload_bytes
     for name, value in form.multi_items():
         if name in skip:
             continue
         if not isinstance(value, StarletteUpload):
-            if name in CATALOGUE and value:  # (an empty file input may arrive as an empty field)
+            if (name in CATALOGUE or name in extra) and value:  # (an empty file input: an empty field)
                 raise Problem(
                     422, "Invalid input", "expected a file", field=f"files.{name}", code="bad_input"
                 )
@@ -256,7 +263,7 @@ async def read_files(p: Platform, form: FormData, *, skip: frozenset[str] = froz
             continue  # a file input left empty
         field = f"files.{name}"
         material = CATALOGUE.get(name)
-        if material is None or material.kind != "material":
+        if name not in extra and (material is None or material.kind != "material"):
             raise Problem(
                 422,
                 "Invalid input",

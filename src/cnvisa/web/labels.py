@@ -36,6 +36,7 @@ STATES = {
     "collected": "Collected",
     "withdrawn": "Withdrawn",
     "lapsed": "Lapsed",
+    "not_issuable": "Not issuable: the work permit was refused",
 }
 SUBMITTERS = {
     "self": "The applicant in person",

@@ -13,13 +13,15 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import Forbidden, NotFound
 from cnvisa.cases.joint import parent_flow as pf
 from cnvisa.cases.joint import work_permit_flow as wf
-from cnvisa.cases.joint.decide import load_joint_parts
+from cnvisa.cases.joint.decide import load_joint_parts, residence_decision, work_permit_decision
 from cnvisa.cases.joint.external import route_of
 from cnvisa.cases.joint.views import joint_view
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import Role
+from cnvisa.law import one_stop
 from cnvisa.store.agency_tables import AgencyCorrelation
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
+from cnvisa.store.tables import Case, Person
 
 DESK_QUEUE_LIMIT = 50
 
@@ -111,12 +113,167 @@ class JointQueries(Reader):
         await self._audit_read(actor, "joint_progress", {"joint": joint.number}, joint.window_office_id)
         return out
 
+    async def joint_list(self, actor: Actor, *, limit: int = DESK_QUEUE_LIMIT) -> list[dict[str, Any]]:
+        """The joint applications of the applicant side, latest first: an applicant's own, an agent's of the
+        people they hold a mandate for, the employer's staff's of their organisation for the people they act for
+        (the same people ``joint_progress`` lets them read: ``cnvisa.cases.actor.may_touch``)."""
+        people = _people_of(actor)
+        if people is None:
+            raise Forbidden(f"a {actor.role} has no joint applications of their own")
+        if not people:
+            return []
+        limit = max(1, min(int(limit), 200))
+        q = (
+            select(
+                JointApplication.id,
+                JointApplication.number,
+                JointApplication.state,
+                JointApplication.version,
+                JointApplication.person_id,
+                JointApplication.employer_organisation_id,
+                JointApplication.work_permit,
+                JointApplication.created_at,
+                JointApplication.accepted_on,
+                JointApplication.commitment_due,
+                WorkPermitBranch.state.label("work_permit_state"),
+                WorkPermitBranch.statutory_due,
+                Case.state.label("residence_state"),
+                Case.receipt_valid_until,
+                Person.surname,
+                Person.given_names,
+            )
+            .join(WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id)
+            .join(Case, Case.id == JointApplication.case_id)
+            .join(Person, Person.id == JointApplication.person_id)
+            .where(JointApplication.person_id.in_(sorted(people)))
+            .order_by(JointApplication.created_at.desc(), JointApplication.id.desc())
+            .limit(limit)
+        )
+        if actor.role is Role.ORG_STAFF:
+            q = q.where(JointApplication.employer_organisation_id == actor.organisation_id)
+        async with self.sessions() as s:
+            rows = (await s.execute(q)).all()
+        return [
+            {
+                "joint_id": r.id,
+                "number": r.number,
+                "state": r.state,
+                "version": r.version,
+                "person_id": r.person_id,
+                "name": f"{r.surname} {r.given_names}".strip(),
+                "employer_organisation_id": r.employer_organisation_id,
+                "category": r.work_permit.get("category"),
+                "position": r.work_permit.get("position"),
+                "submitted_at": r.created_at,
+                "accepted_on": r.accepted_on.isoformat() if r.accepted_on else None,
+                "work_permit_state": r.work_permit_state,
+                "residence_state": r.residence_state,
+                "work_permit_statutory_due": r.statutory_due.isoformat() if r.statutory_due else None,
+                "service_commitment_due": r.commitment_due.isoformat() if r.commitment_due else None,
+                "residence_receipt_valid_until": (
+                    r.receipt_valid_until.isoformat() if r.receipt_valid_until else None
+                ),
+            }
+            for r in rows
+        ]
+
+    async def window_queue(self, actor: Actor, *, limit: int = DESK_QUEUE_LIMIT) -> list[dict[str, Any]]:
+        """The single window's open joint applications (submitted, deficient, accepted, issued) at the officer's
+        office, oldest first: both branches' states, both clocks (the statutory dues, the service commitment's due,
+        the receipt's end) and which branch is waiting (issue 10 §1). The read is audited."""
+        if actor.role not in (Role.OFFICER, Role.SUPERVISOR) or actor.office_id is None:
+            raise Forbidden("the single window's joint applications are for its officers")
+        limit = max(1, min(int(limit), 200))
+        open_states = [str(pf.JState.SUBMITTED), str(pf.JState.DEFICIENT), str(pf.JState.ACCEPTED),
+                       str(pf.JState.ISSUED)]  # fmt: skip
+        q = (
+            select(
+                JointApplication.id,
+                JointApplication.number,
+                JointApplication.state,
+                JointApplication.version,
+                JointApplication.person_id,
+                JointApplication.work_permit,
+                JointApplication.created_at,
+                JointApplication.commitment_due,
+                WorkPermitBranch.state.label("work_permit_state"),
+                WorkPermitBranch.statutory_due,
+                Case.id.label("case_id"),
+                Case.state.label("residence_state"),
+                Case.receipt_valid_until,
+                Person.surname,
+                Person.given_names,
+            )
+            .join(WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id)
+            .join(Case, Case.id == JointApplication.case_id)
+            .join(Person, Person.id == JointApplication.person_id)
+            .where(
+                JointApplication.window_office_id == actor.office_id, JointApplication.state.in_(open_states)
+            )
+            .order_by(JointApplication.created_at, JointApplication.id)
+            .limit(limit)
+        )
+        async with self.sessions() as s:
+            rows = (await s.execute(q)).all()
+        await self._audit_read(actor, "joint_window_queue", {"rows": len(rows)}, actor.office_id)
+        out = []
+        for r in rows:
+            join = one_stop.join_outcome(
+                work_permit_decision(r.work_permit_state), residence_decision(r.residence_state)
+            )
+            out.append(
+                {
+                    "joint_id": r.id,
+                    "number": r.number,
+                    "state": r.state,
+                    "version": r.version,
+                    "person_id": r.person_id,
+                    "name": f"{r.surname} {r.given_names}".strip(),
+                    "category": r.work_permit.get("category"),
+                    "position": r.work_permit.get("position"),
+                    "submitted_at": r.created_at,
+                    "case_id": r.case_id,
+                    "work_permit_state": r.work_permit_state,
+                    "residence_state": r.residence_state,
+                    "work_permit_statutory_due": r.statutory_due.isoformat() if r.statutory_due else None,
+                    "service_commitment_due": r.commitment_due.isoformat() if r.commitment_due else None,
+                    "residence_receipt_valid_until": (
+                        r.receipt_valid_until.isoformat() if r.receipt_valid_until else None
+                    ),
+                    "join": join.outcome,
+                    "waiting_for": list(join.waiting_for),
+                }
+            )
+        return out
+
+    async def joint_of_case(self, case_id: int) -> dict[str, Any] | None:
+        """The joint application a residence case is the branch of (its id and number), or None. For a page
+        that has already read the case as its reader may (the officer's case page links the single window)."""
+        async with self.sessions() as s:
+            row = (
+                await s.execute(
+                    select(JointApplication.id, JointApplication.number).where(
+                        JointApplication.case_id == case_id
+                    )
+                )
+            ).first()
+        return {"joint_id": row.id, "number": row.number} if row else None
+
     def _may_read(self, actor: Actor, joint: JointApplication, case: Any) -> None:
         if actor.role is Role.WORK_PERMIT_OFFICER:
             if actor.office_id != joint.window_office_id:
                 raise Forbidden("the joint application belongs to another single window")
             return
         self._may_touch(actor, case)
+
+
+def _people_of(actor: Actor) -> frozenset[int] | None:
+    """Whose joint applications an applicant-side actor follows (None: not the applicant side)."""
+    if actor.role is Role.APPLICANT:
+        return frozenset({actor.person_id}) if actor.person_id is not None else frozenset()
+    if actor.role in (Role.AGENT, Role.ORG_STAFF):
+        return actor.represents
+    return None
 
 
 async def _permit(s: AsyncSession, branch: WorkPermitBranch) -> WorkPermit | None:

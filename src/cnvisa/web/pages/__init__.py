@@ -9,6 +9,8 @@ from cnvisa.web.pages import accommodation as accommodation_pages
 from cnvisa.web.pages import admin as admin_pages
 from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common, office_appointments
+from cnvisa.web.pages import joint as joint_pages
+from cnvisa.web.pages import joint_desk as joint_desk_pages
 from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
@@ -29,6 +31,8 @@ ROUTERS: list[APIRouter] = [
     obligations_pages.router,
     accommodation_pages.router,
     port_visa_pages.router,
+    joint_pages.router,
+    joint_desk_pages.router,
     public_pages.router,
     progress_page.router,
     admin_pages.router,

@@ -196,6 +196,7 @@ async def _case_page(
         else None,
         errors=errors,
         done=done if done in COMMAND_LABELS else None,
+        joint=await p.joint.joint_of_case(case_id),
         **_ctx(request),
     )
 
