@@ -17,7 +17,7 @@ import typer
 from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.cli_agency import agency_app
 from cnvisa.cli_law import ports
-from cnvisa.cli_monitor import escalations
+from cnvisa.cli_monitor import deliver, escalations
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
 
@@ -42,6 +42,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 demo_app = typer.Typer(help="Deterministic demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 db_app.command("escalations")(escalations)
+db_app.command("deliver")(deliver)
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tokens_app, name="tokens")

@@ -59,3 +59,57 @@ def escalations(
     except Exception as exc:  # one line, never a traceback
         _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+def deliver(
+    database_url: DbUrl = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="Rows to claim in this pass")
+    ] = 100,
+) -> None:
+    """One delivery pass of the notifications outbox (issue 12): claims at most --limit due messages, sends each
+    over its channel (inbox; e-mail when CNVISA_SMTP_HOST is set; SMS when CNVISA_SMS_GATEWAY_URL is set), and
+    records every attempt — the same function the job queue's worker runs on a schedule
+    (``Platform.outbox.deliver_due``). Prints JSON: the rows sent, retried later and failed, and the outbox by
+    state."""
+    import asyncio
+
+    from cnvisa.cases.channels import channels
+    from cnvisa.cases.delivery import OutboxService
+    from cnvisa.cli import _clock, _fail
+    from cnvisa.http.settings import Settings
+    from cnvisa.store.db import make_engine, sessionmaker
+    from cnvisa.web.notify_texts import NotificationTexts
+
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        _fail(str(exc))
+    clock = _clock()
+    config = settings.notify_channels
+
+    async def run() -> dict[str, object]:
+        engine = make_engine(database_url)
+        try:
+            service = OutboxService(
+                sessionmaker(engine),
+                clock,
+                channels=channels(config),
+                texts=NotificationTexts(),
+                rules=settings.notify_retry,
+                domain=config.smtp.domain if config.smtp else "cnvisa.localhost",
+            )
+            done = await service.deliver_due(limit=limit)
+            return {
+                **{k: len(v) for k, v in done.items()},
+                "channels": list(config.offered),
+                "outbox": await service.counts(),
+            }
+        finally:
+            await engine.dispose()
+
+    try:
+        out = asyncio.run(run())
+    except Exception as exc:  # one line, never a traceback
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))

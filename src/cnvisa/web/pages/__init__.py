@@ -9,6 +9,7 @@ from cnvisa.web.pages import accommodation as accommodation_pages
 from cnvisa.web.pages import admin as admin_pages
 from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common, office_appointments
+from cnvisa.web.pages import notifications as notifications_pages
 from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
@@ -27,6 +28,7 @@ ROUTERS: list[APIRouter] = [
     office_pages.router,
     office_appointments.router,
     obligations_pages.router,
+    notifications_pages.router,
     accommodation_pages.router,
     port_visa_pages.router,
     public_pages.router,
