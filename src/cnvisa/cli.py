@@ -17,7 +17,7 @@ import typer
 from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.cli_agency import agency_app
 from cnvisa.cli_law import ports
-from cnvisa.cli_monitor import deliver, escalations
+from cnvisa.cli_monitor import deliver, escalations, sweep_rules
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
 
@@ -313,6 +313,7 @@ def db_sweep(database_url: DbUrl = None) -> None:
     from cnvisa.store.db import make_engine, sessionmaker
 
     clock = _clock()
+    rules = sweep_rules()  # reminders and escalations (office rules), refused here naming the variable
     try:
         window = port_visa_window()  # office rule (cnvisa.cases.port_visa.flow.ARRIVAL_WINDOW_DAYS)
     except BadInput as exc:
@@ -328,7 +329,9 @@ def db_sweep(database_url: DbUrl = None) -> None:
             lapsed += await PortVisaService(
                 sessionmaker(engine), clock, arrival_window_days=window
             ).lapse_due()
-            return lapsed, await ObligationRegister(sessionmaker(engine), clock).sweep()
+            register = ObligationRegister(sessionmaker(engine), clock)
+            register.reminder_steps, register.near_working_days = rules
+            return lapsed, await register.sweep()
         finally:
             await engine.dispose()
 

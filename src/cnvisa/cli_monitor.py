@@ -11,6 +11,19 @@ import typer
 
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
 
+def sweep_rules() -> tuple[tuple[int, ...], int]:
+    """The office rules ``cnvisa db sweep`` writes notifications by: the reminder steps
+    (``CNVISA_REMINDER_STEPS_DAYS``) and the near-deadline rule of escalations (``CNVISA_ESCALATION_WORKING_DAYS``);
+    a bad value stops the command, naming the variable."""
+    from cnvisa.cli import _fail
+    from cnvisa.http.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        _fail(str(exc))
+    return settings.reminder_steps_days, settings.escalation_working_days
+
 
 def escalations(
     database_url: DbUrl = None,

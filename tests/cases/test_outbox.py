@@ -6,6 +6,7 @@ died after claiming re-sends with the same Message-ID."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -22,7 +23,7 @@ from cnvisa.cases.inbox import InboxService
 from cnvisa.cases.obligations import ObligationRegister
 from cnvisa.cases.outbox import DEFAULT_STEPS, reminder_steps, step_windows
 from cnvisa.store.outbox_tables import Notification, NotificationAttempt
-from cnvisa.store.tables import AuditEvent
+from cnvisa.store.tables import Account, AuditEvent, Organisation, OrgPerson
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -352,3 +353,89 @@ async def test_preferences_refuse_channels_not_offered_and_bad_addresses(world: 
     assert (await full.preferences(world.applicant))["channels"] == [INBOX]  # nothing written
     out = await full.set_preferences(world.applicant, language="en", channels=[EMAIL], email="a@example.com")
     assert out["channels"] == [INBOX, EMAIL] and out["language"] == "en"
+
+
+async def test_two_passes_at_once_never_take_the_same_row(world: World) -> None:
+    assert RP.existing is not None
+    await world.add_existing(RP.existing)
+    world.clock.set(at(dt.date(2026, 5, 2)))
+    await ObligationRegister(world.sessions, world.clock).sweep()
+    async with world.sessions() as s, s.begin():  # twenty more inbox messages to the applicant
+        for n in range(20):
+            s.add(
+                Notification(
+                    subject_kind="case",
+                    subject_id=1000 + n,
+                    stage="approved",
+                    channel=INBOX,
+                    recipient_account_id=world.applicant.account_id,
+                    language="en",
+                    template="approved",
+                    params={"case": f"X{n}", "matter": "visa"},
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=world.clock.now(),
+                    created_at=world.clock.now(),
+                )
+            )
+    box = outbox(world.sessions, world.clock)
+    a, b = await asyncio.gather(box.deliver_due(limit=15), box.deliver_due(limit=15))
+    assert not set(a["sent"]) & set(b["sent"])
+    everything = [n.id for n in await rows(world)]
+    assert a["sent"] and b["sent"] or len(everything) <= 15  # both passes delivered (SQLite: one at a time)
+    await box.deliver_due(limit=100)
+    async with world.sessions() as s:
+        counted = (await s.execute(select(NotificationAttempt.notification_id))).scalars().all()
+    assert sorted(counted) == sorted(everything)  # one attempt each: none was sent twice
+    assert {n.state for n in await rows(world)} == {"sent"}
+
+
+async def test_an_organisations_staff_are_reminded_of_their_peoples_duties(world: World) -> None:
+    assert RP.existing is not None
+    await world.add_existing(RP.existing)
+    async with world.sessions() as s, s.begin():
+        org = Organisation(uscc="91310000MA1FL0000X", name="Acme (Shanghai)", kind="employer")
+        s.add(org)
+        await s.flush()
+        s.add(
+            OrgPerson(
+                organisation_id=org.id,
+                person_id=world.person_id,
+                relation="employee",
+                since=dt.date(2025, 1, 1),
+            )
+        )
+        hr = Account(username="acme.hr", display_name="HR", role="org_staff", organisation_id=org.id)
+        gone = Account(
+            username="acme.old", display_name="Left", role="org_staff", organisation_id=org.id, active=False
+        )
+        s.add_all([hr, gone])
+        await s.flush()
+        hr_id, gone_id = hr.id, gone.id
+    world.clock.set(at(dt.date(2026, 5, 24)))
+    await ObligationRegister(world.sessions, world.clock).sweep()
+    told = {(n.recipient_account_id, n.stage) for n in await rows(world)}
+    assert told == {(world.applicant.account_id, "T-7"), (hr_id, "T-7")}
+    assert gone_id not in {who for who, _ in told}
+
+
+def test_settings_refuse_bad_office_rules_at_start(monkeypatch: Any) -> None:
+    from cnvisa.http.settings import Settings
+
+    for name, value in (
+        ("CNVISA_REMINDER_STEPS_DAYS", "thirty"),
+        ("CNVISA_NOTIFY_BACKOFF_SECONDS", "-1"),
+        ("CNVISA_SMS_GATEWAY_URL", "ftp://gateway"),
+        ("CNVISA_SMTP_PORT", "0"),
+    ):
+        with monkeypatch.context() as m:
+            m.setenv("CNVISA_SMTP_HOST", "127.0.0.1")
+            m.setenv(name, value)
+            with pytest.raises(ValueError, match=name):
+                Settings()
+    with monkeypatch.context() as m:
+        m.setenv("CNVISA_SMTP_HOST", "mail.example.cn")
+        m.setenv("CNVISA_SMS_GATEWAY_URL", "https://sms.example.cn/v1/messages")
+        s = Settings()
+    assert s.notify_channels.offered == (INBOX, EMAIL, SMS) and s.reminder_steps_days == DEFAULT_STEPS
+    assert Settings().notify_channels.offered == (INBOX,)
