@@ -11,6 +11,7 @@ import typer
 
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
 
+
 def sweep_rules() -> tuple[tuple[int, ...], int]:
     """The office rules ``cnvisa db sweep`` writes notifications by: the reminder steps
     (``CNVISA_REMINDER_STEPS_DAYS``) and the near-deadline rule of escalations (``CNVISA_ESCALATION_WORKING_DAYS``);

@@ -13,11 +13,12 @@ import re
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor, caseless_event
 from cnvisa.cases.channels import EMAIL, INBOX, SMS
-from cnvisa.cases.clock import Clocked
+from cnvisa.cases.clock import Clock, Clocked
 from cnvisa.cases.errors import BadInput, NotFound
 from cnvisa.cases.outbox import DEFAULT_LANGUAGE, LANGUAGES
 from cnvisa.store.outbox_tables import Notification, NotificationPreference
@@ -32,7 +33,12 @@ PHONE_RE: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
 class InboxService(Clocked):
     """``InboxService(sessions, clock=None, offered=("inbox",))``."""
 
-    def __init__(self, sessions: Any, clock: Any = None, offered: tuple[str, ...] = (INBOX,)) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock | None = None,
+        offered: tuple[str, ...] = (INBOX,),
+    ) -> None:
         super().__init__(sessions, clock)
         self.offered = offered
 

@@ -193,7 +193,11 @@ async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tupl
     for stage, low, high, state in [*windows, (LATE, None, day - dt.timedelta(days=1), gone)]:
         due = [state, Obligation.due_by <= high] + ([Obligation.due_by >= low] if low else [])
         own = (
-            select(Obligation.id.label("subject_id"), literal(stage, String).label("stage"), Account.id)
+            select(
+                Obligation.id.label("subject_id"),
+                literal(stage, String).label("stage"),
+                Account.id.label("account_id"),
+            )
             .join(Account, Account.person_id == Obligation.person_id)
             .where(*due, _active())
         )
@@ -210,9 +214,7 @@ async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tupl
             )
         )
         both = union_all(own, staff).subquery("b")
-        recipients = select(
-            both.c.subject_id, both.c.stage, both.c[both.c.keys()[2]].label("account_id")
-        ).distinct()
+        recipients = select(both.c.subject_id, both.c.stage, both.c.account_id).distinct()
         written += await enqueue(
             s, recipients, subject_kind=OBLIGATION, template="late" if stage == LATE else "reminder", now=now
         )
