@@ -283,7 +283,7 @@ async def test_a_deliverer_that_died_after_claiming_resends_with_the_same_messag
     handler = SmtpHandler()
     with smtp_server(handler) as port:
         box = outbox(world.sessions, world.clock, smtp_port=port)
-        claimed = await box._claim(
+        claimed, _ = await box._claim(
             world.clock.now(), 100
         )  # claimed, attempt recorded ... and the process dies
         [c] = [c for c in claimed if c.id == row.id]
@@ -439,3 +439,31 @@ def test_settings_refuse_bad_office_rules_at_start(monkeypatch: Any) -> None:
         s = Settings()
     assert s.notify_channels.offered == (INBOX, EMAIL, SMS) and s.reminder_steps_days == DEFAULT_STEPS
     assert Settings().notify_channels.offered == (INBOX,)
+
+
+async def test_a_message_without_its_text_fails_recorded_and_blocks_nothing(world: World) -> None:
+    """A row whose text cannot be made (its subject gone) fails with the reason; the rest of the pass is sent."""
+    async with world.sessions() as s, s.begin():
+        for subject_id, template in ((999_999, "reminder"), (1, "approved")):
+            s.add(
+                Notification(
+                    subject_kind="obligation" if template == "reminder" else "case",
+                    subject_id=subject_id,
+                    stage="T-7" if template == "reminder" else "approved",
+                    channel=INBOX,
+                    recipient_account_id=world.applicant.account_id,
+                    language="en",
+                    template=template,
+                    params={"case": "X1", "matter": "visa"} if template == "approved" else {},
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=world.clock.now(),
+                    created_at=world.clock.now(),
+                )
+            )
+    done = await outbox(world.sessions, world.clock).deliver_due()
+    gone, ok = await rows(world)
+    assert done == {"sent": [ok.id], "retry": [], "failed": [gone.id]} and ok.state == "sent"
+    assert gone.state == "failed" and "no text" in (gone.last_error or "")
+    assert [a.outcome for a in await attempts(world, gone.id)] == ["failed"]
+    assert touched(await outbox(world.sessions, world.clock).deliver_due()) == set()

@@ -126,8 +126,8 @@ class OutboxService(Clocked):
         if not 1 <= limit <= 10_000:
             raise ValueError("limit must be 1 to 10000")
         at = now or self.now()
-        claimed = await self._claim(at, limit)
-        out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": []}
+        claimed, unsendable = await self._claim(at, limit)
+        out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": list(unsendable)}
         for c in claimed:
             channel = self.channels.get(c.channel)
             error: DeliveryError | None = None
@@ -140,14 +140,15 @@ class OutboxService(Clocked):
             except Exception as exc:  # an adapter's unexpected error: transient, recorded, never lost
                 error = DeliveryError(f"{type(exc).__name__}: {exc}")
             out[await self._record(c, error)].append(c.id)
-        if claimed:
+        if claimed or unsendable:
             async with self.sessions() as s, s.begin():
                 await audit.append(
                     s, **caseless_event(SYSTEM, self.now(), "notifications_delivered", out, None)
                 )
         return out
 
-    async def _claim(self, at: dt.datetime, limit: int) -> list[_Claimed]:
+    async def _claim(self, at: dt.datetime, limit: int) -> tuple[list[_Claimed], list[int]]:
+        """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text."""
         due = and_(Notification.state.in_(("pending", "sending")), Notification.next_attempt_at <= at)
         lease = at + dt.timedelta(seconds=self.rules.lease_seconds)
         out: list[_Claimed] = []
@@ -173,7 +174,7 @@ class OutboxService(Clocked):
                 ).scalars()
             )
             if not taken:
-                return []
+                return [], []
             rows = list(
                 (
                     await s.execute(
@@ -182,12 +183,35 @@ class OutboxService(Clocked):
                 ).scalars()
             )
             contexts = await self._contexts(s, rows)
+            unsendable: list[dict[str, Any]] = []
             for row in rows:
                 if row.body is None:  # first attempt: render once, keep it
                     ctx = {**row.params, **contexts.get((row.subject_kind, row.subject_id), {})}
                     ctx["stage"], ctx["today"] = row.stage, beijing_date(at).isoformat()
-                    row.subject, row.body = self.texts.render(row.template, row.language, ctx)
+                    try:
+                        row.subject, row.body = self.texts.render(row.template, row.language, ctx)
+                    except (KeyError, ValueError, TypeError) as exc:  # its subject is gone, or no such text
+                        row.state, row.last_error = (
+                            "failed",
+                            f"no text: {type(exc).__name__}: {exc}"[:ERROR_CHARS],
+                        )
+                        unsendable.append(
+                            {
+                                "notification_id": row.id,
+                                "number": row.attempts,
+                                "started_at": at,
+                                "finished_at": at,
+                                "outcome": "failed",
+                                "error": row.last_error,
+                            }
+                        )
+                        continue
                     row.message_id = message_id(row, self.domain)
+            if unsendable:  # failed, recorded, never retried: the same text would fail again
+                await s.execute(insert(NotificationAttempt), unsendable)
+                rows = [r for r in rows if r.state != "failed"]
+                if not rows:
+                    return [], [u["notification_id"] for u in unsendable]
             attempt_ids = (
                 await s.execute(
                     insert(NotificationAttempt).returning(
@@ -213,7 +237,7 @@ class OutboxService(Clocked):
                     row.language,
                 )
                 out.append(_Claimed(row.id, row.channel, attempt_id, row.attempts, msg))
-        return out
+        return out, [u["notification_id"] for u in unsendable]
 
     async def _contexts(
         self, s: AsyncSession, rows: list[Notification]
