@@ -23,13 +23,14 @@ Office rules, not law (``RetryRules.from_env``): ``CNVISA_NOTIFY_MAX_ATTEMPTS`` 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
@@ -42,6 +43,23 @@ from cnvisa.store.outbox_tables import Notification, NotificationAttempt
 from cnvisa.store.tables import Case
 
 ERROR_CHARS = 500
+_ROWS = cast(Table, Notification.__table__)
+_ATTEMPTS = cast(Table, NotificationAttempt.__table__)
+_RECORD_ROW = (
+    update(_ROWS)
+    .where(_ROWS.c.id == bindparam("b_id"), _ROWS.c.state == "sending")
+    .values(
+        state=bindparam("b_state"),
+        sent_at=bindparam("b_sent_at"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=bindparam("b_next"),
+    )
+)
+_RECORD_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("b_id"))
+    .values(outcome=bindparam("b_outcome"), error=bindparam("b_error"), finished_at=bindparam("b_done"))
+)
 
 
 class Texts(Protocol):
@@ -72,14 +90,14 @@ class RetryRules:
     def from_env(cls, env: Mapping[str, str] | None = None) -> RetryRules:
         e = os.environ if env is None else env
         values: dict[str, Any] = {}
-        for name, key, cast in (
+        for name, key, kind in (
             ("CNVISA_NOTIFY_MAX_ATTEMPTS", "max_attempts", int),
             ("CNVISA_NOTIFY_BACKOFF_SECONDS", "backoff_seconds", float),
             ("CNVISA_NOTIFY_LEASE_SECONDS", "lease_seconds", float),
         ):
             if raw := e.get(name, "").strip():
                 try:
-                    values[key] = cast(raw)
+                    values[key] = kind(raw)
                 except ValueError:
                     raise ValueError(f"{name} must be a number, got {raw!r}") from None
         return cls(**values)
@@ -113,12 +131,15 @@ class OutboxService(Clocked):
         texts: Texts,
         rules: RetryRules | None = None,
         domain: str = "cnvisa.localhost",
+        concurrency: int = 20,
     ) -> None:
         super().__init__(sessions, clock)
         self.channels = dict(channels)
         self.texts = texts
         self.rules = rules or RetryRules()
         self.domain = domain
+        self.concurrency = concurrency
+        """Messages sent at once within a pass (a pass records every outcome in one transaction after)."""
 
     async def deliver_due(self, now: dt.datetime | None = None, limit: int = 100) -> dict[str, list[int]]:
         """One pass over at most ``limit`` due rows: claimed, sent, recorded (module docstring). Returns the row
@@ -127,25 +148,34 @@ class OutboxService(Clocked):
             raise ValueError("limit must be 1 to 10000")
         at = now or self.now()
         claimed, unsendable = await self._claim(at, limit)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(c: _Claimed) -> tuple[_Claimed, DeliveryError | None]:
+            async with gate:
+                return c, await self._send(c)
+
+        results = await asyncio.gather(*(one(c) for c in claimed))
         out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": list(unsendable)}
-        for c in claimed:
-            channel = self.channels.get(c.channel)
-            error: DeliveryError | None = None
-            try:
-                if channel is None:
-                    raise PermanentFailure(f"the {c.channel} channel is not configured on this platform")
-                await channel.send(c.message)
-            except DeliveryError as exc:
-                error = exc
-            except Exception as exc:  # an adapter's unexpected error: transient, recorded, never lost
-                error = DeliveryError(f"{type(exc).__name__}: {exc}")
-            out[await self._record(c, error)].append(c.id)
         if claimed or unsendable:
-            async with self.sessions() as s, s.begin():
+            async with self.sessions() as s, s.begin():  # every outcome of the pass, and its audit event
+                for outcome, ids in (await self._record(s, results)).items():
+                    out[outcome] += ids
                 await audit.append(
                     s, **caseless_event(SYSTEM, self.now(), "notifications_delivered", out, None)
                 )
         return out
+
+    async def _send(self, c: _Claimed) -> DeliveryError | None:
+        channel = self.channels.get(c.channel)
+        try:
+            if channel is None:
+                raise PermanentFailure(f"the {c.channel} channel is not configured on this platform")
+            await channel.send(c.message)
+        except DeliveryError as exc:
+            return exc
+        except Exception as exc:  # an adapter's unexpected error: transient, recorded, never lost
+            return DeliveryError(f"{type(exc).__name__}: {exc}")
+        return None
 
     async def _claim(self, at: dt.datetime, limit: int) -> tuple[list[_Claimed], list[int]]:
         """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text."""
@@ -264,36 +294,39 @@ class OutboxService(Clocked):
                 }
         return out
 
-    async def _record(self, c: _Claimed, error: DeliveryError | None) -> str:
+    async def _record(
+        self, s: AsyncSession, results: list[tuple[_Claimed, DeliveryError | None]]
+    ) -> dict[str, list[int]]:
+        """The outcomes of the pass's sends, in the caller's transaction: one statement for the rows, one for
+        their attempts (a row claimed again meanwhile — its lease ran out — is left to its new claim)."""
         done = self.now()
-        if error is None:
-            outcome, row_values = "sent", {"state": "sent", "sent_at": done, "last_error": None}
-        else:
-            text = str(error)[:ERROR_CHARS] or type(error).__name__
-            final = isinstance(error, PermanentFailure) or c.attempts >= self.rules.max_attempts
-            outcome = "failed" if final else "retry"
-            row_values = {
-                "state": "failed" if final else "pending",
-                "last_error": text,
-                "next_attempt_at": done + self.rules.backoff(c.attempts),
-            }
-        async with self.sessions() as s, s.begin():
-            await s.execute(
-                update(Notification)
-                .where(Notification.id == c.id, Notification.state == "sending")
-                .values(**row_values)
-                .execution_options(synchronize_session=False)
+        out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": []}
+        row_values, attempt_values = [], []
+        for c, error in results:
+            if error is None:
+                outcome, state, text, later = "sent", "sent", None, done
+            else:
+                text = str(error)[:ERROR_CHARS] or type(error).__name__
+                final = isinstance(error, PermanentFailure) or c.attempts >= self.rules.max_attempts
+                outcome, state = ("failed", "failed") if final else ("retry", "pending")
+                later = done + self.rules.backoff(c.attempts)
+            out[outcome].append(c.id)
+            row_values.append(
+                {
+                    "b_id": c.id,
+                    "b_state": state,
+                    "b_sent_at": done if error is None else None,
+                    "b_error": text,
+                    "b_next": later,
+                }
             )
-            await s.execute(
-                update(NotificationAttempt)
-                .where(NotificationAttempt.id == c.attempt_id)
-                .values(
-                    finished_at=done,
-                    outcome=outcome,
-                    error=None if error is None else row_values["last_error"],
-                )
+            attempt_values.append(
+                {"b_id": c.attempt_id, "b_outcome": outcome, "b_error": text, "b_done": done}
             )
-        return outcome
+        if row_values:
+            await s.execute(_RECORD_ROW, row_values)
+            await s.execute(_RECORD_ATTEMPT, attempt_values)
+        return out
 
     async def counts(self) -> dict[str, int]:
         """Rows by state (for ``cnvisa db deliver``'s summary)."""
