@@ -8,12 +8,12 @@ One pass:
    renders the text (first attempt only; kept for every later one), sets the stable Message-ID, counts the
    attempt, leases the row (``sending`` until the lease ends) and **records the attempt before sending** —
    committed;
-2. **send** each row through its channel's adapter;
-3. **record** the outcome: sent; or, on a transient failure, pending again after an exponential backoff —
-   ``base × 2^(attempts − 1)`` — until the most attempts, then failed; a permanent failure fails at once. One
-   audit event (``notifications_delivered``) lists the pass's rows by outcome.
+2. **send** each row through its channel's adapter, ``concurrency`` (20) at once;
+3. **record** every outcome of the pass in one transaction: sent; or, on a transient failure, pending again after
+   an exponential backoff — ``base × 2^(attempts − 1)`` — until the most attempts, then failed; a permanent
+   failure fails at once. One audit event (``notifications_delivered``) lists the pass's rows by outcome.
 
-A deliverer killed between 2 and 3 leaves the row ``sending``: after the lease it is claimed again and sent with
+A deliverer killed between 2 and 3 leaves the pass's rows ``sending``: after the lease it is claimed again and sent with
 the same Message-ID (the receiving side can recognise it), its earlier attempt left open (``sending``) as the
 record of the crash. Delivery is at least once; the Message-ID makes the rare second copy recognisable.
 
