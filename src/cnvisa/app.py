@@ -34,6 +34,7 @@ from cnvisa.store.db import Timeouts, make_engine, sessionmaker
 from cnvisa.store.fast import Reads
 from cnvisa.store.replica import TolerantReads
 from cnvisa.web.assets import Static
+from cnvisa.web.notify_texts import NotificationTexts
 from cnvisa.web.templating import render
 
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             reads,
             JointService(sessions, clock, reads),
             lagging,
+            NotificationTexts(),
         )
         # Everything loaded so far (law tables, templates, catalogs) lives as long as the worker: keep it out of
         # the collector's full passes, which would otherwise walk it and stall requests (p99).

@@ -17,7 +17,7 @@ import typer
 from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.cli_agency import agency_app
 from cnvisa.cli_law import ports
-from cnvisa.cli_monitor import escalations
+from cnvisa.cli_monitor import deliver, escalations, sweep_rules
 from cnvisa.cli_worker import worker
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
@@ -44,6 +44,7 @@ demo_app = typer.Typer(help="Deterministic demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 db_app.command("escalations")(escalations)
 app.command("worker")(worker)
+db_app.command("deliver")(deliver)
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tokens_app, name="tokens")
@@ -315,6 +316,7 @@ def db_sweep(database_url: DbUrl = None) -> None:
     from cnvisa.store.db import make_engine, sessionmaker
 
     clock = _clock()
+    rules = sweep_rules()  # reminders and escalations (office rules), refused here naming the variable
     try:
         window = port_visa_window()  # office rule (cnvisa.cases.port_visa.flow.ARRIVAL_WINDOW_DAYS)
     except BadInput as exc:
@@ -323,7 +325,13 @@ def db_sweep(database_url: DbUrl = None) -> None:
     async def run() -> SweepReport:
         engine = make_engine(database_url)
         try:
-            return await daily_sweep(sessionmaker(engine), clock, arrival_window_days=window)
+            return await daily_sweep(
+                sessionmaker(engine),
+                clock,
+                arrival_window_days=window,
+                reminder_steps=rules[0],
+                near_working_days=rules[1],
+            )
         finally:
             await engine.dispose()
 

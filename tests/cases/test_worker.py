@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from case_helpers import VISA_EXTENSION, World, key
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.store import migrate, queue
 from cnvisa.store.db import sessionmaker
+from cnvisa.store.outbox_tables import Notification
 from cnvisa.worker import registry
 from cnvisa.worker.registry import JOBS, Job, by_name, daily_at_beijing, every_seconds, schedule_of
 from cnvisa.worker.runner import APPLICATION_NAME, WorkerOptions, asyncpg_dsn
@@ -281,13 +282,16 @@ async def test_cnvisa_worker_runs_the_daily_sweep_on_its_schedule(
     """``cnvisa worker`` with the sweep scheduled every second (``CNVISA_JOB_SCHEDULE_DAILY_SWEEP``): the notice
     left unanswered past its reply date lapses the case (Regulations Art 18 para 2) without anyone running
     ``cnvisa db sweep`` — on PostgreSQL from pgqueuer's schedule table and queue, on SQLite from the in-process
-    runner. Tick after tick, the case lapses once (one ``lapse`` event). SIGTERM stops the worker cleanly."""
+    runner. Tick after tick, the case lapses once (one ``lapse`` event). The outbox delivery job, scheduled the
+    same way (``CNVISA_JOB_SCHEDULE_DELIVER_OUTBOX``), delivers the notice's message to the applicant's inbox
+    once. SIGTERM stops the worker cleanly."""
     c = await world.submitted(files=VISA_EXTENSION.materials[:-1])
     n = await world.svc.issue_notice(world.officer, c["case_id"], c["version"], key=key())
     respond_by = dt.date.fromisoformat(n["notice"]["respond_by"])
     env = {
         "CNVISA_CLOCK_START": f"{respond_by + dt.timedelta(days=1)}T00:30+08:00",
         "CNVISA_JOB_SCHEDULE_DAILY_SWEEP": every_seconds(1),
+        "CNVISA_JOB_SCHEDULE_DELIVER_OUTBOX": every_seconds(1),
     }
     log = tmp_path / "worker.log"
     cli = [sys.executable, "-m", "cnvisa.cli", "worker", "--database-url", db_url, "--heartbeat-timeout", "5"]
@@ -303,11 +307,33 @@ async def test_cnvisa_worker_runs_the_daily_sweep_on_its_schedule(
             return log.read_text().count("job daily_sweep") >= 3
 
         await _wait("two more sweeps after the lapse", ticked_again, lambda: _read([log]))
+
+        async def delivered() -> bool:
+            async with world.sessions() as s:
+                states = (
+                    await s.execute(
+                        select(Notification.state).where(
+                            Notification.subject_id == c["case_id"], Notification.channel == "inbox"
+                        )
+                    )
+                ).scalars()
+                return "sent" in list(states)
+
+        await _wait("the delivery job to deliver the notice to the inbox", delivered, lambda: _read([log]))
         await _stop(proc, lambda: _read([log]))
     out = log.read_text()
     engine_word = "in-process queue" if db_url.startswith("sqlite") else "durable queue"
     assert engine_word in out and "worker stopped" in out, out
     assert (await world.actions(c["case_id"])).count("lapse") == 1
+    async with world.sessions() as s:
+        rows = (
+            await s.execute(
+                select(Notification.stage, Notification.state, Notification.attempts).where(
+                    Notification.subject_id == c["case_id"], Notification.channel == "inbox"
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in rows if r.state == "sent"] and all(r.attempts <= 1 for r in rows), rows
 
 
 def test_cnvisa_worker_names_a_bad_option_or_schedule(tmp_path: Path) -> None:

@@ -151,6 +151,7 @@ ERROR_PATHS = frozenset(
         "/org/post-changes",
         "/verify",
         "/verify/tokens",
+        "/my/notifications",
     }
 )
 """The POST forms whose emptied submission changes nothing and shows errors (an officer's commands are left

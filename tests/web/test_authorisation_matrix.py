@@ -30,7 +30,8 @@ from cnvisa.cases.workflow import Role
 from cnvisa.demo import DEMO
 from cnvisa.http.security import hash_off_loop
 from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
-from cnvisa.store.tables import Holding
+from cnvisa.store.outbox_tables import Notification
+from cnvisa.store.tables import Account, Holding
 
 ROLES = [
     "anonymous",
@@ -84,6 +85,7 @@ EVERY_RESOURCE_KIND = {
     "pdf",
     "port_visa",
     "joint",
+    "notification",
 }
 
 
@@ -104,6 +106,7 @@ class Files:
     joint_person: int = 0  # the foreigner of the submitted joint application (employer.hr holds a mandate)
     references: dict[str, str] = field(default_factory=dict)  # the work-permit branches' references by state
     employer: int = 0  # Demo Employer, the Shanghai joint applications' employer
+    message: int = 0  # a message delivered to alice's inbox (issue 12)
 
 
 def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
@@ -158,6 +161,7 @@ def _files(web: Web) -> Files:
         permit=_permit(web, "J25DEMO0001"),
         port_visas=dict(web.ids["port_visas"]),
         **_joint(web),
+        message=inbox_message(web, "alice"),
     )
 
 
@@ -189,6 +193,38 @@ def _joint(web: Web) -> dict[str, Any]:
     return db(web, q)
 
 
+def inbox_message(web: Web, username: str) -> int:
+    """A message in ``username``'s inbox, written to the outbox as a decision would write it and delivered by
+    the platform's own delivery pass (cnvisa.cases.delivery)."""
+    platform = web.client.app.state.platform  # type: ignore[attr-defined]
+
+    async def write(s: AsyncSession) -> int:
+        account = (await s.execute(select(Account.id).where(Account.username == username))).scalar_one()
+        now = platform.now()
+        row = Notification(
+            subject_kind="case",
+            subject_id=0,
+            stage="approved",
+            channel="inbox",
+            recipient_account_id=account,
+            language="en",
+            template="approved",
+            params={"case": "TEST-0001", "matter": "visa_extension"},
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        s.add(row)
+        await s.flush()
+        return int(row.id)
+
+    message = db(web, write)
+    done = web.client.portal.call(platform.outbox.deliver_due)  # type: ignore[attr-defined]
+    assert message in done["sent"], done
+    return message
+
+
 def _permit(web: Web, number: str) -> int:
     async def q(s: AsyncSession) -> int:
         return int((await s.execute(select(Holding.id).where(Holding.number == number))).scalar_one())
@@ -211,6 +247,10 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("obligation", "/my/obligations", APPLICANT_SIDE),
         ("obligation", "/org/obligations", ORG_STAFF),
         ("check", "/api/v1/me/checks", APPLICANT_SIDE),
+        ("notification", "/api/v1/me/inbox", SIGNED_IN),
+        ("notification", "/api/v1/me/notifications", SIGNED_IN),
+        ("notification", "/inbox", SIGNED_IN),
+        ("notification", "/my/notifications", SIGNED_IN),
         ("office", "/api/v1/office/queue", OFFICERS),
         ("office", "/api/v1/office/overdue", OFFICERS),
         ("office", "/api/v1/office/escalations", {"sh01.supervisor"}),
@@ -484,6 +524,22 @@ def _writes(
     p = f.people
     return [
         ("appointment", "book for alice", book(p[0]), {"alice"}, False),
+        (
+            "notification",
+            "mark alice's message read",
+            lambda c, h: c.post(f"/api/v1/me/inbox/{f.message}/read", json={"read": True}, headers=h),
+            {"alice"},
+            False,
+        ),
+        (
+            "notification",
+            "set one's notification settings",
+            lambda c, h: c.put(
+                "/api/v1/me/notifications", json={"language": "en", "channels": ["inbox"]}, headers=h
+            ),
+            SIGNED_IN,
+            False,
+        ),
         ("appointment", "book for person 3", book(p[2]), {"carol"}, False),
         ("case", "apply for alice", apply_for(p[0]), {"alice"}, False),
         ("case", "apply for person 3", apply_for(p[2]), {"carol"}, False),

@@ -83,6 +83,7 @@ class Case:
         0,
     )  # two API tokens of bank.teller's: one revoked by the API, one by the page
     obligation: int = 0  # alice's Art 32 duty (the daily sweep run once)
+    message: int = 0  # a message in alice's inbox (issue 12)
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,18 @@ ROUTES: list[Probe] = [
         _json({"reason": "left by land at Erlian; the exit record follows"}),
     ),
     Probe("GET", f"{V}/me/checks", APPLICANT_SIDE, _p(f"{V}/me/checks")),
+    Probe("GET", f"{V}/me/inbox", SIGNED_IN, _p(f"{V}/me/inbox")),
+    Probe(
+        "POST",
+        f"{V}/me/inbox/{{message_id}}/read",
+        frozenset({"alice"}),
+        lambda c: f"{V}/me/inbox/{c.message}/read",
+        _json({"read": True}),
+    ),
+    Probe("GET", f"{V}/me/notifications", SIGNED_IN, _p(f"{V}/me/notifications")),
+    Probe(
+        "PUT", f"{V}/me/notifications", SIGNED_IN, _p(f"{V}/me/notifications"), _json({"language": "zh_CN"})
+    ),
     Probe("GET", f"{V}/office/queue", OFFICERS, _p(f"{V}/office/queue")),
     Probe("GET", f"{V}/office/overdue", OFFICERS, _p(f"{V}/office/overdue")),
     Probe("GET", f"{V}/office/escalations", SUPERVISORS, _p(f"{V}/office/escalations")),
@@ -682,6 +695,16 @@ ROUTES: list[Probe] = [
     Probe("GET", "/verify/tokens", TOKEN_HOLDERS, _p("/verify/tokens")),
     Probe("GET", "/office/queue", OFFICERS, _p("/office/queue")),
     Probe("GET", "/my/obligations", APPLICANT_SIDE, _p("/my/obligations")),
+    Probe("GET", "/inbox", SIGNED_IN, _p("/inbox")),
+    Probe(
+        "POST",
+        "/inbox/{message_id}/read",
+        frozenset({"alice"}),
+        lambda c: f"/inbox/{c.message}/read",
+        _form({"read": "1"}),
+    ),
+    Probe("GET", "/my/notifications", SIGNED_IN, _p("/my/notifications")),
+    Probe("POST", "/my/notifications", SIGNED_IN, _p("/my/notifications"), _form({"language": "en"})),
     Probe("GET", "/org/obligations", ORG_STAFF, _p("/org/obligations")),
     Probe(
         "POST",
@@ -874,7 +897,7 @@ def _setup(web: Web) -> Case:
     mine, _ = _client(web, "alice")
     duties = mine.get("/api/v1/me/obligations").json()["people"][0]["obligations"]
     duty = next(o["id"] for o in duties if o["kind"] == "residence_permit_extension")
-    return Case(f, booked[0], booked[1], noticed, decided, int(files[0]["id"]), sh01, ids, duty)
+    return Case(f, booked[0], booked[1], noticed, decided, int(files[0]["id"]), sh01, ids, duty, f.message)
 
 
 def _send(client: TestClient, csrf: str | None, probe: Probe, c: Case) -> Any:

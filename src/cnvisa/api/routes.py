@@ -8,6 +8,7 @@ from cnvisa.api import accommodation as accommodation_api
 from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
 from cnvisa.api import joint as joint_api
+from cnvisa.api import notifications as notifications_api
 from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
@@ -27,6 +28,7 @@ ROUTERS: list[APIRouter] = [
     verify_api.router,
     office_api.router,
     obligations_api.router,
+    notifications_api.router,
     accommodation_api.router,
     port_visa_api.router,
     joint_api.router,

@@ -36,11 +36,12 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cnvisa.cases import audit
+from cnvisa.cases import audit, outbox
 from cnvisa.cases.actor import SYSTEM, Actor, caseless_event
 from cnvisa.cases.appointments import people_for
 from cnvisa.cases.clock import Clocked, beijing_date
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
+from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS
 from cnvisa.cases.workflow import STAFF, Role, State
 from cnvisa.law import categories
 from cnvisa.law import obligations as rules
@@ -97,7 +98,12 @@ async def open_particulars_change(
 
 
 class ObligationRegister(Clocked):
-    """The sweep that keeps the register, an officer's waiver, and the reads (holder, organisation, office)."""
+    """The sweep that keeps the register, an officer's waiver, and the reads (holder, organisation, office).
+    The sweep also writes the outbox's reminders and escalations (``cnvisa.cases.outbox``) in its transaction, at
+    ``reminder_steps`` (office rule) and ``near_working_days`` (office rule)."""
+
+    reminder_steps: tuple[int, ...] = outbox.DEFAULT_STEPS
+    near_working_days: int = NEAR_WORKING_DAYS
 
     async def sweep(self, on: dt.date | None = None) -> dict[str, list[int]]:
         """One transaction: open the duties new records start, then mark met, late and waived ones; one audit
@@ -119,8 +125,9 @@ class ObligationRegister(Clocked):
             )
             waived = await self._waive_ended(s, now)
             changes = {"opened": opened, "met": met, "late": sorted(late), "waived": waived}
-            if any(changes.values()):
-                detail = {"on": day.isoformat(), **changes}
+            queued = await outbox.sweep(s, day, now, self.reminder_steps, self.near_working_days)
+            if any(changes.values()) or any(queued.values()):
+                detail = {"on": day.isoformat(), **changes, "notifications": queued}
                 await audit.append(s, **caseless_event(SYSTEM, now, "obligations_swept", detail, None))
         return changes
 

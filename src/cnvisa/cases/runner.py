@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from cnvisa.cases import audit
+from cnvisa.cases import audit, outbox
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand
 from cnvisa.cases.grants import GRANTED_VALIDITY
@@ -303,4 +303,6 @@ class Runner(Reader):
         case.state = str(self._authorise(actor, case, command))
         case.updated_at = self.now()
         await self._audit(s, actor, case, str(command), before, detail)
+        if str(command) in outbox.CASE_STAGES:  # the applicant told, in the same transaction (issue 12)
+            await outbox.case_event(s, case, str(command), self.now())
         return summary(case)

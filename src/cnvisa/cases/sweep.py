@@ -44,14 +44,26 @@ class SweepReport:
 
 
 async def daily_sweep(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, *, arrival_window_days: int | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    arrival_window_days: int | None = None,
+    reminder_steps: tuple[int, ...] | None = None,
+    near_working_days: int | None = None,
 ) -> SweepReport:
     """The sweep on the platform's clock (Beijing today). ``arrival_window_days``: the port-visa office rule;
-    None reads ``CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS`` (``BadInput`` names it when it is not a day count)."""
+    None reads ``CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS`` (``BadInput`` names it when it is not a day count).
+    ``reminder_steps`` and ``near_working_days``: the office rules the register's reminders and escalations are
+    written by (``CNVISA_REMINDER_STEPS_DAYS``, ``CNVISA_ESCALATION_WORKING_DAYS``); None: their defaults."""
     window = port_visa_window() if arrival_window_days is None else arrival_window_days
     cases = CaseService(sessions, clock)
     deadlines = await cases.recompute_deadlines()
     lapsed = await cases.lapse_due()
     lapsed += await PortVisaService(sessions, clock, arrival_window_days=window).lapse_due()
-    obligations = await ObligationRegister(sessions, clock).sweep()
+    register = ObligationRegister(sessions, clock)
+    if reminder_steps is not None:
+        register.reminder_steps = reminder_steps
+    if near_working_days is not None:
+        register.near_working_days = near_working_days
+    obligations = await register.sweep()
     return SweepReport(deadlines, lapsed, obligations)

@@ -9,6 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cnvisa.cases.channels import channels
+from cnvisa.cases.delivery import OutboxService, Texts
+from cnvisa.cases.inbox import InboxService
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.obligations import ObligationRegister
 from cnvisa.cases.registry import Registry
@@ -37,6 +40,9 @@ class Platform:
     """Reads that may be a few seconds old, on the replica when there is one (``cnvisa.store.replica``; the
     routes are ``TOLERANT_ROUTES``); None: ``reads``."""
 
+    texts: Texts | None = None
+    """The notifications' texts from the catalogs (cnvisa.web.notify_texts), given by the application."""
+
     @property
     def tolerant(self) -> Reads:
         return self.lagging or self.reads
@@ -51,8 +57,33 @@ class Platform:
 
     @property
     def obligations(self) -> ObligationRegister:
-        """The obligations register (issue 12), on the platform's sessions and clock."""
-        return ObligationRegister(self.sessions, self.cases.clock)
+        """The obligations register (issue 12), on the platform's sessions and clock, its sweep reminding at the
+        office's steps and escalating at its near-deadline rule."""
+        register = ObligationRegister(self.sessions, self.cases.clock)
+        register.reminder_steps = self.settings.reminder_steps_days
+        register.near_working_days = self.settings.escalation_working_days
+        return register
+
+    @property
+    def outbox(self) -> OutboxService:
+        """Delivering the notifications outbox (issue 12): ``await platform.outbox.deliver_due(limit=…)`` is the
+        job the queue's worker runs on a schedule (and ``cnvisa db deliver`` once)."""
+        if self.texts is None:
+            raise RuntimeError("the platform was built without the notifications' texts")
+        config = self.settings.notify_channels
+        return OutboxService(
+            self.sessions,
+            self.cases.clock,
+            channels=channels(config),
+            texts=self.texts,
+            rules=self.settings.notify_retry,
+            domain=config.smtp.domain if config.smtp else "cnvisa.localhost",
+        )
+
+    @property
+    def inbox(self) -> InboxService:
+        """Every account's inbox and notification preferences (issue 12)."""
+        return InboxService(self.sessions, self.cases.clock, self.settings.notify_channels.offered)
 
 
 def platform(request: Request) -> Platform:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from cnvisa.cases.channels import ChannelConfig
+from cnvisa.cases.delivery import RetryRules
+from cnvisa.cases.errors import BadInput
+from cnvisa.cases.outbox import reminder_steps
 from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS
 
 
@@ -18,6 +22,14 @@ def _count(name: str, default: int) -> int:
     if value < 0:
         raise ValueError(f"{name} must be 0 or more, got {value}")
     return value
+
+
+def _steps() -> tuple[int, ...]:
+    """``CNVISA_REMINDER_STEPS_DAYS``, refused at start-up naming the variable (cnvisa.cases.outbox)."""
+    try:
+        return reminder_steps()
+    except BadInput as exc:
+        raise ValueError(f"{exc.field}: {exc.message}") from None
 
 
 def _float(name: str, default: float) -> float:
@@ -126,6 +138,16 @@ class Settings:
         default_factory=lambda: os.environ.get("CNVISA_METRICS_ALLOW", "127.0.0.0/8,::1/128")
     )
     """Networks (comma-separated CIDR) that may read ``/metrics``; everyone else gets 404 (issue 14)."""
+    reminder_steps_days: tuple[int, ...] = field(default_factory=_steps)
+    """Office rule (the law sets deadlines, not reminders): days before each duty's deadline at which the
+    holder is reminded (``CNVISA_REMINDER_STEPS_DAYS``, default "30,7,1"; cnvisa.cases.outbox)."""
+    notify_channels: ChannelConfig = field(default_factory=ChannelConfig.from_env)
+    """E-mail (``CNVISA_SMTP_HOST``, ``_PORT``, ``_FROM``, ``_STARTTLS``, ``_USERNAME``, ``_PASSWORD``,
+    ``_TIMEOUT``) and SMS (``CNVISA_SMS_GATEWAY_URL``, ``_TOKEN``; ``CNVISA_SMS_TIMEOUT``); each unset: that channel
+    is not offered (the inbox always is). cnvisa.cases.channels."""
+    notify_retry: RetryRules = field(default_factory=RetryRules.from_env)
+    """Office rules of delivery: ``CNVISA_NOTIFY_MAX_ATTEMPTS`` (6), ``CNVISA_NOTIFY_BACKOFF_SECONDS`` (60,
+    doubled each retry), ``CNVISA_NOTIFY_LEASE_SECONDS`` (300). cnvisa.cases.delivery."""
     public_base_url: str = field(
         default_factory=lambda: os.environ.get("CNVISA_PUBLIC_URL", "http://127.0.0.1:8000")
     )

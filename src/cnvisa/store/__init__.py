@@ -6,6 +6,7 @@ from cnvisa.store import (  # noqa: F401
     agency_tables,
     joint_tables,
     obligation_tables,
+    outbox_tables,
     passport_tables,
     post_change_tables,
     presence_tables,

@@ -3,10 +3,18 @@ twice — a worker killed half-way, a tick while another worker ran it — its e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cnvisa.cases.channels import channels
+from cnvisa.cases.clock import Clock
+from cnvisa.cases.delivery import OutboxService
 from cnvisa.cases.sweep import daily_sweep as sweep
+from cnvisa.http.settings import Settings
+from cnvisa.web.notify_texts import NotificationTexts
 
 if TYPE_CHECKING:
     from cnvisa.worker.registry import JobContext
@@ -16,5 +24,42 @@ async def daily_sweep(ctx: JobContext, payload: dict[str, Any]) -> Mapping[str, 
     """``cnvisa db sweep``'s work (``cnvisa.cases.sweep``): every step changes only what is due on the platform's
     Beijing today, so a second run changes nothing. Payload: nothing (the port-visa arrival window is read from
     ``CNVISA_PORT_VISA_ARRIVAL_WINDOW_DAYS`` in the worker's environment)."""
-    report = await sweep(ctx.sessions, ctx.clock)
+    settings = Settings()  # the office rules of reminders and escalations (refused at start when bad)
+    report = await sweep(
+        ctx.sessions,
+        ctx.clock,
+        reminder_steps=settings.reminder_steps_days,
+        near_working_days=settings.escalation_working_days,
+    )
     return report.summary()
+
+
+def outbox_service(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
+) -> OutboxService:
+    """The delivery service on the configured channels (inbox; e-mail and SMS when their settings are set)."""
+    config = settings.notify_channels
+    return OutboxService(
+        sessions,
+        clock,
+        channels=channels(config),
+        texts=NotificationTexts(),
+        rules=settings.notify_retry,
+        domain=config.smtp.domain if config.smtp else "cnvisa.localhost",
+    )
+
+
+async def deliver_outbox(ctx: JobContext, payload: dict[str, Any]) -> Mapping[str, Any]:
+    """``cnvisa db deliver``'s pass (``OutboxService.deliver_due``), repeated while rows are due, for at most
+    ``seconds``: each pass claims at most ``limit`` rows, records each attempt before sending and is safe beside
+    another pass. Run twice, a message already sent is not claimed again."""
+    service = outbox_service(ctx.sessions, ctx.clock, Settings())
+    limit, budget = int(payload.get("limit", 200)), float(payload.get("seconds", 8))
+    totals = {"sent": 0, "retry": 0, "failed": 0}
+    ends = time.monotonic() + budget
+    while True:
+        done = await service.deliver_due(limit=limit)
+        for k in totals:
+            totals[k] += len(done.get(k, ()))
+        if sum(len(v) for v in done.values()) < limit or time.monotonic() >= ends:
+            return totals

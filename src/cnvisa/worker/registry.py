@@ -107,8 +107,14 @@ def _registry() -> tuple[Job, ...]:
             cron=daily_at_beijing(0, 5),
             concurrency_limit=1,
         ),
-        # At merge (issue 12's outbox): Job("deliver_outbox", jobs.deliver_outbox, Retry(...),
-        #                                    cron=every_seconds(N), concurrency_limit=...)
+        Job(  # the notifications outbox (issue 12; docs/notifications.md): the rows due, every 10 seconds
+            "deliver_outbox",
+            jobs.deliver_outbox,
+            Retry(max_attempts=10, initial_delay=5.0, max_delay=600.0),
+            cron=every_seconds(10),
+            payload={"limit": 200, "seconds": 8},
+            concurrency_limit=2,  # two passes at once never take one row (SKIP LOCKED; SQLite one writer)
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from cnvisa.web.pages import applicant as applicant_pages
 from cnvisa.web.pages import common, office_appointments
 from cnvisa.web.pages import joint as joint_pages
 from cnvisa.web.pages import joint_desk as joint_desk_pages
+from cnvisa.web.pages import notifications as notifications_pages
 from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
@@ -29,6 +30,7 @@ ROUTERS: list[APIRouter] = [
     office_pages.router,
     office_appointments.router,
     obligations_pages.router,
+    notifications_pages.router,
     accommodation_pages.router,
     port_visa_pages.router,
     joint_pages.router,

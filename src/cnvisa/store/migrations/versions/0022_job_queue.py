@@ -1,7 +1,7 @@
 """the job queue (issue 12, docs/jobs.md): pgqueuer 1.6's tables, type, indexes and NOTIFY trigger — PostgreSQL only
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-04 09:30:00
 
 An expansion (docs/operations.md): new objects only, read and written by ``cnvisa worker`` and by
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
