@@ -7,6 +7,7 @@ from cnvisa.store import (  # noqa: F401
     joint_tables,
     obligation_tables,
     passport_tables,
+    police_tables,
     post_change_tables,
     register_tables,
 )

@@ -28,6 +28,7 @@ HOME_BY_ROLE = {
     "org_staff": "/org/people",
     "hotel_staff": "/hotel/stays",
     "port_visa_officer": "/port-desk",
+    "police_officer": "/police",
     "verifier": "/verify",
     "admin": "/admin",
 }
