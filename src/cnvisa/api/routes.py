@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cnvisa.api import accommodation as accommodation_api
+from cnvisa.api import admin as admin_api
 from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
 from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
+from cnvisa.api import police as police_api
 from cnvisa.api import port_visa as port_visa_api
 from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
@@ -26,6 +28,8 @@ ROUTERS: list[APIRouter] = [
     office_api.router,
     obligations_api.router,
     accommodation_api.router,
+    police_api.router,
     port_visa_api.router,
     public_api.router,
+    admin_api.router,
 ]

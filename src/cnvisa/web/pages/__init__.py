@@ -12,6 +12,7 @@ from cnvisa.web.pages import common, office_appointments
 from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import police as police_pages
 from cnvisa.web.pages import port_visa as port_visa_pages
 from cnvisa.web.pages import post_change as post_change_pages
 from cnvisa.web.pages import progress as progress_page
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     office_appointments.router,
     obligations_pages.router,
     accommodation_pages.router,
+    police_pages.router,
     port_visa_pages.router,
     public_pages.router,
     progress_page.router,
