@@ -264,6 +264,16 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("port_visa", "/port-visas/new", FILERS),
         ("port_visa", f"/port-visas/{f.port_visas['issued']}", {"employer.hr"}),
         ("port_visa", "/port-desk", PORT_DESKS),
+        (
+            "port_visa",
+            f"/api/v1/port-visa/requests/{f.port_visas['submitted']}/materials",
+            {"employer.hr", "pv.yinchuan"},
+        ),
+        (
+            "port_visa",
+            f"/api/v1/port-visa/requests/{f.port_visas['guiyang']}/materials",
+            {"employer.hr", "pv.guiyang"},
+        ),
         ("port_visa", f"/port-desk/requests/{f.port_visas['approved']}", {"pv.yinchuan"}),
         ("port_visa", f"/port-desk/requests/{f.port_visas['guiyang']}", {"pv.guiyang"}),
         # the accommodation register (Law Art 39): a hotel its guests, a person their stays, the police their

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
-from test_applicant import EXTENSION
+from test_applicant import EXTENSION, PDF
 from test_authorisation_matrix import (
     APPLICANT_SIDE,
     FILERS,
@@ -511,6 +511,40 @@ ROUTES: list[Probe] = [
         frozenset({"employer.hr"}),
         lambda c: f"/port-visas/{_pv('submitted')(c)}/withdraw",
         _form({"version": "1"}),
+    ),
+    # materials with a port-visa request (Law Art 20 para 3): the filer uploads what the engine listed (a code not
+    # listed: the rules' 422); the filer and the port's desk read; no file 999999999 exists (404 for all)
+    Probe(
+        "POST",
+        f"{V}/port-visa/requests/{{request_id}}/materials",
+        frozenset({"employer.hr"}),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials",
+        lambda c: {"files": {"work_permit": ("wp.pdf", PDF, "application/pdf")}},
+    ),
+    Probe(
+        "GET",
+        f"{V}/port-visa/requests/{{request_id}}/materials",
+        frozenset({"employer.hr", "pv.yinchuan"}),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials",
+    ),
+    Probe(
+        "GET",
+        f"{V}/port-visa/requests/{{request_id}}/materials/{{file_id}}",
+        frozenset(),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials/999999999",
+    ),
+    Probe(
+        "POST",
+        "/port-visas/{request_id}/materials",
+        frozenset({"employer.hr"}),
+        lambda c: f"/port-visas/{_pv('submitted')(c)}/materials",
+        lambda c: {"files": {"work_permit": ("wp.pdf", PDF, "application/pdf")}},
+    ),
+    Probe(
+        "GET",
+        "/port-visas/{request_id}/materials/{file_id}",
+        frozenset(),
+        lambda c: f"/port-visas/{_pv('submitted')(c)}/materials/999999999",
     ),
     Probe("GET", "/port-desk", PORT_DESKS, _p("/port-desk")),
     Probe(

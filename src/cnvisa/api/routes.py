@@ -13,6 +13,7 @@ from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
 from cnvisa.api import police as police_api
 from cnvisa.api import port_visa as port_visa_api
+from cnvisa.api import port_visa_materials as port_visa_materials_api
 from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
 from cnvisa.api import public as public_api
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     accommodation_api.router,
     police_api.router,
     port_visa_api.router,
+    port_visa_materials_api.router,
     public_api.router,
     admin_api.router,
 ]

@@ -136,9 +136,9 @@ async def seed_accommodation(engine: AsyncEngine, today: dt.date, ids: dict[str,
         moved_in_at=_at(d3, 18),
         host_name="Li Ming",
     )
-    registered = await service.register_private_stay(station, cast["david"], david)
+    david_stay = await service.register_private_stay(station, cast["david"], david)
     clock.set(_at(d2, 10, 30).astimezone(dt.UTC))
-    await service.move_out(station, registered["registration"]["id"], _at(d2, 10))
+    await service.move_out(station, david_stay["registration"]["id"], _at(d2, 10))
     stored["private_david_at_the_station"] = 1
     clock.set(_at(d1, 20, 30).astimezone(dt.UTC))
     leo = Stay(

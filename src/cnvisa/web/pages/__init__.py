@@ -14,6 +14,7 @@ from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
 from cnvisa.web.pages import police as police_pages
 from cnvisa.web.pages import port_visa as port_visa_pages
+from cnvisa.web.pages import port_visa_materials as port_visa_materials_pages
 from cnvisa.web.pages import post_change as post_change_pages
 from cnvisa.web.pages import progress as progress_page
 from cnvisa.web.pages import public as public_pages
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     accommodation_pages.router,
     police_pages.router,
     port_visa_pages.router,
+    port_visa_materials_pages.router,
     public_pages.router,
     progress_page.router,
     admin_pages.router,
