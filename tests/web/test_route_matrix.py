@@ -532,6 +532,7 @@ ROUTES: list[Probe] = [
         f"{V}/port-visa/requests/{{request_id}}/materials/{{file_id}}",
         frozenset(),
         lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials/999999999",
+        csrf_as="employer.hr",
     ),
     Probe(
         "POST",
@@ -545,6 +546,7 @@ ROUTES: list[Probe] = [
         "/port-visas/{request_id}/materials/{file_id}",
         frozenset(),
         lambda c: f"/port-visas/{_pv('submitted')(c)}/materials/999999999",
+        csrf_as="employer.hr",
     ),
     Probe("GET", "/port-desk", PORT_DESKS, _p("/port-desk")),
     Probe(
