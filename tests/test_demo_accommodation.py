@@ -1,7 +1,8 @@
 """`cnvisa demo setup` plays the accommodation register (issue 11 §3) through the service: the demo hotel's
 evening reports (one late, one stay closed by its check-out, one misread passport refused), Alice's and Bob's
-private stays (Bob's late) and Léo's registered at the SH01 desk; the police of SH01 see them by day, the hotel
-its own guests."""
+private stays (Bob's late), Léo's and David's registered at the Lujiazui police station's desk (David's closed
+with no later stay: possibly missing); the police of SH01 see them by day, each police station its area, the
+hotel its own guests."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ async def test_demo_registers_stays_the_police_and_the_hotel_see(engine: AsyncEn
         "hotel_after_midnight": 2,  # the misread passport refused
         "private_alice": 1,
         "private_bob": 1,
+        "private_david_at_the_station": 1,
         "private_leo_at_the_desk": 1,
     }
     sessions = sessionmaker(engine)
@@ -37,7 +39,11 @@ async def test_demo_registers_stays_the_police_and_the_hotel_see(engine: AsyncEn
         accounts = {
             a.username: a
             for a in (
-                await s.execute(select(Account).where(Account.username.in_(("sh01.officer", "hotel.desk"))))
+                await s.execute(
+                    select(Account).where(
+                        Account.username.in_(("sh01.officer", "hotel.desk", "police.pudong", "police.yangpu"))
+                    )
+                )
             )
             .scalars()
             .all()
@@ -52,7 +58,21 @@ async def test_demo_registers_stays_the_police_and_the_hotel_see(engine: AsyncEn
     yesterday = await service.area_day(police, TODAY - dt.timedelta(days=1))
     assert {r["registered_by"] for r in yesterday["registrations"]} >= {"hotel", "police"}
     bob = [r for r in (await service.area_day(police, TODAY - dt.timedelta(days=3)))["registrations"]]
-    assert [(r["registered_by"], r["on_time"]) for r in bob] == [("self", False)]  # 40 hours after moving in
+    # Bob's, 40 hours after moving in (late first), and David's at the Lujiazui station's desk
+    assert [(r["registered_by"], r["on_time"]) for r in bob] == [("self", False), ("police", True)]
     desk = accounts["hotel.desk"]
     hotel = Actor(desk.id, Role.HOTEL_STAFF, organisation_id=desk.organisation_id)
     assert len(await service.hotel_day(hotel, TODAY)) == 2
+    # the police stations (demo data): Lujiazui sees Pudong, with David's stay possibly missing a successor
+    lujiazui = Actor(accounts["police.pudong"].id, Role.POLICE_OFFICER)
+    siping = Actor(accounts["police.yangpu"].id, Role.POLICE_OFFICER)
+    later = AccommodationService(sessions, ManualClock(dt.datetime(2025, 11, 20, 12, tzinfo=dt.UTC)))
+    missing = await later.area_day(lujiazui, TODAY - dt.timedelta(days=2), show="missing")
+    assert [r["name"] for r in missing["registrations"]] == ["SMITH DAVID"]
+    assert missing["counts"]["late"] == 1 and missing["station"]["code"] == "SH-PD-LJZ"
+    assert (await later.area_day(lujiazui, TODAY - dt.timedelta(days=3)))["counts"][
+        "registered"
+    ] == 1  # David's
+    assert (await later.area_day(siping, TODAY - dt.timedelta(days=2), show="missing"))["total"] == 0
+    yangpu = await later.area_day(siping, TODAY - dt.timedelta(days=3))
+    assert [(r["registered_by"], r["on_time"]) for r in yangpu["registrations"]] == [("self", False)]  # Bob

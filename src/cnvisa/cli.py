@@ -16,6 +16,7 @@ import typer
 
 from cnvisa.cli_accounts import accounts_app, tokens_app
 from cnvisa.cli_agency import agency_app
+from cnvisa.cli_desks import desks_app
 from cnvisa.cli_law import ports
 from cnvisa.cli_monitor import deliver, escalations, sweep_rules
 from cnvisa.cli_worker import worker
@@ -49,6 +50,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(desks_app, name="desks")
 app.add_typer(agency_app, name="agency")
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
 

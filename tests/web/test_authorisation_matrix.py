@@ -29,9 +29,10 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.workflow import Role
 from cnvisa.demo import DEMO
 from cnvisa.http.security import hash_off_loop
+from cnvisa.law.documents.mrz import icao_check_digit
 from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
 from cnvisa.store.outbox_tables import Notification
-from cnvisa.store.tables import Account, Holding
+from cnvisa.store.tables import Account, Holding, TravelDocument
 
 ROLES = [
     "anonymous",
@@ -47,6 +48,7 @@ ROLES = [
     "hotel.desk",
     "pv.yinchuan",
     "pv.guiyang",
+    "police.pudong",
     "admin",
     "wp.desk",
 ]
@@ -64,8 +66,30 @@ SH01 = {"sh01.officer", "sh01.supervisor"}
 ORG_STAFF = {"employer.hr", "university.office"}
 PORT_DESKS = {"pv.yinchuan", "pv.guiyang"}
 """Port-visa officers (Law Art 20): each desk serves one port and sees only its port's requests."""
+POLICE = {"police.pudong"}
+"""A police station's desk (Lujiazui, area 310115; Law Art 39 para 2): its area only."""
 FILERS = ORG_STAFF | {"alice", "bob"}
 """Who files port-visa requests: an inviting organisation's staff, or the foreigner (an applicant account)."""
+
+
+def _td3(
+    surname: str, given: str, number: str, state: str, birth: str, sex: str, expiry: str
+) -> tuple[str, str]:
+    """A passport's two MRZ lines with their check digits (ICAO 9303 Part 4)."""
+    line1 = f"P<{state}{surname}<<{given}".ljust(44, "<")[:44]
+    num = number.ljust(9, "<")
+    body = f"{num}{icao_check_digit(num)}{state}{birth}{icao_check_digit(birth)}{sex}{expiry}{icao_check_digit(expiry)}"
+    body += "<" * 15
+    return line1, body + icao_check_digit(body[0:10] + body[13:20] + body[21:43])
+
+
+GUEST_MRZ = _td3("SILVA", "JOAO", "PT1234567", "PRT", "850607", "M", "320101")
+STAY = {
+    "address": "Flat 12, 88 Lane 300, Pudong",
+    "division_code": "310115",
+    "moved_in_at": "2025-11-20T07:30:00+08:00",
+}
+"""A stay in the Lujiazui police station's area (Pudong, 310115), begun this morning (the clock: 09:00 Beijing)."""
 BY_THE_RULES = {
     "issue at Yinchuan before the arrival": (409,),  # the arrival is tomorrow: not yet presented at the port
     "supplement alice's": (409,),  # nothing to supplement: no one-time notice was issued
@@ -86,6 +110,8 @@ EVERY_RESOURCE_KIND = {
     "port_visa",
     "joint",
     "notification",
+    "accommodation",
+    "desk",
 }
 
 
@@ -107,6 +133,7 @@ class Files:
     references: dict[str, str] = field(default_factory=dict)  # the work-permit branches' references by state
     employer: int = 0  # Demo Employer, the Shanghai joint applications' employer
     message: int = 0  # a message delivered to alice's inbox (issue 12)
+    alice_mrz: tuple[str, str] = ("", "")  # the MRZ of alice's passport on record
 
 
 def _client(web: Web, who: str) -> tuple[TestClient, str | None]:
@@ -162,6 +189,7 @@ def _files(web: Web) -> Files:
         port_visas=dict(web.ids["port_visas"]),
         **_joint(web),
         message=inbox_message(web, "alice"),
+        alice_mrz=_mrz(web, "21FR04417"),
     )
 
 
@@ -189,6 +217,17 @@ def _joint(web: Web) -> dict[str, Any]:
             "employer": by_id[joint["submitted"]].employer_organisation_id,
             "references": {st: by_id[i].reference for st, i in joint.items() if by_id[i].reference},
         }
+
+    return db(web, q)
+
+
+def _mrz(web: Web, number: str) -> tuple[str, str]:
+    async def q(s: AsyncSession) -> tuple[str, str]:
+        text = (
+            await s.execute(select(TravelDocument.mrz).where(TravelDocument.number == number))
+        ).scalar_one()
+        first, second = str(text).split("\n")
+        return first, second
 
     return db(web, q)
 
@@ -318,8 +357,31 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("joint", f"/office/joint-applications/{f.joint['extended']}", {"bj01.officer"}),
         ("joint", "/work-permit-desk", WP_DESK),
         ("joint", f"/work-permit-desk/{f.joint['accepted']}", WP_DESK),
+        (
+            "port_visa",
+            f"/api/v1/port-visa/requests/{f.port_visas['submitted']}/materials",
+            {"employer.hr", "pv.yinchuan"},
+        ),
+        (
+            "port_visa",
+            f"/api/v1/port-visa/requests/{f.port_visas['guiyang']}/materials",
+            {"employer.hr", "pv.guiyang"},
+        ),
         ("port_visa", f"/port-desk/requests/{f.port_visas['approved']}", {"pv.yinchuan"}),
         ("port_visa", f"/port-desk/requests/{f.port_visas['guiyang']}", {"pv.guiyang"}),
+        # the accommodation register (Law Art 39): a hotel its guests, a person their stays, the police their
+        # area (which rows each sees: test_police_http); the public nothing
+        ("accommodation", "/api/v1/police/registrations", POLICE),
+        ("accommodation", "/api/v1/police/registrations?show=missing&page=2", POLICE),
+        ("accommodation", "/police", POLICE),
+        ("accommodation", "/police?show=late", POLICE),
+        ("accommodation", "/police/stays/new", POLICE),
+        ("accommodation", "/hotel/stays", {"hotel.desk"}),
+        ("accommodation", "/stays", APPLICANT_SIDE),
+        ("accommodation", "/office/accommodation", OFFICERS),
+        ("accommodation", "/api/v1/office/accommodation", OFFICERS),
+        ("desk", "/admin/desks", {"admin"}),
+        ("desk", "/api/v1/admin/desks", {"admin"}),
     ]
 
 
@@ -507,6 +569,13 @@ def _writes(
         return joint_post(f"/work-permit-desk/branches/{ref}/take", version=version)(c, h)
 
     employer = f.employer
+
+    def stay(path: str, **body: Any) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(path, json={**STAY, **body}, headers=h)
+
+    def assign(kind: str, **body: Any) -> Callable[[TestClient, dict[str, str]], Any]:
+        return lambda c, h: c.post(f"/api/v1/admin/desks/{kind}", json=body, headers=h)
+
     pv = f.port_visas
     guest = {
         "surname": "LARSEN",
@@ -647,6 +716,38 @@ def _writes(
             "take the accepted work-permit branch",
             desk_take,
             WP_DESK,
+            False,
+        ),
+        # a guest at the Lujiazui police station's desk (its area, 310115): only that desk registers there
+        (
+            "accommodation",
+            "register at the police desk",
+            stay("/api/v1/police/stays", mrz=GUEST_MRZ),
+            POLICE,
+            False,
+        ),
+        # alice's stay in Pudong: herself, the police of the area (SH01's officers, Lujiazui's desk); Beijing's
+        # office is refused on the area (division_code), bob and carol do not act for her (404)
+        (
+            "accommodation",
+            "register alice's stay",
+            stay("/api/v1/accommodation/stays", mrz=f.alice_mrz, person_id=p[0]),
+            {"alice"} | SH01 | POLICE,
+            "division_code",
+        ),
+        # the administrator assigns the desks (audited)
+        (
+            "desk",
+            "assign a police desk",
+            assign("police", username="police.pudong", station="SH-YP-SPL"),
+            {"admin"},
+            False,
+        ),
+        (
+            "desk",
+            "assign a port visa desk",
+            assign("port-visa", username="pv.guiyang", port="yinchuan_hedong_airport"),
+            {"admin"},
             False,
         ),
     ]

@@ -20,12 +20,13 @@ from typing import Any
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
-from test_applicant import EXTENSION
+from test_applicant import EXTENSION, PDF
 from test_authorisation_matrix import (
     APPLICANT_SIDE,
     FILERS,
     OFFICERS,
     ORG_STAFF,
+    POLICE,
     PORT_DESKS,
     ROLES,
     SH01,
@@ -391,7 +392,7 @@ ROUTES: list[Probe] = [
     Probe(
         "POST",
         f"{V}/accommodation/stays",
-        frozenset({"alice"}) | OFFICERS,
+        frozenset({"alice"}) | OFFICERS | POLICE,
         _p(f"{V}/accommodation/stays"),
         lambda c: {"json": {**PRIVATE_STAY, "person_id": c.files.people[0]}},
     ),
@@ -437,6 +438,66 @@ ROUTES: list[Probe] = [
         ),
     ),
     Probe("GET", "/office/accommodation", OFFICERS, _p("/office/accommodation")),
+    # a police station's desk (Law Art 39 para 2): its area only; the MRZ does not check, so the desk gets the
+    # rules' 422 (field mrz)
+    Probe("GET", f"{V}/police/registrations", POLICE, _p(f"{V}/police/registrations?show=late")),
+    Probe(
+        "POST",
+        f"{V}/police/registrations/search",
+        POLICE,
+        _p(f"{V}/police/registrations/search"),
+        _json({"passport": "E12345678"}),
+    ),
+    Probe("POST", f"{V}/police/stays", POLICE, _p(f"{V}/police/stays"), _json(PRIVATE_STAY)),
+    Probe("GET", "/police", POLICE, _p("/police?show=missing")),
+    Probe("POST", "/police/search", POLICE, _p("/police/search"), _form({"passport": "E12345678"})),
+    Probe("GET", "/police/stays/new", POLICE, _p("/police/stays/new")),
+    Probe(
+        "POST",
+        "/police/stays",
+        POLICE,
+        _p("/police/stays"),
+        _form(
+            {
+                "mrz1": _MRZ[0],
+                "mrz2": _MRZ[1],
+                "address": "Flat 7",
+                "division_code": "310115",
+                "moved_in_at": "2025-11-20T08:00",
+            }
+        ),
+    ),
+    # the administrator assigns the desks (audited); an unknown station or port: the rules' 422
+    Probe("GET", "/admin/desks", ADMIN, _p("/admin/desks")),
+    Probe("GET", f"{V}/admin/desks", ADMIN, _p(f"{V}/admin/desks")),
+    Probe(
+        "POST",
+        "/admin/desks/police",
+        ADMIN,
+        _p("/admin/desks/police"),
+        _form({"username": "police.pudong", "station": "NOPE"}),
+    ),
+    Probe(
+        "POST",
+        "/admin/desks/port-visa",
+        ADMIN,
+        _p("/admin/desks/port-visa"),
+        _form({"username": "pv.guiyang", "port": "nowhere"}),
+    ),
+    Probe(
+        "POST",
+        f"{V}/admin/desks/police",
+        ADMIN,
+        _p(f"{V}/admin/desks/police"),
+        _json({"username": "police.pudong", "station": "NOPE"}),
+    ),
+    Probe(
+        "POST",
+        f"{V}/admin/desks/port-visa",
+        ADMIN,
+        _p(f"{V}/admin/desks/port-visa"),
+        _json({"username": "pv.guiyang", "port": "nowhere"}),
+    ),
     # port visas (Law Art 20): the inviting organisation and the foreigner file and follow; the desk of the
     # request's port decides and issues (another port's desk: 404)
     Probe("POST", f"{V}/port-visa/requests", FILERS, _p(f"{V}/port-visa/requests"), _keyed(GUEST)),
@@ -491,6 +552,42 @@ ROUTES: list[Probe] = [
         frozenset({"employer.hr"}),
         lambda c: f"/port-visas/{_pv('submitted')(c)}/withdraw",
         _form({"version": "1"}),
+    ),
+    # materials with a port-visa request (Law Art 20 para 3): the filer uploads what the engine listed (a code not
+    # listed: the rules' 422); the filer and the port's desk read; no file 999999999 exists (404 for all)
+    Probe(
+        "POST",
+        f"{V}/port-visa/requests/{{request_id}}/materials",
+        frozenset({"employer.hr"}),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials",
+        lambda c: {"files": {"work_permit": ("wp.pdf", PDF, "application/pdf")}},
+    ),
+    Probe(
+        "GET",
+        f"{V}/port-visa/requests/{{request_id}}/materials",
+        frozenset({"employer.hr", "pv.yinchuan"}),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials",
+    ),
+    Probe(
+        "GET",
+        f"{V}/port-visa/requests/{{request_id}}/materials/{{file_id}}",
+        frozenset(),
+        lambda c: f"{V}/port-visa/requests/{_pv('submitted')(c)}/materials/999999999",
+        csrf_as="employer.hr",
+    ),
+    Probe(
+        "POST",
+        "/port-visas/{request_id}/materials",
+        frozenset({"employer.hr"}),
+        lambda c: f"/port-visas/{_pv('submitted')(c)}/materials",
+        lambda c: {"files": {"work_permit": ("wp.pdf", PDF, "application/pdf")}},
+    ),
+    Probe(
+        "GET",
+        "/port-visas/{request_id}/materials/{file_id}",
+        frozenset(),
+        lambda c: f"/port-visas/{_pv('submitted')(c)}/materials/999999999",
+        csrf_as="employer.hr",
     ),
     Probe("GET", "/port-desk", PORT_DESKS, _p("/port-desk")),
     Probe(

@@ -58,9 +58,12 @@ SIGNED_IN_AS = (
     "pv.yinchuan",
     "hotel.desk",
     "wp.desk.demo",
+    "police.pudong",
+    "admin",
 )
 """Every kind of account that has operations of its own (applicant, agent, officer, supervisor — the escalations —,
-organisation, verifier, port visa desk, a hotel's front desk): ``test_every_role_an_operation_admits_signs_in``
+organisation, verifier, port visa desk, a hotel's front desk, a police station's desk, the administrator):
+``test_every_role_an_operation_admits_signs_in``
 fails when a new role is not here."""
 REFUSALS = frozenset({401, 403})
 EXAMPLES = 5

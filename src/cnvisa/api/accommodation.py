@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cnvisa.cases.accommodation import MAX_BATCH, AccommodationService, Stay
+from cnvisa.cases.accommodation import MAX_BATCH, MAX_PER_PAGE, PER_PAGE, AccommodationService, Stay
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
 from cnvisa.http.params import AwareInstant, IsoDate
@@ -22,7 +22,12 @@ router = APIRouter(tags=["accommodation registration (Law Art 39)"])
 
 HotelStaff = Annotated[Principal, Depends(require(Role.HOTEL_STAFF))]
 Registrant = Annotated[
-    Principal, Depends(require(Role.APPLICANT, Role.AGENT, Role.HOTEL_STAFF, Role.OFFICER, Role.SUPERVISOR))
+    Principal,
+    Depends(
+        require(
+            Role.APPLICANT, Role.AGENT, Role.HOTEL_STAFF, Role.OFFICER, Role.SUPERVISOR, Role.POLICE_OFFICER
+        )
+    ),
 ]
 Police = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -144,9 +149,16 @@ async def area_day(
     day: Annotated[
         IsoDate | None, Query(description="Beijing date (YYYY-MM-DD); today when not given")
     ] = None,
-    show: Annotated[Literal["all", "late"], Query(description="late: only the late ones")] = "all",
+    show: Annotated[
+        Literal["all", "late", "missing"],
+        Query(
+            description="late: only the late ones; missing: the possibly missing ones (stays ended that day)"
+        ),
+    ] = "all",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE,
 ) -> dict[str, Any]:
-    return await _service(p).area_day(who.actor, day or p.today(), late_only=show == "late")
+    return await _service(p).area_day(who.actor, day or p.today(), show=show, page=page, per_page=per_page)
 
 
 @router.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cnvisa.api import accommodation as accommodation_api
+from cnvisa.api import admin as admin_api
 from cnvisa.api import applicant as applicant_api
 from cnvisa.api import auth
 from cnvisa.api import joint as joint_api
@@ -12,7 +13,9 @@ from cnvisa.api import notifications as notifications_api
 from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
+from cnvisa.api import police as police_api
 from cnvisa.api import port_visa as port_visa_api
+from cnvisa.api import port_visa_materials as port_visa_materials_api
 from cnvisa.api import post_change as post_change_api
 from cnvisa.api import progress as progress_api
 from cnvisa.api import public as public_api
@@ -30,8 +33,11 @@ ROUTERS: list[APIRouter] = [
     obligations_api.router,
     notifications_api.router,
     accommodation_api.router,
+    police_api.router,
     port_visa_api.router,
     joint_api.router,
     work_permit_desk_api.router,
+    port_visa_materials_api.router,
     public_api.router,
+    admin_api.router,
 ]

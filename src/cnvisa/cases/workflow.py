@@ -70,6 +70,10 @@ class Role(StrEnum):
     PORT_VISA_OFFICER = "port_visa_officer"
     """An officer of a port visa authority (口岸签证机关, Law Art 20 para 1) at the desk of one port
     (cnvisa.cases.port_visa): its queue of port-visa requests, preliminary decisions, issuance at the port."""
+    POLICE_OFFICER = "police_officer"
+    """An officer of a police station (派出所, the public security organ of the place of residence, Law Art 39
+    para 2) at the desk of one station (cnvisa.cases.accommodation.stations): registers private stays, sees the
+    registrations of the station's area only."""
 
 
 S, C, R = State, Command, Role

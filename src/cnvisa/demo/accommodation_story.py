@@ -7,10 +7,14 @@ demo clock set to each report's moment — nothing written into the tables direc
   (late: the sanction shown, Law Art 76 para 1(6), nothing imposed); after midnight tonight's late arrivals, one
   passport misread (that stay refused by field, the others stored).
 - Private stays (Art 39 para 2): Alice registers her flat online within the 24 hours; Bob registers late (the 24
-  hours passed); the Shanghai office's officer registers Léo's stay at the desk for his mother.
+  hours passed); the Lujiazui police station's desk (``police.pudong``, Pudong 310115) registers Léo's stay for his
+  mother, and David SMITH's stay at a friend's flat three days ago, which the desk closes the next morning when he
+  moves out — no later stay of his is registered and no exit recorded: a possibly missing registration on the day
+  before yesterday (cnvisa.cases.accommodation.area).
 
-The police of SH01 (Shanghai, the province's area) see them on /office/accommodation by day; the hotel's desk on
-/hotel/stays."""
+The police of SH01 (Shanghai, the province's area) see them on /office/accommodation by day; the Lujiazui station
+its area (Pudong) on /police, the Siping Road station (``police.yangpu``) its own (Yangpu: Bob's flat); the hotel's
+desk on /hotel/stays."""
 
 from __future__ import annotations
 
@@ -65,7 +69,7 @@ async def seed_accommodation(engine: AsyncEngine, today: dt.date, ids: dict[str,
             for a in (
                 await s.execute(
                     select(Account).where(
-                        Account.username.in_(("hotel.desk", "alice", "bob", "carol", "sh01.officer"))
+                        Account.username.in_(("hotel.desk", "alice", "bob", "carol", "police.pudong"))
                     )
                 )
             )
@@ -122,7 +126,20 @@ async def seed_accommodation(engine: AsyncEngine, today: dt.date, ids: dict[str,
         actor = Actor(a.id, Role.APPLICANT, person_id=a.person_id)
         await service.register_private_stay(actor, cast[who], stay)
         stored[f"private_{who}"] = 1
-    officer = accounts["sh01.officer"]
+    station = Actor(accounts["police.pudong"].id, Role.POLICE_OFFICER)  # the Lujiazui police station's desk
+    d3 = today - dt.timedelta(days=3)
+    clock.set(_at(d3, 20, 0).astimezone(dt.UTC))
+    david = Stay(
+        mrz=None,
+        address="Room 602, 150 Yincheng Road, Pudong New Area, Shanghai",
+        division_code="310115",
+        moved_in_at=_at(d3, 18),
+        host_name="Li Ming",
+    )
+    david_stay = await service.register_private_stay(station, cast["david"], david)
+    clock.set(_at(d2, 10, 30).astimezone(dt.UTC))
+    await service.move_out(station, david_stay["registration"]["id"], _at(d2, 10))
+    stored["private_david_at_the_station"] = 1
     clock.set(_at(d1, 20, 30).astimezone(dt.UTC))
     leo = Stay(
         mrz=None,
@@ -131,8 +148,6 @@ async def seed_accommodation(engine: AsyncEngine, today: dt.date, ids: dict[str,
         moved_in_at=_at(d1, 18),
         host_name="Carol Martin",
     )
-    await service.register_private_stay(
-        Actor(officer.id, Role.OFFICER, office_id=officer.office_id), cast["leo"], leo
-    )
+    await service.register_private_stay(station, cast["leo"], leo)
     stored["private_leo_at_the_desk"] = 1
     return stored

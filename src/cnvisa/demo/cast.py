@@ -13,7 +13,8 @@ The story (the demo's day is ``today``; Demo Employer, Demo University and Demo 
 - **María GARCIA** (Spanish, 23) — new student of Demo University, entered 20 days ago on an X1 visa.
 - **David SMITH** (American, 50) — business visitor on an M visa (90-day stay), no account.
 - Officers Wang Fang and Li Qiang (second officer for refusals) and supervisor Zhang Wei at SH01, officer Zhao Lei
-  at BJ01, HR of Demo Employer, the international office of Demo University, a teller of Demo Bank
+  at BJ01, officers Chen Jing and Sun Hao at the Lujiazui and Siping Road police stations (demo data), HR of Demo
+  Employer, the international office of Demo University, a teller of Demo Bank
   (Regulations Art 27), an administrator.
 
 Printed by ``make run``; never use these passwords outside a demo."""
@@ -31,6 +32,7 @@ from cnvisa.cases.queries.presence import mark_stale
 from cnvisa.demo.vocab import mrz
 from cnvisa.http.security import hash_off_loop
 from cnvisa.law.documents import organisation_code_check_char, social_credit_check_char
+from cnvisa.store.police_tables import PoliceDesk, PoliceStation
 from cnvisa.store.port_visa_tables import PortVisaDesk
 from cnvisa.store.tables import (
     Account,
@@ -117,10 +119,30 @@ DEMO: list[DemoAccount] = [
         "pv.guiyang", "portvisa2-demo-2025", "port_visa_officer",
         "port visa desk, Guiyang Longdongbao airport (Law Art 20)", "Port visa desk, Guiyang Longdongbao",
     ),
+    DemoAccount(
+        "police.pudong", "police-demo-2025", "police_officer",
+        "police station desk, Lujiazui (Pudong; Law Art 39 stays)", "Officer Chen Jing, Lujiazui police station",
+    ),
+    DemoAccount(
+        "police.yangpu", "police2-demo-2025", "police_officer",
+        "police station desk, Siping Road (Yangpu; Law Art 39 stays)", "Officer Sun Hao, Siping Road police station",
+    ),
     DemoAccount("admin", "admin-demo-2025", "admin", "administrator", "Administrator"),
 ]  # fmt: skip
 PORT_DESKS = {"pv.yinchuan": "yinchuan_hedong_airport", "pv.guiyang": "guiyang_longdongbao_airport"}
 """Port-visa officer → the port its desk serves (cnvisa.store.port_visa_tables.PortVisaDesk)."""
+DEMO_STATIONS = (
+    "demo data: a real district's county-level code as the area, not the station's real jurisdiction"
+)
+POLICE_STATIONS = (
+    # code, name (zh), name (en), office, area (GB/T 2260 county-level division inside the office's area)
+    ("SH-PD-LJZ", "浦东分局陆家嘴派出所", "Lujiazui Police Station, Pudong", "SH01", "310115"),
+    ("SH-YP-SPL", "杨浦分局四平路派出所", "Siping Road Police Station, Yangpu", "SH01", "310110"),
+    ("BJ-CY-SLT", "朝阳分局三里屯派出所", "Sanlitun Police Station, Chaoyang", "BJ01", "110105"),
+)
+"""The demo's police stations (派出所, Law Art 39 para 2), labelled demo data (``PoliceStation.source``)."""
+POLICE_DESKS = {"police.pudong": "SH-PD-LJZ", "police.yangpu": "SH-YP-SPL"}
+"""Police officer → the station its desk serves (cnvisa.store.police_tables.PoliceDesk)."""
 SELF_APPLICANTS = {"alice": "alice", "bob": "bob"}
 """Account → the cast member it applies as (its display name is that person's name)."""
 MANDATES = {"carol": ("leo", "relative")}
@@ -268,6 +290,34 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
                 PortVisaDesk.account_id == accounts[username],
                 {"account_id": accounts[username], "port": port, "assigned_at": now, "note": "demo"},
             )
+        stations = {
+            code: await _one(
+                conn,
+                PoliceStation,
+                PoliceStation.code == code,
+                {
+                    "code": code,
+                    "name_zh": zh,
+                    "name_en": en,
+                    "office_id": offices[office],
+                    "division_code": area,
+                    "source": DEMO_STATIONS,
+                },
+            )
+            for code, zh, en, office, area in POLICE_STATIONS
+        }
+        for username, code in POLICE_DESKS.items():
+            await _one(
+                conn,
+                PoliceDesk,
+                PoliceDesk.account_id == accounts[username],
+                {
+                    "account_id": accounts[username],
+                    "station_id": stations[code],
+                    "assigned_at": now,
+                    "note": "demo",
+                },
+            )
         for account, (member, capacity) in MANDATES.items():
             await conn.execute(
                 insert(Mandate).values(
@@ -297,4 +347,5 @@ async def seed_web(engine: AsyncEngine, today: dt.date) -> dict[str, Any]:
         "people": [people[m.key] for m in CAST],
         "cast": people,
         "accounts": accounts,
+        "stations": stations,
     }

@@ -8,6 +8,8 @@ from cnvisa.store import (  # noqa: F401
     obligation_tables,
     outbox_tables,
     passport_tables,
+    police_tables,
+    port_visa_tables,
     post_change_tables,
     presence_tables,
     register_tables,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cnvisa.store.tables import TS, Base, Id
@@ -93,3 +93,20 @@ class PortVisaDesk(Base):
     port: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[dt.datetime] = mapped_column(TS)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class PortVisaFile(Base):
+    """A material uploaded with a port-visa request (one the law engine lists for it), checked as every upload
+    (``cnvisa.cases.uploads``): the bytes, their SHA-256, size and the media type found by decoding them."""
+
+    __tablename__ = "port_visa_files"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("port_visa_requests.id"), index=True)
+    material_code: Mapped[str] = mapped_column(String(60))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(TS)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

@@ -41,6 +41,8 @@ class AccommodationRegistration(Base):
         Index("ix_accommodation_registrations_person", "person_id", "registered_from"),
         # the police's day view: the day first, then the area's range of division codes (cases.accommodation)
         Index("ix_accommodation_registrations_day_area", "registered_from", "division_code"),
+        # the stays of an area ended on a day: the police's possibly missing registrations (migration 0023)
+        Index("ix_accommodation_registrations_until_area", "registered_until", "division_code"),
         UniqueConstraint("organisation_id", "stay_ref", name="uq_accommodation_registrations_hotel_stay"),
     )
 

@@ -27,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, and_, func, literal, or_, select
+from sqlalchemy import Date, and_, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.actor import Actor, caseless_event
@@ -88,7 +88,8 @@ def _office_scope(on: dt.date, office: Office) -> Any:
     registered_here = select(latest_reg.c.person_id).where(
         latest_reg.c.rn == 1, latest_reg.c.division_code.startswith(prefix)
     )
-    any_registration = select(reg.person_id).where(covering)
+    # NOT EXISTS, not NOT IN: an anti-join, where NOT IN over a nullable column is a scan per person
+    any_registration = exists(select(reg.id).where(reg.person_id == Person.id, covering))
     latest_case_office = (
         select(Case.office_id)
         .where(
@@ -100,7 +101,7 @@ def _office_scope(on: dt.date, office: Office) -> Any:
     )
     return or_(
         Person.id.in_(registered_here),
-        and_(Person.id.not_in(any_registration), latest_case_office == office.id),
+        and_(~any_registration, latest_case_office == office.id),
     )
 
 

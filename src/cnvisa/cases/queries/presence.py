@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, delete, event, func, literal, select, union_all, update
+from sqlalchemy import Date, Integer, and_, delete, event, func, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -228,6 +228,8 @@ async def rebuild(s: AsyncSession, now: dt.datetime) -> int:
     ).where(q.c.person_id.is_not(None))  # a WHERE before ON CONFLICT: SQLite's parser needs one
     await s.execute(_upsert(_dialect(s), rows))
     await s.execute(update(PresenceState).where(PresenceState.id == 1).values(stale=False, rebuilt_at=now))
+    if _dialect(s) == "postgresql":  # the planner's figures for the new rows (else it guesses an empty table)
+        await s.execute(text("ANALYZE presence"))
     return int((await s.execute(select(func.count()).select_from(Presence))).scalar_one())
 
 

@@ -15,7 +15,9 @@ from cnvisa.web.pages import notifications as notifications_pages
 from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import police as police_pages
 from cnvisa.web.pages import port_visa as port_visa_pages
+from cnvisa.web.pages import port_visa_materials as port_visa_materials_pages
 from cnvisa.web.pages import post_change as post_change_pages
 from cnvisa.web.pages import progress as progress_page
 from cnvisa.web.pages import public as public_pages
@@ -32,9 +34,11 @@ ROUTERS: list[APIRouter] = [
     obligations_pages.router,
     notifications_pages.router,
     accommodation_pages.router,
+    police_pages.router,
     port_visa_pages.router,
     joint_pages.router,
     joint_desk_pages.router,
+    port_visa_materials_pages.router,
     public_pages.router,
     progress_page.router,
     admin_pages.router,

@@ -20,12 +20,14 @@ from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
 from cnvisa.web.pages.local_time import beijing_local, local_now
 from cnvisa.web.pages.render import form_errors, page, t
+from cnvisa.web.pages.render import page as render_page
 
 router = APIRouter(include_in_schema=False)
 
 Holder = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 HotelStaff = Annotated[Principal, Depends(require(Role.HOTEL_STAFF))]
 Police = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
+"""An exit-entry office's officers read their office's area here; a police station's read theirs on ``/police``."""
 
 
 def _(message: str) -> str:
@@ -55,6 +57,9 @@ MESSAGES: Final = {
     "moved_out_at": _("The move-out cannot be before moving in or in the future."),
     "host_name": _("Give the host's name in one line (at most 120 characters), or leave it empty."),
     "passport": _("Give a passport number: letters and digits, 5 to 20."),
+    "division_code_area": _(
+        "Give the six-digit administrative division code of the address (GB/T 2260), in your station's area."
+    ),
 }
 
 
@@ -226,15 +231,22 @@ async def report_stay(request: Request, who: HotelStaff, p: PlatformDep) -> Resp
 # ---------------------------------------------------------------------------------------- the police
 @router.get("/office/accommodation", response_class=HTMLResponse)
 async def area(
-    request: Request, who: Police, p: PlatformDep, day: str | None = None, show: str = "all"
+    request: Request,
+    who: Police,
+    p: PlatformDep,
+    day: str | None = None,
+    show: str = "all",
+    page: str | None = None,
 ) -> HTMLResponse:
     found: tuple[tuple[str, str], ...] = ()
     try:
         on = dt.date.fromisoformat(day.strip()) if day and day.strip() else p.today()
     except ValueError:  # said, and today's list shown
         on, found = p.today(), (("day", t(request, "Give the day as YYYY-MM-DD.")),)
-    view = await _service(p).area_day(who.actor, on, late_only=show == "late")
-    return page(
+    show = show if show in ("all", "late", "missing") else "all"
+    number = int(page) if page and page.isdigit() and 0 < int(page) <= 100_000 else 1
+    view = await _service(p).area_day(who.actor, on, show=show, page=number)  # type: ignore[arg-type]
+    return render_page(
         request,
         "accommodation/office.html",
         who,

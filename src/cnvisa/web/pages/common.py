@@ -29,6 +29,7 @@ HOME_BY_ROLE = {
     "hotel_staff": "/hotel/stays",
     "port_visa_officer": "/port-desk",
     "work_permit_officer": "/work-permit-desk",
+    "police_officer": "/police",
     "verifier": "/verify",
     "admin": "/admin",
 }

@@ -22,6 +22,7 @@ from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, requi
 from cnvisa.law import port_visa as pv
 from cnvisa.law import refusals
 from cnvisa.web.pages.local_time import beijing_local, local_now
+from cnvisa.web.pages.port_visa_materials import materials
 from cnvisa.web.pages.render import form_errors, page, t
 
 router = APIRouter(include_in_schema=False)
@@ -211,10 +212,26 @@ async def file_request(request: Request, who: Filer, p: PlatformDep) -> Response
 
 @router.get("/port-visas/{request_id}", response_class=HTMLResponse)
 async def one_request(
-    request: Request, request_id: int, who: Filer, p: PlatformDep, filed: int | None = None
+    request: Request,
+    request_id: int,
+    who: Filer,
+    p: PlatformDep,
+    filed: int | None = None,
+    uploaded: int | None = None,
 ) -> HTMLResponse:
     r = await _reads(p).read(who.actor, request_id)
-    return _detail(request, who, r, filed=filed, desk=False, values={}, errors=form_errors(request, FIELDS))
+    held = await materials(p).of_request(who.actor, request_id)
+    return _detail(
+        request,
+        who,
+        r,
+        filed=filed,
+        uploaded=uploaded,
+        desk=False,
+        values={},
+        materials=held,
+        errors=form_errors(request, FIELDS),
+    )
 
 
 @router.post("/port-visas/{request_id}/withdraw", response_model=None)
@@ -264,7 +281,10 @@ async def desk_request(
     request: Request, request_id: int, who: Desk, p: PlatformDep, done: str | None = None
 ) -> HTMLResponse:
     r = await _reads(p).read(who.actor, request_id)
-    return _detail(request, who, r, desk=True, done=done, values={}, errors=form_errors(request, FIELDS))
+    held = await materials(p).of_request(who.actor, request_id)  # the desk's read is audited
+    return _detail(
+        request, who, r, desk=True, done=done, values={}, materials=held, errors=form_errors(request, FIELDS)
+    )
 
 
 @router.post("/port-desk/requests/{request_id}/{command}", response_model=None)
@@ -314,15 +334,27 @@ async def desk_command(
             raise GuardFailed("command", "cnvisa.cases.port_visa.flow", f"no command {command!r} at the desk")
     except BadInput as exc:
         r = await _reads(p).read(who.actor, request_id)
-        return _with_errors(request, who, r, exc, values)
+        held = await materials(p).of_request(who.actor, request_id)
+        return _with_errors(request, who, r, exc, values, held)
     return RedirectResponse(f"/port-desk/requests/{request_id}?done={command}", status_code=303)
 
 
 def _with_errors(
-    request: Request, who: Principal, r: dict[str, Any], exc: BadInput, values: dict[str, str]
+    request: Request,
+    who: Principal,
+    r: dict[str, Any],
+    exc: BadInput,
+    values: dict[str, str],
+    held: dict[str, Any],
 ) -> HTMLResponse:
     response = _detail(
-        request, who, r, desk=True, values=values, errors=form_errors(request, FIELDS, *_found(request, exc))
+        request,
+        who,
+        r,
+        desk=True,
+        values=values,
+        materials=held,
+        errors=form_errors(request, FIELDS, *_found(request, exc)),
     )
     response.status_code = 422
     return response

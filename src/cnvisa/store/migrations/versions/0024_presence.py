@@ -2,7 +2,7 @@
 person; maintained with each change, rebuilt when marked stale
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-04 09:30:00
 
 An expansion (docs/operations.md): two new tables, read and written only by the new code. The table starts
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
