@@ -318,6 +318,7 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("office", f"/office/cases/{f.bob}", {"bj01.officer"}),
         ("office", "/office/search?q=MARTIN", OFFICERS),
         ("org", "/org/people", ORG_STAFF),
+        ("org", f"/org/people/{f.people[0]}/end", {"employer.hr"}),
         ("org", "/org/reports", ORG_STAFF),
         ("org", "/api/v1/org/post-changes", ORG_STAFF),
         ("org", "/org/post-changes", ORG_STAFF),
@@ -638,6 +639,13 @@ def _writes(
             False,
         ),
         ("org", "report alice (employee)", report(p[0], "resigned"), {"employer.hr"}, True),
+        (
+            "org",
+            "alice's employment ends (a day ahead)",
+            lambda c, h: c.post(f"/api/v1/org/people/{p[0]}/end", json={"on": "2026-06-30"}, headers=h),
+            {"employer.hr"},
+            True,
+        ),
         ("org", "report bob (student)", report(p[1], "graduated"), {"university.office"}, True),
         ("org", "post change for alice (employee)", post_change(p[0]), {"employer.hr"}, True),
         (

@@ -344,3 +344,67 @@ def test_pages_in_chinese(web: Web, orgs: dict[str, int]) -> None:
     office = sh01.get("/office/reports?lang=zh_CN")
     assert office.status_code == 200 and "单位报告" in office.text and "聘用的外国人离职" in office.text
     assert "2025年11月19日" in office.text and "《条例》第二十六条第（一）项" in office.text
+
+
+# --- the roster's end starts the report's duty (Regulations Art 26; issue 12) ----------------------------
+
+
+def test_an_employee_who_leaves_starts_the_report_shown_on_the_deadlines(
+    web: Web, orgs: dict[str, int]
+) -> None:
+    alice = web.ids["people"][0]
+    employer, csrf = signed_in(web, "employer.hr")
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    r = employer.post(
+        f"/api/v1/org/people/{alice}/end", json={"on": yesterday}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["relation"] == "employee" and out["until"] == yesterday
+    report = out["report"]
+    assert report["label"] == "office rule" and report["by"] == (TODAY + dt.timedelta(days=9)).isoformat()
+    assert report["citations"] == ["Regulations Art 26"] and report["events"] == ["resigned"]
+    again = employer.post(
+        f"/api/v1/org/people/{alice}/end", json={"on": yesterday}, headers={"X-CSRF-Token": csrf}
+    )
+    assert again.status_code == 200  # the same day again changes nothing
+    # she has left: not among the people; the duty to report is the organisation's, on its deadlines
+    assert alice not in {p["person_id"] for p in employer.get("/api/v1/org/people").json()}
+    items = employer.get("/api/v1/org/obligations").json()["items"]
+    [duty] = [o for o in items if o["kind"] == "employer_report"]
+    assert duty["person_id"] == alice and duty["state"] == "open" and duty["label"] == "office rule"
+    page = employer.get("/org/obligations", params={"lang": "zh_CN"})
+    assert "向公安机关出入境管理机构报告该外国人离职或者离校" in page.text
+    assert "天数为本机关工作规则；条例规定为及时报告" in page.text
+
+    async def ended(s: AsyncSession) -> int:
+        return len((await s.execute(select(AuditEvent).where(AuditEvent.action == "org_person_ended"))).all())
+
+    assert db(web, ended) == 1
+    # her report is still filed as before (she is the organisation's, though no longer current)
+    body = {"person_id": alice, "event": "resigned", "occurred_on": yesterday}
+    assert employer.post("/api/v1/org/reports", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_leaving_form_names_the_day_it_refuses(web: Web, orgs: dict[str, int], lang: str) -> None:
+    alice = web.ids["people"][0]
+    employer, csrf = signed_in(web, "employer.hr")
+    form = employer.get(f"/org/people/{alice}/end", params={"lang": lang})
+    assert form.status_code == 200
+    bad = employer.post(
+        f"/org/people/{alice}/end", data={"csrf": csrf, "on": "1999-01-01"}, params={"lang": lang}
+    )
+    assert bad.status_code == 422
+    message = (
+        "请填写最后一日：不早于聘用或者招收开始之日，最晚为一年以后。"
+        if lang == "zh_CN"
+        else "Give the last day: not before the relationship began, at most a year ahead."
+    )
+    assert message in bad.text and 'href="#on"' in bad.text
+    ok = employer.post(
+        f"/org/people/{alice}/end", data={"csrf": csrf, "on": TODAY.isoformat()}, params={"lang": lang}
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/org/obligations"
+    school, _ = signed_in(web, "university.office")
+    assert school.get(f"/org/people/{alice}/end").status_code == 404

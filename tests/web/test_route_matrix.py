@@ -296,6 +296,15 @@ ROUTES: list[Probe] = [
     Probe("GET", f"{V}/office/reports", OFFICERS, _p(f"{V}/office/reports")),
     Probe("GET", f"{V}/office/cases/{{case_id}}", SH01, lambda c: f"{V}/office/cases/{c.files.alice}"),
     Probe("GET", f"{V}/org/people", ORG_STAFF, _p(f"{V}/org/people")),
+    # the roster's end (Regulations Art 26): a day ahead, so that alice stays among the employer's people
+    Probe(
+        "POST",
+        f"{V}/org/people/{{person_id}}/end",
+        HR,
+        lambda c: f"{V}/org/people/{c.files.people[0]}/end",
+        lambda c: {"json": {"on": "2026-06-30"}},
+        person_field=True,
+    ),
     Probe("GET", f"{V}/org/reports", ORG_STAFF, _p(f"{V}/org/reports")),
     Probe("GET", f"{V}/org/report-events", ORG_STAFF, _p(f"{V}/org/report-events")),
     Probe(
@@ -785,6 +794,14 @@ ROUTES: list[Probe] = [
     Probe("GET", "/my/documents", APPLICANT_SIDE, _p("/my/documents")),
     Probe("GET", "/my/checks", APPLICANT_SIDE, _p("/my/checks")),
     Probe("GET", "/org/people", ORG_STAFF, _p("/org/people")),
+    Probe("GET", "/org/people/{person_id}/end", HR, lambda c: f"/org/people/{c.files.people[0]}/end"),
+    Probe(
+        "POST",
+        "/org/people/{person_id}/end",
+        HR,
+        lambda c: f"/org/people/{c.files.people[0]}/end",
+        lambda c: {"data": {"on": "2026-06-30"}},
+    ),
     Probe("GET", "/org/reports/new", ORG_STAFF, _p("/org/reports/new")),
     Probe("GET", "/org/reports", ORG_STAFF, _p("/org/reports")),
     Probe("GET", "/office/reports", OFFICERS, _p("/office/reports")),

@@ -4,7 +4,7 @@ the reports routed to it."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from cnvisa.cases.org_reports import OrgReports, RuleRefused, events_for
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
+from cnvisa.http.office import RowId
 from cnvisa.http.params import IsoDate
 from cnvisa.http.problems import Problem
 
@@ -129,6 +130,28 @@ async def file_report(body: ReportIn, request: Request, who: OrgStaff, svc: Serv
     except RuleRefused as exc:
         raise refused(exc) from None
     return ReportOut.model_validate(out)
+
+
+class EndIn(BaseModel):
+    on: IsoDate = Field(
+        description="the last day of the employment, studies or invitation (within a year ahead)"
+    )
+
+
+@router.post(
+    "/org/people/{person_id}/end",
+    summary="Record that a person's employment, studies or invitation ends (starts the Art 26 report's duty)",
+    responses={422: {"description": "problem+json naming the field"}},
+)
+async def end_relation(
+    person_id: RowId, body: EndIn, request: Request, who: OrgStaff, svc: Service
+) -> dict[str, Any]:
+    """The roster's end, audited (``org_person_ended``). For an employee or a student the answer says when the
+    report of Regulations Art 26 items (1)-(2) is due — a day count that is an office rule
+    (``CNVISA_EMPLOYER_REPORT_DAYS``; the Regulations say promptly) — and which events report it; the duty appears
+    among the organisation's obligations once the day has come. Sent again with the same day: unchanged."""
+    await check_csrf(request, who)
+    return await svc.end(who.actor, person_id=person_id, on=body.on)
 
 
 @router.get("/org/reports", response_model=list[ReportOut], summary="Our reports (Regulations Art 26)")

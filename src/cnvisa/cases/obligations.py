@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cnvisa.cases import audit, outbox
+from cnvisa.cases import obligation_sources as sources
 from cnvisa.cases.actor import SYSTEM, Actor, caseless_event
 from cnvisa.cases.appointments import people_for
 from cnvisa.cases.clock import Clocked, beijing_date
@@ -104,15 +105,22 @@ class ObligationRegister(Clocked):
 
     reminder_steps: tuple[int, ...] = outbox.DEFAULT_STEPS
     near_working_days: int = NEAR_WORKING_DAYS
+    report_days_rule: tuple[int | None] | None = None
+    """The office rule of Regulations Art 26 reports (``obligation_sources.employer_report_days``); None: read
+    from ``CNVISA_EMPLOYER_REPORT_DAYS`` at each sweep."""
 
     async def sweep(self, on: dt.date | None = None) -> dict[str, list[int]]:
         """One transaction: open the duties new records start, then mark met, late and waived ones; one audit
         event lists every change. Run it again the same day: nothing changes."""
         day = on or self.today()
         now = self.now()
+        rule = self.report_days_rule
+        report_days = sources.employer_report_days() if rule is None else rule[0]
         async with self.sessions() as s, s.begin():
             opened = await self._open(s, day, now)
-            met = await self._met(s, now)
+            stays_met, stays_late = await sources.open_stays(s, now)
+            opened += [*stays_met, *stays_late, *await sources.open_reports(s, day, now, report_days)]
+            met = await self._met(s, now) + await sources.met_reports(s, now)
             late = list(
                 (
                     await s.execute(
@@ -124,7 +132,12 @@ class ObligationRegister(Clocked):
                 ).scalars()
             )
             waived = await self._waive_ended(s, now)
-            changes = {"opened": opened, "met": met, "late": sorted(late), "waived": waived}
+            changes = {
+                "opened": sorted(opened),
+                "met": sorted([*met, *stays_met]),
+                "late": sorted([*late, *stays_late]),
+                "waived": waived,
+            }
             queued = await outbox.sweep(s, day, now, self.reminder_steps, self.near_working_days)
             if any(changes.values()) or any(queued.values()):
                 detail = {"on": day.isoformat(), **changes, "notifications": queued}
@@ -210,7 +223,7 @@ class ObligationRegister(Clocked):
             .group_by(AuditEvent.case_id)
             .subquery()
         )
-        waiting = and_(Obligation.state.in_(("open", "late")), Obligation.met_by_case_id.is_(None))
+        waiting = and_(Obligation.state.in_(("open", "late")), Obligation.met_at.is_(None))
         applied = and_(Case.person_id == Obligation.person_id, Case.state.in_(APPLIED))
         number = Case.inputs["holding_number"].as_string()
         found: list[Any] = []
@@ -305,7 +318,7 @@ class ObligationRegister(Clocked):
                 or_(Movement.on > entry.on, and_(Movement.on == entry.on, Movement.id > entry.id)),
             )
         )
-        waiting = and_(Obligation.state.in_(("open", "late")), Obligation.met_by_case_id.is_(None))
+        waiting = and_(Obligation.state.in_(("open", "late")), Obligation.met_at.is_(None))
         exited = (
             (
                 await s.execute(
@@ -383,7 +396,7 @@ class ObligationRegister(Clocked):
                 raise Forbidden("the person has no case at this office")
             if ob.state == "waived" and ob.reason == reason:
                 return _out(ob)
-            if ob.state not in ("open", "late") or ob.met_by_case_id is not None:
+            if ob.state not in ("open", "late") or ob.met_at is not None:
                 raise BadInput("state", f"an obligation {ob.state} cannot be waived")
             ob.state, ob.reason, ob.changed_at = "waived", reason, now
             detail = {"obligation": ob.id, "person": ob.person_id, "kind": ob.kind, "reason": reason}
@@ -397,7 +410,11 @@ class ObligationRegister(Clocked):
             rows = (
                 await s.execute(
                     select(Obligation)
-                    .where(Obligation.person_id == person_id, Obligation.state.in_(states))
+                    .where(
+                        Obligation.person_id == person_id,
+                        Obligation.state.in_(states),
+                        Obligation.kind.not_in(sources.ORGANISATION_DUTIES),
+                    )
                     .order_by(Obligation.due_by.asc().nulls_last(), Obligation.id)
                 )
             ).scalars()
@@ -418,7 +435,8 @@ class ObligationRegister(Clocked):
         ]
 
     async def of_organisation(self, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
-        """The open and late duties of an organisation's current people (its staff's page), nearest first."""
+        """The open and late duties of an organisation's current people, and its own Regulations Art 26 reports
+        (its staff's page), nearest first."""
         if actor.role is not Role.ORG_STAFF or actor.organisation_id is None:
             raise Forbidden("an organisation's staff read their own people's obligations")
         on = self.today()
@@ -429,11 +447,25 @@ class ObligationRegister(Clocked):
                     .join(Person, Person.id == Obligation.person_id)
                     .where(
                         Obligation.state.in_(("open", "late")),
-                        Obligation.person_id.in_(
-                            select(OrgPerson.person_id).where(
-                                OrgPerson.organisation_id == actor.organisation_id,
-                                or_(OrgPerson.until.is_(None), OrgPerson.until >= on),
-                            )
+                        or_(
+                            and_(
+                                Obligation.kind.not_in(sources.ORGANISATION_DUTIES),
+                                Obligation.person_id.in_(
+                                    select(OrgPerson.person_id).where(
+                                        OrgPerson.organisation_id == actor.organisation_id,
+                                        or_(OrgPerson.until.is_(None), OrgPerson.until >= on),
+                                    )
+                                ),
+                            ),
+                            # its own Art 26 reports, about people who may have left it
+                            and_(
+                                Obligation.basis == "org_person",
+                                Obligation.basis_id.in_(
+                                    select(OrgPerson.id).where(
+                                        OrgPerson.organisation_id == actor.organisation_id
+                                    )
+                                ),
+                            ),
                         ),
                     )
                     .order_by(Obligation.due_by.asc().nulls_last(), Obligation.id)
@@ -449,6 +481,7 @@ def _out(o: Obligation) -> dict[str, Any]:
         "person_id": o.person_id,
         "kind": o.kind,
         "due_by": o.due_by.isoformat() if o.due_by else None,
+        "due_at": o.due_at.isoformat() if o.due_at else None,
         "label": o.label,
         "citations": list(o.citations),
         "holidays_known": o.holidays_known,

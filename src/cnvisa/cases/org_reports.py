@@ -28,12 +28,13 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases import audit
+from cnvisa.cases import audit, obligation_sources
 from cnvisa.cases.clock import Clocked
 from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.registry import holding_status
 from cnvisa.cases.service import Actor, caseless_event
 from cnvisa.cases.workflow import STAFF, Role
+from cnvisa.law import obligations as obligations_law
 from cnvisa.law.errors import InvalidInput
 from cnvisa.law.reports import EVENTS, ReportEvent, report_event
 from cnvisa.store.instant import as_utc
@@ -292,6 +293,60 @@ class OrgReports(Clocked):
         out = _report_dict(report, link.relation, org.name if org else "", office)
         out["person_name"] = _name(person) if person else None
         return out
+
+    async def end(self, actor: Actor, *, person_id: int, on: dt.date) -> dict[str, Any]:
+        """The organisation records that a person's employment, studies or invitation ends (or ended) on ``on``:
+        the roster's end (``OrgPerson.until``), audited. For an employee or a student it starts the duty to report
+        it (Regulations Art 26 items (1)-(2), ``cnvisa.cases.obligation_sources``), opened here when ``on`` is
+        today or past, else by the sweep of that day. Sent again with the same day it is answered as it stands."""
+        org_id = _need_org(actor)
+        today = self.today()
+        if on > today + dt.timedelta(days=366):
+            raise BadInput("on", "a day within a year from today")
+        now = self.clock.now()
+        async with self.sessions() as s, s.begin():
+            link = (
+                (
+                    await s.execute(
+                        select(OrgPerson)
+                        .where(
+                            OrgPerson.organisation_id == org_id,
+                            OrgPerson.person_id == person_id,
+                            (OrgPerson.until.is_(None)) | (OrgPerson.until >= min(on, today)),
+                        )
+                        .order_by(OrgPerson.since.desc(), OrgPerson.id.desc())
+                        .with_for_update()
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            if link is None:
+                raise BadInput(
+                    "person_id", "not one of your organisation's current invitees, employees or students"
+                )
+            if on < link.since:
+                raise BadInput("on", f"not before the relationship began ({link.since.isoformat()})")
+            days = obligation_sources.employer_report_days()
+            if link.until != on:
+                link.until = on
+                detail = {"person": person_id, "relation": link.relation, "until": on.isoformat()}
+                await audit.append(s, **caseless_event(actor, now, "org_person_ended", detail, None))
+                await s.flush()
+                if on <= today:
+                    await obligation_sources.open_reports(s, today, now, days, link_id=link.id)
+            due = None
+            if link.relation in obligation_sources.ENDED_EVENTS:
+                due = obligations_law.due(obligation_sources.EMPLOYER_REPORT, on, office_rule_days=days)
+        return {
+            "person_id": person_id,
+            "relation": link.relation,
+            "since": link.since.isoformat(),
+            "until": on.isoformat(),
+            "report": None
+            if due is None
+            else {**due.as_dict(), "events": list(obligation_sources.ENDED_EVENTS[link.relation])},
+        }
 
     async def reports(self, actor: Actor) -> list[dict[str, Any]]:
         """Organisation staff: their organisation's reports. Officers and supervisors: the reports routed to

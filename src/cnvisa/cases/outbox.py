@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases.channels import EMAIL, INBOX, SMS
 from cnvisa.cases.errors import BadInput
+from cnvisa.cases.obligation_sources import ORGANISATION_DUTIES
 from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS, near_cutoff
 from cnvisa.store.obligation_tables import Obligation
 from cnvisa.store.outbox_tables import Notification, NotificationPreference
@@ -189,7 +190,8 @@ async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tupl
     windows = [
         (stage, low, high, Obligation.state == "open") for stage, low, high in step_windows(day, steps)
     ]
-    gone = and_(Obligation.state == "late", Obligation.met_by_case_id.is_(None))
+    gone = and_(Obligation.state == "late", Obligation.met_at.is_(None))
+    personal = Obligation.kind.not_in(ORGANISATION_DUTIES)
     for stage, low, high, state in [*windows, (LATE, None, day - dt.timedelta(days=1), gone)]:
         due = [state, Obligation.due_by <= high] + ([Obligation.due_by >= low] if low else [])
         own = (
@@ -199,7 +201,7 @@ async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tupl
                 Account.id.label("account_id"),
             )
             .join(Account, Account.person_id == Obligation.person_id)
-            .where(*due, _active())
+            .where(*due, personal, _active())
         )
         staff = (
             select(Obligation.id, literal(stage, String), Account.id)
@@ -207,13 +209,21 @@ async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tupl
             .join(Account, Account.organisation_id == OrgPerson.organisation_id)
             .where(
                 *due,
+                personal,
                 _active(),
                 Account.role == "org_staff",
                 or_(OrgPerson.until.is_(None), OrgPerson.until >= day),
                 OrgPerson.since <= day,
             )
         )
-        both = union_all(own, staff).subquery("b")
+        # the organisation's own duty (Regulations Art 26): its staff, about a person who may have left it
+        reporter = (
+            select(Obligation.id, literal(stage, String), Account.id)
+            .join(OrgPerson, and_(Obligation.basis == "org_person", OrgPerson.id == Obligation.basis_id))
+            .join(Account, Account.organisation_id == OrgPerson.organisation_id)
+            .where(*due, Obligation.kind.in_(ORGANISATION_DUTIES), _active(), Account.role == "org_staff")
+        )
+        both = union_all(own, staff, reporter).subquery("b")
         recipients = select(both.c.subject_id, both.c.stage, both.c.account_id).distinct()
         written += await enqueue(
             s, recipients, subject_kind=OBLIGATION, template="late" if stage == LATE else "reminder", now=now

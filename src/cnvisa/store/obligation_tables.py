@@ -21,10 +21,13 @@ class Obligation(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # cnvisa.law.obligations.KINDS
-    basis: Mapped[str] = mapped_column(String(12))  # holding | entry
+    basis: Mapped[str] = mapped_column(String(12))  # holding | entry | post_change | stay | org_person
     basis_id: Mapped[int] = mapped_column(Id)
-    """holdings.id or movements.id: the record that started the duty."""
+    """holdings.id, movements.id, post_changes.id, accommodation_registrations.id or org_people.id: the record
+    that started the duty."""
     due_by: Mapped[dt.date | None] = mapped_column(Date)
+    due_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    """A period in hours (Law Art 39 para 2): the instant it ends; ``due_by`` is its Beijing date."""
     label: Mapped[str] = mapped_column(String(16))  # law | office rule | no day count
     citations: Mapped[list[Any]] = mapped_column(JSON)
     """Each as the law engine gives it (``Citation.as_dict``): shown in the reader's language."""

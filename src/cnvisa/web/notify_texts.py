@@ -19,6 +19,9 @@ DUTIES = {
     "residence_permit_extension": "Apply to extend the residence permit, if you need to stay longer",
     "visa_stay_extension": "Apply to extend the stay on the visa, if you need to stay longer",
     "residence_permit_after_entry": "Apply for a residence permit after entry",
+    "change_of_particulars": "Apply to change the particulars on the residence permit",
+    "accommodation_registration": "Register the stay with the police within 24 hours of moving in",
+    "employer_report": "Report to the exit-entry office that the person left the organisation",
 }
 """The duties' words, as the holder's page says them (obligations/_duty.html)."""
 

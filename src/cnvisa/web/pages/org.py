@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cnvisa.cases.errors import BadInput
+from cnvisa.cases.errors import BadInput, NotFound
 from cnvisa.cases.org_reports import OrgReports, events_for
 from cnvisa.cases.workflow import Role
 from cnvisa.http.deps import PlatformDep, Principal, check_csrf, require
 from cnvisa.http.i18n import format_instant, negotiate
+from cnvisa.http.office import RowId
 from cnvisa.law.citations import REGULATIONS
 from cnvisa.law.reports import EVENTS
 from cnvisa.web.pages.render import form_errors, page, t
@@ -209,3 +210,59 @@ async def org_reports(
 async def office_reports(request: Request, who: OfficeStaff, p: PlatformDep) -> HTMLResponse:
     reports = _rows(request, await _service(p).reports(who.actor))
     return page(request, "org/reports.html", who, reports=reports, filed=None, office_view=True)
+
+
+# ------------------------------------------------------------------ a person's employment or studies end
+END_FIELDS = {"on": ("on", "Last day")}
+END_MESSAGES = {
+    "on": "Give the last day: not before the relationship began, at most a year ahead.",
+    "person_id": "Not one of your organisation's current invitees, employees or students.",
+}
+
+
+async def _end_form(
+    request: Request,
+    who: Principal,
+    p: PlatformDep,
+    person_id: int,
+    status: int = 200,
+    found: tuple[tuple[str, str], ...] = (),
+    on: str = "",
+) -> HTMLResponse:
+    person = next((r for r in await _service(p).people(who.actor) if r["person_id"] == person_id), None)
+    if person is None:
+        raise NotFound("not one of your organisation's current people")
+    return page(
+        request,
+        "org/end_form.html",
+        who,
+        status=status,
+        person=person,
+        on=on or p.today().isoformat(),
+        errors=form_errors(request, END_FIELDS, *found),
+    )
+
+
+@router.get("/org/people/{person_id}/end", response_class=HTMLResponse)
+async def end_form(request: Request, person_id: RowId, who: OrgStaff, p: PlatformDep) -> HTMLResponse:
+    return await _end_form(request, who, p, person_id)
+
+
+@router.post("/org/people/{person_id}/end", response_model=None)
+async def end_relation(
+    request: Request, person_id: RowId, who: OrgStaff, p: PlatformDep, on: Annotated[str, Form()] = ""
+) -> Response:
+    """The roster's end (Regulations Art 26: the report it calls for then appears among the deadlines)."""
+    await check_csrf(request, who)
+    try:
+        day = dt.date.fromisoformat(on)
+    except ValueError:
+        bad = BadInput("on", "a date (YYYY-MM-DD)")
+    else:
+        try:
+            await _service(p).end(who.actor, person_id=person_id, on=day)
+            return RedirectResponse("/org/obligations", status_code=303)
+        except BadInput as exc:
+            bad = exc
+    message = t(request, END_MESSAGES.get(bad.field, "Check this field."))
+    return await _end_form(request, who, p, person_id, 422, (("on", message),), on)
