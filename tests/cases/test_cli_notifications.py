@@ -51,10 +51,11 @@ async def test_sweep_then_deliver_from_the_command_line(world: World, db_url: st
         first = cli("db", "deliver", "--limit", "10", "--database-url", db_url, env=smtp)
         assert first.returncode == 0, first.stderr
         out = json.loads(first.stdout)
-        assert out["sent"] == 1 and out["retry"] == 1 and out["channels"] == ["inbox", "email"]
+        # the inbox of the holder and of the relative acting for her (world's mandate); the e-mail retried
+        assert out["sent"] == 2 and out["retry"] == 1 and out["channels"] == ["inbox", "email"]
         later = {**smtp, "CNVISA_CLOCK_START": "2026-05-02T09:05+08:00"}  # past the backoff (60 s)
         second = json.loads(cli("db", "deliver", "--database-url", db_url, env=later).stdout)
-        assert second["sent"] == 1 and second["outbox"] == {"sent": 2}
+        assert second["sent"] == 1 and second["outbox"] == {"sent": 3}
     [mail] = handler.received
     assert mail["To"] == "anna@example.com" and "Art 32 para 1" in mail.get_content()
 
@@ -118,8 +119,9 @@ async def test_a_deliverer_killed_mid_send_sends_the_message_once(world: World, 
         async with world.sessions() as s:
             [row] = (await s.execute(select(Notification).where(Notification.channel == EMAIL))).scalars()
             outcomes = (await s.execute(select(NotificationAttempt.outcome))).scalars().all()
-        # both rows claimed and their attempts recorded; the pass died before recording any outcome
-        assert row.state == "sending" and outcomes == ["sending", "sending"]
+        # every row claimed (the holder's two, the inbox of the relative acting for her) and their attempts
+        # recorded; the pass died before recording any outcome
+        assert row.state == "sending" and outcomes == ["sending", "sending", "sending"]
         soon = cli(
             "db",
             "deliver",
@@ -135,7 +137,7 @@ async def test_a_deliverer_killed_mid_send_sends_the_message_once(world: World, 
             db_url,
             env={**smtp, "CNVISA_CLOCK_START": "2026-05-02T09:10+08:00"},
         )
-        assert json.loads(later.stdout)["sent"] == 2, later.stderr  # the inbox row too: shown once
+        assert json.loads(later.stdout)["sent"] == 3, later.stderr  # the inbox rows too: shown once
     [mail] = handler.received
     assert mail["Message-ID"] == row.message_id
     async with world.sessions() as s:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from case_helpers import MATTERS, World, at, key
 from notify_helpers import SmsGateway, SmtpHandler, free_port, outbox, served, smtp_server
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cnvisa.cases import audit as audit_module
 from cnvisa.cases.channels import EMAIL, INBOX, SMS, ChannelConfig
@@ -23,7 +23,7 @@ from cnvisa.cases.inbox import InboxService
 from cnvisa.cases.obligations import ObligationRegister
 from cnvisa.cases.outbox import DEFAULT_STEPS, reminder_steps, step_windows
 from cnvisa.store.outbox_tables import Notification, NotificationAttempt
-from cnvisa.store.tables import Account, AuditEvent, Organisation, OrgPerson
+from cnvisa.store.tables import Account, AuditEvent, Mandate, Organisation, OrgPerson
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -111,12 +111,18 @@ async def test_a_reminder_by_email_in_english_cites_the_article_and_is_sent_once
     await ObligationRegister(world.sessions, world.clock).sweep()
     queued = await rows(world, Notification.recipient_account_id == world.applicant.account_id)
     assert sorted((n.stage, n.channel) for n in queued) == [("T-7", EMAIL), ("T-7", INBOX)]
+    everyone = await rows(world)  # and the relative acting for her: the inbox, the only channel offered
+    assert {(n.recipient_account_id, n.channel) for n in everyone if n.id not in {q.id for q in queued}} == {
+        (world.agent.account_id, INBOX)
+    }
     handler = SmtpHandler()
     with smtp_server(handler) as port:
         box = outbox(world.sessions, world.clock, smtp_port=port)
         done = await box.deliver_due()
         assert (
-            sorted(done["sent"]) == sorted(n.id for n in queued) and not done["retry"] and not done["failed"]
+            sorted(done["sent"]) == sorted(n.id for n in everyone)
+            and not done["retry"]
+            and not done["failed"]
         )
         assert (await box.deliver_due()) == {"sent": [], "retry": [], "failed": []}  # sent once
     [mail] = handler.received
@@ -136,7 +142,7 @@ async def test_a_reminder_by_email_in_english_cites_the_article_and_is_sent_once
         events = await s.execute(
             select(AuditEvent.detail).where(AuditEvent.action == "notifications_delivered")
         )
-        assert [sorted(d["sent"]) for d in events.scalars()] == [sorted(n.id for n in queued)]
+        assert [sorted(d["sent"]) for d in events.scalars()] == [sorted(n.id for n in everyone)]
 
 
 async def test_the_chinese_reminder_cites_the_law_in_chinese(world: World) -> None:
@@ -415,8 +421,23 @@ async def test_an_organisations_staff_are_reminded_of_their_peoples_duties(world
     world.clock.set(at(dt.date(2026, 5, 24)))
     await ObligationRegister(world.sessions, world.clock).sweep()
     told = {(n.recipient_account_id, n.stage) for n in await rows(world)}
-    assert told == {(world.applicant.account_id, "T-7"), (hr_id, "T-7")}
+    # the holder, the employer's active staff, and the relative acting for her under a mandate in force
+    assert told == {(world.applicant.account_id, "T-7"), (hr_id, "T-7"), (world.agent.account_id, "T-7")}
     assert gone_id not in {who for who, _ in told}
+
+
+async def test_an_agent_is_reminded_only_while_the_mandate_is_in_force(world: World) -> None:
+    assert RP.existing is not None
+    await world.add_existing(RP.existing)
+    async with world.sessions() as s, s.begin():
+        await s.execute(
+            update(Mandate)
+            .where(Mandate.person_id == world.person_id)
+            .values(valid_until=dt.date(2026, 5, 23))
+        )
+    world.clock.set(at(dt.date(2026, 5, 24)))
+    await ObligationRegister(world.sessions, world.clock).sweep()
+    assert {n.recipient_account_id for n in await rows(world)} == {world.applicant.account_id}
 
 
 def test_settings_refuse_bad_office_rules_at_start(monkeypatch: Any) -> None:

@@ -8,8 +8,9 @@ What writes rows:
   account that filed the application (an agent, an organisation's staff);
 - the daily sweep (``cnvisa.cases.obligations.ObligationRegister.sweep``), set-based (INSERT … SELECT … ON
   CONFLICT DO NOTHING, no loop per row): reminders at the steps before each open duty's deadline, a notice that a
-  duty went late, to the person's accounts and their current organisations' staff; and escalations — a case of
-  the office entering the near or overdue set (cnvisa.cases.queries.escalation) — to the office's supervisors.
+  duty went late, to the person's accounts, their current organisations' staff and their mandates' agents; and
+  escalations — a case of the office entering the near or overdue set (cnvisa.cases.queries.escalation) — to the
+  office's supervisors.
 
 Recipients get the inbox always; e-mail and SMS when they chose them (``NotificationPreference``). Reminder
 steps are an **office rule**, not law: the law sets the deadline (Law Art 29, 30, 32), not when to remind of
@@ -36,7 +37,7 @@ from cnvisa.cases.obligation_sources import ORGANISATION_DUTIES
 from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS, near_cutoff
 from cnvisa.store.obligation_tables import Obligation
 from cnvisa.store.outbox_tables import Notification, NotificationPreference
-from cnvisa.store.tables import DEADLINE_PREDICATE, Account, Case, Notice, OrgPerson
+from cnvisa.store.tables import DEADLINE_PREDICATE, Account, Case, Mandate, Notice, OrgPerson
 
 DEFAULT_STEPS: Final = (30, 7, 1)
 """Office rule: days before a duty's deadline at which its holder is reminded (``CNVISA_REMINDER_STEPS_DAYS``)."""
@@ -185,7 +186,8 @@ async def case_event(s: AsyncSession, case: Case, command: str, now: dt.datetime
 
 async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tuple[int, ...]) -> int:
     """In the sweep's transaction: each open duty whose days left fall in a step's window, and each duty gone
-    late with nothing made, to its holder's accounts and their current organisations' staff."""
+    late with nothing made, to its holder's accounts, their current organisations' staff and the agents of their
+    mandates in force; an organisation's own duty (Regulations Art 26) to its staff only."""
     written = 0
     windows = [
         (stage, low, high, Obligation.state == "open") for stage, low, high in step_windows(day, steps)
@@ -223,7 +225,20 @@ async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tupl
             .join(Account, Account.organisation_id == OrgPerson.organisation_id)
             .where(*due, Obligation.kind.in_(ORGANISATION_DUTIES), _active(), Account.role == "org_staff")
         )
-        both = union_all(own, staff, reporter).subquery("b")
+        # an agent acting for the person under a mandate in force (Regulations Art 19: 亲友、邀请单位或者代理机构)
+        agent = (
+            select(Obligation.id, literal(stage, String), Account.id)
+            .join(Mandate, Mandate.person_id == Obligation.person_id)
+            .join(Account, Account.id == Mandate.agent_account_id)
+            .where(
+                *due,
+                personal,
+                _active(),
+                Mandate.valid_from <= day,
+                or_(Mandate.valid_until.is_(None), Mandate.valid_until >= day),
+            )
+        )
+        both = union_all(own, staff, reporter, agent).subquery("b")
         recipients = select(both.c.subject_id, both.c.stage, both.c.account_id).distinct()
         written += await enqueue(
             s, recipients, subject_kind=OBLIGATION, template="late" if stage == LATE else "reminder", now=now
