@@ -21,6 +21,7 @@ from cnvisa import __version__
 from cnvisa.api import openapi_doc, progress
 from cnvisa.cases.clock import Clock, StartedClock
 from cnvisa.cases.joint.service import JointService
+from cnvisa.cases.queries.outbox_backlog import outbox_backlog as backlog_query
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
 from cnvisa.http import logs, observe, outage, problems
@@ -144,7 +145,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from cnvisa.web import pages
 
     app.include_router(docs.router)
-    app.include_router(observe.router(observe.allowed_networks(settings.metrics_allow), ready, job_backlog))
+    app.include_router(
+        observe.router(observe.allowed_networks(settings.metrics_allow), ready, job_backlog, outbox_backlog)
+    )
 
     for router in api_routes.ROUTERS:
         app.include_router(router, prefix="/api/v1")
@@ -176,6 +179,14 @@ async def job_backlog(request: Request) -> observe.Backlog:
     platform: Platform = request.app.state.platform
     async with platform.sessions() as s:
         return [(b.job, b.queued, b.oldest_seconds) for b in await queue.queue_backlog(s)]
+
+
+async def outbox_backlog(request: Request) -> observe.OutboxRows:
+    """The notifications not yet sent per channel and state, for ``/metrics`` (both engines)."""
+    platform: Platform = request.app.state.platform
+    async with platform.sessions() as s:
+        rows = await backlog_query(s, platform.cases.clock.now())
+    return [(b.channel, b.state, b.messages, b.oldest_due_seconds) for b in rows]
 
 
 async def page_or_problem(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:

@@ -15,6 +15,9 @@ readiness probes.
   grouped read over pgqueuer's partial index of queued jobs) — not kept in any process, so every worker answers
   the same figures and a drained queue reads 0, never a stale value. PostgreSQL only: on SQLite (no queue table,
   the in-process runner's queue is the worker's memory) the two families are printed with no samples.
+- **Outbox** (issue 12): ``cnvisa_outbox_messages`` per channel and state (pending, sending, failed) and
+  ``cnvisa_outbox_oldest_due_age_seconds`` — read at each scrape (``cnvisa.cases.queries.outbox_backlog``), both
+  engines.
 - ``/metrics`` is for the operator's network only: answered to the addresses in ``CNVISA_METRICS_ALLOW``
   (loopback by default), 404 to everyone else — its figures tell an outsider how busy each office is.
 - ``/healthz``: the process answers. ``/readyz``: the database answers within its bound and its schema is the
@@ -29,7 +32,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -208,6 +211,41 @@ def backlog_text(rows: Backlog | None) -> bytes:
     return generate_latest(registry)
 
 
+OutboxRows = list[tuple[str, str, int, float]]
+"""Per channel and state (pending, sending, failed): messages, and the oldest due one's wait in seconds."""
+
+
+class _OutboxCollector:
+    def __init__(self, rows: OutboxRows | None) -> None:
+        self.rows = rows
+
+    def collect(self) -> Any:
+        messages = GaugeMetricFamily(
+            "cnvisa_outbox_messages",
+            "Notifications not sent per channel and state: pending (waiting or retrying), sending (claimed by a "
+            "deliverer, its lease running), failed (given up after the retries: someone must look).",
+            labels=["channel", "state"],
+        )
+        age = GaugeMetricFamily(
+            "cnvisa_outbox_oldest_due_age_seconds",
+            "How long the oldest notification due for delivery has waited, per channel and state, seconds "
+            "(0 when none is due).",
+            labels=["channel", "state"],
+        )
+        for channel, state, n, waited in self.rows or ():
+            messages.add_metric([channel, state], n)
+            if state != "failed":
+                age.add_metric([channel, state], waited)
+        yield messages
+        yield age
+
+
+def outbox_text(rows: OutboxRows | None) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_OutboxCollector(rows))
+    return generate_latest(registry)
+
+
 def metrics_text() -> bytes:
     """Every worker's figures under multiprocess mode; this process's otherwise."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -232,15 +270,29 @@ def may_scrape(client_host: str | None, networks: tuple[Any, ...]) -> bool:
 
 
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
+T = TypeVar("T")
+
+
+async def _read(reader: Callable[[Request], Awaitable[T]], request: Request, what: str) -> T | None:
+    """A scrape's read of the database, at most ``BACKLOG_READ_SECONDS``: slow or down, the family is printed
+    without samples and the other figures still answer."""
+    try:
+        async with asyncio.timeout(BACKLOG_READ_SECONDS):
+            return await reader(request)
+    except Exception as exc:
+        logging.getLogger("cnvisa.web").warning("/metrics: %s not read: %s", what, type(exc).__name__)
+        return None
 
 
 def router(
     networks: tuple[Any, ...],
     ready: Callable[[Request], Awaitable[dict[str, Any]]],
     backlog: Callable[[Request], Awaitable[Backlog]] | None = None,
+    outbox: Callable[[Request], Awaitable[OutboxRows]] | None = None,
 ) -> APIRouter:
     """``/healthz``, ``/readyz`` and ``/metrics``: outside the API's version and the OpenAPI document (they are
-    the operator's, not the public's). ``backlog`` reads the job queue's figures at each scrape."""
+    the operator's, not the public's). ``backlog`` reads the job queue's figures at each scrape, ``outbox`` the
+    notifications outbox's."""
     r = APIRouter(include_in_schema=False)
 
     @r.get("/healthz")
@@ -263,15 +315,9 @@ def router(
             return PlainTextResponse("Not Found", status_code=404)
         body = metrics_text()
         if backlog is not None:
-            try:
-                async with asyncio.timeout(BACKLOG_READ_SECONDS):
-                    rows: Backlog | None = await backlog(request)
-            except Exception as exc:  # the database slow or down: the other figures still answer
-                logging.getLogger("cnvisa.web").warning(
-                    "/metrics: job queue not read: %s", type(exc).__name__
-                )
-                rows = None
-            body += backlog_text(rows)
+            body += backlog_text(await _read(backlog, request, "job queue"))
+        if outbox is not None:
+            body += outbox_text(await _read(outbox, request, "outbox"))
         return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     return r
