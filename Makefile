@@ -57,8 +57,10 @@ cluster-down:
 	$(CLUSTER_ENV) bash scripts/cluster.sh down
 
 # The drills, each printing its figures: the Patroni leader killed (SIGKILL) during a burst of writes; an app
-# server killed during writes; the asynchronous replica killed during reads; a point-in-time restore
+# server killed during writes; the asynchronous replica killed during reads; a point-in-time restore; the network
+# between the app servers and the database stalled (HAProxy stopped with SIGSTOP)
 cluster-test:
 	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_primary_kill.py
 	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_app_and_replica.py both
 	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_backup_restore.py
+	$(CLUSTER_ENV) $(abspath $(BIN))/python scripts/cluster/drill_network_stall.py

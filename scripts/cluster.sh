@@ -117,7 +117,8 @@ any_leader() {
 }
 
 start_patroni() {
-    local i
+    local i fresh=1
+    for n in "${NODES[@]}"; do [[ -f "$CLUSTER_DIR/data/$n/PG_VERSION" ]] && fresh=0; done
     for i in "${!NODES[@]}"; do
         local n=${NODES[$i]}
         if alive "$RUN/patroni-$n.pid"; then say "patroni $n already running"; continue; fi
@@ -132,10 +133,13 @@ start_patroni() {
             "$RUN/patroni-$n.pid" "$VENV/bin/patroni" "$CLUSTER_DIR/conf/$n.yml" "$LOG/$n/patroni.out" >/dev/null 2>&1 </dev/null &
         sleep 1
         alive "$RUN/patroni-$n.pid" || die "Patroni $n exited: $LOG/$n/patroni.out"
-        if ((i == 0)); then # let the first node bootstrap (or rejoin) first, the others clone from the leader
+        if ((i == 0 && fresh)); then # a new cluster: the first node bootstraps, the others clone from it
             wait_for 90 "a Patroni leader" any_leader
         fi
     done
+    # a cluster started again: the node with the most WAL (the last leader) takes the lead, whichever it is, so
+    # every node is started before one is waited for
+    wait_for 90 "a Patroni leader" any_leader
     for i in "${!NODES[@]}"; do
         wait_for 120 "PostgreSQL ${NODES[$i]} running" \
             bash -c "curl -fsS http://127.0.0.1:${RESTPORTS[$i]}/health"
@@ -160,8 +164,13 @@ psql_write() { # SQL as the superuser through the write port
     PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$HAPROXY_WRITE_PORT" -U postgres -d postgres "$@"
 }
 
+write_port_on_leader() { # HAProxy counts a server up until its first health check fails: ask PostgreSQL
+    [[ "$(psql_write -tAc "select pg_is_in_recovery()" 2>/dev/null)" == f ]]
+}
+
 create_database() {
     wait_for 30 "SQL through the write port" psql_write -tAc "select 1"
+    wait_for 30 "the write port to reach the leader" write_port_on_leader
     if [[ "$(psql_write -tAc "select 1 from pg_roles where rolname='$DB_USER'")" != 1 ]]; then
         say "creating role $DB_USER and database $DB_NAME"
         psql_write -c "create role \"$DB_USER\" login password '$DB_PASSWORD'"

@@ -125,6 +125,13 @@ def main() -> int:
     for f in ("standby.signal", "postmaster.pid"):
         (restored / f).unlink(missing_ok=True)
     (restored / "recovery.signal").touch()
+    # A base backup of a node Patroni once started as a replica carries Patroni's recovery block in its
+    # postgresql.conf (recovery_target = '' …): PostgreSQL 15 refuses it beside our recovery_target_time
+    # ("multiple recovery targets specified"). The restored copy is not Patroni's: drop those lines.
+    conf = restored / "postgresql.conf"
+    if conf.exists():
+        lines = conf.read_text().splitlines(keepends=True)
+        conf.write_text("".join(x for x in lines if not x.lstrip().startswith("recovery_target")))
     shutil.chown(restored / "recovery.signal", PG_USER, PG_USER)
     sock = CLUSTER / "run" / f"restore-{run}"
     sock.mkdir(exist_ok=True)

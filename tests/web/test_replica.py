@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi.testclient import TestClient
 from test_progress import _a_case
@@ -115,3 +116,21 @@ def test_the_tolerant_routes_are_the_ones_that_read_tolerantly() -> None:
     )
     assert users == ["api/progress.py", "web/pages/progress.py"], users
     assert set(TOLERANT_ROUTES) == {"/api/v1/progress", "/progress"}  # served by those two modules
+
+
+@PG
+def test_a_replica_killed_during_its_lag_probe_falls_back_without_an_error(web: Web, db_url: str) -> None:
+    """The cluster's replica-kill drill: the replica died while the lag probe ran on it — asyncpg's own error, not
+    SQLAlchemy's (the probe runs on the plain pool) — and the inquiry still answers, from the primary."""
+    number, passport, _ = _a_case(web)
+    with platform_with(db_url, db_url) as (client, lagging):
+
+        async def killed() -> float:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError(
+                "connection was closed in the middle of operation"
+            )
+
+        lagging.lag = killed  # type: ignore[method-assign]
+        r = client.post("/api/v1/progress", json={"number": number, "passport": passport})
+        assert r.status_code == 200 and r.json()["state"] == "accepted", r.text[:300]
+        assert lagging.state.used == 0 and lagging.state.fell_back == 1 and lagging.state.down_until > 0

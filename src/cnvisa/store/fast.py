@@ -29,7 +29,7 @@ from cnvisa.store.db import CLIENT_GRACE_SECONDS, LOCK_WAIT_SECONDS, Timeouts
 _PG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 # The driver's errors become SQLAlchemy's, so the web layer answers them as it answers the ORM's (a lock not
 # granted in time: 503; a number out of range: 422).
-_DRIVER_ERRORS: tuple[type[Exception], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
+DRIVER_ERRORS: tuple[type[Exception], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Compiled:
@@ -58,7 +58,7 @@ def as_dbapi_errors(sql: str) -> Iterator[None]:
     """The driver's errors raised as SQLAlchemy's, for statements run on the plain pool."""
     try:
         yield
-    except _DRIVER_ERRORS as exc:
+    except DRIVER_ERRORS as exc:
         raise DBAPIError(sql, None, exc) from exc
 
 

@@ -27,7 +27,7 @@ from prometheus_client import Counter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from cnvisa.store.fast import FastQuery, Reads
+from cnvisa.store.fast import DRIVER_ERRORS, FastQuery, Reads
 
 TOLERANT_ROUTES: Final = {
     "/api/v1/progress": "the progress inquiry: a state a few seconds old is what a person refreshing sees anyway",
@@ -53,7 +53,16 @@ TOLERANT_READS: Final = Counter(
 )
 _ON_REPLICA, _ON_PRIMARY = TOLERANT_READS.labels("replica"), TOLERANT_READS.labels("primary")
 
-FAILURES: Final = (DBAPIError, PoolTimeout, OSError, TimeoutError)
+FAILURES: Final[tuple[type[BaseException], ...]] = (
+    DBAPIError,
+    PoolTimeout,
+    OSError,
+    TimeoutError,
+    *DRIVER_ERRORS,
+)
+"""A replica that failed. The driver's own errors too: the lag probe runs on the plain pool outside the wrapper that
+turns them into SQLAlchemy's, and a replica killed mid-probe raises asyncpg's ConnectionDoesNotExistError (the
+cluster's replica-kill drill answered one inquiry 503 before this)."""
 
 
 @dataclass
