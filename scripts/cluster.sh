@@ -211,6 +211,26 @@ start_apps() {
     wait_for 20 "the app frontend" curl -fsS "http://127.0.0.1:$HAPROXY_APP_PORT/readyz"
 }
 
+start_workers() {
+    local i
+    for ((i = 1; i <= WORKERS; i++)); do
+        if alive "$RUN/worker$i.pid"; then say "worker$i already running"; continue; fi
+        say "starting cnvisa worker$i (restarted 2 s after it exits, e.g. when a failover cut its connection)"
+        env CNVISA_DATABASE_URL="$WRITE_URL" ${APP_SRC:+PYTHONPATH=$APP_SRC} CNVISA_SECRET="$CNVISA_SECRET_VALUE" \
+            setsid bash -c 'while true; do "$1" worker; echo "worker exited: $?; again in 2 s"; sleep 2; done' _ \
+            "$CNVISA_BIN" >>"$LOG/worker$i.log" 2>&1 </dev/null &
+        echo $! >"$RUN/worker$i.pid"
+    done
+    wait_for 60 "the job workers on the queue" workers_connected
+}
+
+workers_connected() { # each worker holds a connection named 'cnvisa worker' (docs/operations.md)
+    ((WORKERS == 0)) && return 0
+    local n
+    n=$(psql_write -d "$DB_NAME" -tAc "select count(distinct pid) from pg_stat_activity where application_name = 'cnvisa worker'" 2>/dev/null)
+    [[ -n $n ]] && ((n >= WORKERS))
+}
+
 up() {
     [[ $EUID == 0 ]] || die "run as root (it installs packages and runs PostgreSQL as $PG_OS_USER)"
     mkdir -p "$CLUSTER_DIR"/{run,log,conf}
@@ -221,6 +241,7 @@ up() {
     create_database
     migrate
     start_apps
+    start_workers
     say "up. app: http://127.0.0.1:$HAPROXY_APP_PORT/  db write :$HAPROXY_WRITE_PORT  read :$HAPROXY_READ_PORT  stats http://127.0.0.1:$HAPROXY_STATS_PORT/"
     status
 }
@@ -244,6 +265,7 @@ stop_pidfile() { # name pidfile [group]
 
 down() {
     local i
+    for f in "$RUN"/worker*.pid; do [[ -e $f ]] && stop_pidfile "$(basename "$f" .pid)" "$f" group; done
     for i in "${!APPPORTS[@]}"; do stop_pidfile "app$((i + 1))" "$RUN/app$((i + 1)).pid" group; done
     stop_pidfile haproxy "$RUN/haproxy.pid"
     # replicas first, the leader last (no failover storms while stopping)
@@ -313,6 +335,11 @@ print(r, d.get("state","?"), d.get("xlog",{}).get("replayed_location", d.get("xl
         local code
         code=$(curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${APPPORTS[$i]}/readyz" 2>/dev/null || true)
         printf '%-10s %-28s %s\n' "app$((i + 1))" "127.0.0.1:${APPPORTS[$i]}" "$([[ $code == 200 ]] && echo "healthy (200)" || echo "DOWN (${code:-no answer})")"
+    done
+    local conns
+    conns=$(psql_write -d "$DB_NAME" -tAc "select count(distinct pid) from pg_stat_activity where application_name = 'cnvisa worker'" 2>/dev/null || echo "?")
+    for ((i = 1; i <= WORKERS; i++)); do
+        printf '%-10s %-28s %s\n' "worker$i" "cnvisa worker" "$(alive "$RUN/worker$i.pid" && echo running || echo DOWN); queue connections of all workers: ${conns:-?}"
     done
 }
 
