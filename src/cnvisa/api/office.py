@@ -222,156 +222,67 @@ async def _api_command(
     return await run_command(p, who, case_id, str(command), key, body.model_dump())
 
 
-@router.post(
-    "/office/cases/{case_id}/issue_notice",
-    response_model=dict[str, Any],
-    summary="One-time notice of everything missing (Regulations Art 13 para 2, Art 18 para 2)",
-)
-async def issue_notice(
-    case_id: RowId,
-    body: CommandIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.ISSUE_NOTICE, body, key)
+# The commands of the procedure, one route each (its body model and summary in the API document); every route
+# is the same: CSRF, the idempotency key (body or header), the case core's command (``run_command``).
+COMMAND_ROUTES: list[tuple[Command, type[CommandIn], str]] = [
+    (
+        Command.ISSUE_NOTICE,
+        CommandIn,
+        "One-time notice of everything missing (Regulations Art 13 para 2, Art 18 para 2)",
+    ),
+    (Command.ACCEPT, AcceptIn, "Accept with a receipt (Regulations Art 13 para 1, Art 18 para 1)"),
+    (
+        Command.REQUEST_VERIFICATION,
+        VerificationIn,
+        "Verify the reasons: interview, telephone, site visit (Regulations Art 20)",
+    ),
+    (
+        Command.RECORD_VERIFICATION,
+        OutcomeIn,
+        "Record the verification's outcome (Regulations Art 20; Guide VII(III))",
+    ),
+    (Command.APPROVE, ApproveIn, "Approve"),
+    (
+        Command.PROPOSE_REFUSAL,
+        RefusalIn,
+        "Propose a refusal on cited grounds (Regulations Art 21; Law Art 21, 31)",
+    ),
+    (
+        Command.CONFIRM_REFUSAL,
+        CommandIn,
+        "Confirm a proposed refusal (a second officer: guard second_officer)",
+    ),
+    (Command.REVOKE_REFUSAL_PROPOSAL, CommandIn, "Withdraw a refusal proposal (back to accepted)"),
+    (Command.ISSUE, CommandIn, "Issue the document"),
+    (Command.COLLECT, CollectIn, "Record collection in person with the passport (Guide X)"),
+]
 
 
-@router.post(
-    "/office/cases/{case_id}/accept",
-    response_model=dict[str, Any],
-    summary="Accept with a receipt (Regulations Art 13 para 1, Art 18 para 1)",
-)
-async def accept(
-    case_id: RowId,
-    body: AcceptIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.ACCEPT, body, key)
+def _command_route(command: Command, body_model: type[CommandIn], summary: str) -> None:
+    async def endpoint(
+        case_id: RowId,
+        body: CommandIn,
+        request: Request,
+        who: OfficeStaff,
+        p: PlatformDep,
+        key: IdempotencyHeader = None,
+    ) -> dict[str, Any]:
+        return await _api_command(request, who, p, case_id, command, body, key)
+
+    # the route's own body model (its schema in the API document), and the name its operation id is made from
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": body_model}
+    endpoint.__name__ = endpoint.__qualname__ = str(command)
+    router.add_api_route(
+        "/office/cases/{case_id}/" + str(command),
+        endpoint,
+        methods=["POST"],
+        response_model=dict[str, Any],
+        summary=summary,
+    )
 
 
-@router.post(
-    "/office/cases/{case_id}/request_verification",
-    response_model=dict[str, Any],
-    summary="Verify the reasons: interview, telephone, site visit (Regulations Art 20)",
-)
-async def request_verification(
-    case_id: RowId,
-    body: VerificationIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.REQUEST_VERIFICATION, body, key)
-
-
-@router.post(
-    "/office/cases/{case_id}/record_verification",
-    response_model=dict[str, Any],
-    summary="Record the verification's outcome (Regulations Art 20; Guide VII(III))",
-)
-async def record_verification(
-    case_id: RowId,
-    body: OutcomeIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.RECORD_VERIFICATION, body, key)
-
-
-@router.post("/office/cases/{case_id}/approve", response_model=dict[str, Any], summary="Approve")
-async def approve(
-    case_id: RowId,
-    body: ApproveIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.APPROVE, body, key)
-
-
-@router.post(
-    "/office/cases/{case_id}/propose_refusal",
-    response_model=dict[str, Any],
-    summary="Propose a refusal on cited grounds (Regulations Art 21; Law Art 21, 31)",
-)
-async def propose_refusal(
-    case_id: RowId,
-    body: RefusalIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.PROPOSE_REFUSAL, body, key)
-
-
-@router.post(
-    "/office/cases/{case_id}/confirm_refusal",
-    response_model=dict[str, Any],
-    summary="Confirm a proposed refusal (a second officer: guard second_officer)",
-)
-async def confirm_refusal(
-    case_id: RowId,
-    body: CommandIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.CONFIRM_REFUSAL, body, key)
-
-
-@router.post(
-    "/office/cases/{case_id}/revoke_refusal_proposal",
-    response_model=dict[str, Any],
-    summary="Withdraw a refusal proposal (back to accepted)",
-)
-async def revoke_refusal_proposal(
-    case_id: RowId,
-    body: CommandIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.REVOKE_REFUSAL_PROPOSAL, body, key)
-
-
-@router.post("/office/cases/{case_id}/issue", response_model=dict[str, Any], summary="Issue the document")
-async def issue(
-    case_id: RowId,
-    body: CommandIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.ISSUE, body, key)
-
-
-@router.post(
-    "/office/cases/{case_id}/collect",
-    response_model=dict[str, Any],
-    summary="Record collection in person with the passport (Guide X)",
-)
-async def collect(
-    case_id: RowId,
-    body: CollectIn,
-    request: Request,
-    who: OfficeStaff,
-    p: PlatformDep,
-    key: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    return await _api_command(request, who, p, case_id, Command.COLLECT, body, key)
+for _command, _body, _summary in COMMAND_ROUTES:
+    _command_route(_command, _body, _summary)
 
 
 # ----------------------------------------------------------------------------------------------- search
