@@ -54,8 +54,13 @@ CASE_STAGES: Final = {
     "approve": "approved",
     "confirm_refusal": "refused",
     "issue": "issued",
+    # a joint application (issue 10): the work-permit authority's decision; its refusal's text also says that the
+    # residence branch ends as not issuable (Law Art 41; Regulations Art 16(1)) — one message, not two
+    "work_permit_granted": "work_permit_granted",
+    "work_permit_refused": "work_permit_refused",
 }
-"""The case commands that notify the applicant, and the stage (template) each writes."""
+"""The case commands (and a joint application's decisions) that notify the applicant, and the stage (template)
+each writes."""
 
 
 def reminder_steps(environ: Mapping[str, str] | None = None) -> tuple[int, ...]:
@@ -179,9 +184,8 @@ async def case_event(s: AsyncSession, case: Case, command: str, now: dt.datetime
         literal(stage, String).label("stage"),
         Account.id.label("account_id"),
     ).where(who, _active())
-    return await enqueue(
-        s, recipients, subject_kind=CASE, template=stage.split("-")[0], now=now, params=params
-    )
+    template = stage if stage.startswith("work_permit_") else stage.split("-")[0]
+    return await enqueue(s, recipients, subject_kind=CASE, template=template, now=now, params=params)
 
 
 async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tuple[int, ...]) -> int:

@@ -32,6 +32,8 @@ SUBJECTS = {
     "approved": "Application %(case)s approved",
     "refused": "Application %(case)s refused",
     "issued": "Application %(case)s: your document is issued",
+    "work_permit_granted": "Application %(case)s: the work permit is granted",
+    "work_permit_refused": "Application %(case)s: the work permit is refused",
     "near": "Case %(case)s is near its statutory deadline",
     "overdue": "Case %(case)s is past its statutory deadline",
 }
@@ -47,6 +49,12 @@ BODIES = {
     "refused": "Application %(case)s (%(matter)s) has been refused. The decision and its grounds are on your "
     "application's page (Regulations Art 21).",
     "issued": "The document of application %(case)s (%(matter)s) is issued: collect it at the office.",
+    "work_permit_granted": "The work-permit authority granted the work permit of your joint application with "
+    "%(case)s (%(matter)s). The exit-entry office decides the residence permit; both are issued together.",
+    "work_permit_refused": "The work-permit authority refused the work permit of your joint application with "
+    "%(case)s (%(matter)s); its reasons are on the application's page (Administrative Licensing Law Art 38 para 2). "
+    "The residence permit applied for with it cannot be issued (Exit and Entry Administration Law Art 41; "
+    "Regulations Art 16(1)): that is not a refusal of it.",
     "near": "Case %(case)s (%(matter)s) has its statutory deadline on %(date)s (Regulations Art 36 para 2). "
     "Near is an office rule.",
     "overdue": "Case %(case)s (%(matter)s) passed its statutory deadline of %(date)s (Regulations Art 36 para 2).",

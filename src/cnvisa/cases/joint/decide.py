@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases import audit
+from cnvisa.cases import audit, outbox
 from cnvisa.cases.actor import SYSTEM, Actor
 from cnvisa.cases.clock import beijing_date
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, NotFound
@@ -456,6 +456,11 @@ async def decide_work_permit_branch(
         # Reading: a granted or refused branch takes no further decision (work_permit_flow): it is no longer
         # polled (a later message of the authority is still received and refused by the table if pushed)
         corr.closed_at = now.astimezone(dt.UTC)
+    if command in (
+        wf.WCommand.GRANT,
+        wf.WCommand.REFUSE,
+    ):  # the applicant told, in this transaction (issue 12)
+        await outbox.case_event(s, case, f"work_permit_{kind}", now)
     join = await carry_out_join(s, joint=joint, branch=branch, case=case, by=actor, now=now)
     await s.flush()
     if permit is None and branch.work_permit_id is not None:
