@@ -94,6 +94,7 @@ BY_THE_RULES = {
     "issue at Yinchuan before the arrival": (409,),  # the arrival is tomorrow: not yet presented at the port
     "supplement alice's": (409,),  # nothing to supplement: no one-time notice was issued
     "notice on alice's (SH01)": (409,),  # nothing is missing: a notice would repeat nothing
+    "penalty for alice (SH01)": (422,),  # not in illegal residence: no penalty to record (field person_id)
 }
 """Allowed writes the rules refuse in the case's present state (409 naming the guard); every other allowed
 write succeeds."""
@@ -294,6 +295,7 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("office", "/api/v1/office/overdue", OFFICERS),
         ("office", "/api/v1/office/escalations", {"sh01.supervisor"}),
         ("office", "/api/v1/office/overstays", OFFICERS),
+        ("office", f"/api/v1/office/people/{f.people[0]}/penalties", SH01),
         ("office", "/api/v1/office/search?q=MARTIN", OFFICERS),
         ("office", "/api/v1/office/reports", OFFICERS),
         ("office", f"/api/v1/office/cases/{f.alice}", SH01),
@@ -639,6 +641,17 @@ def _writes(
             False,
         ),
         ("org", "report alice (employee)", report(p[0], "resigned"), {"employer.hr"}, True),
+        (
+            "office",
+            "penalty for alice (SH01)",
+            lambda c, h: c.post(
+                f"/api/v1/office/people/{p[0]}/penalty",
+                json={"warning": True, "authority": "exit_entry", "heard_on": "2025-11-19"},
+                headers=h,
+            ),
+            SH01,
+            False,
+        ),
         (
             "org",
             "alice's employment ends (a day ahead)",

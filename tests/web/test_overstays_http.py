@@ -46,3 +46,44 @@ def test_the_officer_sees_the_sweep_of_the_office_in_both_languages(web: Web) ->
 def test_only_office_staff_are_answered(web: Web, who: str) -> None:
     web.signin(who)
     assert web.client.get("/api/v1/office/overstays").status_code == 403
+
+
+def test_a_penalty_decided_after_the_hearing_is_recorded_over_http(web: Web) -> None:
+    """Issue 12: "a penalty is an officer's decision after the person was heard, recorded with its article"."""
+    later = TODAY + dt.timedelta(days=200)
+    web.clock.set(dt.datetime.combine(later, dt.time(23, 59), tzinfo=web.clock.now().tzinfo))
+    csrf = web.signin("sh01.officer")
+    h = {"X-CSRF-Token": csrf}
+    worst = web.client.get("/api/v1/office/overstays?limit=1").json()["people"][0]
+    pid, days = worst["person_id"], worst["days_overstayed"]
+    url = f"/api/v1/office/people/{pid}/penalty"
+    body = {
+        "warning": True,
+        "authority": "exit_entry",
+        "heard_on": later.isoformat(),
+        "statement": "my flight",
+    }
+    too_much = {
+        **body,
+        "warning": False,
+        "serious": True,
+        "serious_reason": "worked",
+        "fine_cny": min(500 * days, 10_000) + 1,
+    }
+    refused = web.client.post(url, json=too_much, headers=h)
+    assert refused.status_code == 422 and refused.json()["field"] in (
+        "fine_cny",
+        "authority",
+        "body.fine_cny",
+    )
+    made = web.client.post(url, json=body, headers=h)
+    assert made.status_code == 200, made.text
+    d = made.json()
+    assert d["days_overstayed"] == days and d["imposed_by_the_platform"] is False
+    assert "Administrative Penalty Law Art 45" in d["citations"]
+    assert web.client.post(url, json=body, headers=h).json()["id"] == d["id"]
+    listed = web.client.get(f"/api/v1/office/people/{pid}/penalties").json()["decisions"]
+    assert [x["id"] for x in listed] == [d["id"]] and listed[0]["statement"] == "my flight"
+    bj = web.new_client()
+    bj_csrf = web.signin("bj01.officer", bj)
+    assert bj.post(url, json=body, headers={"X-CSRF-Token": bj_csrf}).status_code == 403

@@ -290,6 +290,20 @@ ROUTES: list[Probe] = [
     Probe("GET", f"{V}/office/overdue", OFFICERS, _p(f"{V}/office/overdue")),
     Probe("GET", f"{V}/office/escalations", SUPERVISORS, _p(f"{V}/office/escalations")),
     Probe("GET", f"{V}/office/overstays", OFFICERS, _p(f"{V}/office/overstays")),
+    # a penalty decision (Law Art 78, 70): alice is in SH01's area, not in illegal residence — the rules' 422
+    Probe(
+        "POST",
+        f"{V}/office/people/{{person_id}}/penalty",
+        SH01,
+        lambda c: f"{V}/office/people/{c.files.people[0]}/penalty",
+        _json({"warning": True, "authority": "exit_entry", "heard_on": "2025-11-19"}),
+    ),
+    Probe(
+        "GET",
+        f"{V}/office/people/{{person_id}}/penalties",
+        SH01,
+        lambda c: f"{V}/office/people/{c.files.people[0]}/penalties",
+    ),
     Probe(
         "GET", f"{V}/office/search", OFFICERS, _p(f"{V}/office/search"), lambda c: {"params": {"q": "MARTIN"}}
     ),

@@ -13,6 +13,7 @@ from cnvisa.api import notifications as notifications_api
 from cnvisa.api import obligations as obligations_api
 from cnvisa.api import office as office_api
 from cnvisa.api import org as org_api
+from cnvisa.api import penalties as penalties_api
 from cnvisa.api import police as police_api
 from cnvisa.api import port_visa as port_visa_api
 from cnvisa.api import port_visa_materials as port_visa_materials_api
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     verify_api.router,
     office_api.router,
     obligations_api.router,
+    penalties_api.router,
     notifications_api.router,
     accommodation_api.router,
     police_api.router,

@@ -8,6 +8,7 @@ from cnvisa.store import (  # noqa: F401
     obligation_tables,
     outbox_tables,
     passport_tables,
+    penalty_tables,
     police_tables,
     port_visa_tables,
     post_change_tables,
