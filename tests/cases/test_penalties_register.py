@@ -41,7 +41,7 @@ async def test_a_warning_recorded_after_the_hearing_once_and_audited(world: Worl
         and d["payment_due"] is None
         and d["imposed_by_the_platform"] is False
     )
-    assert "Exit and Entry Administration Law Art 78 para 1" in d["citations"]
+    assert "Exit and Entry Administration Law Art 78 para 1" in [c["cite"] for c in d["citations"]]
     again = await reg.decide(world.officer2, person, facts)  # sent again: answered as it stands
     assert again["id"] == d["id"]
     with pytest.raises(Conflict):  # another decision for the same spell (Administrative Penalty Law Art 29)

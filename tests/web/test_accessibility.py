@@ -52,6 +52,8 @@ from web_support import PASSWORDS, TODAY, Web, served, site_links
 from cnvisa.demo import DEMO
 from cnvisa.demo.joint_story import DESK
 from cnvisa.http.i18n import gettext
+from cnvisa.store.register_tables import AccommodationRegistration
+from cnvisa.store.tables import Holding, Movement, Person
 from cnvisa.web.pages import ROUTERS
 
 ARTIFACTS = Path(__file__).parent / "e2e_artifacts" / "phone"
@@ -247,8 +249,56 @@ def deficient_case(web: Web) -> int:
     return case_id
 
 
+def add_overstayer(web: Web) -> int:
+    """Someone in illegal residence today in SH01's area (the demo has none on its first day), so that the
+    officer's overstay list links to the penalty page (issue 12)."""
+
+    async def go() -> int:
+        async with web.client.app.state.platform.sessions() as s, s.begin():  # type: ignore[attr-defined]
+            p = Person(
+                surname="OVERSTAY",
+                given_names="DEMO",
+                birth_date=dt.date(1980, 2, 2),
+                nationality="FRA",
+                created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            )
+            s.add(p)
+            await s.flush()
+            visa = Holding(
+                person_id=p.id,
+                kind="visa",
+                number="VV-A11Y-0001",
+                category="M",
+                entries="1",
+                valid_from=TODAY - dt.timedelta(days=100),
+                valid_until=TODAY + dt.timedelta(days=200),
+                stay_days=30,
+                extended_days=0,
+                status="valid",
+            )
+            s.add(visa)
+            await s.flush()
+            entered = TODAY - dt.timedelta(days=40)
+            s.add(Movement(person_id=p.id, direction="entry", on=entered, port="PVG", holding_id=visa.id))
+            s.add(
+                AccommodationRegistration(
+                    person_id=p.id,
+                    address="Room 1, 1 Century Avenue",
+                    division_code="310115",
+                    registered_from=entered,
+                    registered_until=None,
+                    registered_by="hotel",
+                    recorded_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                )
+            )
+            return p.id
+
+    return web.client.portal.call(go)  # type: ignore[attr-defined,no-any-return]
+
+
 @pytest.fixture
-def server(deficient_case: int, db_url: str, tmp_path: Path) -> Iterator[str]:
+def server(deficient_case: int, web: Web, db_url: str, tmp_path: Path) -> Iterator[str]:
+    add_overstayer(web)
     start = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
     env = {"CNVISA_SECRET": "a11y-test-secret", "CNVISA_CLOCK_START": start.isoformat()}
     with served(db_url, tmp_path / "server.log", **env) as base:

@@ -316,6 +316,7 @@ def _reads(f: Files) -> list[tuple[str, str, set[str]]]:
         ("office", "/office/queue", OFFICERS),
         ("office", "/office/escalations", {"sh01.supervisor"}),
         ("office", "/office/overstays", OFFICERS),
+        ("office", f"/office/people/{f.people[0]}/penalty", SH01),
         ("office", f"/office/cases/{f.alice}", SH01),
         ("office", f"/office/cases/{f.bob}", {"bj01.officer"}),
         ("office", "/office/search?q=MARTIN", OFFICERS),

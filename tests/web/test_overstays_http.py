@@ -80,10 +80,43 @@ def test_a_penalty_decided_after_the_hearing_is_recorded_over_http(web: Web) -> 
     assert made.status_code == 200, made.text
     d = made.json()
     assert d["days_overstayed"] == days and d["imposed_by_the_platform"] is False
-    assert "Administrative Penalty Law Art 45" in d["citations"]
+    assert "Administrative Penalty Law Art 45" in [c["cite"] for c in d["citations"]]
     assert web.client.post(url, json=body, headers=h).json()["id"] == d["id"]
     listed = web.client.get(f"/api/v1/office/people/{pid}/penalties").json()["decisions"]
     assert [x["id"] for x in listed] == [d["id"]] and listed[0]["statement"] == "my flight"
     bj = web.new_client()
     bj_csrf = web.signin("bj01.officer", bj)
     assert bj.post(url, json=body, headers={"X-CSRF-Token": bj_csrf}).status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_penalty_page_records_a_decision_and_names_the_field_it_refuses(web: Web, lang: str) -> None:
+    later = TODAY + dt.timedelta(days=200)
+    web.clock.set(dt.datetime.combine(later, dt.time(0, 30), tzinfo=web.clock.now().tzinfo))
+    csrf = web.signin("sh01.officer")
+    listing = web.client.get(f"/office/overstays?lang={lang}")
+    worst = web.client.get("/api/v1/office/overstays?limit=1").json()["people"][0]
+    url = f"/office/people/{worst['person_id']}/penalty"
+    assert f'href="{url}"' in listing.text
+    form = web.client.get(f"{url}?lang={lang}")
+    assert form.status_code == 200 and ("处罚决定" if lang == "zh_CN" else "Penalty decision") in form.text
+    bad = web.client.post(
+        f"{url}?lang={lang}",
+        data={"csrf": csrf, "fine_cny": "500", "authority": "exit_entry", "heard_on": later.isoformat()},
+    )
+    assert bad.status_code == 422 and 'href="#serious"' in bad.text
+    assert (
+        "未认定情节严重的，给予警告" if lang == "zh_CN" else "Without a finding that it is serious"
+    ) in bad.text
+    ok = web.client.post(
+        f"{url}?lang={lang}",
+        data={"csrf": csrf, "warning": "yes", "authority": "exit_entry", "heard_on": later.isoformat()},
+    )
+    assert ok.status_code == 303
+    shown = web.client.get(f"{url}&lang={lang}" if "?" in url else f"{url}?lang={lang}")
+    assert ("警告" if lang == "zh_CN" else "a warning") in shown.text
+    assert (
+        "《出境入境管理法》第78条第1款"
+        if lang == "zh_CN"
+        else "Exit and Entry Administration Law Art 78 para 1"
+    ) in shown.text

@@ -114,7 +114,7 @@ class PenaltyRegister(Clocked):
                 heard_on=facts["heard_on"],
                 statement=statement,
                 payment_due=decision.payment_due,
-                citations=[c.cite for c in decision.citations],
+                citations=[c.as_dict() for c in decision.citations],
             )
             s.add(d)
             await s.flush()

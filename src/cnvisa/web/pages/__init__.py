@@ -15,6 +15,7 @@ from cnvisa.web.pages import notifications as notifications_pages
 from cnvisa.web.pages import obligations as obligations_pages
 from cnvisa.web.pages import office as office_pages
 from cnvisa.web.pages import org as org_pages
+from cnvisa.web.pages import penalties as penalty_pages
 from cnvisa.web.pages import police as police_pages
 from cnvisa.web.pages import port_visa as port_visa_pages
 from cnvisa.web.pages import port_visa_materials as port_visa_materials_pages
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     office_pages.router,
     office_appointments.router,
     obligations_pages.router,
+    penalty_pages.router,
     notifications_pages.router,
     accommodation_pages.router,
     police_pages.router,
