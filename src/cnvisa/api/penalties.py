@@ -54,4 +54,9 @@ async def decide(
 
 @router.get("/office/people/{person_id}/penalties", summary="A person's penalty decisions (audited)")
 async def of_person(person_id: RowId, who: OfficeStaff, p: PlatformDep) -> dict[str, Any]:
-    return {"person_id": person_id, "decisions": await _register(p).of_person(who.actor, person_id)}
+    register = _register(p)
+    return {
+        "person_id": person_id,
+        "standing": await register.standing(who.actor, person_id),
+        "decisions": await register.of_person(who.actor, person_id),
+    }

@@ -22,6 +22,7 @@ from cnvisa.cases.queries.presence import last_lawful
 from cnvisa.cases.workflow import STAFF
 from cnvisa.law import penalties as rules
 from cnvisa.law.errors import InvalidInput
+from cnvisa.law.obligations import overstay
 from cnvisa.store.penalty_tables import PenaltyDecision
 from cnvisa.store.tables import Office, Person
 
@@ -121,6 +122,27 @@ class PenaltyRegister(Clocked):
             detail = {"penalty": d.id, "person": person_id, **{k: _plain(getattr(d, k)) for k in RECORDED}}
             await audit.append(s, **caseless_event(actor, now, "penalty_decided", detail, actor.office_id))
             return {**_out(d), "max_fine_cny": decision.max_fine_cny}
+
+    async def standing(self, actor: Actor, person_id: int) -> dict[str, Any]:
+        """Who the person is and their illegal residence today on the records (days, the most Law Art 78 para 1
+        allows), for the officer about to record a decision."""
+        today = self.today()
+        async with self.sessions() as s:
+            await self._staff_office(s, actor, person_id, today)
+            person = await s.get(Person, person_id)
+            assert person is not None
+            row = (await s.execute(last_lawful(today, [person_id]))).first()
+        last = _as_date(row[2]) if row is not None else None
+        o = overstay(last, today) if last is not None else None
+        return {
+            "person_id": person_id,
+            "name": f"{person.surname} {person.given_names}",
+            "nationality": person.nationality,
+            "birth_date": person.birth_date.isoformat(),
+            "last_lawful_day": last.isoformat() if last else None,
+            "days_overstayed": o.days_overstayed if o else None,
+            "max_fine_cny": o.max_fine_cny if o else None,
+        }
 
     async def of_person(self, actor: Actor, person_id: int) -> list[dict[str, Any]]:
         """The person's decisions, newest first (staff of an office whose area has the person; audited)."""

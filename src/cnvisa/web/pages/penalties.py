@@ -64,6 +64,7 @@ async def _page(
     found: tuple[tuple[str, str], ...] = (),
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    standing = await _register(p).standing(who.actor, person_id)
     decisions = await _register(p).of_person(who.actor, person_id)
     return page(
         request,
@@ -71,6 +72,7 @@ async def _page(
         who,
         status=status,
         person_id=person_id,
+        person=standing,
         decisions=decisions,
         today=p.today().isoformat(),
         values=values or {"subject": "person", "authority": "exit_entry", "heard_on": p.today().isoformat()},
