@@ -8,10 +8,12 @@ One pass:
    renders the text (first attempt only; kept for every later one), sets the stable Message-ID, counts the
    attempt, leases the row (``sending`` until the lease ends) and **records the attempt before sending** —
    committed;
-2. **send** each row through its channel's adapter, ``concurrency`` (20) at once;
-3. **record** every outcome of the pass in one transaction: sent; or, on a transient failure, pending again after
-   an exponential backoff — ``base × 2^(attempts − 1)`` — until the most attempts, then failed; a permanent
-   failure fails at once. One audit event (``notifications_delivered``) lists the pass's rows by outcome.
+2. **send** each row through its channel's adapter, ``concurrency`` (20) at once; a channel keeps what it opened
+   for the pass (SMTP: its connections, reused message after message) and closes it when the pass ends;
+3. **record** every outcome of the pass in one transaction: sent (the rows the channels accepted: one statement
+   for them, one for their attempts); or, on a transient failure, pending again after an exponential backoff —
+   ``base × 2^(attempts − 1)`` — until the most attempts, then failed; a permanent failure fails at once. One
+   audit event (``notifications_delivered``) lists the pass's rows by outcome.
 
 A deliverer killed between 2 and 3 leaves the pass's rows ``sending``: after the lease it is claimed again and sent with
 the same Message-ID (the receiving side can recognise it), its earlier attempt left open (``sending``) as the
@@ -30,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
@@ -39,7 +41,7 @@ from cnvisa.cases.channels import Channel, DeliveryError, Message, PermanentFail
 from cnvisa.cases.clock import Clock, Clocked, beijing_date
 from cnvisa.cases.outbox import OBLIGATION
 from cnvisa.store.obligation_tables import Obligation
-from cnvisa.store.outbox_tables import Notification, NotificationAttempt
+from cnvisa.store.outbox_tables import DUE_PREDICATE, Notification, NotificationAttempt
 from cnvisa.store.tables import Case
 
 ERROR_CHARS = 500
@@ -154,7 +156,11 @@ class OutboxService(Clocked):
             async with gate:
                 return c, await self._send(c)
 
-        results = await asyncio.gather(*(one(c) for c in claimed))
+        try:
+            results = await asyncio.gather(*(one(c) for c in claimed))
+        finally:  # the connections the pass kept open (SMTP), reused message after message, closed
+            for channel in self.channels.values():
+                await channel.close()
         out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": list(unsendable)}
         if claimed or unsendable:
             async with self.sessions() as s, s.begin():  # every outcome of the pass, and its audit event
@@ -179,7 +185,7 @@ class OutboxService(Clocked):
 
     async def _claim(self, at: dt.datetime, limit: int) -> tuple[list[_Claimed], list[int]]:
         """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text."""
-        due = and_(Notification.state.in_(("pending", "sending")), Notification.next_attempt_at <= at)
+        due = and_(text(f"notifications.{DUE_PREDICATE}"), Notification.next_attempt_at <= at)
         lease = at + dt.timedelta(seconds=self.rules.lease_seconds)
         out: list[_Claimed] = []
         async with self.sessions() as s, s.begin():
@@ -297,31 +303,44 @@ class OutboxService(Clocked):
     async def _record(
         self, s: AsyncSession, results: list[tuple[_Claimed, DeliveryError | None]]
     ) -> dict[str, list[int]]:
-        """The outcomes of the pass's sends, in the caller's transaction: one statement for the rows, one for
-        their attempts (a row claimed again meanwhile — its lease ran out — is left to its new claim)."""
+        """The outcomes of the pass's sends, in the caller's transaction: the rows sent in one statement and their
+        attempts in another; the failures (each its own error and backoff) in one batch each (a row claimed again
+        meanwhile — its lease ran out — is left to its new claim)."""
         done = self.now()
         out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": []}
-        row_values, attempt_values = [], []
+        row_values, attempt_values, sent_attempts = [], [], []
         for c, error in results:
             if error is None:
-                outcome, state, text, later = "sent", "sent", None, done
-            else:
-                text = str(error)[:ERROR_CHARS] or type(error).__name__
-                final = isinstance(error, PermanentFailure) or c.attempts >= self.rules.max_attempts
-                outcome, state = ("failed", "failed") if final else ("retry", "pending")
-                later = done + self.rules.backoff(c.attempts)
+                out["sent"].append(c.id)
+                sent_attempts.append(c.attempt_id)
+                continue
+            text = str(error)[:ERROR_CHARS] or type(error).__name__
+            final = isinstance(error, PermanentFailure) or c.attempts >= self.rules.max_attempts
+            outcome, state = ("failed", "failed") if final else ("retry", "pending")
+            later = done + self.rules.backoff(c.attempts)
             out[outcome].append(c.id)
             row_values.append(
                 {
                     "b_id": c.id,
                     "b_state": state,
-                    "b_sent_at": done if error is None else None,
+                    "b_sent_at": None,
                     "b_error": text,
                     "b_next": later,
                 }
             )
             attempt_values.append(
                 {"b_id": c.attempt_id, "b_outcome": outcome, "b_error": text, "b_done": done}
+            )
+        if out["sent"]:
+            await s.execute(
+                update(_ROWS)
+                .where(_ROWS.c.id.in_(out["sent"]), _ROWS.c.state == "sending")
+                .values(state="sent", sent_at=done, last_error=None, next_attempt_at=done)
+            )
+            await s.execute(
+                update(_ATTEMPTS)
+                .where(_ATTEMPTS.c.id.in_(sent_attempts))
+                .values(outcome="sent", error=None, finished_at=done)
             )
         if row_values:
             await s.execute(_RECORD_ROW, row_values)
