@@ -114,7 +114,12 @@ def _sink(port: int, ready: Any, stop: Connection) -> None:
             Accept.count += 1
             return "250 OK"
 
-    controller = Controller(Accept(), hostname="127.0.0.1", port=port, ready_timeout=10)
+    loop = None
+    if os.environ.get("BENCH_SINK_UVLOOP", "1") == "1":
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    controller = Controller(Accept(), hostname="127.0.0.1", port=port, ready_timeout=10, loop=loop)
     controller.start()
     ready.set()
     stop.recv()

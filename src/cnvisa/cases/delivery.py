@@ -57,6 +57,36 @@ _RECORD_ROW = (
         next_attempt_at=bindparam("b_next"),
     )
 )
+_CLAIMED = tuple(
+    _ROWS.c[name]
+    for name in (
+        "id",
+        "subject_kind",
+        "subject_id",
+        "stage",
+        "channel",
+        "recipient_account_id",
+        "address",
+        "language",
+        "template",
+        "params",
+        "subject",
+        "body",
+        "message_id",
+        "attempts",
+    )
+)
+"""What a claim reads of each row it takes (``RETURNING``)."""
+_KEEP_TEXT = (
+    update(_ROWS)
+    .where(_ROWS.c.id == bindparam("b_id"))
+    .values(subject=bindparam("b_subject"), body=bindparam("b_body"), message_id=bindparam("b_mid"))
+)
+_FAIL_ROW = (
+    update(_ROWS)
+    .where(_ROWS.c.id == bindparam("b_id"))
+    .values(state="failed", last_error=bindparam("b_error"))
+)
 _RECORD_ATTEMPT = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("b_id"))
@@ -105,7 +135,7 @@ class RetryRules:
         return cls(**values)
 
 
-def message_id(row: Notification, domain: str) -> str:
+def message_id(row: Any, domain: str) -> str:
     """Stable per (subject, stage, channel, recipient): the row's unique key."""
     return (
         f"<{row.subject_kind}.{row.subject_id}.{row.stage}.{row.channel}.{row.recipient_account_id}@{domain}>"
@@ -184,53 +214,53 @@ class OutboxService(Clocked):
         return None
 
     async def _claim(self, at: dt.datetime, limit: int) -> tuple[list[_Claimed], list[int]]:
-        """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text."""
-        due = and_(text(f"notifications.{DUE_PREDICATE}"), Notification.next_attempt_at <= at)
+        """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text. Five
+        statements a pass: the due ids, their claim and read (one UPDATE … RETURNING), the subjects, the texts
+        rendered, the attempts."""
+        n = _ROWS.c
+        due = and_(text(f"notifications.{DUE_PREDICATE}"), n.next_attempt_at <= at)
         lease = at + dt.timedelta(seconds=self.rules.lease_seconds)
+        pick = (
+            select(n.id)
+            .where(due)
+            .order_by(n.next_attempt_at, n.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         out: list[_Claimed] = []
         async with self.sessions() as s, s.begin():
-            ids = (
-                await s.execute(
-                    select(Notification.id)
-                    .where(due)
-                    .order_by(Notification.next_attempt_at, Notification.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).scalars()
-            taken = list(
-                (
-                    await s.execute(
-                        update(Notification)
-                        .where(Notification.id.in_(list(ids)), due)  # still due: claimed once
-                        .values(state="sending", attempts=Notification.attempts + 1, next_attempt_at=lease)
-                        .returning(Notification.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).scalars()
-            )
-            if not taken:
+            # the ids first, then the UPDATE: a LIMIT … FOR UPDATE SKIP LOCKED inside the UPDATE's WHERE may be
+            # run again per row by PostgreSQL's plan, taking more than the limit
+            ids = list((await s.execute(pick)).scalars())
+            if not ids:
                 return [], []
-            rows = list(
+            rows = sorted(
                 (
                     await s.execute(
-                        select(Notification).where(Notification.id.in_(taken)).order_by(Notification.id)
+                        update(_ROWS)
+                        .where(n.id.in_(ids), due)  # still due: claimed once
+                        .values(state="sending", attempts=n.attempts + 1, next_attempt_at=lease)
+                        .returning(*_CLAIMED)
                     )
-                ).scalars()
+                ).all(),
+                key=lambda r: int(r.id),
             )
+            if not rows:
+                return [], []
             contexts = await self._contexts(s, rows)
             unsendable: list[dict[str, Any]] = []
+            texts: list[dict[str, Any]] = []
+            sendable: list[tuple[Any, str, str, str]] = []
+            today = beijing_date(at).isoformat()
             for row in rows:
-                if row.body is None:  # first attempt: render once, keep it
+                subject, body, mid = row.subject, row.body, row.message_id
+                if body is None:  # first attempt: render once, keep it
                     ctx = {**row.params, **contexts.get((row.subject_kind, row.subject_id), {})}
-                    ctx["stage"], ctx["today"] = row.stage, beijing_date(at).isoformat()
+                    ctx["stage"], ctx["today"] = row.stage, today
                     try:
-                        row.subject, row.body = self.texts.render(row.template, row.language, ctx)
+                        subject, body = self.texts.render(row.template, row.language, ctx)
                     except (KeyError, ValueError, TypeError) as exc:  # its subject is gone, or no such text
-                        row.state, row.last_error = (
-                            "failed",
-                            f"no text: {type(exc).__name__}: {exc}"[:ERROR_CHARS],
-                        )
+                        error = f"no text: {type(exc).__name__}: {exc}"[:ERROR_CHARS]
                         unsendable.append(
                             {
                                 "notification_id": row.id,
@@ -238,15 +268,22 @@ class OutboxService(Clocked):
                                 "started_at": at,
                                 "finished_at": at,
                                 "outcome": "failed",
-                                "error": row.last_error,
+                                "error": error,
                             }
                         )
                         continue
-                    row.message_id = message_id(row, self.domain)
+                    mid = message_id(row, self.domain)
+                    texts.append({"b_id": row.id, "b_subject": subject, "b_body": body, "b_mid": mid})
+                sendable.append((row, subject or "", body, mid or message_id(row, self.domain)))
+            if texts:
+                await s.execute(_KEEP_TEXT, texts)
             if unsendable:  # failed, recorded, never retried: the same text would fail again
+                await s.execute(
+                    _FAIL_ROW,
+                    [{"b_id": u["notification_id"], "b_error": u["error"]} for u in unsendable],
+                )
                 await s.execute(insert(NotificationAttempt), unsendable)
-                rows = [r for r in rows if r.state != "failed"]
-                if not rows:
+                if not sendable:
                     return [], [u["notification_id"] for u in unsendable]
             attempt_ids = (
                 await s.execute(
@@ -260,43 +297,40 @@ class OutboxService(Clocked):
                             "started_at": at,
                             "outcome": "sending",
                         }
-                        for r in rows
+                        for r, *_ in sendable
                     ],
                 )
             ).scalars()
-            for row, attempt_id in zip(rows, list(attempt_ids), strict=True):
-                msg = Message(
-                    row.message_id or message_id(row, self.domain),
-                    row.address,
-                    row.subject or "",
-                    row.body or "",
-                    row.language,
-                )
+            for (row, subject, body, mid), attempt_id in zip(sendable, list(attempt_ids), strict=True):
+                msg = Message(mid, row.address, subject, body, row.language)
                 out.append(_Claimed(row.id, row.channel, attempt_id, row.attempts, msg))
         return out, [u["notification_id"] for u in unsendable]
 
-    async def _contexts(
-        self, s: AsyncSession, rows: list[Notification]
-    ) -> dict[tuple[str, int], dict[str, Any]]:
+    async def _contexts(self, s: AsyncSession, rows: list[Any]) -> dict[tuple[str, int], dict[str, Any]]:
         """What the texts say of each subject: the duty (kind, deadline, citations) or the case (number,
         deadline), read once per pass."""
         out: dict[tuple[str, int], dict[str, Any]] = {}
         obligation_ids = {r.subject_id for r in rows if r.subject_kind == OBLIGATION and r.body is None}
         case_ids = {r.subject_id for r in rows if r.subject_kind != OBLIGATION and r.body is None}
         if obligation_ids:
-            for o in (await s.execute(select(Obligation).where(Obligation.id.in_(obligation_ids)))).scalars():
-                out[(OBLIGATION, o.id)] = {
-                    "kind": o.kind,
-                    "due_by": o.due_by.isoformat() if o.due_by else None,
-                    "label": o.label,
-                    "citations": list(o.citations),
+            o = Obligation
+            for r in await s.execute(
+                select(o.id, o.kind, o.due_by, o.label, o.citations).where(o.id.in_(obligation_ids))
+            ):
+                out[(OBLIGATION, r.id)] = {
+                    "kind": r.kind,
+                    "due_by": r.due_by.isoformat() if r.due_by else None,
+                    "label": r.label,
+                    "citations": list(r.citations),
                 }
         if case_ids:
-            for c in (await s.execute(select(Case).where(Case.id.in_(case_ids)))).scalars():
-                out[("case", c.id)] = {
-                    "case": c.number,
-                    "matter": c.matter,
-                    "deadline": c.deadline.isoformat() if c.deadline else None,
+            for r in await s.execute(
+                select(Case.id, Case.number, Case.matter, Case.deadline).where(Case.id.in_(case_ids))
+            ):
+                out[("case", r.id)] = {
+                    "case": r.number,
+                    "matter": r.matter,
+                    "deadline": r.deadline.isoformat() if r.deadline else None,
                 }
         return out
 
