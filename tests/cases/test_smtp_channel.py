@@ -5,6 +5,7 @@ connection usable; a connection the server closed is not reused; ``close`` (the 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from notify_helpers import SmtpHandler, free_port, smtp_server
@@ -119,3 +120,26 @@ async def test_the_message_reads_back_as_written() -> None:
     assert en["Subject"] == "Reminder: apply" and en["Content-Language"] == "en"
     assert en.get_content().replace("\r\n", "\n") == en_body.replace("\r\n", "\n") + "\n"  # CRLF on the wire
     assert handler.rcpt == [["a@example.com"], ["b@example.com"]]
+
+
+class NoSuchUser(SmtpHandler):
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.startswith("gone"):
+            return "550 5.1.1 No such user"
+        if address.startswith("full"):
+            return "452 4.2.2 Mailbox full"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_a_refused_recipient_fails_by_its_reply_and_the_connection_goes_on() -> None:
+    handler = NoSuchUser()
+    with smtp_server(handler) as port:
+        ch = channel(port)
+        with pytest.raises(PermanentFailure, match="550"):
+            await ch.send(Message("<g@cnvisa.test>", "gone@example.com", "s", "b", "en"))
+        with pytest.raises(TemporaryFailure, match="452"):
+            await ch.send(Message("<f@cnvisa.test>", "full@example.com", "s", "b", "en"))
+        await ch.send(mail(1))
+        await ch.close()
+    assert ch.opened == 1 and handler.rcpt == [["p1@example.com"]]

@@ -102,10 +102,12 @@ class SmtpChannel:
                     smtp = await self._connect()
                 await smtp.sendmail(self.config.sender, [message.to], self.compose(message))
                 keep = True
-            except aiosmtplib.SMTPResponseException as exc:  # a reply: 4yz transient, 5yz permanent
-                keep = exc.code != CLOSING
-                text = f"SMTP {exc.code} {exc.message}"
-                if 400 <= exc.code < 500:
+            except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused) as exc:
+                # a reply (to RCPT: the one recipient's): 4yz transient, 5yz permanent
+                reply = exc.recipients[0] if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) else exc
+                keep = reply.code != CLOSING
+                text = f"SMTP {reply.code} {reply.message}"
+                if 400 <= reply.code < 500:
                     raise TemporaryFailure(text) from None
                 raise PermanentFailure(text) from None
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
