@@ -13,11 +13,11 @@ duty due 7 days after the day swept (the ``T-7`` step); one person in ``--email-
 
 ``run``: (1) the reminders written as the sweep writes them (one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per
 stage and channel), timed to the commit; (2) every row of the other channels parked, the first ``--rows`` of
-``--channel`` left due; (3) an SMTP server (aiosmtpd, a handler that only answers 250) in a process of its own;
-(4) ``--workers`` processes (one per core), each running the ``deliver_outbox`` job (passes of ``--limit``, as the
-queue's schedule runs it, with the platform's settings read from the environment) over and over until nothing is
-due or ``--max-seconds`` passed. The rate is the rows sent between the workers' common start and the last one's
-end; the SMTP server's count of messages accepted is printed beside it.
+``--channel`` left due; (3) an SMTP server (aiosmtpd on uvloop, a handler that only counts and answers 250) in a
+process of its own; (4) ``--workers`` processes (one per core), each running the ``deliver_outbox`` job (passes
+of ``--limit``, as the queue's schedule runs it, with the platform's settings read from the environment) over
+and over until nothing is due or ``--max-seconds`` passed. The rate is the rows sent between the workers' common
+start and the last one's end; the SMTP server's count of messages accepted is printed beside it.
 PostgreSQL: postgresql://postgres@127.0.0.1:5432 (``CNVISA_BENCH_PG_ADMIN``).
 """
 
@@ -237,7 +237,16 @@ def run(channel: str, rows: int | None, workers: int, limit: int, max_seconds: f
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     go.set()
-    results = [here.recv() for _, _, here in procs]
+    results = []
+    for p, _, here in procs:
+        if not here.poll(max_seconds + 120):  # a worker that hangs or died: stop everything, say so
+            for q, _, _ in procs:
+                q.kill()
+            stop_here.send(None)
+            raise SystemExit(
+                f"a worker did not report within {max_seconds + 120:.0f} s (exit code {p.exitcode})"
+            )
+        results.append(here.recv())
     took = time.perf_counter() - t0
     for p, _, _ in procs:
         p.join()
