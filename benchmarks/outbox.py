@@ -4,7 +4,7 @@ server at ≥ 1,000/s with one worker per core; enqueueing alone ≥ 20,000/s) �
 
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py build --people 500000 --email-every 1
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py run [--channel email] [--rows N] [--workers 2]
-                                                             [--limit 200] [--max-seconds 600]
+                                                             [--limit 200] [--at-once 2] [--max-seconds 600]
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py drop
 
 The data (bulk SQL with generate_series, benchmark data): N people, each with an applicant account and one open
@@ -14,8 +14,8 @@ duty due 7 days after the day swept (the ``T-7`` step); one person in ``--email-
 ``run``: (1) the reminders written as the sweep writes them (one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per
 stage and channel), timed to the commit; (2) every row of the other channels parked, the first ``--rows`` of
 ``--channel`` left due; (3) an SMTP server (aiosmtpd on uvloop, a handler that only counts and answers 250) in a
-process of its own; (4) ``--workers`` processes (one per core), each running the ``deliver_outbox`` job (passes
-of ``--limit``, as the queue's schedule runs it, with the platform's settings read from the environment) over
+process of its own; (4) ``--workers`` processes (one per core), each running the ``deliver_outbox`` job (``--at-once`` loops of
+passes of ``--limit``, as the queue's schedule runs it, with the platform's settings read from the environment) over
 and over until nothing is due or ``--max-seconds`` passed. The rate is the rows sent between the workers' common
 start and the last one's end; the SMTP server's count of messages accepted is printed beside it.
 PostgreSQL: postgresql://postgres@127.0.0.1:5432 (``CNVISA_BENCH_PG_ADMIN``).
@@ -128,7 +128,7 @@ def _sink(port: int, ready: Any, stop: Connection) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- the workers
-def _worker(limit: int, max_seconds: float, ready: Any, go: Any, out: Connection) -> None:
+def _worker(limit: int, at_once: int, max_seconds: float, ready: Any, go: Any, out: Connection) -> None:
     os.environ.update(
         {
             "CNVISA_SMTP_HOST": "127.0.0.1",
@@ -150,7 +150,7 @@ def _worker(limit: int, max_seconds: float, ready: Any, go: Any, out: Connection
         totals = {"sent": 0, "retry": 0, "failed": 0}
         runs = 0
         while time.perf_counter() - t0 < max_seconds:
-            done = await deliver_outbox(ctx, {"limit": limit, "seconds": 8})
+            done = await deliver_outbox(ctx, {"limit": limit, "seconds": 8, "at_once": at_once})
             runs += 1
             for k in totals:
                 totals[k] += done[k]
@@ -215,7 +215,9 @@ async def _counts() -> dict[str, int]:
     return {str(k): int(n) for k, n in rows}
 
 
-def run(channel: str, rows: int | None, workers: int, limit: int, max_seconds: float, enqueue: bool) -> None:
+def run(
+    channel: str, rows: int | None, workers: int, limit: int, at_once: int, max_seconds: float, enqueue: bool
+) -> None:
     if enqueue:
         asyncio.run(_enqueue())
     due = asyncio.run(_only(channel, rows))
@@ -229,7 +231,7 @@ def run(channel: str, rows: int | None, workers: int, limit: int, max_seconds: f
     procs = []
     for _ in range(workers):
         w_ready, (here, there) = spawn.Event(), spawn.Pipe()
-        p = spawn.Process(target=_worker, args=(limit, max_seconds, w_ready, go, there))
+        p = spawn.Process(target=_worker, args=(limit, at_once, max_seconds, w_ready, go, there))
         p.start()
         procs.append((p, w_ready, here))
     for _, w_ready, _ in procs:
@@ -255,7 +257,8 @@ def run(channel: str, rows: int | None, workers: int, limit: int, max_seconds: f
     sink.join()
     sent = sum(r["sent"] for r in results)
     print(
-        f"deliver {channel}: {sent:,} sent by {workers} workers (passes of {limit}) in {took:.2f} s = "
+        f"deliver {channel}: {sent:,} sent by {workers} workers ({at_once} loops of passes of {limit} each) "
+        f"in {took:.2f} s = "
         f"{sent / took:,.0f}/s; the SMTP server accepted {accepted:,} (its CPU {sink_cpu:.1f} s) "
         f"(load before {load:.1f}, after {os.getloadavg()[0]:.1f})"
     )
@@ -284,6 +287,9 @@ def main() -> None:
     r.add_argument("--rows", type=int, default=None, help="deliver the first N rows of the channel (all)")
     r.add_argument("--workers", type=int, default=2, help="delivering processes (one per core)")
     r.add_argument("--limit", type=int, default=200, help="rows per pass (the schedule's payload: 200)")
+    r.add_argument(
+        "--at-once", type=int, default=2, help="loops of passes side by side in a job (registry: 2)"
+    )
     r.add_argument("--max-seconds", type=float, default=600.0)
     r.add_argument("--no-enqueue", action="store_true", help="deliver the rows already written")
     sub.add_parser("drop")
@@ -291,7 +297,15 @@ def main() -> None:
     if args.cmd == "build":
         asyncio.run(build(args.people, args.email_every))
     elif args.cmd == "run":
-        run(args.channel, args.rows, args.workers, args.limit, args.max_seconds, not args.no_enqueue)
+        run(
+            args.channel,
+            args.rows,
+            args.workers,
+            args.limit,
+            args.at_once,
+            args.max_seconds,
+            not args.no_enqueue,
+        )
     else:
         asyncio.run(drop())
 
