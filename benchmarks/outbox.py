@@ -1,14 +1,23 @@
-"""The notifications outbox (issue 12 "Shown by": reminders enqueued ≥ 20,000/s; delivered ≥ 1,000/s) —
-``cnvisa.cases.outbox.reminders`` (set-based, in the sweep's transaction) and ``OutboxService.deliver_due``.
+"""The notifications outbox (issue 12 "Shown by": 1,000,000 reminders enqueued and delivered to the local SMTP
+server at ≥ 1,000/s with one worker per core; enqueueing alone ≥ 20,000/s) — ``cnvisa.cases.outbox.reminders``
+(set-based, in the sweep's transaction) and the queue's ``deliver_outbox`` job (``OutboxService.deliver_due``).
 
-    PYTHONPATH=src .venv/bin/python benchmarks/outbox.py build --people 100000   # fresh PostgreSQL database
-    PYTHONPATH=src .venv/bin/python benchmarks/outbox.py run [--deliver 20000] [--smtp 2000]
+    PYTHONPATH=src .venv/bin/python benchmarks/outbox.py build --people 500000 --email-every 1
+    PYTHONPATH=src .venv/bin/python benchmarks/outbox.py run [--channel email] [--rows N] [--workers 2]
+                                                             [--limit 200] [--at-once 2] [--max-seconds 600]
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py drop
 
 The data (bulk SQL with generate_series, benchmark data): N people, each with an applicant account and one open
-duty due 7 days after the day swept (the ``T-7`` step); one person in ten chose e-mail as well. ``run`` times
-writing the reminders (one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per stage and channel), then delivery
-passes of 1,000 over the inbox rows, then over the e-mail rows to a local aiosmtpd server.
+duty due 7 days after the day swept (the ``T-7`` step); one person in ``--email-every`` chose e-mail as well
+(1: everyone), so the sweep writes N inbox rows and N / K e-mail rows.
+
+``run``: (1) the reminders written as the sweep writes them (one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per
+stage and channel), timed to the commit; (2) every row of the other channels parked, the first ``--rows`` of
+``--channel`` left due; (3) an SMTP server (aiosmtpd on uvloop, a handler that only counts and answers 250) in a
+process of its own; (4) ``--workers`` processes (one per core), each running the ``deliver_outbox`` job (``--at-once`` loops of
+passes of ``--limit``, as the queue's schedule runs it, with the platform's settings read from the environment) over
+and over until nothing is due or ``--max-seconds`` passed. The rate is the rows sent between the workers' common
+start and the last one's end; the SMTP server's count of messages accepted is printed beside it.
 PostgreSQL: postgresql://postgres@127.0.0.1:5432 (``CNVISA_BENCH_PG_ADMIN``).
 """
 
@@ -18,25 +27,25 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import multiprocessing as mp
 import os
 import time
+from multiprocessing.connection import Connection
+from typing import Any
 
 import asyncpg
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text, update
 
-from cnvisa.cases.channels import ChannelConfig, SmtpConfig, channels
 from cnvisa.cases.clock import SHANGHAI, ManualClock
-from cnvisa.cases.delivery import OutboxService
 from cnvisa.cases.outbox import reminders
 from cnvisa.store.db import make_engine, sessionmaker
 from cnvisa.store.migrate import upgrade
 from cnvisa.store.outbox_tables import Notification
-from cnvisa.web.notify_texts import NotificationTexts
 
 PG_ADMIN = os.environ.get("CNVISA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB = "cnvisa_bench_outbox"
 ON = dt.date(2026, 5, 24)
+SMTP_PORT = 8025
 LAW = "Exit and Entry Administration Law"
 CITES = json.dumps(
     [{"cite": f"{LAW} Art 32 para 1", "instrument": LAW, "article": "32", "paragraph": 1, "item": None}]
@@ -47,7 +56,11 @@ def _url(name: str, driver: str = "postgresql+asyncpg") -> str:
     return f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql', driver, 1)}/{name}"
 
 
-async def build(people: int) -> None:
+def _clock() -> ManualClock:
+    return ManualClock(dt.datetime.combine(ON, dt.time(9), tzinfo=SHANGHAI))
+
+
+async def build(people: int, email_every: int) -> None:
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
     await admin.execute(f'CREATE DATABASE "{DB}"')
@@ -69,8 +82,9 @@ async def build(people: int) -> None:
         """INSERT INTO notification_preferences (account_id, language, email, email_on, sms_on, changed_at)
            SELECT g, CASE WHEN g % 2 = 0 THEN 'en' ELSE 'zh_CN' END, 'u' || g || '@example.com', true, false,
                   now()
-           FROM generate_series(1, $1) g WHERE g % 10 = 0""",
+           FROM generate_series(1, $1) g WHERE g % $2 = 0""",
         people,
+        email_every,
     )
     await conn.execute(
         f"""INSERT INTO obligations (person_id, kind, basis, basis_id, due_by, label, citations, holidays_known,
@@ -83,68 +97,177 @@ async def build(people: int) -> None:
     )
     for seq, table in (("people_id_seq", "people"), ("accounts_id_seq", "accounts")):
         await conn.execute(f"SELECT setval('{seq}', (SELECT max(id) FROM {table}))")
-    await conn.execute("ANALYZE")
+    await conn.execute("VACUUM ANALYZE")
     await conn.close()
     print(f"built {people:,} people, accounts and duties in {time.perf_counter() - t:.1f} s")
 
 
-class _Accept:
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        return "250 OK"
+# ------------------------------------------------------------------------------------------------- the SMTP sink
+def _sink(port: int, ready: Any, stop: Connection) -> None:
+    """An SMTP server that accepts every message and does nothing else with it (counted, for the report)."""
+    from aiosmtpd.controller import Controller
+
+    class Accept:
+        count = 0
+
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            Accept.count += 1
+            return "250 OK"
+
+    loop = None
+    if os.environ.get("BENCH_SINK_UVLOOP", "1") == "1":
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    controller = Controller(Accept(), hostname="127.0.0.1", port=port, ready_timeout=10, loop=loop)
+    controller.start()
+    ready.set()
+    stop.recv()
+    controller.stop()
+    stop.send((Accept.count, time.process_time()))
 
 
-async def run(deliver: int, smtp: int) -> None:
+# ------------------------------------------------------------------------------------------------- the workers
+def _worker(limit: int, at_once: int, max_seconds: float, ready: Any, go: Any, out: Connection) -> None:
+    os.environ.update(
+        {
+            "CNVISA_SMTP_HOST": "127.0.0.1",
+            "CNVISA_SMTP_PORT": str(SMTP_PORT),
+            "CNVISA_SMTP_FROM": "noreply@cnvisa.test",
+        }
+    )
+    from cnvisa.worker.jobs import deliver_outbox
+    from cnvisa.worker.registry import JobContext
+
+    async def main() -> dict[str, Any]:
+        engine = make_engine(_url(DB))
+        ctx = JobContext(sessionmaker(engine), _clock(), "postgresql")
+        async with ctx.sessions() as s:  # connect before the start
+            await s.execute(text("SELECT 1"))
+        ready.set()
+        await asyncio.to_thread(go.wait)
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        totals = {"sent": 0, "retry": 0, "failed": 0}
+        runs = 0
+        while time.perf_counter() - t0 < max_seconds:
+            done = await deliver_outbox(ctx, {"limit": limit, "seconds": 8, "at_once": at_once})
+            runs += 1
+            for k in totals:
+                totals[k] += done[k]
+            if not any(done.values()):
+                break
+        took = time.perf_counter() - t0
+        await engine.dispose()
+        return {**totals, "jobs": runs, "seconds": took, "cpu": time.process_time() - cpu0}
+
+    out.send(asyncio.run(main()))
+
+
+async def _enqueue() -> None:
     engine = make_engine(_url(DB))
     sessions = sessionmaker(engine)
-    clock = ManualClock(dt.datetime.combine(ON, dt.time(9), tzinfo=SHANGHAI))
     async with sessions() as s, s.begin():
-        await s.execute(text("DELETE FROM notification_attempts"))
-        await s.execute(text("DELETE FROM notifications"))
+        await s.execute(text("TRUNCATE notification_attempts, notifications"))
+    load = os.getloadavg()[0]
+    t = time.perf_counter()
     async with sessions() as s, s.begin():
-        t = time.perf_counter()
-        written = await reminders(s, ON, clock.now(), (30, 7, 1))
-        took = time.perf_counter() - t
+        written = await reminders(s, ON, _clock().now(), (30, 7, 1))
+    took = time.perf_counter() - t
     print(
-        f"enqueue: {written:,} rows in {took:.2f} s = {written / took:,.0f}/s (load {os.getloadavg()[0]:.1f})"
+        f"enqueue: {written:,} rows in {took:.2f} s (to the commit) = {written / took:,.0f}/s "
+        f"(load before {load:.1f}, after {os.getloadavg()[0]:.1f})"
     )
+    await engine.dispose()
 
-    async def only(channel: str, keep: int) -> None:
-        """Leave pending only the first ``keep`` rows of ``channel``; park every other pending row."""
-        async with sessions() as s, s.begin():
-            await s.execute(
-                update(Notification).where(Notification.state == "pending").values(state="parked")
-            )
+
+async def _only(channel: str, keep: int | None) -> int:
+    """Leave due only the first ``keep`` rows of ``channel`` (all: None); park every other row still pending."""
+    engine = make_engine(_url(DB))
+    sessions = sessionmaker(engine)
+    async with sessions() as s, s.begin():
+        await s.execute(
+            update(Notification)
+            .where(Notification.state == "pending", Notification.channel != channel)
+            .values(state="parked")
+        )
+        if keep is not None:
             first = (
                 select(Notification.id)
-                .where(Notification.channel == channel, Notification.state == "parked")
+                .where(Notification.channel == channel, Notification.state == "pending")
                 .order_by(Notification.id)
-                .limit(keep)
+                .offset(keep)
             )
-            await s.execute(update(Notification).where(Notification.id.in_(first)).values(state="pending"))
+            await s.execute(update(Notification).where(Notification.id.in_(first)).values(state="parked"))
+        due = (await s.execute(select(func.count()).where(Notification.state == "pending"))).scalar_one()
+    async with engine.connect() as c:
+        await (await c.execution_options(isolation_level="AUTOCOMMIT")).execute(
+            text("VACUUM ANALYZE notifications")
+        )
+    await engine.dispose()
+    return int(due)
 
-    controller = Controller(_Accept(), hostname="127.0.0.1", port=8025)
-    controller.start()
-    try:
-        config = ChannelConfig(SmtpConfig("127.0.0.1", 8025, sender="noreply@cnvisa.test"))
-        box = OutboxService(sessions, clock, channels=channels(config), texts=NotificationTexts())
-        for channel, keep in (("inbox", deliver), ("email", smtp)):
-            await only(channel, keep)
-            sent, t = 0, time.perf_counter()
-            while True:
-                done = await box.deliver_due(limit=1000)
-                if not any(done.values()):
-                    break
-                sent += len(done["sent"])
-            took = time.perf_counter() - t
-            print(f"deliver {channel}: {sent:,} sent in {took:.2f} s = {sent / took:,.0f}/s")
-        async with sessions() as s:
-            counts = (
-                await s.execute(select(Notification.state, func.count()).group_by(Notification.state))
-            ).all()
-        print("outbox:", dict(counts))  # type: ignore[arg-type]
-    finally:
-        controller.stop()
-        await engine.dispose()
+
+async def _counts() -> dict[str, int]:
+    engine = make_engine(_url(DB))
+    async with sessionmaker(engine)() as s:
+        rows = (await s.execute(select(Notification.state, func.count()).group_by(Notification.state))).all()
+    await engine.dispose()
+    return {str(k): int(n) for k, n in rows}
+
+
+def run(
+    channel: str, rows: int | None, workers: int, limit: int, at_once: int, max_seconds: float, enqueue: bool
+) -> None:
+    if enqueue:
+        asyncio.run(_enqueue())
+    due = asyncio.run(_only(channel, rows))
+    print(f"due: {due:,} {channel} rows")
+    spawn = mp.get_context("spawn")
+    ready, (stop_here, stop_there) = spawn.Event(), spawn.Pipe()
+    sink = spawn.Process(target=_sink, args=(SMTP_PORT, ready, stop_there))
+    sink.start()
+    ready.wait(30)
+    go = spawn.Event()
+    procs = []
+    for _ in range(workers):
+        w_ready, (here, there) = spawn.Event(), spawn.Pipe()
+        p = spawn.Process(target=_worker, args=(limit, at_once, max_seconds, w_ready, go, there))
+        p.start()
+        procs.append((p, w_ready, here))
+    for _, w_ready, _ in procs:
+        w_ready.wait(60)
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    go.set()
+    results = []
+    for p, _, here in procs:
+        if not here.poll(max_seconds + 120):  # a worker that hangs or died: stop everything, say so
+            for q, _, _ in procs:
+                q.kill()
+            stop_here.send(None)
+            raise SystemExit(
+                f"a worker did not report within {max_seconds + 120:.0f} s (exit code {p.exitcode})"
+            )
+        results.append(here.recv())
+    took = time.perf_counter() - t0
+    for p, _, _ in procs:
+        p.join()
+    stop_here.send(None)
+    accepted, sink_cpu = stop_here.recv()
+    sink.join()
+    sent = sum(r["sent"] for r in results)
+    print(
+        f"deliver {channel}: {sent:,} sent by {workers} workers ({at_once} loops of passes of {limit} each) "
+        f"in {took:.2f} s = "
+        f"{sent / took:,.0f}/s; the SMTP server accepted {accepted:,} (its CPU {sink_cpu:.1f} s) "
+        f"(load before {load:.1f}, after {os.getloadavg()[0]:.1f})"
+    )
+    for r in results:
+        print(
+            f"  worker: {r['sent']:,} sent, {r['retry']} retry, {r['failed']} failed, {r['jobs']} job runs, "
+            f"{r['seconds']:.1f} s, CPU {r['cpu']:.1f} s"
+        )
+    print("outbox:", asyncio.run(_counts()))
 
 
 async def drop() -> None:
@@ -154,19 +277,35 @@ async def drop() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
     b.add_argument("--people", type=int, default=100_000)
+    b.add_argument("--email-every", type=int, default=10, help="one person in K chose e-mail (1: everyone)")
     r = sub.add_parser("run")
-    r.add_argument("--deliver", type=int, default=20_000)
-    r.add_argument("--smtp", type=int, default=2_000)
+    r.add_argument("--channel", default="email", choices=("email", "inbox"))
+    r.add_argument("--rows", type=int, default=None, help="deliver the first N rows of the channel (all)")
+    r.add_argument("--workers", type=int, default=2, help="delivering processes (one per core)")
+    r.add_argument("--limit", type=int, default=200, help="rows per pass (the schedule's payload: 200)")
+    r.add_argument(
+        "--at-once", type=int, default=2, help="loops of passes side by side in a job (registry: 2)"
+    )
+    r.add_argument("--max-seconds", type=float, default=600.0)
+    r.add_argument("--no-enqueue", action="store_true", help="deliver the rows already written")
     sub.add_parser("drop")
     args = ap.parse_args()
     if args.cmd == "build":
-        asyncio.run(build(args.people))
+        asyncio.run(build(args.people, args.email_every))
     elif args.cmd == "run":
-        asyncio.run(run(args.deliver, args.smtp))
+        run(
+            args.channel,
+            args.rows,
+            args.workers,
+            args.limit,
+            args.at_once,
+            args.max_seconds,
+            not args.no_enqueue,
+        )
     else:
         asyncio.run(drop())
 

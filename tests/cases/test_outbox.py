@@ -488,3 +488,38 @@ async def test_a_message_without_its_text_fails_recorded_and_blocks_nothing(worl
     assert gone.state == "failed" and "no text" in (gone.last_error or "")
     assert [a.outcome for a in await attempts(world, gone.id)] == ["failed"]
     assert touched(await outbox(world.sessions, world.clock).deliver_due()) == set()
+
+
+async def test_the_delivery_job_runs_two_loops_of_passes_and_sends_each_row_once(world: World) -> None:
+    """The queue's ``deliver_outbox`` job: ``at_once`` loops of passes side by side (PostgreSQL; one on SQLite),
+    every row due delivered once, the totals summed."""
+    from cnvisa.worker.jobs import deliver_outbox
+    from cnvisa.worker.registry import JobContext
+
+    assert RP.existing is not None
+    await world.add_existing(RP.existing)
+    async with world.sessions() as s, s.begin():
+        dialect = s.get_bind().dialect.name
+        for n in range(23):
+            s.add(
+                Notification(
+                    subject_kind="case",
+                    subject_id=2000 + n,
+                    stage="approved",
+                    channel=INBOX,
+                    recipient_account_id=world.applicant.account_id,
+                    language="en",
+                    template="approved",
+                    params={"case": f"Y{n}", "matter": "visa"},
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=world.clock.now(),
+                    created_at=world.clock.now(),
+                )
+            )
+    ctx = JobContext(world.sessions, world.clock, dialect)
+    done = await deliver_outbox(ctx, {"limit": 5, "seconds": 8, "at_once": 2})
+    assert done == {"sent": 23, "retry": 0, "failed": 0}
+    async with world.sessions() as s:
+        counted = (await s.execute(select(NotificationAttempt.notification_id))).scalars().all()
+    assert len(counted) == len(set(counted)) == 23 and {n.state for n in await rows(world)} == {"sent"}

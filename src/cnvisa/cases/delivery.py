@@ -8,10 +8,12 @@ One pass:
    renders the text (first attempt only; kept for every later one), sets the stable Message-ID, counts the
    attempt, leases the row (``sending`` until the lease ends) and **records the attempt before sending** —
    committed;
-2. **send** each row through its channel's adapter, ``concurrency`` (20) at once;
-3. **record** every outcome of the pass in one transaction: sent; or, on a transient failure, pending again after
-   an exponential backoff — ``base × 2^(attempts − 1)`` — until the most attempts, then failed; a permanent
-   failure fails at once. One audit event (``notifications_delivered``) lists the pass's rows by outcome.
+2. **send** each row through its channel's adapter, ``concurrency`` (20) at once; a channel keeps what it opened
+   for the pass (SMTP: its connections, reused message after message) and closes it when the pass ends;
+3. **record** every outcome of the pass in one transaction: sent (the rows the channels accepted: one statement
+   for them, one for their attempts); or, on a transient failure, pending again after an exponential backoff —
+   ``base × 2^(attempts − 1)`` — until the most attempts, then failed; a permanent failure fails at once. One
+   audit event (``notifications_delivered``) lists the pass's rows by outcome.
 
 A deliverer killed between 2 and 3 leaves the pass's rows ``sending``: after the lease it is claimed again and sent with
 the same Message-ID (the receiving side can recognise it), its earlier attempt left open (``sending``) as the
@@ -30,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import audit
@@ -39,7 +41,7 @@ from cnvisa.cases.channels import Channel, DeliveryError, Message, PermanentFail
 from cnvisa.cases.clock import Clock, Clocked, beijing_date
 from cnvisa.cases.outbox import OBLIGATION
 from cnvisa.store.obligation_tables import Obligation
-from cnvisa.store.outbox_tables import Notification, NotificationAttempt
+from cnvisa.store.outbox_tables import DUE_PREDICATE, Notification, NotificationAttempt
 from cnvisa.store.tables import Case
 
 ERROR_CHARS = 500
@@ -54,6 +56,36 @@ _RECORD_ROW = (
         last_error=bindparam("b_error"),
         next_attempt_at=bindparam("b_next"),
     )
+)
+_CLAIMED = tuple(
+    _ROWS.c[name]
+    for name in (
+        "id",
+        "subject_kind",
+        "subject_id",
+        "stage",
+        "channel",
+        "recipient_account_id",
+        "address",
+        "language",
+        "template",
+        "params",
+        "subject",
+        "body",
+        "message_id",
+        "attempts",
+    )
+)
+"""What a claim reads of each row it takes (``RETURNING``)."""
+_KEEP_TEXT = (
+    update(_ROWS)
+    .where(_ROWS.c.id == bindparam("b_id"))
+    .values(subject=bindparam("b_subject"), body=bindparam("b_body"), message_id=bindparam("b_mid"))
+)
+_FAIL_ROW = (
+    update(_ROWS)
+    .where(_ROWS.c.id == bindparam("b_id"))
+    .values(state="failed", last_error=bindparam("b_error"))
 )
 _RECORD_ATTEMPT = (
     update(_ATTEMPTS)
@@ -103,7 +135,7 @@ class RetryRules:
         return cls(**values)
 
 
-def message_id(row: Notification, domain: str) -> str:
+def message_id(row: Any, domain: str) -> str:
     """Stable per (subject, stage, channel, recipient): the row's unique key."""
     return (
         f"<{row.subject_kind}.{row.subject_id}.{row.stage}.{row.channel}.{row.recipient_account_id}@{domain}>"
@@ -154,7 +186,11 @@ class OutboxService(Clocked):
             async with gate:
                 return c, await self._send(c)
 
-        results = await asyncio.gather(*(one(c) for c in claimed))
+        try:
+            results = await asyncio.gather(*(one(c) for c in claimed))
+        finally:  # the connections the pass kept open (SMTP), reused message after message, closed
+            for channel in self.channels.values():
+                await channel.close()
         out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": list(unsendable)}
         if claimed or unsendable:
             async with self.sessions() as s, s.begin():  # every outcome of the pass, and its audit event
@@ -178,53 +214,53 @@ class OutboxService(Clocked):
         return None
 
     async def _claim(self, at: dt.datetime, limit: int) -> tuple[list[_Claimed], list[int]]:
-        """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text."""
-        due = and_(Notification.state.in_(("pending", "sending")), Notification.next_attempt_at <= at)
+        """The rows claimed, their attempts recorded, ready to send; and the rows failed for want of a text. Five
+        statements a pass: the due ids, their claim and read (one UPDATE … RETURNING), the subjects, the texts
+        rendered, the attempts."""
+        n = _ROWS.c
+        due = and_(text(f"notifications.{DUE_PREDICATE}"), n.next_attempt_at <= at)
         lease = at + dt.timedelta(seconds=self.rules.lease_seconds)
+        pick = (
+            select(n.id)
+            .where(due)
+            .order_by(n.next_attempt_at, n.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         out: list[_Claimed] = []
         async with self.sessions() as s, s.begin():
-            ids = (
-                await s.execute(
-                    select(Notification.id)
-                    .where(due)
-                    .order_by(Notification.next_attempt_at, Notification.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).scalars()
-            taken = list(
-                (
-                    await s.execute(
-                        update(Notification)
-                        .where(Notification.id.in_(list(ids)), due)  # still due: claimed once
-                        .values(state="sending", attempts=Notification.attempts + 1, next_attempt_at=lease)
-                        .returning(Notification.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).scalars()
-            )
-            if not taken:
+            # the ids first, then the UPDATE: a LIMIT … FOR UPDATE SKIP LOCKED inside the UPDATE's WHERE may be
+            # run again per row by PostgreSQL's plan, taking more than the limit
+            ids = list((await s.execute(pick)).scalars())
+            if not ids:
                 return [], []
-            rows = list(
+            rows = sorted(
                 (
                     await s.execute(
-                        select(Notification).where(Notification.id.in_(taken)).order_by(Notification.id)
+                        update(_ROWS)
+                        .where(n.id.in_(ids), due)  # still due: claimed once
+                        .values(state="sending", attempts=n.attempts + 1, next_attempt_at=lease)
+                        .returning(*_CLAIMED)
                     )
-                ).scalars()
+                ).all(),
+                key=lambda r: int(r.id),
             )
+            if not rows:
+                return [], []
             contexts = await self._contexts(s, rows)
             unsendable: list[dict[str, Any]] = []
+            texts: list[dict[str, Any]] = []
+            sendable: list[tuple[Any, str, str, str]] = []
+            today = beijing_date(at).isoformat()
             for row in rows:
-                if row.body is None:  # first attempt: render once, keep it
+                subject, body, mid = row.subject, row.body, row.message_id
+                if body is None:  # first attempt: render once, keep it
                     ctx = {**row.params, **contexts.get((row.subject_kind, row.subject_id), {})}
-                    ctx["stage"], ctx["today"] = row.stage, beijing_date(at).isoformat()
+                    ctx["stage"], ctx["today"] = row.stage, today
                     try:
-                        row.subject, row.body = self.texts.render(row.template, row.language, ctx)
+                        subject, body = self.texts.render(row.template, row.language, ctx)
                     except (KeyError, ValueError, TypeError) as exc:  # its subject is gone, or no such text
-                        row.state, row.last_error = (
-                            "failed",
-                            f"no text: {type(exc).__name__}: {exc}"[:ERROR_CHARS],
-                        )
+                        error = f"no text: {type(exc).__name__}: {exc}"[:ERROR_CHARS]
                         unsendable.append(
                             {
                                 "notification_id": row.id,
@@ -232,15 +268,22 @@ class OutboxService(Clocked):
                                 "started_at": at,
                                 "finished_at": at,
                                 "outcome": "failed",
-                                "error": row.last_error,
+                                "error": error,
                             }
                         )
                         continue
-                    row.message_id = message_id(row, self.domain)
+                    mid = message_id(row, self.domain)
+                    texts.append({"b_id": row.id, "b_subject": subject, "b_body": body, "b_mid": mid})
+                sendable.append((row, subject or "", body, mid or message_id(row, self.domain)))
+            if texts:
+                await s.execute(_KEEP_TEXT, texts)
             if unsendable:  # failed, recorded, never retried: the same text would fail again
+                await s.execute(
+                    _FAIL_ROW,
+                    [{"b_id": u["notification_id"], "b_error": u["error"]} for u in unsendable],
+                )
                 await s.execute(insert(NotificationAttempt), unsendable)
-                rows = [r for r in rows if r.state != "failed"]
-                if not rows:
+                if not sendable:
                     return [], [u["notification_id"] for u in unsendable]
             attempt_ids = (
                 await s.execute(
@@ -254,74 +297,84 @@ class OutboxService(Clocked):
                             "started_at": at,
                             "outcome": "sending",
                         }
-                        for r in rows
+                        for r, *_ in sendable
                     ],
                 )
             ).scalars()
-            for row, attempt_id in zip(rows, list(attempt_ids), strict=True):
-                msg = Message(
-                    row.message_id or message_id(row, self.domain),
-                    row.address,
-                    row.subject or "",
-                    row.body or "",
-                    row.language,
-                )
+            for (row, subject, body, mid), attempt_id in zip(sendable, list(attempt_ids), strict=True):
+                msg = Message(mid, row.address, subject, body, row.language)
                 out.append(_Claimed(row.id, row.channel, attempt_id, row.attempts, msg))
         return out, [u["notification_id"] for u in unsendable]
 
-    async def _contexts(
-        self, s: AsyncSession, rows: list[Notification]
-    ) -> dict[tuple[str, int], dict[str, Any]]:
+    async def _contexts(self, s: AsyncSession, rows: list[Any]) -> dict[tuple[str, int], dict[str, Any]]:
         """What the texts say of each subject: the duty (kind, deadline, citations) or the case (number,
         deadline), read once per pass."""
         out: dict[tuple[str, int], dict[str, Any]] = {}
         obligation_ids = {r.subject_id for r in rows if r.subject_kind == OBLIGATION and r.body is None}
         case_ids = {r.subject_id for r in rows if r.subject_kind != OBLIGATION and r.body is None}
         if obligation_ids:
-            for o in (await s.execute(select(Obligation).where(Obligation.id.in_(obligation_ids)))).scalars():
-                out[(OBLIGATION, o.id)] = {
-                    "kind": o.kind,
-                    "due_by": o.due_by.isoformat() if o.due_by else None,
-                    "label": o.label,
-                    "citations": list(o.citations),
+            o = Obligation
+            for r in await s.execute(
+                select(o.id, o.kind, o.due_by, o.label, o.citations).where(o.id.in_(obligation_ids))
+            ):
+                out[(OBLIGATION, r.id)] = {
+                    "kind": r.kind,
+                    "due_by": r.due_by.isoformat() if r.due_by else None,
+                    "label": r.label,
+                    "citations": list(r.citations),
                 }
         if case_ids:
-            for c in (await s.execute(select(Case).where(Case.id.in_(case_ids)))).scalars():
-                out[("case", c.id)] = {
-                    "case": c.number,
-                    "matter": c.matter,
-                    "deadline": c.deadline.isoformat() if c.deadline else None,
+            for r in await s.execute(
+                select(Case.id, Case.number, Case.matter, Case.deadline).where(Case.id.in_(case_ids))
+            ):
+                out[("case", r.id)] = {
+                    "case": r.number,
+                    "matter": r.matter,
+                    "deadline": r.deadline.isoformat() if r.deadline else None,
                 }
         return out
 
     async def _record(
         self, s: AsyncSession, results: list[tuple[_Claimed, DeliveryError | None]]
     ) -> dict[str, list[int]]:
-        """The outcomes of the pass's sends, in the caller's transaction: one statement for the rows, one for
-        their attempts (a row claimed again meanwhile — its lease ran out — is left to its new claim)."""
+        """The outcomes of the pass's sends, in the caller's transaction: the rows sent in one statement and their
+        attempts in another; the failures (each its own error and backoff) in one batch each (a row claimed again
+        meanwhile — its lease ran out — is left to its new claim)."""
         done = self.now()
         out: dict[str, list[int]] = {"sent": [], "retry": [], "failed": []}
-        row_values, attempt_values = [], []
+        row_values, attempt_values, sent_attempts = [], [], []
         for c, error in results:
             if error is None:
-                outcome, state, text, later = "sent", "sent", None, done
-            else:
-                text = str(error)[:ERROR_CHARS] or type(error).__name__
-                final = isinstance(error, PermanentFailure) or c.attempts >= self.rules.max_attempts
-                outcome, state = ("failed", "failed") if final else ("retry", "pending")
-                later = done + self.rules.backoff(c.attempts)
+                out["sent"].append(c.id)
+                sent_attempts.append(c.attempt_id)
+                continue
+            text = str(error)[:ERROR_CHARS] or type(error).__name__
+            final = isinstance(error, PermanentFailure) or c.attempts >= self.rules.max_attempts
+            outcome, state = ("failed", "failed") if final else ("retry", "pending")
+            later = done + self.rules.backoff(c.attempts)
             out[outcome].append(c.id)
             row_values.append(
                 {
                     "b_id": c.id,
                     "b_state": state,
-                    "b_sent_at": done if error is None else None,
+                    "b_sent_at": None,
                     "b_error": text,
                     "b_next": later,
                 }
             )
             attempt_values.append(
                 {"b_id": c.attempt_id, "b_outcome": outcome, "b_error": text, "b_done": done}
+            )
+        if out["sent"]:
+            await s.execute(
+                update(_ROWS)
+                .where(_ROWS.c.id.in_(out["sent"]), _ROWS.c.state == "sending")
+                .values(state="sent", sent_at=done, last_error=None, next_attempt_at=done)
+            )
+            await s.execute(
+                update(_ATTEMPTS)
+                .where(_ATTEMPTS.c.id.in_(sent_attempts))
+                .values(outcome="sent", error=None, finished_at=done)
             )
         if row_values:
             await s.execute(_RECORD_ROW, row_values)

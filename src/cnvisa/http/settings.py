@@ -143,8 +143,8 @@ class Settings:
     holder is reminded (``CNVISA_REMINDER_STEPS_DAYS``, default "30,7,1"; cnvisa.cases.outbox)."""
     notify_channels: ChannelConfig = field(default_factory=ChannelConfig.from_env)
     """E-mail (``CNVISA_SMTP_HOST``, ``_PORT``, ``_FROM``, ``_STARTTLS``, ``_USERNAME``, ``_PASSWORD``,
-    ``_TIMEOUT``) and SMS (``CNVISA_SMS_GATEWAY_URL``, ``_TOKEN``; ``CNVISA_SMS_TIMEOUT``); each unset: that channel
-    is not offered (the inbox always is). cnvisa.cases.channels."""
+    ``_TIMEOUT``, ``_CONNECTIONS``) and SMS (``CNVISA_SMS_GATEWAY_URL``, ``_TOKEN``; ``CNVISA_SMS_TIMEOUT``); each
+    unset: that channel is not offered (the inbox always is). cnvisa.cases.channels."""
     notify_retry: RetryRules = field(default_factory=RetryRules.from_env)
     """Office rules of delivery: ``CNVISA_NOTIFY_MAX_ATTEMPTS`` (6), ``CNVISA_NOTIFY_BACKOFF_SECONDS`` (60,
     doubled each retry), ``CNVISA_NOTIFY_LEASE_SECONDS`` (300). cnvisa.cases.delivery."""

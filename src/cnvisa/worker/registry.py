@@ -112,7 +112,7 @@ def _registry() -> tuple[Job, ...]:
             jobs.deliver_outbox,
             Retry(max_attempts=10, initial_delay=5.0, max_delay=600.0),
             cron=every_seconds(10),
-            payload={"limit": 200, "seconds": 8},
+            payload={"limit": 200, "seconds": 8, "at_once": 2},
             concurrency_limit=2,  # two passes at once never take one row (SKIP LOCKED; SQLite one writer)
         ),
     )

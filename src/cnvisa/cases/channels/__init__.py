@@ -51,6 +51,9 @@ class Channel(Protocol):
 
     async def send(self, message: Message) -> None: ...
 
+    async def close(self) -> None:
+        """The end of a delivery pass: release what the pass kept open (the SMTP connections)."""
+
 
 def _positive(env: Mapping[str, str], name: str, default: str, cast: type[int] | type[float] = int) -> float:
     raw = env.get(name, default)
@@ -66,7 +69,8 @@ def _positive(env: Mapping[str, str], name: str, default: str, cast: type[int] |
 @dataclass(frozen=True)
 class SmtpConfig:
     """``CNVISA_SMTP_HOST`` (unset: no e-mail channel), ``_PORT`` (25), ``_FROM``, ``_STARTTLS`` (1 to upgrade),
-    ``_USERNAME`` / ``_PASSWORD`` (both or neither), ``_TIMEOUT`` (seconds)."""
+    ``_USERNAME`` / ``_PASSWORD`` (both or neither), ``_TIMEOUT`` (seconds), ``_CONNECTIONS`` (connections a
+    delivery pass keeps open and reuses, message after message; default 2)."""
 
     host: str
     port: int = 25
@@ -75,6 +79,7 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     timeout: float = 10.0
+    connections: int = 2
 
     @property
     def domain(self) -> str:
@@ -119,6 +124,7 @@ class ChannelConfig:
                 username=user,
                 password=password,
                 timeout=_positive(e, "CNVISA_SMTP_TIMEOUT", "10", float),
+                connections=int(_positive(e, "CNVISA_SMTP_CONNECTIONS", "2")),
             )
         sms = None
         if url := e.get("CNVISA_SMS_GATEWAY_URL", "").strip():

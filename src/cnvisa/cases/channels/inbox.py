@@ -11,3 +11,6 @@ class InboxChannel:
 
     async def send(self, message: Message) -> None:
         return None
+
+    async def close(self) -> None:
+        return None

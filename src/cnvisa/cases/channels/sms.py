@@ -42,3 +42,6 @@ class SmsChannel:
         if r.status_code >= 500 or r.status_code in TRANSIENT:
             raise TemporaryFailure(detail)
         raise PermanentFailure(detail)
+
+    async def close(self) -> None:
+        return None
