@@ -293,10 +293,6 @@ async def cpu(batches: int, profile: str | None, concurrent: int = 1) -> None:
     from cnvisa.demo import DEMO
 
     await _fresh(HOTEL_DB)
-    if os.environ.get("BENCH_CUSTOM"):
-        a = await asyncpg.connect(PG_ADMIN)
-        await a.execute(f"ALTER DATABASE {HOTEL_DB} SET plan_cache_mode = force_custom_plan")
-        await a.close()
     setup = [
         str(ROOT / ".venv/bin/cnvisa"),
         "demo",
@@ -388,10 +384,6 @@ async def cpu(batches: int, profile: str | None, concurrent: int = 1) -> None:
 
             for body in _bodies(5, 900):  # warm-up: statement caches, the pool
                 await call(body)
-            if os.environ.get("BENCH_ANALYZE"):
-                bench = await asyncpg.connect(_url(HOTEL_DB, "postgresql"))
-                await bench.execute("ANALYZE")
-                await bench.close()
             bodies = [_bodies(batches // concurrent, k) for k in range(concurrent)]
             batches = sum(map(len, bodies))
 
