@@ -205,7 +205,7 @@ async def hotels(seconds: float, senders: int) -> None:
     subprocess.run(setup, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CNVISA_DATABASE_URL": _url(HOTEL_DB), "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "CNVISA_DATABASE_URL": _url(HOTEL_DB), "PYTHONPATH": str(Path(_SRC).resolve())}
     args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
     args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -227,7 +227,7 @@ async def hotels(seconds: float, senders: int) -> None:
             )
             r.raise_for_status()
             token = r.json()["token"]
-        per_sender = int(seconds * 4000 / BATCH / senders) + 20  # room for 4,000 guests/s
+        per_sender = int(seconds * 8000 / BATCH / senders) + 20  # room for 8,000 guests/s
         bodies = [_bodies(per_sender, s) for s in range(senders)]
         # warm-up: a few batches each, not counted
         warm = [_bodies(3, 900 + s) for s in range(senders)]
@@ -256,7 +256,9 @@ async def hotels(seconds: float, senders: int) -> None:
         proc.wait(10)
         await _drop(HOTEL_DB)
     guests = sum(counts.values())
-    print(f"senders {senders}, batches of {BATCH}, {seconds:.0f} s: {len(lat)} batches, outcomes {counts}")
+    print(
+        f"{_SRC}: senders {senders}, batches of {BATCH}, {seconds:.0f} s: {len(lat)} batches, outcomes {counts}"
+    )
     print(
         f"guests/s {guests / elapsed:.0f}; a batch p50 {statistics.median(lat) * 1000:.1f} ms, "
         f"p99 {_pct(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms"
@@ -562,6 +564,7 @@ def main() -> None:
     h = sub.add_parser("hotels")
     h.add_argument("--seconds", type=float, default=20)
     h.add_argument("--senders", type=int, default=4)
+    h.add_argument("--src", help="another checkout's src/ for the server (read before the imports)")
     c = sub.add_parser("cpu")
     c.add_argument("--batches", type=int, default=60)
     c.add_argument("--concurrent", type=int, default=1, help="batches sent at once")
