@@ -10,9 +10,16 @@
   only, possibly missing — and as a county's, a prefecture's and a province's exit-entry office. Target ≤ 50 ms.
 
     .venv/bin/python benchmarks/accommodation.py hotels [--seconds 20] [--senders 4]   # fresh database, dropped
+    .venv/bin/python benchmarks/accommodation.py cpu [--batches 60] [--src other/src] [--profile out.prof]
     .venv/bin/python benchmarks/accommodation.py police build [--registrations 10000000]  # fresh database (minutes)
     .venv/bin/python benchmarks/accommodation.py police run [--rounds 200]
     .venv/bin/python benchmarks/accommodation.py police drop
+
+``cpu``: what one batch of 100 new guests costs, one batch at a time in-process (the ASGI application called
+directly, no sockets, no load generator, so two versions compare on a busy machine): the platform's CPU (this
+process, all threads), the database's CPU (this database's backends, from /proc), the statements sent (an engine
+event listener) and the wall time, each per batch. ``--src`` measures another checkout's code with the same script,
+``--profile`` writes a cProfile of the platform's side.
 
 The police data (bulk SQL with generate_series, benchmark data, not the demo): 1,000,000 people each with one
 passport; 10,000,000 registrations over 1,000 days (≈ 10,000 a day nationally) across 200 counties in 10
@@ -38,7 +45,9 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# --src (the cpu measure): another checkout's code, imported instead of this one's
+_SRC = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--src"), str(ROOT / "src"))
+sys.path.insert(0, str(Path(_SRC).resolve()))
 
 from cnvisa.cases.accommodation import AccommodationService  # noqa: E402
 from cnvisa.cases.actor import Actor  # noqa: E402
@@ -196,7 +205,7 @@ async def hotels(seconds: float, senders: int) -> None:
     subprocess.run(setup, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CNVISA_DATABASE_URL": _url(HOTEL_DB), "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "CNVISA_DATABASE_URL": _url(HOTEL_DB), "PYTHONPATH": str(Path(_SRC).resolve())}
     args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
     args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -218,7 +227,7 @@ async def hotels(seconds: float, senders: int) -> None:
             )
             r.raise_for_status()
             token = r.json()["token"]
-        per_sender = int(seconds * 4000 / BATCH / senders) + 20  # room for 4,000 guests/s
+        per_sender = int(seconds * 8000 / BATCH / senders) + 20  # room for 8,000 guests/s
         bodies = [_bodies(per_sender, s) for s in range(senders)]
         # warm-up: a few batches each, not counted
         warm = [_bodies(3, 900 + s) for s in range(senders)]
@@ -227,7 +236,7 @@ async def hotels(seconds: float, senders: int) -> None:
         )
         lat: list[float] = []
         counts: dict[str, int] = {}
-        cpu_app, cpu_pg = _cpu_seconds(root=proc.pid), _pg_cpu()
+        cpu_app, cpu_pg, cpu_gen = _cpu_seconds(root=proc.pid), _pg_cpu(), time.process_time()
         started = time.perf_counter()
         until = started + seconds
         await asyncio.gather(
@@ -242,18 +251,22 @@ async def hotels(seconds: float, senders: int) -> None:
         if "started" in locals():  # the servers' CPU, read before they stop
             cpu_app = _cpu_seconds(root=proc.pid) - cpu_app
             cpu_pg = _pg_cpu() - cpu_pg
+            cpu_gen = time.process_time() - cpu_gen
         proc.terminate()
         proc.wait(10)
         await _drop(HOTEL_DB)
     guests = sum(counts.values())
-    print(f"senders {senders}, batches of {BATCH}, {seconds:.0f} s: {len(lat)} batches, outcomes {counts}")
+    print(
+        f"{_SRC}: senders {senders}, batches of {BATCH}, {seconds:.0f} s: {len(lat)} batches, outcomes {counts}"
+    )
     print(
         f"guests/s {guests / elapsed:.0f}; a batch p50 {statistics.median(lat) * 1000:.1f} ms, "
         f"p99 {_pct(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms"
     )
     print(
         f"CPU per guest: the platform {cpu_app / guests * 1000:.3f} ms, PostgreSQL {cpu_pg / guests * 1000:.3f} ms "
-        f"(a core gives {guests / max(cpu_app + cpu_pg, 1e-9):.0f} guests/s; the load generator not counted; "
+        f"(a core gives {guests / max(cpu_app + cpu_pg, 1e-9):.0f} guests/s), the load generator "
+        f"{cpu_gen / guests * 1000:.3f} ms ("
         "PostgreSQL: the database's backends, WAL writer, checkpointer and background writer)"
     )
 
@@ -265,6 +278,166 @@ async def _sender_some(base: str, token: str, bodies: list[bytes]) -> None:
             r = await c.post("/api/v1/accommodation/hotel-stays", content=body, headers=headers)
             if r.status_code != 200:
                 raise SystemExit(f"warm-up batch refused: {r.status_code} {r.text[:400]}")
+
+
+# --------------------------------------------------------------------------------------------------------- cpu
+async def cpu(batches: int, profile: str | None, concurrent: int = 1) -> None:
+    """Batches straight to the ASGI application (``concurrent`` at once): CPU, statements and wall time per
+    batch."""
+    import cProfile
+    import json
+    from typing import Any
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from cnvisa.app import create_app
+    from cnvisa.demo import DEMO
+
+    await _fresh(HOTEL_DB)
+    setup = [
+        str(ROOT / ".venv/bin/cnvisa"),
+        "demo",
+        "setup",
+        "--cases",
+        "0",
+        "--database-url",
+        _url(HOTEL_DB),
+    ]
+    subprocess.run(setup, check=True, stdout=subprocess.DEVNULL)
+    os.environ["CNVISA_DATABASE_URL"] = _url(HOTEL_DB)
+    statements = [0]
+    by_kind: dict[str, list[float]] = {}  # the statement's first words: count, seconds
+
+    def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements[0] += 1
+        _conn.info["cnvisa_bench_t"] = time.perf_counter()
+
+    def timed(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        words = sql.split()
+        kind = " ".join(words[:3] if words[0] == "INSERT" else words[:1])
+        if words[0] == "SELECT" and "FROM" in words:
+            kind += " … FROM " + words[words.index("FROM") + 1]
+        seen = by_kind.setdefault(kind, [0, 0.0])
+        seen[0] += 1
+        seen[1] += time.perf_counter() - _conn.info.pop("cnvisa_bench_t", time.perf_counter())
+
+    event.listen(Engine, "before_cursor_execute", count)
+    event.listen(Engine, "after_cursor_execute", timed)
+    admin = await asyncpg.connect(PG_ADMIN)
+    app = create_app()
+    try:
+        async with app.router.lifespan_context(app):
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+            password = next(d.password for d in DEMO if d.username == "hotel.desk")
+            r = await client.post(
+                "/api/v1/auth/signin", json={"username": "hotel.desk", "password": password}
+            )
+            r.raise_for_status()
+            r = await client.post(
+                "/api/v1/verify/tokens", json={"label": "bench"}, headers={"X-CSRF-Token": r.json()["csrf"]}
+            )
+            r.raise_for_status()
+            token = r.json()["token"].encode()
+            await client.aclose()
+
+            async def call(body: bytes) -> None:
+                given = False
+
+                async def receive() -> dict[str, Any]:
+                    nonlocal given
+                    if given:
+                        await asyncio.sleep(3600)
+                    given = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+
+                out: list[bytes] = []
+                status: list[int] = []
+
+                async def send(message: dict[str, Any]) -> None:
+                    if message["type"] == "http.response.start":
+                        status.append(message["status"])
+                    elif message["type"] == "http.response.body":
+                        out.append(message.get("body", b""))
+
+                path = "/api/v1/accommodation/hotel-stays"
+                scope: dict[str, Any] = {
+                    "type": "http",
+                    "http_version": "1.1",
+                    "method": "POST",
+                    "path": path,
+                    "raw_path": path.encode(),
+                    "query_string": b"",
+                    "headers": [
+                        (b"host", b"bench"),
+                        (b"authorization", b"Bearer " + token),
+                        (b"content-type", b"application/json"),
+                    ],
+                    "scheme": "http",
+                    "server": ("bench", 80),
+                    "client": ("127.0.0.1", 1),
+                    "root_path": "",
+                    "app": app,
+                }
+                await app(scope, receive, send)
+                answer = json.loads(b"".join(out))
+                if status[0] != 200 or answer["counts"].get("registered") != BATCH:
+                    raise SystemExit(f"batch refused: {status[0]} {str(answer)[:300]}")
+
+            for body in _bodies(5, 900):  # warm-up: statement caches, the pool
+                await call(body)
+            bodies = [_bodies(batches // concurrent, k) for k in range(concurrent)]
+            batches = sum(map(len, bodies))
+
+            async def send_all(mine: list[bytes]) -> None:
+                for body in mine:
+                    await call(body)
+
+            xacts = "SELECT xact_commit FROM pg_stat_database WHERE datname = $1"
+            wal = "SELECT pg_current_wal_lsn()"
+            by_kind.clear()
+            before = statements[0], await admin.fetchval(xacts, HOTEL_DB), _cpu_seconds(HOTEL_DB)
+            aux0, wal0 = _pg_cpu() - before[2], await admin.fetchval(wal)
+            prof = cProfile.Profile() if profile else None
+            cpu0, wall = time.process_time(), time.perf_counter()
+            if prof:
+                prof.enable()
+            await asyncio.gather(*map(send_all, bodies))
+            if prof:
+                prof.disable()
+                prof.dump_stats(profile)
+            cpu_app, wall = time.process_time() - cpu0, time.perf_counter() - wall
+            cpu_pg = _cpu_seconds(HOTEL_DB) - before[2]
+            aux = _pg_cpu() - cpu_pg - before[2] - aux0
+            wal_bytes = await admin.fetchval(wal) - wal0  # asyncpg reads an LSN as an integer
+            sent = statements[0] - before[0]
+            xact = await admin.fetchval(xacts, HOTEL_DB) - before[1]
+            bench = await asyncpg.connect(_url(HOTEL_DB, "postgresql"))
+            try:
+                scans = await bench.fetch(
+                    "SELECT relname, seq_scan, seq_tup_read, idx_scan FROM pg_stat_user_tables WHERE relname IN "
+                    "('people', 'travel_documents', 'accommodation_registrations') ORDER BY relname"
+                )
+            finally:
+                await bench.close()
+    finally:
+        await admin.close()
+        await _drop(HOTEL_DB)
+    n = batches
+    print(
+        f"{n} batches of {BATCH} new guests, {concurrent} at a time ({_SRC}): per batch the platform's CPU "
+        f"{cpu_app / n * 1000:.1f} ms, the database's backends' CPU {cpu_pg / n * 1000:.1f} ms (+ WAL writer, "
+        f"checkpointer, background writer: {aux / n * 1000:.1f} ms, shared with any other database), WAL "
+        f"{float(wal_bytes) / n / 1024:.0f} KiB (the cluster's); wall {wall / n * 1000:.1f} ms; SQLAlchemy "
+        f"statements {sent / n:.1f}, transactions {xact / n:.1f}"
+    )
+    for r in scans:
+        print(
+            f"  {r['relname']}: sequential scans {r['seq_scan']} ({r['seq_tup_read']} rows read), index scans "
+            f"{r['idx_scan']}"
+        )
+    for kind, (times, seconds) in sorted(by_kind.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {kind:<40} {times / n:4.1f} a batch, {seconds / times * 1000:6.2f} ms each (wall)")
 
 
 # ------------------------------------------------------------------------------------------------------ police
@@ -391,6 +564,12 @@ def main() -> None:
     h = sub.add_parser("hotels")
     h.add_argument("--seconds", type=float, default=20)
     h.add_argument("--senders", type=int, default=4)
+    h.add_argument("--src", help="another checkout's src/ for the server (read before the imports)")
+    c = sub.add_parser("cpu")
+    c.add_argument("--batches", type=int, default=60)
+    c.add_argument("--concurrent", type=int, default=1, help="batches sent at once")
+    c.add_argument("--src", help="another checkout's src/ (read before the imports)")
+    c.add_argument("--profile", help="write a cProfile of the batches to this file")
     p = sub.add_parser("police")
     p.add_argument("step", choices=["build", "run", "drop"])
     p.add_argument("--registrations", type=int, default=10_000_000)
@@ -398,6 +577,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.what == "hotels":
         asyncio.run(hotels(a.seconds, a.senders))
+    elif a.what == "cpu":
+        asyncio.run(cpu(a.batches, a.profile, a.concurrent))
     elif a.step == "build":
         asyncio.run(police_build(a.registrations))
     elif a.step == "run":

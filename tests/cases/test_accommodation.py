@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from case_helpers import World
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cnvisa.cases.accommodation import MAX_BATCH, AccommodationService, Stay
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
@@ -185,6 +185,59 @@ async def test_two_reports_racing_on_the_same_stays_write_them_once(world: World
     a, b = await asyncio.gather(svc.report_hotel_stays(hotel, stays), svc.report_hotel_stays(hotel, stays))
     assert sorted([a["counts"], b["counts"]], key=str) == [{"registered": 2}, {"replayed": 2}]
     assert await _count(world, AccommodationRegistration) == 2
+
+
+async def test_what_a_batch_answers_is_what_it_stored(world: World) -> None:
+    """The rows a batch writes (on PostgreSQL in one statement from arrays) read back as answered: the stay with
+    its hotel, reference, times and assessment, the new person and passport from the MRZ; the lookups' planning
+    setting ends with the batch's transaction."""
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    out = await svc.report_hotel_stays(
+        hotel, [_stay(NEWCOMER, world, "R-1", hours_ago=30), _stay(MUELLER, world, "R-2")]
+    )
+    assert out["counts"] == {"registered": 2}
+    async with world.sessions() as s:
+        for r in out["results"]:
+            shown = r["registration"]
+            reg = await s.get(AccommodationRegistration, shown["id"])
+            assert reg is not None
+            assert (reg.organisation_id, reg.stay_ref, reg.recorded_by) == (
+                hotel.organisation_id,
+                shown["stay_ref"],
+                hotel.account_id,
+            )
+            assert (
+                reg.moved_in_at is not None
+                and reg.moved_in_at.isoformat()
+                == dt.datetime.fromisoformat(shown["moved_in_at"]).astimezone(dt.UTC).isoformat()
+            )
+            assert (reg.registered_from.isoformat(), reg.on_time) == (
+                shown["registered_from"],
+                shown["on_time"],
+            )
+            assert (reg.registered_by, reg.person_id) == ("hotel", shown["person_id"])
+        late = out["results"][0]
+        assert late["registration"]["on_time"] is False and late["assessment"]["on_time"] is False
+        doc = (
+            await s.execute(select(TravelDocument).where(TravelDocument.number == "TK1234567"))
+        ).scalar_one()
+        person = await s.get(Person, doc.person_id)
+        assert person is not None and doc.person_id == late["registration"]["person_id"]
+        assert (person.surname, person.given_names, person.sex, person.nationality) == (
+            "TANAKA",
+            "YUKI",
+            "F",
+            "JPN",
+        )
+        assert (doc.issuing_state, doc.kind, doc.current, doc.mrz) == (
+            "JPN",
+            "passport",
+            True,
+            "\n".join(NEWCOMER),
+        )
+        if world.engine.dialect.name == "postgresql":
+            assert (await s.execute(text("SHOW plan_cache_mode"))).scalar_one() == "auto"
 
 
 async def test_only_a_hotel_reports_and_a_batch_has_a_bound(world: World) -> None:

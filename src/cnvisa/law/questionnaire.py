@@ -167,6 +167,15 @@ QUESTIONS: Final[dict[str, tuple[Question, ...]]] = {
             when=("visa.category", ("S2",)),
         ),
         Q("visa.group", "bool", _("Entered with a group visa"), when=("visa.category", ("L",))),
+        Q(
+            "visa.port_visa",
+            "bool",
+            _("A port visa (issued at the port of entry)"),
+            hint=_(
+                "Its extensions total at most the stay it states (Exit and Entry Administration Law Art 29; "
+                "Regulations Art 14)."
+            ),
+        ),
         Q("requested.extension_days", "int", _("Extension requested (days)")),
     ),
     "visa_replacement": (

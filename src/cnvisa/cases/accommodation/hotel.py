@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal_column, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
+from cnvisa.cases.accommodation import bulk
 from cnvisa.cases.accommodation.base import AccommodationBase
 from cnvisa.cases.accommodation.checks import (
     MAX_BATCH,
@@ -73,7 +75,11 @@ class HotelReports(AccommodationBase):
     ) -> list[dict[str, Any]]:
         good = [c for c in checked if isinstance(c, dict)]
         async with self.sessions() as s, s.begin():
-            hotel = await s.get(Organisation, actor.organisation_id)
+            postgres = s.get_bind().dialect.name == "postgresql"
+            first = select(Organisation).where(Organisation.id == actor.organisation_id)
+            if postgres:  # the lookups below planned for this batch's values (bulk.CUSTOM_PLANS)
+                first = first.add_columns(literal_column(bulk.CUSTOM_PLANS))
+            hotel = (await s.execute(first)).scalars().first()
             if hotel is None or hotel.kind != "hotel":
                 raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
             known: dict[str, tuple[Reg, str | None]] = {}
@@ -84,14 +90,7 @@ class HotelReports(AccommodationBase):
                     .where(Reg.organisation_id == hotel.id, Reg.stay_ref.in_({c["stay_ref"] for c in good}))
                 )
                 known = {r.stay_ref or "": (r, n) for r, n in rows.all()}
-            docs: dict[tuple[str, str], tuple[TravelDocument, Person]] = {}
-            if good:
-                held_rows = await s.execute(
-                    select(TravelDocument, Person)
-                    .join(Person, Person.id == TravelDocument.person_id)
-                    .where(TravelDocument.number.in_({c["number"] for c in good}))
-                )
-                docs = {(d.issuing_state, d.number): (d, p) for d, p in held_rows.all()}
+            docs = await self._passports(s, postgres, good)
             plans: list[tuple[int, dict[str, Any], tuple[str, str]]] = []
             new_guests: dict[tuple[str, str], dict[str, Any]] = {}
             planned: set[str] = set()
@@ -107,7 +106,7 @@ class HotelReports(AccommodationBase):
                         continue
                     key = (c["issuing_state"], c["number"])
                     held = docs.get(key)
-                    if held is not None and not same_person(held[1], c):
+                    if held is not None and not same_person(held[2], c):
                         raise BadInput("mrz", "names another person than the one on record for this passport")
                     if held is None:  # added from the MRZ with the person it names (once for two rooms)
                         new_guests.setdefault(key, c)
@@ -120,38 +119,17 @@ class HotelReports(AccommodationBase):
                         "field": exc.field,
                         "detail": exc.message,
                     }
-            # three INSERTs with RETURNING, in the order given: people, passports, stays
-            ids = {key: (d.person_id, d.id) for key, (d, _p) in docs.items()}
-            if new_guests:
-                people = await s.scalars(
-                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                    [person_values(c, now) for c in new_guests.values()],
-                )
-                person_ids = list(people)
-                passports = await s.scalars(
-                    insert(TravelDocument).returning(TravelDocument.id, sort_by_parameter_order=True),
-                    [
-                        {**document_values(c), "person_id": pid}
-                        for c, pid in zip(new_guests.values(), person_ids, strict=True)
-                    ],
-                )
-                for key, pid, did in zip(new_guests, person_ids, passports, strict=True):
-                    ids[key] = (pid, did)
+            ids = {key: (pid, did) for key, (pid, did, _who) in docs.items()}
             if plans:
-                values = [
-                    {
-                        **self._values(*ids[key], c, stays[i], now, "hotel", actor),
-                        "organisation_id": hotel.id,
-                        "stay_ref": c["stay_ref"],
-                    }
-                    for i, c, key in plans
-                ]
-                reg_ids = await s.scalars(insert(Reg).returning(Reg.id, sort_by_parameter_order=True), values)
-                for (i, c, _key), v, rid in zip(plans, values, reg_ids, strict=True):
+                write = self._write_pg if postgres else self._write
+                values = await write(
+                    s, actor, hotel.id, now, new_guests, ids, [(c, stays[i], k) for i, c, k in plans]
+                )
+                for (i, c, _key), v in zip(plans, values, strict=True):
                     results[i] = {
                         "index": i,
                         "outcome": "registered",
-                        "registration": view(SimpleNamespace(**v, id=rid)),
+                        "registration": view(SimpleNamespace(**v)),
                         "assessment": c["assessed"].as_dict(),
                     }
             done = [r for r in results if r is not None]
@@ -164,6 +142,91 @@ class HotelReports(AccommodationBase):
                 detail = {"channel": "hotel", **wrote, "stays": len(stays)}
                 await audit.append(s, **caseless_event(actor, now, "accommodation_reported", detail, None))
         return done
+
+    @staticmethod
+    async def _passports(
+        s: AsyncSession, postgres: bool, good: list[dict[str, Any]]
+    ) -> dict[tuple[str, str], tuple[int, int, Any]]:
+        """The batch's passports on record: (issuing state, number) → (person, passport, the holder's particulars
+        that ``same_person`` compares)."""
+        if not good:
+            return {}
+        if postgres:
+            found = await bulk.passports(s, {(c["issuing_state"], c["number"]) for c in good})
+            return {(r.issuing_state, r.number): (r.person_id, r.id, r) for r in found}
+        rows = await s.execute(
+            select(TravelDocument, Person)
+            .join(Person, Person.id == TravelDocument.person_id)
+            .where(TravelDocument.number.in_({c["number"] for c in good}))
+        )
+        return {(d.issuing_state, d.number): (p.id, d.id, p) for d, p in rows.all()}
+
+    def _stay_values(
+        self, pid: int, did: int, c: dict[str, Any], stay: Stay, now: dt.datetime, actor: Actor, hotel_id: int
+    ) -> dict[str, Any]:
+        return {
+            **self._values(pid, did, c, stay, now, "hotel", actor),
+            "organisation_id": hotel_id,
+            "stay_ref": c["stay_ref"],
+        }
+
+    async def _write(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        hotel_id: int,
+        now: dt.datetime,
+        new_guests: dict[tuple[str, str], dict[str, Any]],
+        ids: dict[tuple[str, str], tuple[int, int]],
+        plans: list[tuple[dict[str, Any], Stay, tuple[str, str]]],
+    ) -> list[dict[str, Any]]:
+        """The portable path (SQLite): three INSERTs with RETURNING, in the order given — people, passports,
+        stays. The stays' values are returned with their ids."""
+        if new_guests:
+            people = await s.scalars(
+                insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                [person_values(c, now) for c in new_guests.values()],
+            )
+            person_ids = list(people)
+            passports = await s.scalars(
+                insert(TravelDocument).returning(TravelDocument.id, sort_by_parameter_order=True),
+                [
+                    {**document_values(c), "person_id": pid}
+                    for c, pid in zip(new_guests.values(), person_ids, strict=True)
+                ],
+            )
+            for key, pid, did in zip(new_guests, person_ids, passports, strict=True):
+                ids[key] = (pid, did)
+        values = [self._stay_values(*ids[key], c, stay, now, actor, hotel_id) for c, stay, key in plans]
+        reg_ids = await s.scalars(insert(Reg).returning(Reg.id, sort_by_parameter_order=True), values)
+        return [{**v, "id": rid} for v, rid in zip(values, reg_ids, strict=True)]
+
+    async def _write_pg(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        hotel_id: int,
+        now: dt.datetime,
+        new_guests: dict[tuple[str, str], dict[str, Any]],
+        ids: dict[tuple[str, str], tuple[int, int]],
+        plans: list[tuple[dict[str, Any], Stay, tuple[str, str]]],
+    ) -> list[dict[str, Any]]:
+        """PostgreSQL: the new rows' numbers drawn in one statement, everything written in one more
+        (``bulk.insert_batch``)."""
+        person_ids, document_ids, reg_ids = await bulk.draw_ids(s, len(new_guests), len(plans))
+        people, passports = [], []
+        for (key, c), pid, did in zip(new_guests.items(), person_ids, document_ids, strict=True):
+            people.append({**person_values(c, now), "id": pid})
+            passports.append({**document_values(c), "id": did, "person_id": pid})
+            ids[key] = (pid, did)
+        values = [
+            {**self._stay_values(*ids[key], c, stay, now, actor, hotel_id), "id": rid}
+            for (c, stay, key), rid in zip(plans, reg_ids, strict=True)
+        ]
+        await bulk.insert_batch(
+            s, people, passports, values, now=now, hotel=hotel_id, recorded_by=actor.account_id
+        )
+        return values
 
     def _hotel_known(
         self, i: int, stay: Stay, c: dict[str, Any], known: dict[str, tuple[Reg, str | None]]

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from itertools import cycle
+from operator import mul
 from typing import Final
 
 from cnvisa.law.citations import ICAO_9303, Citation
@@ -23,7 +24,10 @@ CITE_MRV: Final = Citation(ICAO_9303, "Part 7", note="machine readable visas MRV
 _COUNTRY_RE: Final = re.compile(r"[A-Z]{1,3}<*")
 
 _MRZ_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
-_ICAO_WEIGHTS: Final = (7, 3, 1)
+_MRZ_LINE: Final = re.compile(r"[A-Z0-9<]*")
+_DIGIT: Final = re.compile(r"[0-9]")
+_ICAO_WEIGHTS: Final = (7, 3, 1) * 15
+"""7, 3, 1 repeated over the longest field checked (the TD3 composite: 39 characters)."""
 
 
 _ICAO_VALUE: Final = {
@@ -39,8 +43,9 @@ def icao_check_digit(field: str) -> str:
 
     Raises :class:`InvalidInput` if ``field`` holds a character outside A-Z, 0-9 and '<'.
     """
+    weights = _ICAO_WEIGHTS if len(field) <= len(_ICAO_WEIGHTS) else cycle(_ICAO_WEIGHTS[:3])
     try:
-        total = sum(_ICAO_VALUE[ch] * w for ch, w in zip(field, cycle(_ICAO_WEIGHTS)))
+        total = sum(map(mul, map(_ICAO_VALUE.__getitem__, field), weights))
     except KeyError as exc:
         raise InvalidInput(
             "field", f"character {exc.args[0]!r} is not an MRZ character (A-Z, 0-9, '<')"
@@ -76,6 +81,8 @@ def _span(line: int, start: int, end: int) -> str:
 
 
 def _char_errors(line_no: int, line: str) -> list[str]:
+    if _MRZ_LINE.fullmatch(line):  # the usual case, without a loop over the characters
+        return []
     errors = []
     for i, ch in enumerate(line):
         if ch in _MRZ_CHARS:
@@ -196,7 +203,7 @@ def _read(line1: str, line2: str, layout: _Layout, as_of: dt.date | None) -> Mrz
         fields[f"{name}_known"] = known
         fields[f"{name}_label"] = label
     name_field = line1[5:]
-    for i, ch in enumerate(name_field, start=5):
+    for i, ch in enumerate(name_field if _DIGIT.search(name_field) else "", start=5):
         if ch.isdigit():
             errors.append(f"name: {_pos(1, i)} is the digit {ch!r}; the name field holds letters and '<'")
     surname, _, given = name_field.rstrip("<").partition("<<")

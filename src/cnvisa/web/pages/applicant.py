@@ -277,6 +277,10 @@ def _prefill(
             "visa.stay_days": holding.get("stay_days"),
             "visa.extended_days": holding.get("extended_days"),
         }
+        if any("port_visa" in a for a in holding.get("annotations") or [] if isinstance(a, dict)):
+            pairs["visa.port_visa"] = (
+                "true"  # issued at a port (cnvisa.cases.port_visa): Law Art 29, Reg Art 14
+            )
     else:
         pairs = {
             "residence_permit.type": holding.get("category"),
