@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import ManualClock
 from cnvisa.cases.joint.service import JointService
+from cnvisa.cases.passport_check import on_record
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.service import CaseService
 from cnvisa.cases.workflow import Role
@@ -67,6 +68,18 @@ RP_INPUTS = {
 CODES = [
     m.code for m in one_stop.joint_materials(category="A", validity_days=730) if m.satisfied_by == "upload"
 ]
+
+
+async def passport_at_window(engine: AsyncEngine, person_id: int, returned: bool) -> dict[str, Any]:
+    """How the window officer's acceptance treats the passport (``cnvisa.cases.passport_check``, issue 13):
+    returned — the passport on record read at the window and a collection appointment booked; kept — kept with
+    the applicant's request as the reason (no read, no appointment)."""
+    if not returned:
+        return {"passport_kept": True, "retention_reason": "applicant_request"}
+    async with sessionmaker(engine)() as s:
+        shown = await on_record(s, person_id)
+    assert shown is not None, f"person {person_id} has no passport MRZ on record"
+    return {"passport_kept": False, "passport": shown}
 
 
 def _url(name: str) -> str:

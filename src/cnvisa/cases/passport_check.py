@@ -435,6 +435,20 @@ async def receipt_passport(s: AsyncSession, case: Case) -> dict[str, Any] | None
     return out
 
 
+def receipt_of_check_made(checked: dict[str, Any], checker_name: str | None) -> dict[str, Any]:
+    """``receipt_passport`` in the acceptance's own transaction, from what ``at_acceptance`` just returned
+    (``checked``) rather than read back: the check just made is the case's acceptance check, and a case being
+    accepted has no collection check yet. ``checker_name``: the display name of the account that checked it
+    (``checked["checked_by"]``)."""
+    made = {k: v for k, v in checked.items() if k != "expires_before_requested_validity"}
+    return {
+        **made,
+        "checked_by_name": checker_name,
+        **receipt_proof(made["outcome"] == "kept", True),
+        "collected": None,
+    }
+
+
 async def at_collection(
     s: AsyncSession, actor: Actor, case: Case, *, now: Any, on: dt.date, shown: PassportShown | None
 ) -> dict[str, Any] | None:

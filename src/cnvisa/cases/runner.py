@@ -187,8 +187,9 @@ class Runner(Reader):
                         },
                     )
                     # The audit event goes last: the chain head is locked only from here to the commit.
-                    for event in s.info.pop("deferred_audit"):
-                        await audit.append(s, **event)
+                    # the command's events in one group (``audit.append_many``): the chain head locked once
+                    # and moved once, numbered in the order the command recorded them
+                    await audit.append_many(s, s.info.pop("deferred_audit"))
             except (StaleDataError, Conflict, IntegrityError) as exc:
                 # A concurrent request with the same idempotency key may have won (and moved the case on,
                 # or stored the key first): a retry returns its result rather than a conflict.

@@ -55,7 +55,7 @@ from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
 from cnvisa.law import calendar as workdays
 from cnvisa.law import one_stop
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
-from cnvisa.store.tables import Case, CaseFile, Notice, Office
+from cnvisa.store.tables import Case, CaseFile, Notice
 
 
 class JointCommands(JointBase):
@@ -290,7 +290,9 @@ class JointCommands(JointBase):
         for any work-type residence permit (``cnvisa.cases.passport_check``)."""
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
-            joint, branch, case = await self._load_joint(s, joint_id, version, actor)
+            # one joined read: the joint application, both branches, the window office and the officer's account
+            joint, branch, case, office, officer_name = await self._load_joint_at(s, joint_id, version, actor)
+            assert office is not None
             self._authorise_joint(actor, joint, pf.JCommand.ACCEPT)
             self._authorise(actor, case, Command.ACCEPT)
             required = joint_materials_for(joint.work_permit, case.inputs)
@@ -310,8 +312,6 @@ class JointCommands(JointBase):
                 + "".join(f"; {code}: {why}" for code, why in paper.reasons.items()),
             )
             on = self.today()
-            office = await s.get(Office, case.office_id)
-            assert office is not None
             commitment = one_stop.service_commitment(office.region, on, joint.work_permit["category"])
             clocks = one_stop.clocks(on, commitment)
             answer = one_stop.receipt_covers(clocks)
@@ -357,6 +357,10 @@ class JointCommands(JointBase):
                 await open_external(
                     s, joint=joint, branch=branch, case=case, office=office, actor=actor, now=self.now()
                 )
+            # the three rows move first and are written by ONE flush (one UPDATE each); the audit events stay
+            # the case's, the branch's and the parent's, in that order
+            branch_before = self._move_branch(branch, wf.WCommand.ACCEPT, actor)
+            joint_before = self._move_joint(actor, joint, pf.JCommand.ACCEPT)
             await self._step(
                 s,
                 actor,
@@ -370,12 +374,13 @@ class JointCommands(JointBase):
                     **({"evidence": paper.audit_detail()} if paper.asked else {}),
                 },
             )
-            await self._branch_step(s, branch, wf.WCommand.ACCEPT, actor, joint)
-            await self._joint_step(
+            await self._record_branch(s, branch, wf.WCommand.ACCEPT, actor, joint, branch_before)
+            await self._record_joint(
                 s,
                 actor,
                 joint,
                 pf.JCommand.ACCEPT,
+                joint_before,
                 {
                     "receipt_number": case.receipt_number,
                     "reference": branch.reference,
@@ -383,8 +388,8 @@ class JointCommands(JointBase):
                     "work_permit_route": route,
                 },
             )
-            out = await self._view(s, joint, branch, case)
-            shown = await passport_check.receipt_passport(s, case) if checked else None
+            out = await self._view(s, joint, branch, case, route=route)
+            shown = passport_check.receipt_of_check_made(checked, officer_name) if checked else None
             return case, {
                 **out,
                 "receipt": {**(receipt(case, shown) or {}), "covers": list(one_stop.BRANCHES)},
