@@ -105,11 +105,14 @@ async def drop_pg(name: str) -> None:
 
 
 async def _load(
-    url: str, first: int, workers: int, ids: dict[str, int], start_at: float, seconds: float
+    url: str, first: int, workers: int, ids: dict[str, int], start_at: float, seconds: float, returned: bool
 ) -> list[float]:
     """One process: ``workers`` concurrent employers' HR, each submitting a joint application and the window's
     officer accepting it, in a loop; the latency is the two commands together."""
     engine = make_engine(url)
+    passports = {
+        1 + w: await passport_at_window(engine, 1 + w, returned) for w in range(first, first + workers)
+    }
     service = JointService(sessionmaker(engine), ManualClock(TODAY))
     officer = Actor(ids["officer"], Role.OFFICER, office_id=ids["office"])
     files = [FileIn(code, f"{code}.pdf", PDF) for code in CODES]
@@ -135,7 +138,11 @@ async def _load(
                 files=files,
             )
             await service.joint_accept(
-                officer, j["joint_id"], j["version"], key=f"a-{w}-{i}-{uuid.uuid4().hex[:8]}"
+                officer,
+                j["joint_id"],
+                j["version"],
+                key=f"a-{w}-{i}-{uuid.uuid4().hex[:8]}",
+                **passports[person],
             )
             latencies.append(time.perf_counter() - t)
 
@@ -144,11 +151,13 @@ async def _load(
     return latencies
 
 
-def _process(args: tuple[str, int, int, dict[str, int], float, float]) -> list[float]:
+def _process(args: tuple[str, int, int, dict[str, int], float, float, bool]) -> list[float]:
     return asyncio.run(_load(*args))
 
 
-async def submissions(seconds: float, workers: int, processes: int, keep: bool) -> dict[str, float]:
+async def submissions(
+    seconds: float, workers: int, processes: int, keep: bool, returned: bool = False
+) -> dict[str, float]:
     url = await fresh_pg(SUBMIT_DB)
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
@@ -171,7 +180,7 @@ async def submissions(seconds: float, workers: int, processes: int, keep: bool) 
     await engine.dispose()
     ids = {"office": office, "employer": employer, "hr": rows[0], "officer": rows[1]}
     start_at = time.time() + 2.0  # every process starts its clock together
-    jobs = [(url, p * workers, workers, ids, start_at, seconds) for p in range(processes)]
+    jobs = [(url, p * workers, workers, ids, start_at, seconds, returned) for p in range(processes)]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         results = await asyncio.to_thread(pool.map, _process, jobs)
     if not keep:
@@ -397,6 +406,12 @@ def main() -> None:
     s.add_argument("--workers", type=int, default=16, help="concurrent submitters per process")
     s.add_argument("--processes", type=int, default=2, help="service processes (the platform runs 2 workers)")
     s.add_argument("--keep", action="store_true", help="keep the database (default: dropped)")
+    s.add_argument(
+        "--returned",
+        action="store_true",
+        help="the passport read at the window and returned with a collection appointment (default: kept, "
+        "the applicant's request)",
+    )
     q = sub.add_parser("queue")
     q.add_argument("--cases", type=int, default=1_000_000)
     q.add_argument("--no-seed", action="store_true", help="reuse the database of the previous run")
@@ -406,7 +421,7 @@ def main() -> None:
     args = p.parse_args()
     if args.what == "submissions":
         result: dict[str, Any] = asyncio.run(
-            submissions(args.seconds, args.workers, args.processes, args.keep)
+            submissions(args.seconds, args.workers, args.processes, args.keep, args.returned)
         )
     elif args.what == "queue":
         result = asyncio.run(queue(args.cases, not args.no_seed, args.remix, args.rounds))
