@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 
+from cnvisa.cases import audit
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import ManualClock
 from cnvisa.cases.joint.service import JointService
@@ -141,6 +142,8 @@ async def run(rounds: int, sqlite: bool, show: bool, returned: bool, warm: int =
             cpu["joint_submission"].append(t2 - t)
             cpu["apply"].append(t3 - t2)
     event.remove(engine.sync_engine, "before_cursor_execute", count)
+    async with sessionmaker(engine)() as s:
+        checked = await audit.verify(s)
     await engine.dispose()
     if tmp is None:
         await drop_pg(PROFILE_DB)
@@ -150,6 +153,7 @@ async def run(rounds: int, sqlite: bool, show: bool, returned: bool, warm: int =
             for s in texts:
                 print("  ", " ".join(s.split())[:200])
     out: dict[str, Any] = {"engine": "sqlite" if sqlite else "postgresql", "rounds": rounds}
+    out["audit_chain_verifies"] = f"{checked.ok} ({checked.events} events)"
     for name, c in stmts.items():
         out[f"{name}_statements"] = ", ".join(f"{n}×{k}" for n, k in sorted(c.items()))
     for name, xs in cpu.items():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -131,6 +132,19 @@ numbers rise along the chain)."""
 _HEAD = select(_HEADS.c.seq, _HEADS.c.last_seq, _HEADS.c.hash).where(_HEADS.c.id == bindparam("chain"))
 
 
+_GROUP_IN_ONE = 8
+"""PostgreSQL: a group of up to this many events (one command's) is inserted with the head's move in ONE
+statement; a larger group (the reads' group commit) as executemany and an update."""
+
+
+@functools.cache
+def _insert_group_moving_head(n: int) -> Any:
+    """PostgreSQL, ``n`` events: one multi-row INSERT with the head's move (a data-modifying CTE); the
+    parameters are each column's key suffixed with the row's index (built once per ``n``)."""
+    rows = [{c.key: bindparam(f"{c.key}_{i}", type_=c.type) for c in _EVENTS.columns} for i in range(n)]
+    return insert(_EVENTS).values(rows).add_cte(_MOVE_HEAD.cte("move_head"))
+
+
 class _SessionWriter:
     """Appends through the caller's ORM session (both engines)."""
 
@@ -151,6 +165,9 @@ class _SessionWriter:
     async def insert(self, rows: list[dict[str, Any]], head: dict[str, Any]) -> None:
         if self.postgres and len(rows) == 1:
             await self.session.execute(_INSERT_MOVING_HEAD, {**rows[0], **head})
+        elif self.postgres and len(rows) <= _GROUP_IN_ONE:
+            params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+            await self.session.execute(_insert_group_moving_head(len(rows)), {**params, **head})
         else:
             await self.session.execute(_INSERT, rows)
             await self.session.execute(_MOVE_HEAD, head)
