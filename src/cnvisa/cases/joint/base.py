@@ -197,13 +197,21 @@ class JointBase(IntakeCommands, IssuanceCommands):
         required: tuple[one_stop.JointMaterial, ...],
         provided: set[str],
         purpose: str,
+        extra: list[str] | None = None,
     ) -> evidence.Papers:
         """The papers the window office asks for beyond the joint checklist (office rule, ``OfficePaper``): a
         shared record may replace them (seed 001 l.20, ``cnvisa.law.shared_records``); looked up and recorded
         as for any residence case. The sibling-branch work permit is not a paper (``one_stop``): left out."""
         uploads = [m.code for m in required if m.satisfied_by == "upload"]
         return await evidence.papers(
-            s, actor, case, required=uploads, handed_in=sorted(provided), purpose=purpose, now=self.now()
+            s,
+            actor,
+            case,
+            required=uploads,
+            handed_in=sorted(provided),
+            purpose=purpose,
+            now=self.now(),
+            extra=extra,
         )
 
     async def _keep_lookups(self, actor: Actor, used: evidence.Papers | None) -> None:

@@ -304,9 +304,11 @@ class JointCommands(JointBase):
             self._authorise_joint(actor, joint, pf.JCommand.ACCEPT)
             self._authorise(actor, case, Command.ACCEPT)
             required = joint_materials_for(joint.work_permit, case.inputs)
-            provided = await self._provided(s, case)
+            provided, office_asks = await evidence.handed_in_and_office_papers(s, case)
             missing = one_stop.missing_materials(required, provided)
-            paper = used[0] = await self._joint_papers(s, actor, case, required, provided, "acceptance")
+            paper = used[0] = await self._joint_papers(
+                s, actor, case, required, provided, "acceptance", office_asks
+            )
             missing += [c for c in paper.missing if c not in missing]
             # the residence branch's own rules; its work permit comes from the sibling branch (Reading, one_stop)
             rp_codes = [c for c in one_stop.codes_for(one_stop.RESIDENCE_PERMIT, required) if c in provided]
