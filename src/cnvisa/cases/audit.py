@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import context, metrics
@@ -139,10 +139,13 @@ statement; a larger group (the reads' group commit) as executemany and an update
 
 @functools.cache
 def _insert_group_moving_head(n: int) -> Any:
-    """PostgreSQL, ``n`` events: one multi-row INSERT with the head's move (a data-modifying CTE); the
-    parameters are each column's key suffixed with the row's index (built once per ``n``)."""
-    rows = [{c.key: bindparam(f"{c.key}_{i}", type_=c.type) for c in _EVENTS.columns} for i in range(n)]
-    return insert(_EVENTS).values(rows).add_cte(_MOVE_HEAD.cte("move_head"))
+    """PostgreSQL, ``n`` events: one INSERT of ``n`` rows with the head's move (a data-modifying CTE); the
+    parameters are each column's key suffixed with the row's index (built once per ``n``). The rows are a UNION
+    ALL of one-row SELECTs, not a multi-row VALUES: SQLAlchemy caches the compiled form of the one, never of the
+    other (it would compile it again at every command)."""
+    cols = list(_EVENTS.columns)
+    rows = [select(*(bindparam(f"{c.key}_{i}", type_=c.type) for c in cols)) for i in range(n)]
+    return insert(_EVENTS).from_select(cols, union_all(*rows)).add_cte(_MOVE_HEAD.cte("move_head"))
 
 
 class _SessionWriter:
