@@ -23,9 +23,9 @@ Readings adopted from reforms.md §1 [A] (each beside its rule below):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import evidence, passport_check
@@ -47,11 +47,12 @@ from cnvisa.cases.joint.external import (
     record_withdrawal,
     route_of,
 )
+from cnvisa.cases.joint.inserts import insert_joint
 from cnvisa.cases.joint.requests import check_work_permit_request, joint_materials_for
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt
 from cnvisa.cases.records import FileIn, case_number, receipt_number
-from cnvisa.cases.runner import INSERT_CASE
+from cnvisa.cases.runner import file_rows
 from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
 from cnvisa.law import calendar as workdays
 from cnvisa.law import one_stop
@@ -104,18 +105,13 @@ class JointCommands(JointBase):
             self._check_proxy(case, self._assess(case, rp_codes))
             self._authorise(actor, case, Command.SUBMIT)
             case.state, case.version = str(State.SUBMITTED), 1
-            # Core INSERTs of the three new rows, as the plain ``apply`` does (a new row needs none of the unit
-            # of work's bookkeeping), on the connection: a new case without a receipt changes no presence row
-            conn = await s.connection()
-            case.id = (await conn.execute(INSERT_CASE, _values(case))).scalar_one()
-            await self._store_files(s, case, files, core=True)
             now = self.now()
+            stored = file_rows(None, files, now)  # each file checked before anything is written
             joint = JointApplication(
                 number=case_number("J" + code, self.today()),
                 person_id=person_id,
                 employer_organisation_id=employer_organisation_id,
                 window_office_id=office_id,
-                case_id=case.id,
                 state=str(pf.JState.SUBMITTED),
                 version=1,
                 work_permit=wp,
@@ -123,16 +119,10 @@ class JointCommands(JointBase):
                 created_at=now,
                 updated_at=now,
             )
-            joint.id = (await conn.execute(_INSERT_JOINT, _values(joint))).scalar_one()
             branch = WorkPermitBranch(
-                joint_id=joint.id,
-                state=str(wf.WState.SUBMITTED),
-                extended=False,
-                grounds=[],
-                version=1,
-                updated_at=now,
+                state=str(wf.WState.SUBMITTED), extended=False, grounds=[], version=1, updated_at=now
             )
-            branch.id = (await conn.execute(_INSERT_BRANCH, _values(branch))).scalar_one()
+            await insert_joint(s, case, joint, branch, stored)  # one statement on PostgreSQL
             await self._audit(s, actor, case, "apply", None, {"matter": case.matter, "joint": joint.number})
             await record(
                 s,
@@ -576,15 +566,6 @@ class JointCommands(JointBase):
         return await self._run(
             key, "joint_settle", body, actor, request={"joint_id": joint_id, "version": version}
         )
-
-
-_INSERT_JOINT = insert(cast(Table, JointApplication.__table__)).returning(JointApplication.__table__.c.id)
-_INSERT_BRANCH = insert(cast(Table, WorkPermitBranch.__table__)).returning(WorkPermitBranch.__table__.c.id)
-
-
-def _values(row: Case | JointApplication | WorkPermitBranch) -> dict[str, Any]:
-    """A new row's columns for a Core INSERT (every column but the generated id; none is left to a default)."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key != "id"}
 
 
 def _branches(required: tuple[one_stop.JointMaterial, ...], f: FileIn) -> frozenset[str]:
