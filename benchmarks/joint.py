@@ -1,7 +1,9 @@
-"""Joint applications' speed (issue 10 "Shown by"): a joint submission end to end — ``apply_joint`` with the one
-material set, then ``joint_accept`` (one receipt, both clocks) — through the service layer on PostgreSQL, and the
-officer queue and the work-permit desk's queue (``work_permit_desk_queue``) at 1,000,000 cases with joint
-applications mixed in.
+"""Joint applications' speed (issue 10 "Shown by"): a joint submission — ``apply_joint`` with the one material
+set, then ``joint_accept`` (one receipt, both clocks; the passport kept at the applicant's request, or with
+``--returned`` read and returned with a collection appointment) — through the SERVICE LAYER on PostgreSQL (no HTTP:
+``benchmarks/joint_http.py`` measures the same through the API; ``benchmarks/joint_profile.py`` counts the
+statements and CPU of each command), and the officer queue and the work-permit desk's queue
+(``work_permit_desk_queue``) at 1,000,000 cases with joint applications mixed in.
 
     .venv/bin/python benchmarks/joint.py submissions --seconds 20          # fresh database, dropped afterwards
     .venv/bin/python benchmarks/joint.py queue --cases 1000000              # builds a fresh 1M-case database

@@ -124,7 +124,7 @@ async def signin(c: httpx.AsyncClient, username: str) -> dict[str, str]:
     return {"X-CSRF-Token": r.json()["csrf"]}
 
 
-async def run(seconds: float, clients: int, warm: float) -> dict[str, Any]:
+async def run(seconds: float, clients: int, warm: float, src: Path = ROOT / "src") -> dict[str, Any]:
     ids = await prepare(clients)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -132,7 +132,7 @@ async def run(seconds: float, clients: int, warm: float) -> dict[str, Any]:
         **os.environ,
         "CNVISA_DATABASE_URL": _url(DB),
         "CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00+08:00",
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": str(src),
     }
     args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
     args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
@@ -237,8 +237,9 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--warm", type=float, default=2, help="seconds of warm-up, not counted")
+    p.add_argument("--src", type=Path, default=ROOT / "src", help="the platform's sources to serve (A/B)")
     args = p.parse_args()
-    for k, v in asyncio.run(run(args.seconds, args.clients, args.warm)).items():
+    for k, v in asyncio.run(run(args.seconds, args.clients, args.warm, args.src)).items():
         print(f"{k:34s} {v}")
 
 
