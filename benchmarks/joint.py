@@ -1,7 +1,9 @@
-"""Joint applications' speed (issue 10 "Shown by"): a joint submission end to end — ``apply_joint`` with the one
-material set, then ``joint_accept`` (one receipt, both clocks) — through the service layer on PostgreSQL, and the
-officer queue and the work-permit desk's queue (``work_permit_desk_queue``) at 1,000,000 cases with joint
-applications mixed in.
+"""Joint applications' speed (issue 10 "Shown by"): a joint submission — ``apply_joint`` with the one material
+set, then ``joint_accept`` (one receipt, both clocks; the passport kept at the applicant's request, or with
+``--returned`` read and returned with a collection appointment) — through the SERVICE LAYER on PostgreSQL (no HTTP:
+``benchmarks/joint_http.py`` measures the same through the API; ``benchmarks/joint_profile.py`` counts the
+statements and CPU of each command), and the officer queue and the work-permit desk's queue
+(``work_permit_desk_queue``) at 1,000,000 cases with joint applications mixed in.
 
     .venv/bin/python benchmarks/joint.py submissions --seconds 20          # fresh database, dropped afterwards
     .venv/bin/python benchmarks/joint.py queue --cases 1000000              # builds a fresh 1M-case database
@@ -42,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import ManualClock
 from cnvisa.cases.joint.service import JointService
+from cnvisa.cases.passport_check import on_record
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.service import CaseService
 from cnvisa.cases.workflow import Role
@@ -69,6 +72,18 @@ CODES = [
 ]
 
 
+async def passport_at_window(engine: AsyncEngine, person_id: int, returned: bool) -> dict[str, Any]:
+    """How the window officer's acceptance treats the passport (``cnvisa.cases.passport_check``, issue 13):
+    returned — the passport on record read at the window and a collection appointment booked; kept — kept with
+    the applicant's request as the reason (no read, no appointment)."""
+    if not returned:
+        return {"passport_kept": True, "retention_reason": "applicant_request"}
+    async with sessionmaker(engine)() as s:
+        shown = await on_record(s, person_id)
+    assert shown is not None, f"person {person_id} has no passport MRZ on record"
+    return {"passport_kept": False, "passport": shown}
+
+
 def _url(name: str) -> str:
     base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}"
@@ -92,11 +107,14 @@ async def drop_pg(name: str) -> None:
 
 
 async def _load(
-    url: str, first: int, workers: int, ids: dict[str, int], start_at: float, seconds: float
+    url: str, first: int, workers: int, ids: dict[str, int], start_at: float, seconds: float, returned: bool
 ) -> list[float]:
     """One process: ``workers`` concurrent employers' HR, each submitting a joint application and the window's
     officer accepting it, in a loop; the latency is the two commands together."""
     engine = make_engine(url)
+    passports = {
+        1 + w: await passport_at_window(engine, 1 + w, returned) for w in range(first, first + workers)
+    }
     service = JointService(sessionmaker(engine), ManualClock(TODAY))
     officer = Actor(ids["officer"], Role.OFFICER, office_id=ids["office"])
     files = [FileIn(code, f"{code}.pdf", PDF) for code in CODES]
@@ -122,7 +140,11 @@ async def _load(
                 files=files,
             )
             await service.joint_accept(
-                officer, j["joint_id"], j["version"], key=f"a-{w}-{i}-{uuid.uuid4().hex[:8]}"
+                officer,
+                j["joint_id"],
+                j["version"],
+                key=f"a-{w}-{i}-{uuid.uuid4().hex[:8]}",
+                **passports[person],
             )
             latencies.append(time.perf_counter() - t)
 
@@ -131,11 +153,13 @@ async def _load(
     return latencies
 
 
-def _process(args: tuple[str, int, int, dict[str, int], float, float]) -> list[float]:
+def _process(args: tuple[str, int, int, dict[str, int], float, float, bool]) -> list[float]:
     return asyncio.run(_load(*args))
 
 
-async def submissions(seconds: float, workers: int, processes: int, keep: bool) -> dict[str, float]:
+async def submissions(
+    seconds: float, workers: int, processes: int, keep: bool, returned: bool = False
+) -> dict[str, float]:
     url = await fresh_pg(SUBMIT_DB)
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
@@ -158,7 +182,7 @@ async def submissions(seconds: float, workers: int, processes: int, keep: bool) 
     await engine.dispose()
     ids = {"office": office, "employer": employer, "hr": rows[0], "officer": rows[1]}
     start_at = time.time() + 2.0  # every process starts its clock together
-    jobs = [(url, p * workers, workers, ids, start_at, seconds) for p in range(processes)]
+    jobs = [(url, p * workers, workers, ids, start_at, seconds, returned) for p in range(processes)]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         results = await asyncio.to_thread(pool.map, _process, jobs)
     if not keep:
@@ -384,6 +408,12 @@ def main() -> None:
     s.add_argument("--workers", type=int, default=16, help="concurrent submitters per process")
     s.add_argument("--processes", type=int, default=2, help="service processes (the platform runs 2 workers)")
     s.add_argument("--keep", action="store_true", help="keep the database (default: dropped)")
+    s.add_argument(
+        "--returned",
+        action="store_true",
+        help="the passport read at the window and returned with a collection appointment (default: kept, "
+        "the applicant's request)",
+    )
     q = sub.add_parser("queue")
     q.add_argument("--cases", type=int, default=1_000_000)
     q.add_argument("--no-seed", action="store_true", help="reuse the database of the previous run")
@@ -393,7 +423,7 @@ def main() -> None:
     args = p.parse_args()
     if args.what == "submissions":
         result: dict[str, Any] = asyncio.run(
-            submissions(args.seconds, args.workers, args.processes, args.keep)
+            submissions(args.seconds, args.workers, args.processes, args.keep, args.returned)
         )
     elif args.what == "queue":
         result = asyncio.run(queue(args.cases, not args.no_seed, args.remix, args.rounds))

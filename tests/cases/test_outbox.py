@@ -160,18 +160,18 @@ async def test_a_notice_writes_its_rows_in_the_command_transaction(world: World,
     c = await world.create(files=("passport",))
     sub = await world.svc.submit(world.applicant, c["case_id"], c["version"], key=key())
 
-    real = audit_module.append
+    real = audit_module.append_many  # a command's events are written as one group (Runner._run)
 
-    async def failing(s: Any, **event: Any) -> Any:
-        if event.get("action") == "issue_notice":
+    async def failing(s: Any, events: Any) -> Any:
+        if any(e.get("action") == "issue_notice" for e in events):
             raise RuntimeError("the audit log is full")
-        return await real(s, **event)
+        return await real(s, events)
 
-    monkeypatch.setattr(audit_module, "append", failing)
+    monkeypatch.setattr(audit_module, "append_many", failing)
     with pytest.raises(RuntimeError):
         await world.svc.issue_notice(world.officer, c["case_id"], sub["version"], key=key())
     assert await rows(world) == []  # rolled back with the command
-    monkeypatch.setattr(audit_module, "append", real)
+    monkeypatch.setattr(audit_module, "append_many", real)
     k = key()
     out = await world.svc.issue_notice(world.officer, c["case_id"], sub["version"], key=k)
     again = await world.svc.issue_notice(world.officer, c["case_id"], sub["version"], key=k)

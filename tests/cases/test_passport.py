@@ -342,3 +342,52 @@ async def test_visa_matter_keeps_the_old_behaviour(world: World) -> None:
         world.officer, c2["case_id"], c2["version"], key=key(), passport_presented=True
     )
     assert done["state"] == "collected"
+
+
+async def test_the_first_free_seat_is_found_in_one_read(world: World) -> None:
+    """The collection appointment goes to the first slot (from the receipt's last day back) where the person holds
+    nothing and the office has a seat free — found from one read of what is booked, not by trying each seat in
+    turn: the acceptance costs the same statements however full the office is."""
+    from sqlalchemy import event, update
+
+    from cnvisa.cases.appointments import slot_times
+    from cnvisa.store.tables import Office
+
+    async with world.sessions() as s, s.begin():
+        await s.execute(update(Office).where(Office.id == world.office_id).values(slot_capacity=1))
+    first = (await accepted_returned(world))["receipt"]["passport"]["collection"]
+    day = dt.date.fromisoformat(first["day"])
+    async with world.sessions() as s:
+        office = await s.get(Office, world.office_id)
+        assert office is not None
+        slots = slot_times(office, day)
+    assert first["slot"] == slots[0]
+    async with world.sessions() as s, s.begin():  # another person takes the only seat of the next slot
+        s.add(
+            Appointment(
+                office_id=world.office_id, person_id=world.other_person_id, booked_by=None, day=day,
+                slot=slots[1], seat=1, matter="residence_permit", case_id=None, created_at=world.clock.now(),
+            )
+        )  # fmt: skip
+    c = await submitted_rp(world)
+    sent: list[str] = []
+    engine = world.sessions.kw["bind"].sync_engine
+
+    def count(*args: Any) -> None:
+        sent.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = await world.svc.accept(
+            world.officer,
+            c["case_id"],
+            c["version"],
+            key=key(),
+            passport_kept=False,
+            passport=shown("C01X00T47"),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # slot 0: the person's own (and its only seat taken); slot 1: another's; so slot 2
+    assert again["receipt"]["passport"]["collection"]["slot"] == slots[2]
+    assert sum("INSERT INTO appointments" in q for q in sent) == 1  # no seat tried in vain

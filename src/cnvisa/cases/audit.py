@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases import context, metrics
@@ -131,6 +132,22 @@ numbers rise along the chain)."""
 _HEAD = select(_HEADS.c.seq, _HEADS.c.last_seq, _HEADS.c.hash).where(_HEADS.c.id == bindparam("chain"))
 
 
+_GROUP_IN_ONE = 8
+"""PostgreSQL: a group of up to this many events (one command's) is inserted with the head's move in ONE
+statement; a larger group (the reads' group commit) as executemany and an update."""
+
+
+@functools.cache
+def _insert_group_moving_head(n: int) -> Any:
+    """PostgreSQL, ``n`` events: one INSERT of ``n`` rows with the head's move (a data-modifying CTE); the
+    parameters are each column's key suffixed with the row's index (built once per ``n``). The rows are a UNION
+    ALL of one-row SELECTs, not a multi-row VALUES: SQLAlchemy caches the compiled form of the one, never of the
+    other (it would compile it again at every command)."""
+    cols = list(_EVENTS.columns)
+    rows = [select(*(bindparam(f"{c.key}_{i}", type_=c.type) for c in cols)) for i in range(n)]
+    return insert(_EVENTS).from_select(cols, union_all(*rows)).add_cte(_MOVE_HEAD.cte("move_head"))
+
+
 class _SessionWriter:
     """Appends through the caller's ORM session (both engines)."""
 
@@ -151,6 +168,9 @@ class _SessionWriter:
     async def insert(self, rows: list[dict[str, Any]], head: dict[str, Any]) -> None:
         if self.postgres and len(rows) == 1:
             await self.session.execute(_INSERT_MOVING_HEAD, {**rows[0], **head})
+        elif self.postgres and len(rows) <= _GROUP_IN_ONE:
+            params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+            await self.session.execute(_insert_group_moving_head(len(rows)), {**params, **head})
         else:
             await self.session.execute(_INSERT, rows)
             await self.session.execute(_MOVE_HEAD, head)

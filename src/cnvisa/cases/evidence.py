@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
@@ -40,7 +40,7 @@ from cnvisa.store.register_tables import (
     OfficePaper,
     OrganisationLicence,
 )
-from cnvisa.store.tables import Case, Office, Organisation, OrgPerson
+from cnvisa.store.tables import Case, CaseFile, Office, Organisation, OrgPerson
 
 
 @dataclass(frozen=True)
@@ -206,6 +206,23 @@ async def office_papers(s: AsyncSession, case: Case) -> list[str]:
     return [code for code, matters in rows if not matters or case.matter in matters]
 
 
+async def handed_in_and_office_papers(s: AsyncSession, case: Case) -> tuple[set[str], list[str]]:
+    """The materials handed in for the case and the office's own papers for its matter (``office_papers``), in
+    one read."""
+    q = union_all(
+        select(literal(1).label("k"), OfficePaper.id, OfficePaper.material_code, OfficePaper.matters).where(
+            OfficePaper.office_id == case.office_id
+        ),
+        select(literal(0), CaseFile.id, CaseFile.material_code, literal(None)).where(
+            CaseFile.case_id == case.id
+        ),
+    )
+    rows = (await s.execute(q)).all()
+    provided = {code for k, _, code, _ in rows if k == 0}
+    paper_rows = sorted((i, code, matters) for k, i, code, matters in rows if k == 1)
+    return provided, [code for _, code, matters in paper_rows if not matters or case.matter in matters]
+
+
 async def papers(
     s: AsyncSession,
     actor: Actor,
@@ -215,11 +232,13 @@ async def papers(
     handed_in: Sequence[str],
     purpose: str,
     now: dt.datetime,
+    extra: Sequence[str] | None = None,
 ) -> Papers:
     """Look up every register-backed paper of the case not handed in (one ``EvidenceLookup`` each) and sort it:
-    waived (found and matching) or missing with its reason. ``required``: the law engine's required codes."""
+    waived (found and matching) or missing with its reason. ``required``: the law engine's required codes;
+    ``extra``: the office's own papers (``office_papers``) when the caller has read them already."""
     out = Papers()
-    extra = await office_papers(s, case)
+    extra = await office_papers(s, case) if extra is None else list(extra)
     candidates = [c for c in required if c in WAIVERS] + [c for c in extra if c not in required]
     have = set(handed_in)
     office: Office | None = None

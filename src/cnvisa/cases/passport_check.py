@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -220,8 +220,32 @@ async def _book_collection(
             if workdays.is_working_day(day):
                 candidates += [(day, t) for t in slot_times(office, day)]
             day -= dt.timedelta(days=1)
+    # What is booked already, in one read (the office's seats and the person's slots, anywhere, in the receipt's
+    # period): the free seat is found here, not by trying each seat in turn (a statement per seat taken, so
+    # an acceptance cost more the more the office had booked). A seat taken meanwhile is still refused by the
+    # unique constraints, and the search goes on from it as before.
+    days = [d for d, _ in candidates] or [last]
+    booked = (
+        await s.execute(
+            select(
+                Appointment.office_id,
+                Appointment.person_id,
+                Appointment.day,
+                Appointment.slot,
+                Appointment.seat,
+            )
+            .where(Appointment.day >= min(days), Appointment.day <= max(days))
+            .where(or_(Appointment.office_id == office.id, Appointment.person_id == case.person_id))
+        )
+    ).all()
+    seats_taken = {(d, t, n) for o, _p, d, t, n in booked if o == office.id}
+    person_holds = {(d, t) for _o, p, d, t, _n in booked if p == case.person_id}
     for day, slot in candidates:
+        if (day, slot) in person_holds:
+            continue  # the person already holds this slot: the next slot
         for seat in range(1, office.slot_capacity + 1):
+            if (day, slot, seat) in seats_taken:
+                continue
             try:
                 async with s.begin_nested():
                     new_id = (
@@ -433,6 +457,20 @@ async def receipt_passport(s: AsyncSession, case: Case) -> dict[str, Any] | None
         else None
     )
     return out
+
+
+def receipt_of_check_made(checked: dict[str, Any], checker_name: str | None) -> dict[str, Any]:
+    """``receipt_passport`` in the acceptance's own transaction, from what ``at_acceptance`` just returned
+    (``checked``) rather than read back: the check just made is the case's acceptance check, and a case being
+    accepted has no collection check yet. ``checker_name``: the display name of the account that checked it
+    (``checked["checked_by"]``)."""
+    made = {k: v for k, v in checked.items() if k != "expires_before_requested_validity"}
+    return {
+        **made,
+        "checked_by_name": checker_name,
+        **receipt_proof(made["outcome"] == "kept", True),
+        "collected": None,
+    }
 
 
 async def at_collection(

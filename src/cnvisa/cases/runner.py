@@ -113,6 +113,26 @@ def office_facts(office: Office | None) -> dict[str, str] | None:
     return {"region": office.region, "level": office.level}
 
 
+def file_rows(case_id: int | None, files: Sequence[FileIn], now: dt.datetime) -> list[dict[str, Any]]:
+    """The ``case_files`` rows of the files handed in (each checked: BadInput naming the file)."""
+    rows = []
+    for f in files:
+        digest, size, media = f.checked()
+        rows.append(
+            {
+                "case_id": case_id,
+                "material_code": f.material_code,
+                "filename": f.filename[:255],
+                "sha256": digest,
+                "size": size,
+                "media_type": media,
+                "content": f.content,
+                "uploaded_at": now,
+            }
+        )
+    return rows
+
+
 def guard(ok: bool, name: str, detail: str) -> None:
     """A workflow guard: refused with the article it names (``GUARD_ARTICLES``) when ``ok`` is false."""
     if not ok:
@@ -187,8 +207,9 @@ class Runner(Reader):
                         },
                     )
                     # The audit event goes last: the chain head is locked only from here to the commit.
-                    for event in s.info.pop("deferred_audit"):
-                        await audit.append(s, **event)
+                    # the command's events in one group (``audit.append_many``): the chain head locked once
+                    # and moved once, numbered in the order the command recorded them
+                    await audit.append_many(s, s.info.pop("deferred_audit"))
             except (StaleDataError, Conflict, IntegrityError) as exc:
                 # A concurrent request with the same idempotency key may have won (and moved the case on,
                 # or stored the key first): a retry returns its result rather than a conflict.
@@ -228,21 +249,7 @@ class Runner(Reader):
         self, s: AsyncSession, case: Case, files: Sequence[FileIn], core: bool = False
     ) -> None:
         if core:
-            rows = []
-            for f in files:
-                digest, size, media = f.checked()
-                rows.append(
-                    {
-                        "case_id": case.id,
-                        "material_code": f.material_code,
-                        "filename": f.filename[:255],
-                        "sha256": digest,
-                        "size": size,
-                        "media_type": media,
-                        "content": f.content,
-                        "uploaded_at": self.now(),
-                    }
-                )
+            rows = file_rows(case.id, files, self.now())
             if rows:
                 await s.execute(_INSERT_FILES, rows)
             return

@@ -47,15 +47,17 @@ from cnvisa.cases.joint.external import (
     record_withdrawal,
     route_of,
 )
+from cnvisa.cases.joint.inserts import insert_joint
 from cnvisa.cases.joint.requests import check_work_permit_request, joint_materials_for
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt
 from cnvisa.cases.records import FileIn, case_number, receipt_number
+from cnvisa.cases.runner import file_rows
 from cnvisa.cases.workflow import GUARD_ARTICLES, Command, Role, State
 from cnvisa.law import calendar as workdays
 from cnvisa.law import one_stop
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
-from cnvisa.store.tables import Case, CaseFile, Notice, Office
+from cnvisa.store.tables import Case, CaseFile, Notice
 
 
 class JointCommands(JointBase):
@@ -102,29 +104,25 @@ class JointCommands(JointBase):
             rp_codes = [f.material_code for f in files if one_stop.RESIDENCE_PERMIT in _branches(required, f)]
             self._check_proxy(case, self._assess(case, rp_codes))
             self._authorise(actor, case, Command.SUBMIT)
-            case.state = str(State.SUBMITTED)
-            s.add(case)
-            await s.flush()
-            await self._store_files(s, case, files)
+            case.state, case.version = str(State.SUBMITTED), 1
             now = self.now()
+            stored = file_rows(None, files, now)  # each file checked before anything is written
             joint = JointApplication(
                 number=case_number("J" + code, self.today()),
                 person_id=person_id,
                 employer_organisation_id=employer_organisation_id,
                 window_office_id=office_id,
-                case_id=case.id,
                 state=str(pf.JState.SUBMITTED),
+                version=1,
                 work_permit=wp,
                 submitter_account_id=actor.account_id,
                 created_at=now,
                 updated_at=now,
             )
-            s.add(joint)
-            await s.flush()
             branch = WorkPermitBranch(
-                joint_id=joint.id, state=str(wf.WState.SUBMITTED), extended=False, grounds=[], updated_at=now
+                state=str(wf.WState.SUBMITTED), extended=False, grounds=[], version=1, updated_at=now
             )
-            s.add(branch)
+            await insert_joint(s, case, joint, branch, stored)  # one statement on PostgreSQL
             await self._audit(s, actor, case, "apply", None, {"matter": case.matter, "joint": joint.number})
             await record(
                 s,
@@ -290,13 +288,17 @@ class JointCommands(JointBase):
         for any work-type residence permit (``cnvisa.cases.passport_check``)."""
 
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
-            joint, branch, case = await self._load_joint(s, joint_id, version, actor)
+            # one joined read: the joint application, both branches, the window office and the officer's account
+            joint, branch, case, office, officer_name = await self._load_joint_at(s, joint_id, version, actor)
+            assert office is not None
             self._authorise_joint(actor, joint, pf.JCommand.ACCEPT)
             self._authorise(actor, case, Command.ACCEPT)
             required = joint_materials_for(joint.work_permit, case.inputs)
-            provided = await self._provided(s, case)
+            provided, office_asks = await evidence.handed_in_and_office_papers(s, case)
             missing = one_stop.missing_materials(required, provided)
-            paper = used[0] = await self._joint_papers(s, actor, case, required, provided, "acceptance")
+            paper = used[0] = await self._joint_papers(
+                s, actor, case, required, provided, "acceptance", office_asks
+            )
             missing += [c for c in paper.missing if c not in missing]
             # the residence branch's own rules; its work permit comes from the sibling branch (Reading, one_stop)
             rp_codes = [c for c in one_stop.codes_for(one_stop.RESIDENCE_PERMIT, required) if c in provided]
@@ -310,8 +312,6 @@ class JointCommands(JointBase):
                 + "".join(f"; {code}: {why}" for code, why in paper.reasons.items()),
             )
             on = self.today()
-            office = await s.get(Office, case.office_id)
-            assert office is not None
             commitment = one_stop.service_commitment(office.region, on, joint.work_permit["category"])
             clocks = one_stop.clocks(on, commitment)
             answer = one_stop.receipt_covers(clocks)
@@ -357,6 +357,10 @@ class JointCommands(JointBase):
                 await open_external(
                     s, joint=joint, branch=branch, case=case, office=office, actor=actor, now=self.now()
                 )
+            # the three rows move first and are written by ONE flush (one UPDATE each); the audit events stay
+            # the case's, the branch's and the parent's, in that order
+            branch_before = self._move_branch(branch, wf.WCommand.ACCEPT, actor)
+            joint_before = self._move_joint(actor, joint, pf.JCommand.ACCEPT)
             await self._step(
                 s,
                 actor,
@@ -370,12 +374,13 @@ class JointCommands(JointBase):
                     **({"evidence": paper.audit_detail()} if paper.asked else {}),
                 },
             )
-            await self._branch_step(s, branch, wf.WCommand.ACCEPT, actor, joint)
-            await self._joint_step(
+            await self._record_branch(s, branch, wf.WCommand.ACCEPT, actor, joint, branch_before)
+            await self._record_joint(
                 s,
                 actor,
                 joint,
                 pf.JCommand.ACCEPT,
+                joint_before,
                 {
                     "receipt_number": case.receipt_number,
                     "reference": branch.reference,
@@ -383,8 +388,8 @@ class JointCommands(JointBase):
                     "work_permit_route": route,
                 },
             )
-            out = await self._view(s, joint, branch, case)
-            shown = await passport_check.receipt_passport(s, case) if checked else None
+            out = await self._view(s, joint, branch, case, route=route)
+            shown = passport_check.receipt_of_check_made(checked, officer_name) if checked else None
             return case, {
                 **out,
                 "receipt": {**(receipt(case, shown) or {}), "covers": list(one_stop.BRANCHES)},

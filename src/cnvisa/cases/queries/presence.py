@@ -20,10 +20,25 @@ before the next sweep reads it (``ensure_fresh``), under a lock so that two swee
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Date, Integer, and_, delete, event, func, literal, select, text, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -84,9 +99,10 @@ def _latest_pg(element: latest_of, compiler: Any, **kw: Any) -> str:
     return f"greatest({', '.join(compiler.process(c, **kw) for c in element.clauses)})"
 
 
-def last_lawful(on: dt.date | None, person_ids: Sequence[int] | None = None) -> Any:
+def last_lawful(on: dt.date | None, person_ids: Sequence[int] | BindParameter[Any] | None = None) -> Any:
     """Per person whose last movement (on or before ``on``; of all, when None) is an entry: ``person_id``,
-    ``entered_on`` and ``last_lawful`` (None: no basis on record). ``person_ids``: only those people."""
+    ``entered_on`` and ``last_lawful`` (None: no basis on record). ``person_ids``: only those people (or an
+    expanding bind parameter naming them at execution)."""
 
     def scope(column: Any) -> list[Any]:
         return [] if person_ids is None else [column.in_(person_ids)]
@@ -189,22 +205,36 @@ def _upsert(dialect: str, rows: Any) -> Any:
     )
 
 
-def _refresh_statements(dialect: str, person_ids: Sequence[int], now: dt.datetime) -> list[Any]:
-    q = last_lawful(None, person_ids).subquery("q")
-    rows = select(
-        q.c.person_id, q.c.entered_on, q.c.last_lawful, literal(now, Presence.refreshed_at.type)
-    ).where(q.c.person_id.is_not(None))
-    lock = select(Person.id).where(Person.id.in_(person_ids)).order_by(Person.id)
+_IDS: Final = bindparam("presence_ids", expanding=True, type_=Integer)
+_NOW: Final = bindparam("presence_now", type_=Presence.refreshed_at.type)
+
+
+@functools.cache
+def _refresh_of(dialect: str) -> tuple[Any, ...]:
+    """The refresh's three statements, built once per dialect with the people and the time as parameters
+    (``_IDS``, ``_NOW``): building the lawful-basis query is most of a refresh's CPU, and every acceptance
+    refreshes its applicant's row (compiled once too: SQLAlchemy's statement cache)."""
+    q = last_lawful(None, _IDS).subquery("q")
+    rows = select(q.c.person_id, q.c.entered_on, q.c.last_lawful, _NOW).where(q.c.person_id.is_not(None))
+    lock = select(Person.id).where(Person.id.in_(_IDS)).order_by(Person.id)
     if dialect == "postgresql":
         lock = lock.with_for_update()
-    return [
+    return (
         lock,
         _upsert(dialect, rows),
         delete(Presence).where(  # no longer in China (latest movement an exit) or no movement left
-            Presence.person_id.in_(person_ids),
+            Presence.person_id.in_(_IDS),
             Presence.person_id.not_in(select(q.c.person_id).where(q.c.person_id.is_not(None))),
         ),
-    ]
+    )
+
+
+def _refresh_statements(
+    dialect: str, person_ids: Sequence[int], now: dt.datetime
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The statements that recompute these people's rows, each with its parameters."""
+    params = {"presence_ids": list(person_ids), "presence_now": now}
+    return [(stmt, params) for stmt in _refresh_of(dialect)]
 
 
 def _dialect(s: AsyncSession) -> str:
@@ -215,8 +245,9 @@ async def refresh(s: AsyncSession, person_ids: Iterable[int], now: dt.datetime) 
     """Recompute these people's rows in the caller's transaction."""
     ids = sorted(set(person_ids))
     if ids:
-        for stmt in _refresh_statements(_dialect(s), ids, now):
-            await s.execute(stmt)
+        conn = await s.connection()  # Core: the upsert's parameters are not ORM rows
+        for stmt, params in _refresh_statements(_dialect(s), ids, now):
+            await conn.execute(stmt, params)
 
 
 async def rebuild(s: AsyncSession, now: dt.datetime) -> int:
@@ -285,8 +316,9 @@ def _refresh_after_flush(session: Session, _context: Any) -> None:
     if not ids:
         return
     now = dt.datetime.now(dt.UTC)
-    for stmt in _refresh_statements(session.get_bind().dialect.name, ids, now):
-        session.execute(stmt)
+    conn = session.connection()  # Core: the upsert's parameters are not ORM rows
+    for stmt, params in _refresh_statements(conn.dialect.name, ids, now):
+        conn.execute(stmt, params)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -1,0 +1,63 @@
+"""A joint submission's round trips stay few (issue 10: ≥ 200 joint submissions/s; benchmarks/RESULTS.md): the
+statements ``apply_joint`` and ``joint_accept`` send, counted on the engine, on both engines — the passport kept
+and read-and-returned, the second acceptance at the office costing what the first did (the collection appointment
+found from one read, not a statement per seat already booked). The audit chain verifies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from case_helpers import World, key
+from joint_helpers import RETURNED, JointWorld, joint_world
+from sqlalchemy import event
+
+from cnvisa.cases import audit
+
+# PostgreSQL: one INSERT for the case, the joint application, its branch and the files; the audit group in one
+# statement. SQLite: an INSERT each, and the audit's head read and moved apart. Returned: the first read of the
+# passport also records it (one statement more than the next).
+LIMITS = {
+    "postgresql": {"apply": 6, "kept": 13, "returned": 21},
+    "sqlite": {"apply": 12, "kept": 16, "returned": 24},
+}
+
+
+@pytest.fixture
+async def jw(world: World) -> JointWorld:
+    return await joint_world(world)
+
+
+async def test_a_joint_submission_sends_few_statements(jw: JointWorld) -> None:
+    engine = jw.w.sessions.kw["bind"].sync_engine
+    limits = LIMITS[engine.dialect.name]
+    sent: list[str] = []
+
+    def count(*args: Any) -> None:
+        sent.append(args[2])
+
+    async def counted(step: Any) -> tuple[Any, int]:
+        sent.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            return await step, len(sent)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    kept = {"passport_kept": True, "retention_reason": "applicant_request"}
+    j = await jw.apply(actor=jw.org_staff)  # warm: the office's code is then known to the service
+    await jw.svc.joint_accept(jw.w.officer, j["joint_id"], j["version"], key=key(), **kept)
+    returned: list[int] = []
+    for accept in (kept, RETURNED, RETURNED, RETURNED):
+        j, n = await counted(jw.apply(actor=jw.org_staff))
+        assert n <= limits["apply"], n
+        _, n = await counted(
+            jw.svc.joint_accept(jw.w.officer, j["joint_id"], j["version"], key=key(), **accept)
+        )
+        assert n <= limits["kept" if accept is kept else "returned"], n
+        if accept is not kept:
+            returned.append(n)
+    # the first read records the passport; after it, each booking at the office costs what the one before did
+    assert returned[1] == returned[2]
+    async with jw.w.sessions() as s:
+        assert (await audit.verify(s)).ok
