@@ -32,7 +32,20 @@ import urllib.request
 from pathlib import Path
 
 import httpx
-from drill_primary_kill import APP, NODES, ROOT, WRITE_URL, Burst, C, Result, db_labels, leader, rest, sign_in
+from drill_primary_kill import (
+    APP,
+    NODES,
+    ROOT,
+    Burst,
+    C,
+    Result,
+    audit_verify,
+    db_labels,
+    leader,
+    rest,
+    sign_in,
+    writer,
+)
 
 APP_PORTS = C["APP_PORTS"].split()
 
@@ -57,22 +70,6 @@ def tolerant_reads() -> dict[str, float]:
         ):
             total[target] += float(value)
     return total
-
-
-async def writer(client: httpx.AsyncClient, csrf: str, run: str, k: int, burst: Burst, t0: float) -> None:
-    n = 0
-    while not burst.stop:
-        n += 1
-        label = f"appdrill-{run}-{k}-{n}"
-        s = time.monotonic()
-        try:
-            r = await client.post(
-                f"{APP}/api/v1/verify/tokens", json={"label": label}, headers={"X-CSRF-Token": csrf}
-            )
-            burst.results.append(Result(label, s - t0, time.monotonic() - t0, r.status_code))
-        except httpx.HTTPError as e:
-            burst.results.append(Result(label, s - t0, time.monotonic() - t0, 0, type(e).__name__))
-            await asyncio.sleep(0.2)
 
 
 async def reader(client: httpx.AsyncClient, k: int, burst: Burst, t0: float) -> None:
@@ -124,7 +121,10 @@ async def drill_app(a: argparse.Namespace) -> bool:
         csrf = await sign_in(client)
         burst = Burst()
         t0 = time.monotonic()
-        tasks = [asyncio.create_task(writer(client, csrf, run, k, burst, t0)) for k in range(a.clients)]
+        tasks = [
+            asyncio.create_task(writer(client, csrf, f"appdrill-{run}", k, burst, t0))
+            for k in range(a.clients)
+        ]
         await asyncio.sleep(a.kill_at)
         group = int(pidfile.read_text())
         os.killpg(group, signal.SIGKILL)
@@ -143,15 +143,7 @@ async def drill_app(a: argparse.Namespace) -> bool:
         f"stored without a 2xx (answer cut with its server): {len(stored - acked)}"
     )
     errors = sum(c for s, c in by_status.items() if s == 0 or s >= 500)
-    env = os.environ | {"CNVISA_SECRET": C["CNVISA_SECRET_VALUE"]}
-    if C.get("APP_SRC"):
-        env["PYTHONPATH"] = C["APP_SRC"]
-    v = subprocess.run(
-        [C["CNVISA_BIN"], "audit", "verify", "--database-url", WRITE_URL],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    v = audit_verify()
     print(f"  cnvisa audit verify: exit {v.returncode}: {(v.stdout or v.stderr).strip().splitlines()[-1:]}")
     print(f"  answers that were errors (5xx or none): {errors}")
     cluster_up()

@@ -26,13 +26,12 @@ import argparse
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from drill_primary_kill import WRITE_URL, Burst, C, Result, db_labels
+from drill_primary_kill import Burst, C, audit_verify, db_labels, writer
 
 APPS = [f"http://127.0.0.1:{p}" for p in C["APP_PORTS"].split()]
 HAPROXY_PID = Path(C["CLUSTER_DIR"]) / "run" / "haproxy.pid"
@@ -44,33 +43,6 @@ async def sign_in(client: httpx.AsyncClient) -> str:
     )
     r.raise_for_status()
     return str(r.json()["csrf"])
-
-
-async def writer(client: httpx.AsyncClient, csrf: str, run: str, k: int, burst: Burst, t0: float) -> None:
-    n = 0
-    while not burst.stop:
-        n += 1
-        label = f"stall-{run}-{k}-{n}"
-        app = APPS[(k + n) % len(APPS)]
-        s = time.monotonic()
-        try:
-            r = await client.post(
-                f"{app}/api/v1/verify/tokens", json={"label": label}, headers={"X-CSRF-Token": csrf}
-            )
-            burst.results.append(
-                Result(
-                    label,
-                    s - t0,
-                    time.monotonic() - t0,
-                    r.status_code,
-                    retry_after=r.headers.get("Retry-After"),
-                )
-            )
-            if r.status_code >= 500:
-                await asyncio.sleep(0.5)
-        except httpx.HTTPError as e:
-            burst.results.append(Result(label, s - t0, time.monotonic() - t0, 0, type(e).__name__))
-            await asyncio.sleep(0.5)
 
 
 async def ready_probe(client: httpx.AsyncClient) -> tuple[int, float]:
@@ -108,7 +80,21 @@ async def main() -> int:
         csrf = await sign_in(client)
         burst = Burst()
         t0 = time.monotonic()
-        tasks = [asyncio.create_task(writer(client, csrf, run, k, burst, t0)) for k in range(a.clients)]
+        tasks = [
+            asyncio.create_task(
+                writer(
+                    client,
+                    csrf,
+                    f"stall-{run}",
+                    k,
+                    burst,
+                    t0,
+                    app=lambda n, k=k: APPS[(k + n) % len(APPS)],
+                    pause=0.5,
+                )
+            )
+            for k in range(a.clients)
+        ]
         await asyncio.sleep(a.stall_at)
         t_stall = time.monotonic() - t0
         os.kill(haproxy, signal.SIGSTOP)
@@ -161,15 +147,7 @@ async def main() -> int:
         f"  acknowledged (2xx): {len(acked)}; stored: {len(stored)}; acknowledged but LOST: {len(lost)}; "
         f"stored without a 2xx (answer cut, transaction whole): {len(stored - acked)}"
     )
-    env = os.environ | {"CNVISA_SECRET": C["CNVISA_SECRET_VALUE"]}
-    if C.get("APP_SRC"):
-        env["PYTHONPATH"] = C["APP_SRC"]
-    v = subprocess.run(
-        [C["CNVISA_BIN"], "audit", "verify", "--database-url", WRITE_URL],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    v = audit_verify()
     out = (v.stdout.strip() or v.stderr.strip()).splitlines()
     print(f"  cnvisa audit verify: exit {v.returncode}: {out[-1] if out else ''}")
     ok = bool(

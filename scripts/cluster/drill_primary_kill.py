@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,19 +112,31 @@ async def sign_in(client: httpx.AsyncClient) -> str:
     return str(r.json()["csrf"])
 
 
-async def writer(client: httpx.AsyncClient, csrf: str, run: str, k: int, burst: Burst, t0: float) -> None:
+async def writer(
+    client: httpx.AsyncClient,
+    csrf: str,
+    label: str,
+    k: int,
+    burst: Burst,
+    t0: float,
+    *,
+    app: Callable[[int], str] = lambda n: APP,
+    pause: float = 0.2,
+) -> None:
+    """One client of a drill's burst: audited API tokens labelled ``{label}-{k}-{n}``, sent to ``app(n)`` until
+    the burst stops; each answer recorded (a 2xx is an acknowledgement), a pause of ``pause`` after an error."""
     n = 0
     while not burst.stop:
         n += 1
-        label = f"drill-{run}-{k}-{n}"
+        name = f"{label}-{k}-{n}"
         s = time.monotonic()
         try:
             r = await client.post(
-                f"{APP}/api/v1/verify/tokens", json={"label": label}, headers={"X-CSRF-Token": csrf}
+                f"{app(n)}/api/v1/verify/tokens", json={"label": name}, headers={"X-CSRF-Token": csrf}
             )
             burst.results.append(
                 Result(
-                    label,
+                    name,
                     s - t0,
                     time.monotonic() - t0,
                     r.status_code,
@@ -131,10 +144,23 @@ async def writer(client: httpx.AsyncClient, csrf: str, run: str, k: int, burst: 
                 )
             )
             if r.status_code >= 500:
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(pause)
         except httpx.HTTPError as e:
-            burst.results.append(Result(label, s - t0, time.monotonic() - t0, 0, type(e).__name__))
-            await asyncio.sleep(0.2)
+            burst.results.append(Result(name, s - t0, time.monotonic() - t0, 0, type(e).__name__))
+            await asyncio.sleep(pause)
+
+
+def audit_verify() -> subprocess.CompletedProcess[str]:
+    """``cnvisa audit verify`` through the write port, with the cluster's secret and code."""
+    env = os.environ | {"CNVISA_SECRET": C["CNVISA_SECRET_VALUE"]}
+    if C.get("APP_SRC"):
+        env["PYTHONPATH"] = C["APP_SRC"]
+    return subprocess.run(
+        [C["CNVISA_BIN"], "audit", "verify", "--database-url", WRITE_URL],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def kill_leader(mode: str) -> tuple[str, str]:
@@ -208,7 +234,9 @@ async def main() -> int:
         burst = Burst()
         t0 = time.monotonic()
         seen: dict[str, float] = {before: 0.0}
-        tasks = [asyncio.create_task(writer(client, csrf, run, k, burst, t0)) for k in range(a.clients)]
+        tasks = [
+            asyncio.create_task(writer(client, csrf, f"drill-{run}", k, burst, t0)) for k in range(a.clients)
+        ]
         tasks.append(asyncio.create_task(watch_leader(t0, seen, burst)))
         await asyncio.sleep(a.kill_at)
         killed_node, what = kill_leader(a.mode)
@@ -263,16 +291,8 @@ async def main() -> int:
     if lost:
         print("    lost: " + ", ".join(sorted(lost)[:20]))
 
-    env = os.environ | {"CNVISA_SECRET": C["CNVISA_SECRET_VALUE"]}
-    if C.get("APP_SRC"):
-        env["PYTHONPATH"] = C["APP_SRC"]
     t = time.monotonic()
-    v = subprocess.run(
-        [C["CNVISA_BIN"], "audit", "verify", "--database-url", WRITE_URL],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    v = audit_verify()
     print(
         f"  cnvisa audit verify on {new_leader}: exit {v.returncode} in {time.monotonic() - t:.1f} s: "
         f"{(v.stdout.strip() or v.stderr.strip()).splitlines()[-1] if (v.stdout or v.stderr).strip() else ''}"
