@@ -171,7 +171,9 @@ def main() -> None:
                     else:
                         r = both(base, args.seconds, s["progress"], s["submit"])
                     if r["errors"]:
-                        print(f"WARNING: {r['errors']:.0f} answers were not 2xx/3xx: these figures count errors")
+                        print(
+                            f"WARNING: {r['errors']:.0f} answers were not 2xx/3xx: these figures count errors"
+                        )
                     runs.setdefault((measure, name), []).append(r)
                     load.append(os.getloadavg()[0])
                     print(

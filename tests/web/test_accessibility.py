@@ -4,6 +4,7 @@ Debian's Chromium driven by Playwright (issue 15, "Shown by"):
 - axe-core (bundled by the axe-playwright-python package) finds no violation of the WCAG 2.1 A and AA rules
   (tags wcag2a, wcag2aa, wcag21a, wcag21aa) — among them colour contrast, 1.4.3;
 - nothing scrolls sideways at 390 px (reflow, WCAG 1.4.10): ``scrollWidth <= clientWidth`` of the document;
+  a table marked ``stack`` shows its rows as blocks there and fits its box (nothing to pan inside it either);
 - every tap target measures at least 44 × 44 CSS px (getBoundingClientRect; WCAG 2.5.5, the issue's figure).
   A tap target is every ``a[href]``, ``button``, ``input`` (not hidden), ``select``, ``textarea``, ``summary``,
   and the ``label`` of a radio button or check box (the label is what a thumb taps; the box inside it is not
@@ -82,6 +83,10 @@ _OVERFLOW = """() => {
           wide: wide.slice(0, 4).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
                 + ' ' + (e.textContent || '').trim().slice(0, 40))};
 }"""
+_STACKED = """() => [...document.querySelectorAll('table.stack')]
+  .filter(t => t.scrollWidth > t.parentElement.clientWidth + 0.5
+               || getComputedStyle(t.querySelector('tbody tr') || t).display !== 'block')
+  .map(t => (t.closest('section, main').querySelector('h1, h2, h3') || {}).textContent || 'a table')"""
 _TAPS = """min => {
   const isTarget = 'a[href], button, input:not([type=hidden]), select, textarea, summary, label';
   const tapped = e => e.matches(isTarget) && !(e.tagName === 'LABEL' && !e.control);
@@ -223,6 +228,10 @@ class Findings:
                 o = page.evaluate(_OVERFLOW)
                 if o["scroll"] > o["client"]:
                     self.add("overflow", at, f"{o['scroll']} px wide, widened by {o['wide']}")
+                for table in page.evaluate(_STACKED):  # a .stack table shows rows as blocks, nothing to pan
+                    self.add(
+                        "stacked table", at, f"under {table.strip()!r}: wider than its box or not stacked"
+                    )
                 header = page.evaluate(
                     "() => document.querySelector('header').getBoundingClientRect().height"
                 )
