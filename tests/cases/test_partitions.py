@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -276,3 +279,55 @@ def test_the_partition_job_is_scheduled_daily_and_the_months_are_beijing_months(
     )
     assert not partitions.is_partition("audit_events") and not partitions.is_partition("audit_head")
     assert partitions.BY_NAME["audit_events"].min_retention_months >= 6  # Cybersecurity Law Art 21(3)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cnvisa.cli", "db", "partitions", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CNVISA_CLOCK_START": "2035-02-10T09:00+08:00"},
+    )
+
+
+def test_the_operator_commands_list_make_and_drop_months_with_an_audit_record(db_url: str) -> None:
+    url = ["--database-url", db_url]
+    if db_url.startswith("sqlite"):
+        r = _cli("list", *url)
+        assert r.returncode == 2 and "SQLite keeps plain tables" in r.stderr and "Traceback" not in r.stderr
+        return
+    made = _cli("ensure", "--ahead", "1", *url)
+    assert made.returncode == 0, made.stderr
+    assert "accommodation_registrations_y2035m03" in json.loads(made.stdout)["created"]
+    listed = json.loads(_cli("list", *url).stdout)
+    assert "audit_events_y2035m02" in listed["audit_events"]["partitions"]
+    assert "6 months" in listed["audit_events"]["retention"]
+    refused = _cli("drop", "audit_events", "--before", "2030-01", "--yes", *url)
+    assert refused.returncode == 2 and "not dropped by the platform" in refused.stderr
+    bad = _cli("drop", "accommodation_registrations", "--before", "March", *url)
+    assert bad.returncode == 2 and "before: 'March' is not a month (YYYY-MM)" in bad.stderr
+    dry = _cli("drop", "accommodation_registrations", "--before", "2035-02", *url)
+    assert dry.returncode == 0 and json.loads(dry.stdout)["would_drop"], dry.stderr
+    assert "accommodation_registrations_y2035m01" not in json.loads(dry.stdout)["would_drop"]
+    assert json.loads(_cli("list", *url).stdout) == listed  # nothing dropped without --yes
+    done = _cli("drop", "accommodation_registrations", "--before", "2035-02", "--yes", *url)
+    assert done.returncode == 0, done.stderr
+    dropped = json.loads(done.stdout)["dropped"]
+    assert dropped == json.loads(dry.stdout)["would_drop"]
+    after = json.loads(_cli("list", *url).stdout)["accommodation_registrations"]["partitions"]
+    assert not set(dropped) & set(after) and "accommodation_registrations_y2035m02" in after
+
+    async def recorded() -> list[Any]:
+        eng = make_engine(db_url)
+        try:
+            async with sessionmaker(eng)() as s:
+                rows = await s.execute(
+                    text("SELECT detail FROM audit_events WHERE action = 'drop_partitions'")
+                )
+                return [r[0] for r in rows]
+        finally:
+            await eng.dispose()
+
+    (detail,) = asyncio.run(recorded())
+    assert detail["dropped"] == dropped and detail["table"] == "accommodation_registrations"

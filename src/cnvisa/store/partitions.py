@@ -177,9 +177,12 @@ def ensure(conn: Connection, today: dt.date, ahead: int = AHEAD) -> dict[str, An
     return {"created": created, "moved_from_default": moved}
 
 
-def drop_before(conn: Connection, table: str, before: dt.date, today: dt.date) -> list[str]:
-    """The operator's command: detach and drop the table's monthly partitions of months before ``before``.
-    Refused (``ValueError``) when ``before`` is later than the table's minimum retention allows."""
+def drop_before(
+    conn: Connection, table: str, before: dt.date, today: dt.date, *, dry_run: bool = False
+) -> list[str]:
+    """The operator's command: detach and drop the table's monthly partitions of months before ``before``
+    (``dry_run``: only name them). Refused (``ValueError``) when ``before`` is later than the table's minimum
+    retention allows."""
     spec = BY_NAME.get(table)
     if spec is None:
         raise ValueError(f"table: {table!r} is not partitioned by month (one of {', '.join(BY_NAME)})")
@@ -201,7 +204,9 @@ def drop_before(conn: Connection, table: str, before: dt.date, today: dt.date) -
     for name in sorted(partitions(conn, table)):
         month = re.fullmatch(rf"{table}_y(\d{{4}})m(\d{{2}})", name)
         if month is not None and dt.date(int(month[1]), int(month[2]), 1) < before:
+            dropped.append(name)
+            if dry_run:
+                continue
             conn.exec_driver_sql(f"ALTER TABLE {table} DETACH PARTITION {name}")
             conn.exec_driver_sql(f"DROP TABLE {name}")
-            dropped.append(name)
     return dropped
