@@ -18,7 +18,8 @@ PostgreSQL only (declarative partitioning, RANGE by month); on SQLite these tabl
 - The worker's ``ensure_partitions`` job (``cnvisa.worker.registry``) creates the current month and the next
   ``AHEAD`` months each day: idempotent (a month whose partition exists is skipped) and serialised by an
   advisory lock. A new partition is made apart and ATTACHed (not ``CREATE TABLE … PARTITION OF``), which
-  locks the parent only against other DDL, never against inserts.
+  locks the parent only against other DDL (SHARE UPDATE EXCLUSIVE), not against inserts; only a row bound for the
+  DEFAULT partition waits while it is checked (an empty one: milliseconds).
 - Nothing is dropped by the platform on its own: ``drop_before`` is called only by the operator's command
   (``cnvisa db partitions drop``) and refuses a month still inside the table's minimum retention."""
 
