@@ -208,9 +208,13 @@ async def test_a_row_lands_in_its_month_and_the_job_makes_the_months_ahead_once(
     sessions = sessionmaker(engine)
     clock = ManualClock(dt.datetime(2035, 2, 10, 9, 0, tzinfo=SHANGHAI))
     far = dt.datetime(2035, 2, 10, 1, 0, tzinfo=UTC)
+    stray = dt.datetime(2030, 6, 30, 16, 0, tzinfo=UTC)  # 00:00 on 1 July 2030 in Beijing
     async with sessions() as s, s.begin():
         await audit.append(
             s, at=far, actor_account_id=None, role="system", office_id=None, case_id=7, action="t"
+        )
+        await audit.append(
+            s, at=stray, actor_account_id=None, role="system", office_id=None, case_id=9, action="t"
         )
     ctx = JobContext(sessions, clock, dialect)
     first = await ensure_partitions(ctx, {"ahead": 3})
@@ -221,13 +225,16 @@ async def test_a_row_lands_in_its_month_and_the_job_makes_the_months_ahead_once(
     made = {
         f"{t}_y2035m{m:02d}" for t in ("audit_events", "accommodation_registrations") for m in (2, 3, 4, 5)
     }
-    assert set(first["created"]) == made and first["moved_from_default"] == 1
+    # the months ahead, and the month of a row left in DEFAULT
+    assert set(first["created"]) == made | {"audit_events_y2030m07"} and first["moved_from_default"] == 2
     assert again == {"created": [], "moved_from_default": 0}
     async with sessions() as s:
         where = (
             await s.execute(text("SELECT tableoid::regclass::text FROM audit_events WHERE case_id = 7"))
         ).scalar()
         assert where == "audit_events_y2035m02"
+        stray_at = "SELECT tableoid::regclass::text FROM audit_events WHERE case_id = 9"
+        assert (await s.execute(text(stray_at))).scalar() == "audit_events_y2030m07"  # its Beijing month
         now = dt.datetime.now(SHANGHAI)
         await audit.append(
             s, at=now, actor_account_id=None, role="system", office_id=None, case_id=8, action="t"

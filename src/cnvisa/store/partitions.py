@@ -16,10 +16,11 @@ PostgreSQL only (declarative partitioning, RANGE by month); on SQLite these tabl
   stay dated before the oldest month) lands there, never an error. Creating a month moves such rows out of the
   default into the new partition (``ensure_month``), in the same transaction.
 - The worker's ``ensure_partitions`` job (``cnvisa.worker.registry``) creates the current month and the next
-  ``AHEAD`` months each day: idempotent (a month whose partition exists is skipped) and serialised by an
-  advisory lock. A new partition is made apart and ATTACHed (not ``CREATE TABLE … PARTITION OF``), which
-  locks the parent only against other DDL (SHARE UPDATE EXCLUSIVE), not against inserts; only a row bound for the
-  DEFAULT partition waits while it is checked (an empty one: milliseconds).
+  ``AHEAD`` months each day, and the month of any row waiting in the DEFAULT partition: idempotent (a month
+  whose partition exists is skipped) and serialised by an advisory lock. A new partition is made apart and
+  ATTACHed (not ``CREATE TABLE … PARTITION OF``), which locks the parent only against other DDL (SHARE UPDATE
+  EXCLUSIVE), not against inserts; only a row bound for the DEFAULT partition waits while it is checked (an
+  empty one: milliseconds).
 - Nothing is dropped by the platform on its own: ``drop_before`` is called only by the operator's command
   (``cnvisa db partitions drop``) and refuses a month still inside the table's minimum retention."""
 
@@ -161,8 +162,9 @@ def ensure_month(conn: Connection, spec: Partitioned, month: dt.date, known: dic
 
 
 def ensure(conn: Connection, today: dt.date, ahead: int = AHEAD) -> dict[str, Any]:
-    """The current Beijing month and the next ``ahead`` months of every partitioned table (idempotent). A table
-    that is not partitioned (SQLite, or before migration 0028) is left alone."""
+    """The current Beijing month and the next ``ahead`` months of every partitioned table, and every month that
+    has rows waiting in the DEFAULT partition (idempotent). A table that is not partitioned (SQLite, or before
+    migration 0028) is left alone."""
     lock(conn)
     created: list[str] = []
     moved = 0
@@ -170,7 +172,14 @@ def ensure(conn: Connection, today: dt.date, ahead: int = AHEAD) -> dict[str, An
         if not is_partitioned(conn, spec.table):
             continue
         known = partitions(conn, spec.table)
-        for month in months(month_of(today), add_months(month_of(today), ahead)):
+        wanted = set(months(month_of(today), add_months(month_of(today), ahead)))
+        default = f"{spec.table}_default"
+        if (
+            default in known
+        ):  # months left in DEFAULT (the job not run for a while, a clock far off) get theirs
+            held = conn.execute(text(f"SELECT DISTINCT {month_sql(spec)} FROM {default}")).scalars()
+            wanted.update(held)
+        for month in sorted(wanted):
             n = ensure_month(conn, spec, month, known)
             if n is not None:
                 created.append(partition_name(spec.table, month))
