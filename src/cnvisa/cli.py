@@ -19,6 +19,7 @@ from cnvisa.cli_agency import agency_app
 from cnvisa.cli_desks import desks_app
 from cnvisa.cli_law import ports
 from cnvisa.cli_monitor import deliver, escalations, sweep_rules
+from cnvisa.cli_partitions import partitions_app
 from cnvisa.cli_worker import worker
 from cnvisa.law import calendar as workdays
 from cnvisa.law.errors import InvalidInput, LawError
@@ -46,6 +47,7 @@ app.add_typer(db_app, name="db")
 db_app.command("escalations")(escalations)
 app.command("worker")(worker)
 db_app.command("deliver")(deliver)
+db_app.add_typer(partitions_app, name="partitions")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tokens_app, name="tokens")

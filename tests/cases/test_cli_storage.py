@@ -74,7 +74,12 @@ async def test_the_migrations_make_exactly_the_schema_of_the_tables(engine: Asyn
         diff = await conn.run_sync(
             lambda sync: compare_metadata(
                 MigrationContext.configure(
-                    sync, opts={"compare_type": True, "include_name": queue.is_model_object}
+                    sync,
+                    opts={
+                        "compare_type": True,
+                        "include_name": queue.is_model_object,
+                        "include_object": queue.model_objects(sync.dialect.name),
+                    },
                 ),
                 Base.metadata,
             )

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cnvisa.cases.channels import channels
-from cnvisa.cases.clock import Clock
+from cnvisa.cases.clock import SHANGHAI, Clock
 from cnvisa.cases.delivery import OutboxService
 from cnvisa.cases.sweep import daily_sweep as sweep
 from cnvisa.http.settings import Settings
+from cnvisa.store import partitions
 from cnvisa.web.notify_texts import NotificationTexts
 
 if TYPE_CHECKING:
@@ -33,6 +34,19 @@ async def daily_sweep(ctx: JobContext, payload: dict[str, Any]) -> Mapping[str, 
         near_working_days=settings.escalation_working_days,
     )
     return report.summary()
+
+
+async def ensure_partitions(ctx: JobContext, payload: dict[str, Any]) -> Mapping[str, Any]:
+    """The monthly partitions of the current Beijing month and the next ``ahead`` (3) months of every partitioned
+    table (``cnvisa.store.partitions``, migration 0028): a month that has its partition is skipped, so a second
+    run creates nothing. SQLite: nothing to do (plain tables)."""
+    if ctx.dialect != "postgresql":
+        return {"created": [], "skipped": "sqlite: plain tables"}
+    today = ctx.clock.now().astimezone(SHANGHAI).date()
+    ahead = int(payload.get("ahead", partitions.AHEAD))
+    async with ctx.sessions() as s, s.begin():
+        conn = await s.connection()
+        return await conn.run_sync(lambda sync: partitions.ensure(sync, today, ahead))
 
 
 def outbox_service(

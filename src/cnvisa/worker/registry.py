@@ -115,6 +115,14 @@ def _registry() -> tuple[Job, ...]:
             payload={"limit": 200, "seconds": 8, "at_once": 2},
             concurrency_limit=2,  # two passes at once never take one row (SKIP LOCKED; SQLite one writer)
         ),
+        Job(  # monthly partitions made ahead (issue 14, cnvisa.store.partitions): daily, before the month turns
+            "ensure_partitions",
+            jobs.ensure_partitions,
+            Retry(max_attempts=5, initial_delay=60.0, max_delay=1800.0),
+            cron=daily_at_beijing(0, 20),
+            payload={"ahead": 3},
+            concurrency_limit=1,
+        ),
     )
 
 

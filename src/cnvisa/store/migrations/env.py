@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from cnvisa.store.db import make_engine
-from cnvisa.store.queue import is_model_object
+from cnvisa.store.queue import is_model_object, model_objects
 from cnvisa.store.tables import Base
 
 config = context.config
@@ -22,7 +22,8 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_name=is_model_object,  # pgqueuer's tables (revision 0022) are not the models'
+        include_name=is_model_object,  # pgqueuer's tables (revision 0022) and partitions are not the models'
+        include_object=model_objects(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
