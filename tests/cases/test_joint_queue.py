@@ -55,6 +55,7 @@ async def test_the_queue_shows_the_joint_clock_and_the_branch_waiting(jw: JointW
         "work_permit_state": "accepted",
         "work_permit_statutory_due": j["clocks"]["work_permit_statutory_due"],
         "waiting_for": ["work_permit", "residence_permit"],
+        "join": "pending",
     }
     page = await w.svc.queue_page(w.office_id, 50, w.officer)
     assert _by_case(page["due"])[case_id]["joint"] == part

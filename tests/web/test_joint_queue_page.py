@@ -21,17 +21,18 @@ def test_the_api_queue_carries_the_joint_clock_and_the_branch_waiting(web: Web) 
         assert part["service_commitment_due"] == view["clocks"]["service_commitment"]["due"], state
         assert part["waiting_for"] == view["waiting_for"], state
         assert set(waiting) <= set(part["waiting_for"]), state
+        assert part["join"] == view["join"]["outcome"], state
 
 
 @pytest.mark.parametrize(
-    ("lang", "commitment", "waiting", "work_permit"),
+    ("lang", "commitment", "waiting", "work_permit", "together"),
     [
-        ("en", "Service commitment", "Waiting for", "Work permit"),
-        ("zh_CN", "承诺办理时限", "等待", "工作许可"),
+        ("en", "Service commitment", "Waiting for", "Work permit", "Both granted: to be issued together"),
+        ("zh_CN", "承诺办理时限", "等待", "工作许可", "两项均已批准：待同时发证"),
     ],
 )
 def test_the_queue_page_shows_both_clocks_and_the_branch_waiting(
-    web: Web, lang: str, commitment: str, waiting: str, work_permit: str
+    web: Web, lang: str, commitment: str, waiting: str, work_permit: str, together: str
 ) -> None:
     c, _ = signed_in(web, "sh01.officer")
     view = c.get(f"/api/v1/joint-applications/{joint(web, 'under_review')}").json()
@@ -49,3 +50,8 @@ def test_the_queue_page_shows_both_clocks_and_the_branch_waiting(
         if f'/office/cases/{submitted["residence_branch"]["case_id"]}"' in r
     )
     assert f'href="/office/joint-applications/{submitted["joint_id"]}"' in row and commitment not in row
+    both = c.get(f"/api/v1/joint-applications/{joint(web, 'approved_waiting')}").json()
+    row = next(
+        r for r in page.text.split("<tr>") if f'/office/cases/{both["residence_branch"]["case_id"]}"' in r
+    )
+    assert together in row and waiting not in row  # the join waits for no branch: its outcome instead

@@ -147,7 +147,8 @@ class QueueQueries(Reader):
 def joint_part(r: Mapping[Any, Any]) -> dict[str, Any] | None:
     """A queue row's joint application (None: a case of its own): its number, the service commitment's due (the
     second clock; None where the jurisdiction has none), the work-permit branch's state and statutory due, and
-    which branch the join is waiting for (``cnvisa.law.one_stop.join_outcome``; issue 10 §1)."""
+    which branch the join is waiting for, or its outcome when it waits for none (``cnvisa.law.one_stop.join_outcome``;
+    issue 10 §1)."""
     if r["joint_id"] is None:
         return None
     wp_state = r["work_permit_state"]
@@ -160,4 +161,5 @@ def joint_part(r: Mapping[Any, Any]) -> dict[str, Any] | None:
         "work_permit_state": wp_state,
         "work_permit_statutory_due": wp_due.isoformat() if wp_due else None,
         "waiting_for": list(join.waiting_for),
+        "join": join.outcome,
     }
