@@ -45,12 +45,14 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import ManualClock
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.passport_check import on_record
+from cnvisa.cases.queries.queue import QUEUE_DUE
 from cnvisa.cases.records import FileIn
 from cnvisa.cases.service import CaseService
 from cnvisa.cases.workflow import Role
 from cnvisa.demo import seed
 from cnvisa.law import one_stop
 from cnvisa.store.db import make_engine, sessionmaker
+from cnvisa.store.fast import Reads
 from cnvisa.store.joint_tables import JointApplication
 from cnvisa.store.migrate import upgrade
 from cnvisa.store.tables import Account, Office, Organisation
@@ -59,7 +61,8 @@ PG_ADMIN = os.environ.get("CNVISA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.
 PDF = b"%PDF-1.4\n% cnvisa benchmark\n" + b"0" * 2000
 TODAY = dt.date(2025, 11, 20)
 SUBMIT_DB = "cnvisa_bench_joint_submit"
-QUEUE_DB = "cnvisa_bench_joint_queue"
+QUEUE_DB = os.environ.get("CNVISA_BENCH_JOINT_QUEUE_DB", "cnvisa_bench_joint_queue")
+"""The 1M-case database (a helper measuring beside others names its own: CNVISA_BENCH_JOINT_QUEUE_DB)."""
 WP = {"category": "A", "position": "Chief engineer", "work_region": "310115", "contract_until": "2028-10-31"}
 RP_INPUTS = {
     "applicant": {"birth_date": "1985-03-15", "nationality": "FRA"},
@@ -377,6 +380,7 @@ async def queue(cases: int, seed_cases: bool, remix: bool, rounds: int) -> dict[
     result.update(_stats(audited_samples, "officer_queue_audited"))
     result.update(_stats(desk_samples, "desk_queue"))
     result["desk_rows_min"] = float(min(rows))
+    result.update(await _window_queues(engine, windows, officers, rounds))
     if captured:  # the desk's query alone (no session, no read audit): one prepared statement, timed
         statement, parameters = captured[0]
         raw = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + QUEUE_DB)
@@ -398,6 +402,51 @@ async def queue(cases: int, seed_cases: bool, remix: bool, rounds: int) -> dict[
         result["desk_plan"] = "\n".join(r[0] for r in plan)
     await engine.dispose()
     return result
+
+
+async def _window_queues(
+    engine: AsyncEngine, windows: list[int], officers: dict[int, int], rounds: int
+) -> dict[str, Any]:
+    """The officer queue at the single windows (SH01, BJ01), where the rows are joint applications' residence
+    branches carrying the service commitment's due and the branch waiting (issue 10 §1, two left joins in the
+    queue's statement): the API's ``queue`` (ORM session) and the page's ``queue_page`` as the platform runs it
+    (hot reads on the asyncpg pool, the read audited), and the page's SQL alone with its plan."""
+    sessions = sessionmaker(engine)
+    reads = await Reads.open(engine, sessions)
+    svc = CaseService(sessions, ManualClock(TODAY), reads)
+    out: dict[str, Any] = {}
+    api, page, joint_rows = [], [], []
+    for i in range(20 + rounds):
+        office = windows[i % len(windows)]
+        officer = Actor(officers[office], Role.OFFICER, office_id=office)
+        t = time.perf_counter()
+        got = await svc.queue(office, 50)
+        api_s = time.perf_counter() - t
+        t = time.perf_counter()
+        view = await svc.queue_page(office, 50, officer)
+        page_s = time.perf_counter() - t
+        if i >= 20:  # after the warm-up
+            api.append(api_s)
+            page.append(page_s)
+            joint_rows.append(sum(1 for r in [*got, *view["due"]] if r["joint"] is not None))
+    await reads.close()
+    out.update(_stats(api, "window_queue_api"))
+    out.update(_stats(page, "window_queue_page_audited"))
+    out["window_joint_rows_min"] = float(min(joint_rows))
+    raw = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + QUEUE_DB)
+    prepared = await raw.prepare(QUEUE_DUE.sql)
+    alone: list[float] = []
+    for i in range(rounds):
+        args = QUEUE_DUE.args({"office_id": windows[i % len(windows)], "limit": 50})
+        t = time.perf_counter()
+        await prepared.fetch(*args)
+        alone.append(time.perf_counter() - t)
+    out.update(_stats(alone, "window_queue_sql_alone"))
+    args = QUEUE_DUE.args({"office_id": windows[0], "limit": 50})
+    plan = await raw.fetch("EXPLAIN (ANALYZE, BUFFERS) " + QUEUE_DUE.sql, *args)
+    await raw.close()
+    out["queue_plan"] = "\n".join(r[0] for r in plan)
+    return out
 
 
 def main() -> None:
@@ -430,11 +479,12 @@ def main() -> None:
     else:
         asyncio.run(drop_pg(QUEUE_DB))
         return
-    plan = result.pop("desk_plan", None)
+    plans = [result.pop(k, None) for k in ("desk_plan", "queue_plan")]
     for k, v in result.items():
-        print(f"{k:28s} {v:,.2f}")
-    if plan:
-        print(plan)
+        print(f"{k:32s} {v:,.2f}")
+    for plan in plans:
+        if plan:
+            print(plan)
 
 
 if __name__ == "__main__":

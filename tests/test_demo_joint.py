@@ -16,12 +16,12 @@ from cnvisa.cases.audit import verify
 from cnvisa.cases.clock import ManualClock
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.workflow import Role
-from cnvisa.demo.joint_story import INCOMPLETE, JOINT_STATE, PATHS, PLANS
+from cnvisa.demo.joint_story import AGENT_PLAN, INCOMPLETE, JOINT_STATE, PATHS, PLANS
 from cnvisa.demo.setup import setup
 from cnvisa.law import calendar
 from cnvisa.store.db import sessionmaker
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
-from cnvisa.store.tables import Account, AuditEvent, Case, Notice
+from cnvisa.store.tables import Account, AuditEvent, Case, Mandate, Notice
 
 TODAY = dt.date(2025, 11, 20)
 DAY_BEGINS = dt.datetime(2025, 11, 20, 1, tzinfo=dt.UTC)  # 09:00 in Beijing
@@ -129,6 +129,25 @@ async def test_demo_setup_seeds_joint_applications_in_every_state(engine: AsyncE
     assert progress["join"]["outcome"] == "issue_together" and progress["waiting_for"] == []
     progress = await service.joint_progress(officer, joint_ids["accepted"][0])
     assert progress["waiting_for"] == ["work_permit", "residence_permit"]
+
+    # the demo agent (carol) follows one hire's joint application under her mandate (AGENT_PLAN): signed in as
+    # her, a newcomer sees it in her list and its progress — both branches, both clocks, the branch waiting
+    username, target, capacity = AGENT_PLAN
+    async with sessionmaker(engine)() as s:
+        mandates = (
+            await s.execute(
+                select(Mandate.person_id, Mandate.capacity).where(
+                    Mandate.agent_account_id == ids["accounts"][username], Mandate.valid_from <= TODAY
+                )
+            )
+        ).all()
+    assert capacity in {c for _p, c in mandates} and len(mandates) == 2  # Léo's, and the hire's
+    agent = Actor(ids["accounts"][username], Role.AGENT, represents=frozenset(p for p, _c in mandates))
+    listed = await service.joint_list(agent)
+    assert [r["joint_id"] for r in listed] == joint_ids[target]
+    seen = await service.joint_progress(agent, joint_ids[target][0])
+    assert seen["work_permit_branch"]["state"] == "under_review" and seen["clocks"]["service_commitment"]
+    assert seen["waiting_for"] == ["work_permit", "residence_permit"]
 
 
 async def test_demo_setup_in_december_when_the_next_year_is_not_loaded(engine: AsyncEngine) -> None:

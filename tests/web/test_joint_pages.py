@@ -139,11 +139,16 @@ def test_the_single_window_from_the_case_page(web: Web) -> None:
     assert (
         summary
         and 'href="#retention_reason"' in summary.group(0)
-        and "请选择留存护照的理由" in summary.group(0)
+        and "请选择留存护照的原因" in summary.group(0)  # as at the case page (office_passport.FIELD_TEXTS)
     )
-    r = c.post(
+    r = c.post(  # the passport on record, checked on the spot and returned
         f"/office/joint-applications/{jid}/accept",
-        data={"csrf": csrf, "version": str(view["version"]), "passport": "returned"},
+        data={
+            "csrf": csrf,
+            "version": str(view["version"]),
+            "passport_source": "on_record",
+            "passport": "returned",
+        },
     )
     assert r.status_code == 303, r.text[:500]
     after = c.get(f"/api/v1/joint-applications/{jid}").json()

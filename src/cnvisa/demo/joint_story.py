@@ -26,7 +26,7 @@ import datetime as dt
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -62,6 +62,12 @@ DESK = (
 FOREIGNERS = (("giulia.rossi", "giulia-demo-2025", "deficient", "Giulia ROSSI"),)
 """Sign-ins of joint applications' foreigners (role ``applicant``): user name, password, the plan's state, display
 name — Giulia ROSSI follows hers (the one notice for both branches, its supplement) on her progress page."""
+AGENT_PLAN: Final = ("carol", "under_review", "relative")
+"""The demo agent (``carol``, ``cnvisa.demo.cast``), the plan whose hire she holds a mandate for, and in what
+capacity: Camille DUBOIS, a relative of hers, hired for category A — high-level foreign talent, for whom a relative
+may apply for a residence document (Regulations Art 19 para 2). Her joint application is under review, so an
+agent who signs in sees both branches, both clocks and the branch waiting. Only ``cnvisa demo setup`` gives it
+(``seed_joint(agent=...)``): the web tests' seed keeps carol to Léo alone."""
 BEIJING_BRANCH = ("Demo Employer Co., Ltd. Beijing Branch", "MA1DEM04")
 
 INCOMPLETE = "incomplete"
@@ -196,6 +202,7 @@ async def _people(
     plans: list[tuple[JointPlan, list[dt.date]]],
     employers: dict[str, int],
     hr: int | None = None,
+    agent: int | None = None,
 ) -> list[int]:
     """Each plan's applicant: a passport, a Z visa (single entry, 30-day stay) used to enter three days before
     the application, and the employer's link (employee since the entry). Demo Employer's HR (``hr``) holds a
@@ -219,12 +226,15 @@ async def _people(
                     since=today - dt.timedelta(days=entered),
                 )
             )
-            if hr is not None and plan.office == "SH01":
+            holders = [(hr, "inviting_entity")] if hr is not None and plan.office == "SH01" else []
+            if agent is not None and plan.target == AGENT_PLAN[1]:
+                holders.append((agent, AGENT_PLAN[2]))
+            for holder, capacity in holders:
                 await conn.execute(
                     insert(Mandate).values(
-                        agent_account_id=hr,
+                        agent_account_id=holder,
                         person_id=pid,
-                        capacity="inviting_entity",
+                        capacity=capacity,
                         valid_from=today - dt.timedelta(days=entered),
                         valid_until=None,
                     )
@@ -399,9 +409,12 @@ def _last_day(today: dt.date, days_ago: int) -> dt.date:
     return today - dt.timedelta(days=days_ago)
 
 
-async def seed_joint(engine: AsyncEngine, today: dt.date, ids: dict[str, Any]) -> dict[str, list[int]]:
+async def seed_joint(
+    engine: AsyncEngine, today: dt.date, ids: dict[str, Any], *, agent: bool = False
+) -> dict[str, list[int]]:
     """Play every plan of ``PLANS`` (after ``seed_web``: the offices, Demo Employer, its HR and the officers);
-    returns the joint application ids by demo state (``PATHS``'s names; ``INCOMPLETE``: stopped short)."""
+    returns the joint application ids by demo state (``PATHS``'s names; ``INCOMPLETE``: stopped short).
+    ``agent``: the demo agent holds a mandate for one hire (``AGENT_PLAN``)."""
     offices = ids["offices"]
     async with engine.begin() as conn:
         beijing = await _one(
@@ -414,7 +427,9 @@ async def seed_joint(engine: AsyncEngine, today: dt.date, ids: dict[str, Any]) -
     employers = {"SH01": ids["organisations"]["employer"], "BJ01": beijing}
     desk = await _desk(engine, offices)
     scheduled = [(p, schedule(PATHS[p.target], _last_day(today, p.last_days_ago))) for p in PLANS]
-    people = await _people(engine, today, scheduled, employers, ids["accounts"].get("employer.hr"))
+    accounts = ids["accounts"]
+    holder = accounts.get(AGENT_PLAN[0]) if agent else None
+    people = await _people(engine, today, scheduled, employers, accounts.get("employer.hr"), holder)
     await _foreigners(
         engine, {plan.target: pid for (plan, _days), pid in zip(scheduled, people, strict=True)}
     )

@@ -195,7 +195,7 @@ async def setup(engine: AsyncEngine, today: dt.date, cases: int = 300, seed_valu
         case_id = await play(service, clock, plan, staff[plan.office_id], days)
         played.setdefault(str(plan.target), []).append(case_id)
     post_changes = await reforms.post_changes(engine, ids, today)
-    joint = await seed_joint(engine, today, ids)
+    joint = await seed_joint(engine, today, ids, agent=True)  # carol follows one (AGENT_PLAN)
     stays = await seed_accommodation(engine, today, ids)
     port_visas = await seed_port_visas(engine, today)
     # the register the daily sweep keeps (issue 12), as it stands on the demo's morning

@@ -134,6 +134,7 @@ async def receipt_pdf(case_id: RowId, request: Request, p: PlatformDep, who: Dow
         check_url=receipt["check_url"],
         qr=documents.qr_data_uri(receipt["check_url"]),
         basis=documents.receipt_basis(case.matter),
+        joint=await p.joint.joint_of_case(case_id),  # one receipt for both branches (issue 10 §1)
     )
 
 

@@ -16,12 +16,16 @@ from cnvisa.cases.joint import work_permit_flow as wf
 from cnvisa.cases.joint.decide import load_joint_parts, residence_decision, work_permit_decision
 from cnvisa.cases.joint.external import route_of
 from cnvisa.cases.joint.views import joint_view
+from cnvisa.cases.queries import passport_view
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.workflow import Role
+from cnvisa.law import calendar as workdays
 from cnvisa.law import one_stop
+from cnvisa.law.acceptance import RESIDENCE_RECEIPT_WORKING_DAYS
+from cnvisa.law.errors import CalendarYearNotLoaded
 from cnvisa.store.agency_tables import AgencyCorrelation
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
-from cnvisa.store.tables import Case, Person
+from cnvisa.store.tables import Case, Office, Person
 
 DESK_QUEUE_LIMIT = 50
 
@@ -258,6 +262,25 @@ class JointQueries(Reader):
                 )
             ).first()
         return {"joint_id": row.id, "number": row.number} if row else None
+
+    async def window_passport(self, case_id: int) -> dict[str, Any]:
+        """The passport part of the single window's acceptance and collection forms, as the case page's
+        (``passport_view.passport_options``: the passport on record, the reasons to keep it, the free collection
+        slots within the receipt — the one accepted today would end on its 15th working day, Regulations Art 18
+        para 1). For a page that has already read the joint application as its reader may."""
+        async with self.sessions() as s:
+            case = await s.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"case {case_id}")
+            office = await s.get(Office, case.office_id)
+            assert office is not None
+            today, last = self.today(), case.receipt_valid_until
+            if last is None:
+                try:
+                    last = workdays.add_working_days(today, RESIDENCE_RECEIPT_WORKING_DAYS)
+                except CalendarYearNotLoaded:
+                    last = None
+            return await passport_view.passport_options(s, case, office, today, last)
 
     def _may_read(self, actor: Actor, joint: JointApplication, case: Any) -> None:
         if actor.role is Role.WORK_PERMIT_OFFICER:

@@ -1,29 +1,48 @@
 """The officer's lists: the queue (by statutory deadline, then the applications awaiting acceptance) and the
-overdue cases. Staff readers are audited."""
+overdue cases. Staff readers are audited.
+
+A case that is a joint application's residence branch (issue 10 §1) carries the joint application's second clock
+(the jurisdiction's service commitment) and which branch is waiting, read in the same statement: two left joins
+by unique keys (``joint_applications.case_id``, ``work_permit_branches.joint_id``) on the page's rows only."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Select, bindparam, select, text
 
 from cnvisa.cases.actor import Actor
+from cnvisa.cases.joint.decide import residence_decision, work_permit_decision
 from cnvisa.cases.queries.reader import Reader
+from cnvisa.law import one_stop
 from cnvisa.store.fast import FastQuery
+from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
 from cnvisa.store.tables import DEADLINE_PREDICATE, QUEUE_PREDICATE, Case, Person
 
-_QUEUE_ROW = (
-    select(
-        Case.id,
-        Case.number,
-        Case.state,
-        Case.matter,
-        Case.deadline,
-        Case.version,
-        Person.surname,
-        Person.given_names,
+_CASE_COLUMNS = (Case.id, Case.number, Case.state, Case.matter, Case.deadline, Case.version)
+_JOINT_COLUMNS = (
+    JointApplication.id.label("joint_id"),
+    JointApplication.number.label("joint_number"),
+    JointApplication.commitment_due,
+    WorkPermitBranch.state.label("work_permit_state"),
+    WorkPermitBranch.statutory_due.label("work_permit_due"),
+)
+
+
+_S = TypeVar("_S", bound=Select[Any, *tuple[Any, ...]])
+
+
+def _with_joint(q: _S) -> _S:
+    """The queue's rows with their joint application, if any: each row at most one more index probe per table."""
+    return q.outerjoin(JointApplication, JointApplication.case_id == Case.id).outerjoin(
+        WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id
     )
+
+
+_QUEUE_ROW = _with_joint(
+    select(*_CASE_COLUMNS, Person.surname, Person.given_names, *_JOINT_COLUMNS)
     .join(Person, Person.id == Case.person_id)
     .where(
         Case.office_id == bindparam("office_id"), text("cases." + QUEUE_PREDICATE)
@@ -51,9 +70,9 @@ class QueueQueries(Reader):
         async with self.sessions() as s:
             rows = (
                 await s.execute(
-                    select(Case.id, Case.number, Case.state, Case.matter, Case.deadline, Case.version)
+                    _with_joint(select(*_CASE_COLUMNS, *_JOINT_COLUMNS))
                     .where(
-                        Case.office_id == office_id, text(QUEUE_PREDICATE)
+                        Case.office_id == office_id, text("cases." + QUEUE_PREDICATE)
                     )  # literal: matches the partial index
                     .order_by(Case.deadline.asc().nulls_last(), Case.id)
                     .limit(limit)
@@ -67,6 +86,7 @@ class QueueQueries(Reader):
                 "matter": r.matter,
                 "deadline": r.deadline.isoformat() if r.deadline else None,
                 "version": r.version,
+                "joint": joint_part(r._mapping),
             }
             for r in rows
         ]
@@ -93,6 +113,7 @@ class QueueQueries(Reader):
                     "deadline": r["deadline"].isoformat() if r["deadline"] else None,
                     "version": r["version"],
                     "applicant": f"{r['surname']} {r['given_names']}",
+                    "joint": joint_part(r),
                 }
                 for r in rows
             ]
@@ -121,3 +142,24 @@ class QueueQueries(Reader):
             {"case_id": r.id, "number": r.number, "state": r.state, "deadline": r.deadline.isoformat()}
             for r in rows
         ]
+
+
+def joint_part(r: Mapping[Any, Any]) -> dict[str, Any] | None:
+    """A queue row's joint application (None: a case of its own): its number, the service commitment's due (the
+    second clock; None where the jurisdiction has none), the work-permit branch's state and statutory due, and
+    which branch the join is waiting for, or its outcome when it waits for none (``cnvisa.law.one_stop.join_outcome``;
+    issue 10 §1)."""
+    if r["joint_id"] is None:
+        return None
+    wp_state = r["work_permit_state"]
+    join = one_stop.join_outcome(work_permit_decision(wp_state), residence_decision(r["state"]))
+    due, wp_due = r["commitment_due"], r["work_permit_due"]
+    return {
+        "joint_id": r["joint_id"],
+        "number": r["joint_number"],
+        "service_commitment_due": due.isoformat() if due else None,
+        "work_permit_state": wp_state,
+        "work_permit_statutory_due": wp_due.isoformat() if wp_due else None,
+        "waiting_for": list(join.waiting_for),
+        "join": join.outcome,
+    }

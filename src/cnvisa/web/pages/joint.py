@@ -16,15 +16,20 @@ from sqlalchemy import select
 
 from cnvisa.cases.appointments import office_dict
 from cnvisa.cases.errors import BadInput, GuardFailed
-from cnvisa.cases.passport_check import on_record
+from cnvisa.cases.passport_check import CollectionSlot
 from cnvisa.cases.queries import applications
 from cnvisa.cases.workflow import Role
 from cnvisa.http.applicant import read_files
 from cnvisa.http.deps import Platform, PlatformDep, Principal, check_csrf, require
+from cnvisa.http.i18n import negotiate
 from cnvisa.http.joint import JOINT_CODES, submit_joint
-from cnvisa.http.problems import Problem
+from cnvisa.http.office import passport_shown
+from cnvisa.http.problems import Problem, as_problem
 from cnvisa.law import one_stop
 from cnvisa.store.tables import Office
+from cnvisa.web import pdf
+from cnvisa.web.form_errors import Errors
+from cnvisa.web.pages import office_passport
 from cnvisa.web.pages.office_passport import GUARD_MESSAGES, REASON_LABELS
 from cnvisa.web.pages.render import form_errors, page, t
 
@@ -206,6 +211,7 @@ async def _progress(
         case=case,
         notice=notice,
         labels=labels,
+        dtfmt=_dtfmt(request),
         **context,
     )
 
@@ -257,9 +263,7 @@ async def withdraw(request: Request, joint_id: int, who: ApplicantSide, p: Platf
 
 # ------------------------------------------------------------------------------------------- the single window
 WINDOW_FIELDS: Final = {
-    "passport": ("passport_returned", _("The passport at acceptance")),
-    "retention_reason": ("retention_reason", _("Why the passport is kept")),
-    "retention_note": ("retention_note", _("Note")),
+    "passport": ("passport-returned", _("The passport at acceptance")),
     "passport_presented": ("passport_presented", _("Collected in person with the passport and the receipt")),
 }
 
@@ -268,19 +272,24 @@ WINDOW_MESSAGES: Final = {
     "passport": _(
         "The passport on record could not be checked: keep the passport with a reason, or check it at the case page."
     ),
-    "retention_reason": _("Choose why the passport is kept."),
-    "retention_note": _("Write the reason for keeping the passport in the note."),
     "passport_presented": _("Both permits are handed over in person against the passport and the receipt."),
 }
+
+_PASSPORT_COMMAND: Final = {"accept": "accept", "collect_together": "collect"}
+"""The window's commands with a passport part, and the case page's command whose form part they share
+(``cnvisa.web.pages.office_passport``)."""
 
 
 async def _window(
     request: Request, who: Principal, p: Platform, joint_id: int, status: int = 200, **context: Any
 ) -> HTMLResponse:
     j = await p.joint.joint_progress(who.actor, joint_id)
-    case = await p.cases.read(who.actor, int(j["residence_branch"]["case_id"]))
+    case_id = int(j["residence_branch"]["case_id"])
+    case = await p.cases.read(who.actor, case_id)
     labels = {m["code"]: m for m in materials()}
     context.setdefault("errors", form_errors(request, WINDOW_FIELDS))
+    context.setdefault("form", {})
+    passport = await p.joint.window_passport(case_id) if j["state"] in ("submitted", "issued") else None
     return page(
         request,
         "joint/window.html",
@@ -289,7 +298,9 @@ async def _window(
         j=j,
         case=case,
         labels=labels,
+        passport=passport,
         reason_labels=REASON_LABELS,
+        dtfmt=_dtfmt(request),
         **context,
     )
 
@@ -307,6 +318,17 @@ async def window(
     return await _window(request, who, p, joint_id, done=done if done in COMMANDS else None)
 
 
+def _passport_body(command: str, form: Any) -> dict[str, Any]:
+    """The passport part of the accept or collect form, as the case page reads it (malformed fields: one problem
+    naming the first, with all of them)."""
+    errs: list[tuple[str, str]] = []
+    body = office_passport.body(command, form, lambda field, detail: errs.append((field, detail)))
+    if errs:
+        field, detail = errs[0]
+        raise Problem(422, "Invalid input", detail, field=field, code="bad_input", fields=errs)
+    return body
+
+
 @router.post("/office/joint-applications/{joint_id}/{command}", response_model=None)
 async def window_command(
     request: Request, joint_id: int, command: str, who: Window, p: PlatformDep
@@ -321,20 +343,26 @@ async def window_command(
         if command == "issue_notice":
             await svc.joint_issue_notice(actor, joint_id, version, key=key)
         elif command == "accept":
-            returned = form.get("passport") == "returned"
+            # the passport read on the spot (the one on record or its MRZ) and returned with a collection
+            # appointment, or kept with a reason: as at the case page (免留存护照, issue 10 §4)
+            body = _passport_body("accept", form)
+            day, slot = body.get("collection_day"), body.get("collection_slot")
             await svc.joint_accept(
                 actor,
                 joint_id,
                 version,
                 key=key,
-                passport_kept=not returned,
-                passport=await _passport(p, who, joint_id) if returned else None,
-                retention_reason=None if returned else (str(form.get("retention_reason") or "") or None),
-                retention_note=None if returned else (str(form.get("retention_note") or "").strip() or None),
+                passport_kept=bool(body["passport_kept"]),
+                passport=await passport_shown(p, who, await _case_of(p, who, joint_id), body),
+                retention_reason=body.get("retention_reason"),
+                retention_note=body.get("retention_note"),
+                collection=CollectionSlot(day, slot) if day and slot else None,
             )
         elif command == "issue_together":
             await svc.joint_issue_together(actor, joint_id, version, key=key)
         elif command == "collect_together":
+            # a passport returned at acceptance: the same one or the holder's new one, read and checked again
+            body = _passport_body("collect", form)
             presented = form.get("passport_presented") == "yes"
             await svc.joint_collect_together(
                 actor,
@@ -342,30 +370,53 @@ async def window_command(
                 version,
                 key=key,
                 passport_presented=presented,
-                passport=await _passport(p, who, joint_id) if presented else None,
+                passport=await passport_shown(p, who, await _case_of(p, who, joint_id), body)
+                if presented
+                else None,
             )
         elif command == "settle":
             await svc.joint_settle(actor, joint_id, version, key=key)
         else:
             raise Problem(404, "Not found", f"no command {command}", field="command", code="unknown_command")
-    except (BadInput, GuardFailed) as exc:
-        guard = exc.guard if isinstance(exc, GuardFailed) else ""
-        if guard and guard != "passport_presented" and guard not in GUARD_MESSAGES:
+    except (BadInput, GuardFailed, Problem) as exc:
+        problem = as_problem(exc)
+        if problem.status in (401, 403, 404):
+            raise problem from None
+        errors = _window_errors(request, command, exc, problem)
+        if errors is None:
             raise  # a rule's refusal (its article named): the error page in the reader's language
-        key_ = "passport_presented" if command == "collect_together" else getattr(exc, "field", "")
-        key_ = key_ if key_ in WINDOW_MESSAGES else "passport"
-        text = GUARD_MESSAGES.get(guard, "")
-        found = ((key_, t(request, text or WINDOW_MESSAGES[key_])),)
-        errors = form_errors(request, WINDOW_FIELDS, *found)
-        return await _window(request, who, p, joint_id, 422, errors=errors)
+        refill = office_passport.refill(_PASSPORT_COMMAND.get(command, ""), form)
+        return await _window(request, who, p, joint_id, 422, errors=errors, form=refill, failed=command)
     return RedirectResponse(f"/office/joint-applications/{joint_id}?done={command}", status_code=303)
 
 
-async def _passport(p: Platform, who: Principal, joint_id: int) -> Any:
-    """The applicant's current passport on record (its MRZ, checked by the core as if read at the window)."""
+def _window_errors(request: Request, command: str, exc: Exception, problem: Problem) -> Errors | None:
+    """The form's errors beside their fields (the passport's as the case page names them), or None: a rule's
+    refusal, for the error page."""
+    guard = exc.guard if isinstance(exc, GuardFailed) else ""
+    if command in _PASSPORT_COMMAND and guard != "passport_presented":
+        named = office_passport.errors(request, _PASSPORT_COMMAND[command], problem)
+        if named is not None:
+            return named
+    if guard and guard != "passport_presented" and guard not in GUARD_MESSAGES:
+        return None
+    if isinstance(exc, Problem) and not guard and command not in _PASSPORT_COMMAND:
+        return None
+    key_ = (
+        "passport_presented"
+        if command == "collect_together" and guard == "passport_presented"
+        else "passport"
+    )
+    text = GUARD_MESSAGES.get(guard, "")
+    return form_errors(request, WINDOW_FIELDS, (key_, t(request, text or WINDOW_MESSAGES[key_])))
+
+
+def _dtfmt(request: Request) -> Any:
+    """An instant as the page's reader reads it (Beijing time), for the receipt's passport part."""
+    return pdf.helpers(negotiate(request))["dtfmt"]
+
+
+async def _case_of(p: Platform, who: Principal, joint_id: int) -> int:
+    """The residence branch's case, read as the officer may (authorised and audited)."""
     j = await p.joint.joint_progress(who.actor, joint_id)
-    async with p.sessions() as s:
-        shown = await on_record(s, int(j["person_id"]))
-    if shown is None:
-        raise BadInput("passport", "no passport with its MRZ is on record: read the passport's MRZ")
-    return shown
+    return int(j["residence_branch"]["case_id"])

@@ -188,7 +188,7 @@ async def _case_page(
         who,
         status=status,
         view=view,
-        form=_refill(command, getattr(request.state, "form", None)) if error else {},
+        form=office_passport.refill(command, getattr(request.state, "form", None)) if error else {},
         # a field's error is shown by the summary and beside the field; others (a rule's guard) in the box —
         # a passport guard in both (its article and what the check found)
         error=error.body(request.url.path)
@@ -280,16 +280,6 @@ async def command_form(
             request, who, p, case_id, status=problem.status, error=problem, command=command
         )
     return RedirectResponse(f"/office/cases/{case_id}?done={command}#outcome", status_code=303)
-
-
-def _refill(command: str, form: Any) -> dict[str, str]:
-    """What the officer typed into the acceptance or collection form, shown again beside its error."""
-    if form is None or command not in ("accept", "collect"):
-        return {}
-    keep: tuple[str, ...] = ("passport", "passport_source", "collect_passport_source", "collection")
-    keep += ("retention_reason", "retention_note", "passport_mrz_line1", "passport_mrz_line2")
-    keep += ("collect_passport_mrz_line1", "collect_passport_mrz_line2")
-    return {k: str(form.get(k) or "")[:2000] for k in keep}
 
 
 @router.post("/office/obligations/{obligation_id}/waive", response_model=None)

@@ -124,6 +124,17 @@ def body(command: str, form: Any, bad: Callable[[str, str], None]) -> dict[str, 
     return out
 
 
+def refill(command: str, form: Any) -> dict[str, str]:
+    """What the officer typed into the acceptance or collection form's passport part, shown again beside its
+    error (the case page's and the single window's)."""
+    if form is None or command not in ("accept", "collect"):
+        return {}
+    keep: tuple[str, ...] = ("passport", "passport_source", "collect_passport_source", "collection")
+    keep += ("retention_reason", "retention_note", "passport_mrz_line1", "passport_mrz_line2")
+    keep += ("collect_passport_mrz_line1", "collect_passport_mrz_line2")
+    return {k: str(form.get(k) or "")[:2000] for k in keep}
+
+
 def _key(field: str) -> str:
     return "collection" if field.startswith("collection") else field
 
