@@ -20,6 +20,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from cnvisa import __version__
 from cnvisa.api import openapi_doc, progress
 from cnvisa.cases.clock import Clock, StartedClock
+from cnvisa.cases.clock import today as clock_today
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.queries.outbox_backlog import outbox_backlog as backlog_query
 from cnvisa.cases.registry import Registry
@@ -30,6 +31,7 @@ from cnvisa.http.headers import SecurityHeaders
 from cnvisa.http.i18n import negotiate
 from cnvisa.http.limits import BodyLimits
 from cnvisa.http.settings import Settings
+from cnvisa.law import calendar as workdays
 from cnvisa.store import migrate, queue
 from cnvisa.store.db import Timeouts, make_engine, sessionmaker
 from cnvisa.store.fast import Reads
@@ -146,7 +148,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app.include_router(docs.router)
     app.include_router(
-        observe.router(observe.allowed_networks(settings.metrics_allow), ready, job_backlog, outbox_backlog)
+        observe.router(
+            observe.allowed_networks(settings.metrics_allow),
+            ready,
+            job_backlog,
+            outbox_backlog,
+            calendar_days_left,
+        )
     )
 
     for router in api_routes.ROUTERS:
@@ -171,7 +179,29 @@ async def ready(request: Request) -> dict[str, dict[str, object]]:
     return {
         "database": {"ok": True},
         "schema": {"ok": found == expected, "database": sorted(found), "code": sorted(expected)},
+        "calendar": calendar_readiness(request),
     }
+
+
+def calendar_days_left(request: Request) -> int:
+    """Days from today (Beijing, the platform's clock) to the last day whose working days can be counted."""
+    platform: Platform = request.app.state.platform
+    last = dt.date(workdays.loaded_years()[1], 12, 31)
+    return (last - clock_today(platform.cases.clock)).days
+
+
+def calendar_readiness(request: Request) -> dict[str, object]:
+    """Informative, never ``ok: False``: every instance has the same calendar, so taking one out of the balancer
+    would help nobody; the warning (and ``cnvisa_calendar_days_left``) is for the operator to load the notice."""
+    left = calendar_days_left(request)
+    out: dict[str, object] = {"ok": True, "loaded": list(workdays.loaded_years()), "days_left": left}
+    if left < observe.CALENDAR_WARN_DAYS:
+        year = workdays.loaded_years()[1] + 1
+        out["warning"] = (
+            f"the State Council holiday notice for {year} is not loaded: working days past "
+            f"{year - 1}-12-31 cannot be counted (add src/cnvisa/law/data/calendar/{year}.toml)"
+        )
+    return out
 
 
 async def job_backlog(request: Request) -> observe.Backlog:

@@ -246,6 +246,31 @@ def outbox_text(rows: OutboxRows | None) -> bytes:
     return generate_latest(registry)
 
 
+CALENDAR_WARN_DAYS: Final = 45
+"""Days before the last loaded year ends from which ``/readyz`` warns (the State Council's notice for the next
+year usually appears in November: the warning starts in mid-November)."""
+
+
+def calendar_text(days_left: int) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    family = GaugeMetricFamily(
+        "cnvisa_calendar_days_left",
+        "Days from today (Beijing) to the last day of the last year whose State Council holiday notice is loaded. "
+        "Working days past it cannot be counted: receipts and deadlines reaching into it are refused (503).",
+    )
+    family.add_metric([], days_left)
+    registry.register(_Fixed(family))
+    return generate_latest(registry)
+
+
+class _Fixed:
+    def __init__(self, family: GaugeMetricFamily) -> None:
+        self.family = family
+
+    def collect(self) -> Any:
+        yield self.family
+
+
 def metrics_text() -> bytes:
     """Every worker's figures under multiprocess mode; this process's otherwise."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -289,6 +314,7 @@ def router(
     ready: Callable[[Request], Awaitable[dict[str, Any]]],
     backlog: Callable[[Request], Awaitable[Backlog]] | None = None,
     outbox: Callable[[Request], Awaitable[OutboxRows]] | None = None,
+    calendar_days_left: Callable[[Request], int] | None = None,
 ) -> APIRouter:
     """``/healthz``, ``/readyz`` and ``/metrics``: outside the API's version and the OpenAPI document (they are
     the operator's, not the public's). ``backlog`` reads the job queue's figures at each scrape, ``outbox`` the
@@ -318,6 +344,8 @@ def router(
             body += backlog_text(await _read(backlog, request, "job queue"))
         if outbox is not None:
             body += outbox_text(await _read(outbox, request, "outbox"))
+        if calendar_days_left is not None:
+            body += calendar_text(calendar_days_left(request))
         return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     return r

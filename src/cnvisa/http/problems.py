@@ -6,7 +6,7 @@ import errno
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,7 @@ from cnvisa.cases.errors import (
     NotFound,
 )
 from cnvisa.http import methods
-from cnvisa.law.errors import InvalidInput, LawError, NotInForce
+from cnvisa.law.errors import CalendarYearNotLoaded, InvalidInput, LawError, NotInForce
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("cnvisa.web")
@@ -58,6 +58,8 @@ _NET_ERRNOS = frozenset(
 )
 RETRY_UNAVAILABLE = 5
 """Seconds a client is asked to wait (Retry-After) when the database is down or stalled."""
+RETRY_CALENDAR: Final = 3600
+"""Retry-After when a year's working days cannot be counted: an operator must load the State Council's notice."""
 
 
 def _cut_connection(exc: BaseException | None) -> bool:
@@ -141,6 +143,19 @@ def as_problem(exc: Exception) -> Problem:
         return Problem(403, "Forbidden", str(exc), code="forbidden")
     if isinstance(exc, NotFound):
         return Problem(404, "Not found", str(exc), code="not_found")
+    if isinstance(exc, CalendarYearNotLoaded):
+        # the service's missing data, not the request's fault: periods and receipts are counted in working days
+        # (Regulations Art 36 last para) and a year's working days exist only once its notice is loaded
+        log.error("working days not countable: %s", exc)
+        return Problem(
+            503,
+            "Working days not countable",
+            str(exc),
+            rule="Regulations Art 36",
+            code="calendar_year_not_loaded",
+            year=exc.year,
+            retry_after=RETRY_CALENDAR,
+        )
     if isinstance(exc, (CaseError, LawError)):
         return Problem(422, "Invalid request", str(exc), code="invalid")
     if isinstance(exc, (OverflowError, DataError)) or (
@@ -177,6 +192,10 @@ PAGE_TEXTS_BY_CODE: dict[str, str] = {
     "csrf": _("The form has expired or was not sent from this site: reload the page and try again."),
     "busy": _("The system is busy and nothing was changed: please try again."),
     "unavailable": _("The system is not answering at the moment: please try again in a few seconds."),
+    "calendar_year_not_loaded": _(
+        "Working days cannot be counted yet for the dates this step needs: the State Council's holiday notice "
+        "for that year is not loaded. Nothing was changed; the operators have been alerted. Please try again later."
+    ),
     "locked_out": _("Too many attempts: please wait a moment and try again."),
     "rate_limited": _("Too many attempts: please wait a moment and try again."),
 }
