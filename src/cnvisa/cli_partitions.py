@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+T = TypeVar("T")
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides CNVISA_DATABASE_URL")]
 
 partitions_app = typer.Typer(
@@ -31,12 +33,26 @@ def _today() -> dt.date:
     return day
 
 
-def _run(database_url: str | None, work: Any) -> Any:
-    """``work(sync_connection)`` in one transaction on PostgreSQL; SQLite refused in one line."""
+def _settle(go: Callable[[], Coroutine[Any, Any, T | None]]) -> T:
+    """Run ``go()``: an error in one line, never a traceback; None (the database is not PostgreSQL) refused."""
     from cnvisa.cli import _fail
+
+    try:
+        out = asyncio.run(go())
+    except ValueError as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    if out is None:
+        _fail(SQLITE)
+    return out
+
+
+def _run(database_url: str | None, work: Callable[[Any], T]) -> T:
+    """``work(sync_connection)`` in one transaction on PostgreSQL."""
     from cnvisa.store.db import make_engine
 
-    async def go() -> Any:
+    async def go() -> T | None:
         engine = make_engine(database_url)
         try:
             if engine.dialect.name != "postgresql":
@@ -46,15 +62,7 @@ def _run(database_url: str | None, work: Any) -> Any:
         finally:
             await engine.dispose()
 
-    try:
-        out = asyncio.run(go())
-    except ValueError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # one line, never a traceback
-        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-    if out is None:
-        _fail(SQLITE)
-    return out
+    return _settle(go)
 
 
 @partitions_app.command("list")
@@ -108,7 +116,6 @@ def drop_partitions(
     """Detach and drop the table's months before ``--before`` (a Beijing month), refused inside the table's
     minimum retention; the drop is written to the audit log."""
     from cnvisa.cases import audit
-    from cnvisa.cases.clock import SHANGHAI
     from cnvisa.cases.workflow import Role
     from cnvisa.cli import _clock, _fail
     from cnvisa.store import partitions
@@ -119,7 +126,7 @@ def drop_partitions(
     except ValueError:
         _fail(f"before: {before!r} is not a month (YYYY-MM)")
     clock = _clock()
-    today = clock.now().astimezone(SHANGHAI).date()
+    today = _today()
 
     async def go() -> list[str] | None:
         engine = make_engine(database_url)
@@ -146,13 +153,6 @@ def drop_partitions(
         finally:
             await engine.dispose()
 
-    try:
-        names = asyncio.run(go())
-    except ValueError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # one line, never a traceback
-        _fail(f"database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-    if names is None:
-        _fail(SQLITE)
+    names = _settle(go)
     key = "dropped" if yes else "would_drop"
     typer.echo(json.dumps({key: names, "table": table, "before": before}))
