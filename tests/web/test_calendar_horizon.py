@@ -53,7 +53,10 @@ def test_joint_acceptance_past_the_loaded_calendar_is_503_and_writes_nothing(
     assert after.get("receipt") is None and after["clocks"] is None
 
     # the page: the error page in the reader's language, nothing written either
-    for lang, words in (("zh_CN", "国务院节假日安排通知尚未载入"), ("en", "holiday notice for that year is not loaded")):
+    for lang, words in (
+        ("zh_CN", "国务院节假日安排通知尚未载入"),
+        ("en", "holiday notice for that year is not loaded"),
+    ):
         page = c.post(
             f"/office/joint-applications/{jid}/accept?lang={lang}",
             data={"csrf": csrf, "version": str(before["version"]), "passport_source": "on_record",
