@@ -519,7 +519,7 @@ async def test_the_delivery_job_runs_two_loops_of_passes_and_sends_each_row_once
             )
     ctx = JobContext(world.sessions, world.clock, dialect)
     done = await deliver_outbox(ctx, {"limit": 5, "seconds": 8, "at_once": 2})
-    assert done == {"sent": 23, "retry": 0, "failed": 0}
+    assert done == {"sent": 23, "retry": 0, "failed": 0, "more": False}
     async with world.sessions() as s:
         counted = (await s.execute(select(NotificationAttempt.notification_id))).scalars().all()
     assert len(counted) == len(set(counted)) == 23 and {n.state for n in await rows(world)} == {"sent"}

@@ -63,7 +63,11 @@ class Job:
     payload: Mapping[str, Any] | None = None
     """What a scheduled tick enqueues."""
     concurrency_limit: int = 0
-    """At most this many running at once across all workers (0: no limit)."""
+    """At most this many running at once in a worker (0: no limit)."""
+    each_worker: bool = False
+    """On PostgreSQL every ``cnvisa worker`` ticks this job itself (its own in-process queue), instead of one
+    worker taking each tick from the shared schedule: for work split by the rows it claims (``FOR UPDATE SKIP
+    LOCKED``), so that one worker per core means one deliverer per core. SQLite: as any job."""
 
 
 def daily_at_beijing(hour: int, minute: int) -> str:
@@ -113,7 +117,8 @@ def _registry() -> tuple[Job, ...]:
             Retry(max_attempts=10, initial_delay=5.0, max_delay=600.0),
             cron=every_seconds(10),
             payload={"limit": 200, "seconds": 8, "at_once": 2},
-            concurrency_limit=2,  # two passes at once never take one row (SKIP LOCKED; SQLite one writer)
+            concurrency_limit=1,  # one job at a time in a worker; its ``at_once`` loops are the parallelism
+            each_worker=True,  # every worker delivers: passes never take one row (SKIP LOCKED)
         ),
         Job(  # monthly partitions made ahead (issue 14, cnvisa.store.partitions): daily, before the month turns
             "ensure_partitions",

@@ -10,6 +10,11 @@
   outbox row) that the next periodic run picks up, never the queue entry. Two workers on one SQLite file would
   each run every tick (no shared schedule table): the jobs being idempotent, that costs work, not correctness.
 
+A job marked ``each_worker`` (the outbox's delivery) is ticked on PostgreSQL by every worker's own
+``PgQueuer.in_memory()`` beside the shared queue, not by the shared schedule: each worker delivers, the rows split
+by the claim's ``FOR UPDATE SKIP LOCKED`` (the shared queue's one job a tick would keep all but one worker idle).
+A job whose summary says ``more`` is queued again at once on the queue that ran it, without waiting for a tick.
+
 SIGTERM and SIGINT stop it cleanly: no new job is taken, the running ones finish, the connection closes (exit
 0). On PostgreSQL, losing the queue's connection ends the worker with an error (exit 2), for its supervisor to
 start it again; jobs it was running are picked again after the heartbeat timeout."""
@@ -22,7 +27,7 @@ import datetime as dt
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,10 +76,11 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _entrypoint(job: Job, ctx: JobContext) -> Callable[[QueuedJob], Any]:
+def _entrypoint(job: Job, ctx: JobContext, again: Callable[[], Awaitable[Any]]) -> Callable[[QueuedJob], Any]:
     async def run(queued: QueuedJob) -> None:
         started = time.perf_counter()
-        result = await job.run(ctx, queue.decode(queued.payload))
+        payload = queue.decode(queued.payload)
+        result = await job.run(ctx, payload)
         log.info(
             "job %s #%s (attempt %s) done in %.3f s: %s",
             job.name,
@@ -83,6 +89,8 @@ def _entrypoint(job: Job, ctx: JobContext) -> Callable[[QueuedJob], Any]:
             time.perf_counter() - started,
             dict(result or {}),
         )
+        if (result or {}).get("more"):
+            await again()
 
     return run
 
@@ -102,18 +110,23 @@ def _executor(job: Job) -> Callable[[EntrypointExecutorParameters], DatabaseRetr
     return make
 
 
-def register(pgq: PgQueuer, jobs: tuple[Job, ...], ctx: JobContext) -> None:
-    """Each job as an entrypoint with its retry policy; each schedule as a tick that enqueues the job once."""
+def register(pgq: PgQueuer, jobs: tuple[Job, ...], ctx: JobContext, *, ticked: bool = True) -> None:
+    """Each job as an entrypoint with its retry policy; each schedule as a tick that enqueues the job once
+    (``ticked`` False: the entrypoints only — another queue ticks them)."""
     queries = pgq.queries
     assert queries is not None
     for job in by_name(jobs).values():
+
+        async def again(job: Job = job) -> None:  # no dedupe key: the running job still holds the tick's
+            await queries.enqueue(job.name, queue.encode(job.payload), 0, None, None)
+
         pgq.entrypoint(
             job.name,
             concurrency_limit=job.concurrency_limit,
             on_failure="hold",
             executor_factory=_executor(job),
-        )(_entrypoint(job, ctx))
-        if job.cron is None:
+        )(_entrypoint(job, ctx, again))
+        if job.cron is None or not ticked:
             continue
 
         async def tick(schedule: Schedule, job: Job = job) -> None:
@@ -147,8 +160,10 @@ async def run_worker(
     connection = None
     try:
         ctx = JobContext(sessionmaker(engine), clock, engine.dialect.name)
+        local: PgQueuer | None = None
         if is_sqlite(url):
             pgq = PgQueuer.in_memory()
+            register(pgq, jobs, ctx)
         else:
             import asyncpg  # type: ignore[import-untyped]
 
@@ -156,28 +171,36 @@ async def run_worker(
                 asyncpg_dsn(url), server_settings={"application_name": APPLICATION_NAME}
             )
             pgq = PgQueuer.from_asyncpg_connection(connection)
-        register(pgq, jobs, ctx)
+            mine = tuple(j for j in jobs if j.each_worker and j.cron)
+            register(pgq, tuple(j for j in jobs if j not in mine), ctx)
+            if mine:  # ticked here, in this worker; the shared queue still runs one that someone enqueues
+                register(pgq, mine, ctx, ticked=False)
+                local = PgQueuer.in_memory()
+                register(local, mine, ctx)
+        queues = [q for q in (pgq, local) if q is not None]
+
+        def shutdown() -> None:
+            for q in queues:
+                q.shutdown.set()
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, pgq.shutdown.set)
-        watcher = asyncio.create_task(_relay(stop, pgq.shutdown)) if stop is not None else None
+            loop.add_signal_handler(sig, shutdown)
+        watcher = asyncio.create_task(_relay(stop, shutdown)) if stop is not None else None
         log.info(
             "worker on %s (%s): jobs %s; schedules %s",
             engine.dialect.name,
             "durable queue" if connection is not None else "in-process queue",
             ", ".join(j.name for j in jobs),
-            ", ".join(f"{j.name} {j.cron!r} UTC" for j in jobs if j.cron) or "none",
+            ", ".join(
+                f"{j.name} {j.cron!r} UTC{' (each worker)' if local and j.each_worker else ''}"
+                for j in jobs
+                if j.cron
+            )
+            or "none",
         )
         try:
-            await pgq.run(
-                dequeue_timeout=dt.timedelta(seconds=options.dequeue_timeout),
-                batch_size=options.batch_size,
-                max_concurrent_tasks=options.concurrency,
-                heartbeat_timeout=dt.timedelta(seconds=options.heartbeat_timeout),
-                # the queue's connection lost (server restarted, connection killed): end with the error, so the
-                # supervisor (systemd, Kubernetes) starts a fresh worker, instead of one listening to nothing
-                shutdown_on_listener_failure=connection is not None,
-            )
+            await _run_all(queues, options, durable=connection is not None, shutdown=shutdown)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
@@ -191,6 +214,34 @@ async def run_worker(
         await engine.dispose()
 
 
-async def _relay(stop: asyncio.Event, shutdown: asyncio.Event) -> None:
+async def _run_all(
+    queues: list[PgQueuer], options: WorkerOptions, *, durable: bool, shutdown: Callable[[], None]
+) -> None:
+    """Run the queues together until one ends; then the others are told to stop, and the first error is raised
+    (the shared queue's lost connection ends the worker, exit 2, for its supervisor to start a fresh one)."""
+
+    async def one(q: PgQueuer, shared: bool) -> None:
+        await q.run(
+            dequeue_timeout=dt.timedelta(seconds=options.dequeue_timeout),
+            batch_size=options.batch_size,
+            max_concurrent_tasks=options.concurrency,
+            heartbeat_timeout=dt.timedelta(seconds=options.heartbeat_timeout),
+            # the queue's connection lost (server restarted, connection killed): end with the error, so the
+            # supervisor (systemd, Kubernetes) starts a fresh worker, instead of one listening to nothing
+            shutdown_on_listener_failure=durable and shared,
+        )
+
+    tasks = [asyncio.create_task(one(q, i == 0)) for i, q in enumerate(queues)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        shutdown()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+
+
+async def _relay(stop: asyncio.Event, shutdown: Callable[[], None]) -> None:
     await stop.wait()
-    shutdown.set()
+    shutdown()
