@@ -5,6 +5,7 @@ server at ≥ 1,000/s with one worker per core; enqueueing alone ≥ 20,000/s) �
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py build --people 500000 --email-every 1
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py run [--channel email] [--rows N] [--workers 2]
                                                              [--limit 200] [--at-once 2] [--max-seconds 600]
+    PYTHONPATH=src .venv/bin/python benchmarks/outbox.py run --cnvisa-worker [--workers 2] [--rows N]
     PYTHONPATH=src .venv/bin/python benchmarks/outbox.py drop
 
 The data (bulk SQL with generate_series, benchmark data): N people, each with an applicant account and one open
@@ -270,6 +271,101 @@ def run(
     print("outbox:", asyncio.run(_counts()))
 
 
+def run_cnvisa_workers(
+    channel: str, rows: int | None, workers: int, max_seconds: float, enqueue: bool
+) -> None:
+    """The same rows delivered by ``workers`` real ``cnvisa worker`` processes (the registry's schedule and
+    payload, on PostgreSQL: each ticks ``deliver_outbox`` itself and reruns it while it says ``more``). The
+    rate is the rows sent from the first one sent until none is left due (polled every 0.25 s)."""
+    import re
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    if enqueue:
+        asyncio.run(_enqueue())
+    due = asyncio.run(_only(channel, rows))
+    print(f"due: {due:,} {channel} rows")
+    spawn = mp.get_context("spawn")
+    ready, (stop_here, stop_there) = spawn.Event(), spawn.Pipe()
+    sink = spawn.Process(target=_sink, args=(SMTP_PORT, ready, stop_there))
+    sink.start()
+    ready.wait(30)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+        "CNVISA_CLOCK_START": _clock().now().isoformat(),
+        "CNVISA_SMTP_HOST": "127.0.0.1",
+        "CNVISA_SMTP_PORT": str(SMTP_PORT),
+        "CNVISA_SMTP_FROM": "noreply@cnvisa.test",
+        "CNVISA_JOB_SCHEDULE_DAILY_SWEEP": "off",
+        "CNVISA_JOB_SCHEDULE_ENSURE_PARTITIONS": "off",
+    }
+    logs = [Path(tempfile.mkstemp(prefix=f"outbox-worker{i}-", suffix=".log")[1]) for i in range(workers)]
+    cmd = [sys.executable, "-m", "cnvisa.cli", "worker", "--database-url", _url(DB)]
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    procs = [subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT) for log in logs]
+
+    async def watch() -> tuple[float, float, int]:
+        engine = make_engine(_url(DB))
+        first = last = 0.0
+        left = due
+        try:
+            async with engine.connect() as c:
+                while time.perf_counter() - started < max_seconds:
+                    sent, left = (
+                        await c.execute(
+                            text(
+                                "SELECT count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE state IN "
+                                "('pending', 'sending')) FROM notifications WHERE channel = :ch"
+                            ),
+                            {"ch": channel},
+                        )
+                    ).one()
+                    await c.rollback()
+                    now = time.perf_counter()
+                    if sent and not first:
+                        first = now
+                    if not left:
+                        last = now
+                        break
+                    await asyncio.sleep(0.25)
+        finally:
+            await engine.dispose()
+        return first, last, int(left)
+
+    try:
+        first, last, left = asyncio.run(watch())
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        stop_here.send(None)
+        accepted, sink_cpu = stop_here.recv()
+        sink.join()
+    per = [
+        sum(int(n) for n in re.findall(r"done in [\d.]+ s: \{'sent': (\d+)", log.read_text())) for log in logs
+    ]
+    if left:
+        print(f"NOT DONE: {left:,} rows still due after {max_seconds:.0f} s")
+    took = (last or time.perf_counter()) - first
+    print(
+        f"deliver {channel} by {workers} `cnvisa worker` processes: {due - left:,} sent in {took:.2f} s from the "
+        f"first sent = {(due - left) / took:,.0f}/s (first sent {first - started:.1f} s after start); the SMTP "
+        f"server accepted {accepted:,} (its CPU {sink_cpu:.1f} s); per worker {per}; exit codes "
+        f"{[p.returncode for p in procs]} (load before {load:.1f}, after {os.getloadavg()[0]:.1f})"
+    )
+    print("outbox:", asyncio.run(_counts()))
+    for log in logs:
+        log.unlink()
+
+
 async def drop() -> None:
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
@@ -292,10 +388,17 @@ def main() -> None:
     )
     r.add_argument("--max-seconds", type=float, default=600.0)
     r.add_argument("--no-enqueue", action="store_true", help="deliver the rows already written")
+    r.add_argument(
+        "--cnvisa-worker",
+        action="store_true",
+        help="deliver with real `cnvisa worker` processes (their schedule) instead of the job called in a loop",
+    )
     sub.add_parser("drop")
     args = ap.parse_args()
     if args.cmd == "build":
         asyncio.run(build(args.people, args.email_every))
+    elif args.cmd == "run" and args.cnvisa_worker:
+        run_cnvisa_workers(args.channel, args.rows, args.workers, args.max_seconds, not args.no_enqueue)
     elif args.cmd == "run":
         run(
             args.channel,
