@@ -63,6 +63,8 @@ def test_joint_acceptance_past_the_loaded_calendar_is_503_and_writes_nothing(
                   "passport": "returned"},
         )  # fmt: skip
         assert page.status_code == 503 and words in page.text, page.text[:800]
+        title = "工作日暂时无法计算" if lang == "zh_CN" else "Working days not countable"
+        assert f"<h1>{title}</h1>" in page.text or f">{title}</h1>" in page.text, page.text[:800]
         assert page.headers["retry-after"]
     assert c.get(f"/api/v1/joint-applications/{jid}").json()["version"] == before["version"]
 
