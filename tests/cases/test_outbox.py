@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from case_helpers import MATTERS, World, at, key
 from notify_helpers import SmsGateway, SmtpHandler, free_port, outbox, served, smtp_server
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from cnvisa.cases import audit as audit_module
 from cnvisa.cases.channels import EMAIL, INBOX, SMS, ChannelConfig
@@ -156,6 +156,15 @@ async def test_the_chinese_reminder_cites_the_law_in_chinese(world: World) -> No
     assert "《出境入境管理法》第32条第1款" in m["body"] and m["subject"].startswith("提醒")
 
 
+async def delivery_jobs(world: World) -> list[str]:
+    """The delivery jobs waiting in the queue (PostgreSQL's pgqueuer table; none on SQLite)."""
+    if world.engine.dialect.name != "postgresql":
+        return []
+    async with world.engine.connect() as conn:
+        got = await conn.execute(text("SELECT entrypoint FROM pgqueuer WHERE entrypoint = 'deliver_outbox'"))
+        return [str(e) for e in got.scalars()]
+
+
 async def test_a_notice_writes_its_rows_in_the_command_transaction(world: World, monkeypatch: Any) -> None:
     c = await world.create(files=("passport",))
     sub = await world.svc.submit(world.applicant, c["case_id"], c["version"], key=key())
@@ -171,6 +180,7 @@ async def test_a_notice_writes_its_rows_in_the_command_transaction(world: World,
     with pytest.raises(RuntimeError):
         await world.svc.issue_notice(world.officer, c["case_id"], sub["version"], key=key())
     assert await rows(world) == []  # rolled back with the command
+    assert await delivery_jobs(world) == []  # and the delivery job with them
     monkeypatch.setattr(audit_module, "append_many", real)
     k = key()
     out = await world.svc.issue_notice(world.officer, c["case_id"], sub["version"], key=k)
@@ -182,6 +192,9 @@ async def test_a_notice_writes_its_rows_in_the_command_transaction(world: World,
         ("case", c["case_id"], "notice-1", INBOX)
     ]
     assert written[0].params["respond_by"] == out["notice"]["respond_by"]
+    # the delivery job queued in the same transaction, once (PostgreSQL; SQLite's runner ticks)
+    pg = world.engine.dialect.name == "postgresql"
+    assert await delivery_jobs(world) == (["deliver_outbox"] if pg else [])
     await outbox(world.sessions, world.clock).deliver_due()
     [m] = (await prefs(world).inbox(world.applicant))["items"]
     assert m["subject"].startswith("申请") and "一次性告知" in m["subject"]

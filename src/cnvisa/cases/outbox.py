@@ -35,6 +35,7 @@ from cnvisa.cases.channels import EMAIL, INBOX, SMS
 from cnvisa.cases.errors import BadInput
 from cnvisa.cases.obligation_sources import ORGANISATION_DUTIES
 from cnvisa.cases.queries.escalation import NEAR_WORKING_DAYS, near_cutoff
+from cnvisa.store import queue
 from cnvisa.store.obligation_tables import Obligation
 from cnvisa.store.outbox_tables import Notification, NotificationPreference
 from cnvisa.store.tables import DEADLINE_PREDICATE, Account, Case, Mandate, Notice, OrgPerson
@@ -161,6 +162,10 @@ def _active() -> Any:
     return Account.active.is_(True)
 
 
+DELIVERY_JOB: Final = "deliver_outbox"
+"""The queue's delivery job (cnvisa.worker.registry), also its tick's dedupe key."""
+
+
 async def case_event(s: AsyncSession, case: Case, command: str, now: dt.datetime) -> int:
     """In the command's transaction: the notice, decision or issuance to the person's accounts and the account
     that filed the case. A later one-time notice is a new stage (``notice-2``)."""
@@ -185,7 +190,13 @@ async def case_event(s: AsyncSession, case: Case, command: str, now: dt.datetime
         Account.id.label("account_id"),
     ).where(who, _active())
     template = stage if stage.startswith("work_permit_") else stage.split("-")[0]
-    return await enqueue(s, recipients, subject_kind=CASE, template=template, now=now, params=params)
+    written = await enqueue(s, recipients, subject_kind=CASE, template=template, now=now, params=params)
+    if written:
+        # the delivery job queued in the command's transaction (PostgreSQL; issue 12): a worker delivers as the
+        # command commits, not at the next tick; one waits at a time (the schedule's dedupe key), none if it rolls
+        # back. SQLite queues nothing: its in-process runner's ticks deliver.
+        await queue.enqueue(s, DELIVERY_JOB, dedupe_key=DELIVERY_JOB)
+    return written
 
 
 async def reminders(s: AsyncSession, day: dt.date, now: dt.datetime, steps: tuple[int, ...]) -> int:
