@@ -216,9 +216,9 @@ async def _counts() -> dict[str, int]:
     return {str(k): int(n) for k, n in rows}
 
 
-def run(
-    channel: str, rows: int | None, workers: int, limit: int, at_once: int, max_seconds: float, enqueue: bool
-) -> None:
+def _due_and_sink(channel: str, rows: int | None, enqueue: bool) -> tuple[int, Any, Connection]:
+    """The reminders written (``enqueue``), only ``rows`` of ``channel`` left due, and the SMTP sink started: the
+    due count, the sink's process and the pipe that stops it."""
     if enqueue:
         asyncio.run(_enqueue())
     due = asyncio.run(_only(channel, rows))
@@ -228,6 +228,14 @@ def run(
     sink = spawn.Process(target=_sink, args=(SMTP_PORT, ready, stop_there))
     sink.start()
     ready.wait(30)
+    return due, sink, stop_here
+
+
+def run(
+    channel: str, rows: int | None, workers: int, limit: int, at_once: int, max_seconds: float, enqueue: bool
+) -> None:
+    _due, sink, stop_here = _due_and_sink(channel, rows, enqueue)
+    spawn = mp.get_context("spawn")
     go = spawn.Event()
     procs = []
     for _ in range(workers):
@@ -283,15 +291,7 @@ def run_cnvisa_workers(
     import tempfile
     from pathlib import Path
 
-    if enqueue:
-        asyncio.run(_enqueue())
-    due = asyncio.run(_only(channel, rows))
-    print(f"due: {due:,} {channel} rows")
-    spawn = mp.get_context("spawn")
-    ready, (stop_here, stop_there) = spawn.Event(), spawn.Pipe()
-    sink = spawn.Process(target=_sink, args=(SMTP_PORT, ready, stop_there))
-    sink.start()
-    ready.wait(30)
+    due, sink, stop_here = _due_and_sink(channel, rows, enqueue)
     env = {
         **os.environ,
         "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
