@@ -76,3 +76,30 @@ async def test_queue_page_on_the_pool_answers_as_on_the_orm(world: World) -> Non
     finally:
         await reads.close()
     assert (await world.verify()).ok
+
+
+async def test_a_group_on_the_pool_commits_durably(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot-read pool commits with ``synchronous_commit = off`` (its other writes are the public lookups'
+    counts); a staff read's audit event must not be answered before it is on disk (and, under Patroni's
+    synchronous mode, on the standby). SQLite has no pool: the group goes through an ORM session, which commits
+    durably."""
+    seen: list[str] = []
+    append = audit._append
+
+    async def watching(writer: Any, events: Any) -> Any:
+        if isinstance(writer, audit._PoolWriter):
+            seen.append(await writer.conn.fetchval("SELECT current_setting('synchronous_commit')"))
+        else:
+            seen.append(type(writer).__name__)
+        return await append(writer, events)
+
+    monkeypatch.setattr(audit, "_append", watching)
+    reads = await Reads.open(world.engine, world.sessions)
+    try:
+        if world.engine.dialect.name == "postgresql":
+            assert await reads.pool.fetchval("SELECT current_setting('synchronous_commit')") == "off"
+        await CaseService(world.sessions, world.clock, reads).queue_page(world.office_id, 2, world.officer)
+    finally:
+        await reads.close()
+    assert seen == (["on"] if world.engine.dialect.name == "postgresql" else ["_SessionWriter"])
+    assert (await world.actions()).count("read_queue") == 1

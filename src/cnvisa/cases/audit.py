@@ -255,6 +255,9 @@ async def _append(
     return written
 
 
+_DURABLE_COMMIT = "SET LOCAL synchronous_commit TO on"
+
+
 class GroupCommit:
     """Audit events of staff reads, committed in groups.
 
@@ -286,6 +289,9 @@ class GroupCommit:
         if self._pool is not None:
             with as_dbapi_errors("audit: append a group"):
                 async with self._pool.acquire() as conn, conn.transaction():
+                    # the pool commits without waiting for the disk (its other writes are the public lookups'
+                    # counts); an audit event is answered only once durable, on the synchronous standby too
+                    await conn.execute(_DURABLE_COMMIT)
                     await _append(_PoolWriter(conn), events)
             return
         async with self._sessions() as s, s.begin():
