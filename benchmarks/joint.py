@@ -22,6 +22,9 @@ jurisdiction has a service commitment (SH01 Shanghai, BJ01 Beijing — elsewhere
 parent's and work-permit branch's states following the case's (an accepted one's branch accepted, under review,
 granted or refused in turn), the clocks as the acceptance pins them (statutory 20 working days ≈ 28 days; the
 commitment's 7 or 5 working days ≈ 9 or 7 days). ``--no-seed --remix`` remakes only the joint applications.
+With ``--all-joint`` every case of the two single windows becomes a residence-permit case first, so every row of
+their queues is a joint application's branch (the worst case for the queue's two joins: with the plain mix the
+first 50 by deadline there are often other matters' cases).
 """
 
 from __future__ import annotations
@@ -221,6 +224,10 @@ SELECT c.id, 'J' || c.number, c.person_id, :employer, c.office_id, c.id,
 FROM cases c JOIN offices o ON o.id = c.office_id
 WHERE c.matter = 'residence_permit' AND o.region IN ('310000', '110000')
 """
+ALL_JOINT = """
+UPDATE cases c SET matter = 'residence_permit' FROM offices o
+WHERE o.id = c.office_id AND o.region IN ('310000', '110000') AND c.matter <> 'residence_permit'
+"""
 UNMIX = ("DELETE FROM work_permit_branches", "DELETE FROM joint_applications")
 BEFORE_0017 = """
 SELECT j.id, j.number, j.person_id, j.work_permit, j.commitment_due, j.jurisdiction, b.reference, b.state,
@@ -274,12 +281,14 @@ async def build(cases: int) -> tuple[str, dict[str, float]]:
     return url, {"seed_seconds": seeded, "joint_mix_seconds": mixed}
 
 
-async def mix(engine: AsyncEngine) -> float:
+async def mix(engine: AsyncEngine, all_joint: bool = False) -> float:
     """(Re)make the joint applications of the 1M-case database (the seeded cases stay); returns the seconds."""
     t = time.perf_counter()
     async with engine.begin() as conn:
         for sql in UNMIX:
             await conn.exec_driver_sql(sql)
+        if all_joint:
+            await conn.exec_driver_sql(ALL_JOINT)
         employer = (await conn.execute(select(Organisation.id).order_by(Organisation.id))).scalars().first()
         await conn.execute(text(MIX), {"employer": employer, "wp": json.dumps(WP)})
         await conn.execute(text(BRANCHES))
@@ -313,7 +322,9 @@ def _stats(samples: list[float], name: str) -> dict[str, float]:
     }
 
 
-async def queue(cases: int, seed_cases: bool, remix: bool, rounds: int) -> dict[str, Any]:
+async def queue(
+    cases: int, seed_cases: bool, remix: bool, rounds: int, all_joint: bool = False
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     url = _url(QUEUE_DB)
     if seed_cases:
@@ -321,10 +332,13 @@ async def queue(cases: int, seed_cases: bool, remix: bool, rounds: int) -> dict[
         result.update(built)
     engine = make_engine(url)
     if remix and not seed_cases:
-        result["joint_mix_seconds"] = await mix(engine)
+        result["joint_mix_seconds"] = await mix(engine, all_joint)
     result.update(await _counts(engine))
-    cases_svc = CaseService(sessionmaker(engine), ManualClock(TODAY))
-    joint = JointService(sessionmaker(engine), ManualClock(TODAY))
+    # as the platform builds them (cnvisa.app): the hot-read pool, on which staff reads' audit groups commit
+    sessions = sessionmaker(engine)
+    platform_reads = await Reads.open(engine, sessions)
+    cases_svc = CaseService(sessions, ManualClock(TODAY), platform_reads)
+    joint = JointService(sessions, ManualClock(TODAY), platform_reads)
     async with engine.connect() as conn:
         desks = {
             o: a
@@ -380,6 +394,7 @@ async def queue(cases: int, seed_cases: bool, remix: bool, rounds: int) -> dict[
     result.update(_stats(audited_samples, "officer_queue_audited"))
     result.update(_stats(desk_samples, "desk_queue"))
     result["desk_rows_min"] = float(min(rows))
+    await platform_reads.close()
     result.update(await _window_queues(engine, windows, officers, rounds))
     if captured:  # the desk's query alone (no session, no read audit): one prepared statement, timed
         statement, parameters = captured[0]
@@ -433,6 +448,7 @@ async def _window_queues(
     out.update(_stats(api, "window_queue_api"))
     out.update(_stats(page, "window_queue_page_audited"))
     out["window_joint_rows_min"] = float(min(joint_rows))
+    out["window_joint_rows_median"] = float(statistics.median(joint_rows))
     raw = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + QUEUE_DB)
     prepared = await raw.prepare(QUEUE_DUE.sql)
     alone: list[float] = []
@@ -467,6 +483,11 @@ def main() -> None:
     q.add_argument("--cases", type=int, default=1_000_000)
     q.add_argument("--no-seed", action="store_true", help="reuse the database of the previous run")
     q.add_argument("--remix", action="store_true", help="with --no-seed: remake the joint applications")
+    q.add_argument(
+        "--all-joint",
+        action="store_true",
+        help="with --remix: every case of the single windows a joint branch",
+    )
     q.add_argument("--rounds", type=int, default=300)
     sub.add_parser("drop")
     args = p.parse_args()
@@ -475,7 +496,7 @@ def main() -> None:
             submissions(args.seconds, args.workers, args.processes, args.keep, args.returned)
         )
     elif args.what == "queue":
-        result = asyncio.run(queue(args.cases, not args.no_seed, args.remix, args.rounds))
+        result = asyncio.run(queue(args.cases, not args.no_seed, args.remix, args.rounds, args.all_joint))
     else:
         asyncio.run(drop_pg(QUEUE_DB))
         return

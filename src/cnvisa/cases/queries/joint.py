@@ -3,6 +3,8 @@ branches, both clocks, which branch is waiting)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case as sql_case
@@ -80,9 +82,15 @@ class JointQueries(Reader):
             .order_by(JointApplication.commitment_due, JointApplication.id)
             .limit(limit)
         )
-        async with self.sessions() as s:
-            rows = (await s.execute(q)).all()
-        await self._audit_read(actor, "work_permit_desk_queue", {"rows": len(rows)}, actor.office_id)
+
+        async def read() -> Sequence[Any]:
+            async with self.sessions() as s:
+                return (await s.execute(q)).all()
+
+        # the read and its audit event at once; the rows are returned only when the event has committed
+        _, rows = await asyncio.gather(
+            self._audit_read(actor, "work_permit_desk_queue", {"limit": limit}, actor.office_id), read()
+        )
         return [
             {
                 "joint_id": r.id,

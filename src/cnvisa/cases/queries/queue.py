@@ -8,7 +8,7 @@ by unique keys (``joint_applications.case_id``, ``work_permit_branches.joint_id`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, select, text
@@ -65,19 +65,27 @@ class QueueQueries(Reader):
         self, office_id: int, limit: int = 50, actor: Actor | None = None
     ) -> list[dict[str, Any]]:
         """The officer queue: open cases of one office by statutory deadline, cases without one (awaiting
-        acceptance) last — one range scan of the partial index ix_cases_queue. A staff reader is audited."""
-        await self._audit_read(actor, "read_queue", {"office": office_id}, office_id)
-        async with self.sessions() as s:
-            rows = (
-                await s.execute(
-                    _with_joint(select(*_CASE_COLUMNS, *_JOINT_COLUMNS))
-                    .where(
-                        Case.office_id == office_id, text("cases." + QUEUE_PREDICATE)
-                    )  # literal: matches the partial index
-                    .order_by(Case.deadline.asc().nulls_last(), Case.id)
-                    .limit(limit)
-                )
-            ).all()
+        acceptance) last — one range scan of the partial index ix_cases_queue. A staff reader is audited: another
+        office's queue is Forbidden before anything is read; the read and its audit event run at once, and the rows
+        are returned only when the event has committed (as ``queue_page``)."""
+        self._read_is_audited(actor, office_id)
+
+        async def read() -> Sequence[Any]:
+            async with self.sessions() as s:
+                return (
+                    await s.execute(
+                        _with_joint(select(*_CASE_COLUMNS, *_JOINT_COLUMNS))
+                        .where(
+                            Case.office_id == office_id, text("cases." + QUEUE_PREDICATE)
+                        )  # literal: matches the partial index
+                        .order_by(Case.deadline.asc().nulls_last(), Case.id)
+                        .limit(limit)
+                    )
+                ).all()
+
+        _, rows = await asyncio.gather(
+            self._audit_read(actor, "read_queue", {"office": office_id}, office_id), read()
+        )
         return [
             {
                 "case_id": r.id,
