@@ -187,6 +187,33 @@ async def test_two_reports_racing_on_the_same_stays_write_them_once(world: World
     assert await _count(world, AccommodationRegistration) == 2
 
 
+async def test_two_reports_racing_with_one_reference_and_different_check_in_days_store_one_stay(
+    world: World,
+) -> None:
+    """A stay reference is the hotel's, once, whatever the check-in day: on PostgreSQL the stays are partitioned by
+    month, so the reference's own table (hotel_stay_refs, migration 0029) is what refuses the second; the loser is
+    read again and refused naming ``stay_ref`` (other facts than the stay on record)."""
+    hotel = await _hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    today, yesterday = [_stay(NEWCOMER, world, "R-9")], [_stay(NEWCOMER, world, "R-9", hours_ago=30)]
+    assert (
+        today[0].moved_in_at.date() != yesterday[0].moved_in_at.date()
+    )  # two months' partitions at a month end
+    for _ in range(3):  # a race is a race: a few rounds, each on a new reference
+        a, b = await asyncio.gather(
+            svc.report_hotel_stays(hotel, today), svc.report_hotel_stays(hotel, yesterday)
+        )
+        outcomes = sorted([a["results"][0], b["results"][0]], key=lambda r: r["outcome"])
+        assert [(r["outcome"], r.get("field")) for r in outcomes] == [
+            ("registered", None),
+            ("rejected", "stay_ref"),
+        ]
+        ref = today[0].stay_ref
+        assert await _count(world, AccommodationRegistration, AccommodationRegistration.stay_ref == ref) == 1
+        today = [_stay(NEWCOMER, world, f"{ref}x")]
+        yesterday = [_stay(NEWCOMER, world, f"{ref}x", hours_ago=30)]
+
+
 async def test_what_a_batch_answers_is_what_it_stored(world: World) -> None:
     """The rows a batch writes (on PostgreSQL in one statement from arrays) read back as answered: the stay with
     its hotel, reference, times and assessment, the new person and passport from the MRZ; the lookups' planning

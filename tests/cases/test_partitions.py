@@ -146,6 +146,14 @@ def test_the_migration_keeps_the_rows_and_the_chains_verify_and_downgrade_gives_
         )
     )
     assert after[:2] == before
+    # 0029: each hotel's stay reference once, beside the partitioned stays, written from the stays on record
+    refs = asyncio.run(
+        _sql(
+            url,
+            "SELECT organisation_id, stay_ref, registration_id, registered_from::text FROM hotel_stay_refs",
+        )
+    )[0]
+    assert sorted(refs) == [(1, "r1", 1, "2026-10-31"), (1, "r2", 2, "2026-11-01")]
     assert after[2] == [
         ("audit_events_y2026m10", 1),
         ("audit_events_y2026m11", 2),
@@ -265,9 +273,29 @@ async def test_months_are_dropped_only_by_the_operator_and_never_the_audit_chain
             await conn.run_sync(
                 lambda c: partitions.drop_before(c, "accommodation_registrations", dt.date(2035, 3, 1), today)
             )
+        await conn.exec_driver_sql(
+            "INSERT INTO organisations (id, kind, name, uscc) VALUES (9001, 'hotel', 'H', '91110000100000901X')"
+        )
+        await conn.exec_driver_sql(
+            "INSERT INTO people (id, surname, given_names, birth_date, sex, nationality, created_at) "
+            "VALUES (9001, 'A', 'B', '1990-01-01', 'F', 'GBR', now())"
+        )
+        for n, day in ((9001, "2034-10-20"), (9002, "2034-12-02")):  # a stay in a dropped month, one kept
+            await conn.exec_driver_sql(
+                "INSERT INTO accommodation_registrations (id, person_id, address, division_code, registered_from,"
+                " registered_by, recorded_at, organisation_id, stay_ref) VALUES "
+                f"({n}, 9001, 'x', '110101', '{day}', 'hotel', now(), 9001, 'ref-{n}')"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO hotel_stay_refs (organisation_id, stay_ref, registration_id, registered_from) "
+                f"VALUES (9001, 'ref-{n}', {n}, '{day}')"
+            )
         dropped = await conn.run_sync(
             lambda c: partitions.drop_before(c, "accommodation_registrations", dt.date(2034, 12, 1), today)
         )
+        # the dropped stay's reference goes with it (it names no stay); the kept stay's stays
+        refs = await conn.exec_driver_sql("SELECT stay_ref FROM hotel_stay_refs WHERE organisation_id = 9001")
+        assert [r[0] for r in refs] == ["ref-9002"]
     assert {"accommodation_registrations_y2034m10", "accommodation_registrations_y2034m11"} <= set(dropped)
     assert all(name < "accommodation_registrations_y2034m12" for name in dropped)
     async with engine.connect() as conn:

@@ -68,6 +68,14 @@ TABLES: Final[tuple[Partitioned, ...]] = (
 )
 BY_NAME: Final = {t.table: t for t in TABLES}
 
+KEYS_BESIDE: Final = {
+    "accommodation_registrations": """DELETE FROM hotel_stay_refs r WHERE r.registered_from < :before
+        AND NOT EXISTS (SELECT 1 FROM accommodation_registrations a
+                        WHERE a.id = r.registration_id AND a.registered_from = r.registered_from)""",
+}
+"""What goes with a dropped month in the plain tables beside a partitioned one: a hotel's stay references
+(migration 0029) whose stays were dropped — a reference then names no stay, and one sent again is a new stay."""
+
 PARTITION_KEYED: Final = frozenset(
     {"uq_audit_events_chain_position", "uq_accommodation_registrations_hotel_stay"}
 )
@@ -219,4 +227,6 @@ def drop_before(
                 continue
             conn.exec_driver_sql(f"ALTER TABLE {table} DETACH PARTITION {name}")
             conn.exec_driver_sql(f"DROP TABLE {name}")
+    if dropped and not dry_run and table in KEYS_BESIDE:
+        conn.execute(text(KEYS_BESIDE[table]), {"before": before})
     return dropped

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cnvisa.store.tables import TS, Base, Id
@@ -45,6 +45,23 @@ class AccommodationRegistration(Base):
         Index("ix_accommodation_registrations_until_area", "registered_until", "division_code"),
         UniqueConstraint("organisation_id", "stay_ref", name="uq_accommodation_registrations_hotel_stay"),
     )
+
+
+class HotelStayRef(Base):
+    """A hotel's stay reference, once per hotel: what makes a hotel's report idempotent per stay (Law Art 39
+    para 1; issue 11 §3). On PostgreSQL the registrations are partitioned by month (migration 0028) and a
+    partitioned table's unique keys must hold the month, so (hotel, stay reference) is unique here, in a plain
+    table written in the same statement as the stay: two reports racing with one reference and different check-in
+    days cannot both be stored (migration 0029). Also the lookup of a reference sent again: one key probe, then
+    the stay in its own month's partition."""
+
+    __tablename__ = "hotel_stay_refs"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    stay_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registration_id: Mapped[int] = mapped_column(BigInteger)
+    """accommodation_registrations.id (no foreign key: the partitioned table's key holds the month too)."""
+    registered_from: Mapped[dt.date] = mapped_column(Date)
+    """The stay's month, for the partition's pruning and for retention (cnvisa.store.partitions.drop_before)."""
 
 
 class OrganisationLicence(Base):

@@ -53,6 +53,11 @@ _INSERT = text(
          FROM unnest(CAST(:d_id AS BIGINT[]), CAST(:d_person AS BIGINT[]), CAST(:d_number AS TEXT[]),
                      CAST(:d_state AS TEXT[]), CAST(:d_until AS DATE[]), CAST(:d_mrz AS TEXT[]))
               AS u(id, person_id, number, issuing_state, valid_until, mrz)
+       ), refs_added AS (  -- unique per hotel (migration 0029): a racing report with the same reference fails here
+         INSERT INTO hotel_stay_refs (organisation_id, stay_ref, registration_id, registered_from)
+         SELECT CAST(:hotel AS BIGINT), u.stay_ref, u.id, u.registered_from
+         FROM unnest(CAST(:r_id AS BIGINT[]), CAST(:r_ref AS TEXT[]), CAST(:r_from AS DATE[]))
+              AS u(id, stay_ref, registered_from)
        )
        INSERT INTO accommodation_registrations
          (id, person_id, travel_document_id, address, division_code, registered_from, registered_until,
@@ -99,7 +104,8 @@ async def insert_batch(
     hotel: int,
     recorded_by: int | None,
 ) -> None:
-    """Write the new people, passports (ids given) and stays (ids given) in one statement."""
+    """Write the new people, passports (ids given), stays (ids given) and the stays' references
+    (``hotel_stay_refs``) in one statement."""
     await s.execute(
         _INSERT,
         {

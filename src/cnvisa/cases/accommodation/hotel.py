@@ -32,7 +32,18 @@ from cnvisa.cases.errors import BadInput, Forbidden
 from cnvisa.cases.workflow import Role
 from cnvisa.law import accommodation as rules
 from cnvisa.store.register_tables import AccommodationRegistration as Reg
+from cnvisa.store.register_tables import HotelStayRef as Ref
 from cnvisa.store.tables import Organisation, Person, TravelDocument
+
+
+def ref_values(stay: dict[str, Any], registration_id: int) -> dict[str, Any]:
+    """The stay's reference row (``HotelStayRef``): unique per hotel, written with the stay."""
+    return {
+        "organisation_id": stay["organisation_id"],
+        "stay_ref": stay["stay_ref"],
+        "registration_id": registration_id,
+        "registered_from": stay["registered_from"],
+    }
 
 
 class HotelReports(AccommodationBase):
@@ -42,7 +53,9 @@ class HotelReports(AccommodationBase):
         Set-based (issue 11: hotels report tens of millions of guest-nights a year): every stay is checked before
         anything is written, the stays and passports already on record are read in two queries, and the new
         people, passports and stays are written in three statements. Two reports racing on the same stay
-        reference: the loser is read again from the start, so it answers ``replayed``."""
+        reference (whatever their check-in days: the reference's own key, ``HotelStayRef``): the loser is read
+        again from the start, so it answers ``replayed`` (or is refused naming ``stay_ref`` when its facts
+        differ)."""
         if actor.role != Role.HOTEL_STAFF or actor.organisation_id is None:
             raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
         if not 1 <= len(stays) <= MAX_BATCH:
@@ -84,10 +97,14 @@ class HotelReports(AccommodationBase):
                 raise Forbidden("only a hotel's front desk reports its guests (Law Art 39 para 1)")
             known: dict[str, tuple[Reg, str | None]] = {}
             if good:
-                rows = await s.execute(
+                rows = await s.execute(  # by the references' own key, then each stay in its month's partition
                     select(Reg, TravelDocument.number)
+                    .join(
+                        Ref,
+                        (Ref.registration_id == Reg.id) & (Ref.registered_from == Reg.registered_from),
+                    )
                     .outerjoin(TravelDocument, TravelDocument.id == Reg.travel_document_id)
-                    .where(Reg.organisation_id == hotel.id, Reg.stay_ref.in_({c["stay_ref"] for c in good}))
+                    .where(Ref.organisation_id == hotel.id, Ref.stay_ref.in_({c["stay_ref"] for c in good}))
                 )
                 known = {r.stay_ref or "": (r, n) for r, n in rows.all()}
             docs = await self._passports(s, postgres, good)
@@ -198,7 +215,8 @@ class HotelReports(AccommodationBase):
             for key, pid, did in zip(new_guests, person_ids, passports, strict=True):
                 ids[key] = (pid, did)
         values = [self._stay_values(*ids[key], c, stay, now, actor, hotel_id) for c, stay, key in plans]
-        reg_ids = await s.scalars(insert(Reg).returning(Reg.id, sort_by_parameter_order=True), values)
+        reg_ids = list(await s.scalars(insert(Reg).returning(Reg.id, sort_by_parameter_order=True), values))
+        await s.execute(insert(Ref), [ref_values(v, rid) for v, rid in zip(values, reg_ids, strict=True)])
         return [{**v, "id": rid} for v, rid in zip(values, reg_ids, strict=True)]
 
     async def _write_pg(
