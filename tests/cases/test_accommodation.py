@@ -428,3 +428,42 @@ async def test_a_person_registers_with_the_passport_on_record_and_lists_their_st
     await svc.report_hotel_stays(hotel, [_stay(NEWCOMER, world, "R-2", hours_ago=1)])
     today = dt.date.fromisoformat(_at(1, world).date().isoformat())
     assert len(await svc.hotel_day(hotel, today)) == 1
+
+
+async def test_a_host_registers_a_guest_from_the_passport_and_sees_only_that_stay(world: World) -> None:
+    """Law Art 39 para 2 (本人或者留宿人): the host registers a guest staying with them online, from the guest's
+    passport MRZ, without a mandate; the host sees and closes the stays they recorded, nothing else of the guest's."""
+    svc = AccommodationService(world.sessions, world.clock)
+    host = world.other_applicant  # represents nobody
+    with pytest.raises(BadInput) as no_mrz:
+        await svc.register_private_stay(host, None, Stay(None, "Flat 8, 12 Lane 3", "310104", _at(2, world)))
+    assert no_mrz.value.field == "mrz"
+    out = await svc.register_private_stay(
+        host, None, Stay(NEWCOMER, "Flat 8, 12 Lane 3", "310104", _at(30, world), host_name="Li Ming")
+    )
+    reg = out["registration"]
+    assert reg["registered_by"] == "host" and reg["on_time"] is False  # 30 hours after moving in: late
+    assert out["assessment"]["sanction"]["max_fine_cny"] == 2000  # shown (Law Art 76 para 1(6)), not imposed
+    guest = reg["person_id"]
+    assert guest not in (world.person_id, world.other_person_id)  # added from the MRZ, as a hotel's guest
+    # the same stay sent again (a double click): one stay
+    again = await svc.register_private_stay(
+        host, None, Stay(NEWCOMER, "Flat 8, 12 Lane 3", "310104", _at(30, world), host_name="Li Ming")
+    )
+    assert again.get("replayed") is True and again["registration"]["id"] == reg["id"]
+    # the guest's stay elsewhere (a hotel's) is not the host's to see
+    hotel = await _hotel(world)
+    await svc.report_hotel_stays(hotel, [_stay(NEWCOMER, world, "R-77", hours_ago=1)])
+    listed = await svc.of_people(host)
+    assert [(r["id"], r["name"]) for r in listed] == [(reg["id"], "TANAKA YUKI")]
+    assert [r["id"] for r in await svc.of_people(world.applicant)] == []  # nor anyone else's to see
+    with pytest.raises(NotFound):  # nor anyone else's to close
+        await svc.move_out(world.applicant, reg["id"], _at(1, world))
+    closed = await svc.move_out(host, reg["id"], _at(1, world))
+    assert closed["registration"]["moved_out_at"] is not None
+    # a "guest" whose passport is the registrant's own is their own stay
+    own = await svc.register_private_stay(
+        world.applicant, None, Stay(MUELLER, "Flat 3, 5 Lane 100", "310104", _at(2, world))
+    )
+    assert own["registration"]["registered_by"] == "self"
+    assert own["registration"]["person_id"] == world.person_id

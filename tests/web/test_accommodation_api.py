@@ -90,6 +90,23 @@ def test_a_private_stay_late_and_a_bad_mrz_named(web: Web) -> None:
     assert out.status_code == 200 and out.json()["registration"]["registered_until"] == "2025-11-20"
 
 
+def test_a_host_registers_a_guest_by_the_mrz_and_closes_the_stay(web: Web) -> None:
+    """No ``person_id``: the person the MRZ names, registered by the signed-in host (Law Art 39 para 2)."""
+    h = {"X-CSRF-Token": web.signin("alice")}
+    body = {**_stay(web, 1), "address": "Flat 8, 12 Lane 3", "division_code": "310104"}
+    r = web.client.post(f"{V}/accommodation/stays", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    reg = r.json()["registration"]
+    assert (reg["registered_by"], reg["person_id"]) == ("host", web.ids["people"][1])
+    assert web.client.post(f"{V}/accommodation/stays", json=body, headers=h).status_code == 200  # sent again
+    out = web.client.post(
+        f"{V}/accommodation/stays/{reg['id']}/move-out",
+        json={"moved_out_at": "2025-11-20T08:45:00+08:00"},
+        headers=h,
+    )
+    assert out.status_code == 200 and out.json()["registration"]["moved_out_at"] is not None
+
+
 def test_a_hotel_system_reports_with_a_bearer_token(web: Web) -> None:
     """The front desk creates a token once (from its session); the hotel's system then reports without a session
     or CSRF token; revoked, the token reports nothing."""

@@ -31,6 +31,31 @@ def test_a_foreigner_registers_a_stay_on_the_page(web: Web) -> None:
     assert "请填写" in bad.text and "Give the" not in bad.text  # the page's language, not the rule's English
 
 
+def test_a_host_registers_a_guest_from_the_passport_on_the_page(web: Web) -> None:
+    """Law Art 39 para 2: the host (留宿人) registers the foreigner staying with them, from the guest's MRZ; a
+    missing MRZ is named on the MRZ field in the page's language; the host's list then names the guest."""
+    csrf = web.signin("alice")
+    zh = web.client.get("/stays?lang=zh_CN")
+    assert "在我处住宿的外国人（我是留宿人）" in zh.text and 'id="mrz1"' in zh.text
+    mrz = _mrz(web, web.ids["people"][1])
+    form = {
+        "csrf": csrf,
+        "person_id": "guest",
+        "address": "Flat 8, 12 Lane 3, Xuhui",
+        "division_code": "310104",
+        "moved_in_at": "2025-11-20T07:59",
+    }
+    missing = web.client.post("/stays?lang=zh_CN", data=form)
+    assert missing.status_code == 422 and "<title>错误" in missing.text
+    assert re.search(r'id="mrz1"[^>]*aria-invalid="true"', missing.text)
+    assert 'href="#mrz1"' in missing.text and "Copy both lines" not in missing.text
+    r = web.client.post("/stays", data={**form, "mrz1": mrz[0].lower(), "mrz2": mrz[1]})
+    assert r.status_code == 303, r.text[:500]
+    page = web.client.get(r.headers["location"].split("#")[0] + "&lang=en")
+    assert "Your stay is registered" in page.text and "Flat 8, 12 Lane 3, Xuhui" in page.text
+    assert "the host or agent" in page.text and "Foreigner" in page.text
+
+
 def test_a_hotel_registers_a_guest_and_the_police_see_the_area(web: Web) -> None:
     csrf = web.signin("hotel.desk")
     l1, l2 = _mrz(web, web.ids["people"][1])

@@ -63,8 +63,11 @@ class HotelReportIn(BaseModel):
 
 
 class PrivateStayIn(StayIn):
-    person_id: RowId = Field(
-        description="Yourself, or someone you act for (a police station: the person at the desk)"
+    person_id: RowId | None = Field(
+        None,
+        description="Yourself, or someone you act for (a police station: the person at the desk); omitted: the "
+        "person the MRZ names — your guest, registered by you as their host (留宿人, Law Art 39 para 2), or at a "
+        "police station the person at the desk",
     )
     host_name: str | None = Field(None, max_length=120, description="Who the foreigner stays with (留宿人)")
 

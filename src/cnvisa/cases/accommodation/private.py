@@ -1,6 +1,11 @@
-"""Private stays (Law Art 39 para 2): the foreigner, an agent under a mandate, or the police of the place of stay for
-them registers within 24 hours of moving in; a late registration is recorded as late, with the sanction the law
-allows shown (Art 76 para 1(6)) and nothing imposed. Moving out closes the stay."""
+"""Private stays (Law Art 39 para 2): the foreigner (本人), the host (留宿人), an agent under a mandate, or the police
+of the place of stay for them registers within 24 hours of moving in; a late registration is recorded as late, with
+the sanction the law allows shown (Art 76 para 1(6)) and nothing imposed. Moving out closes the stay.
+
+The host online: any person's account registers a guest staying with them from the guest's passport MRZ, without
+a mandate — Art 39 para 2 puts the duty on "本人或者留宿人" alike, and the host is the one who knows the guest has
+moved in. The host then sees and closes the stays they recorded (as a hotel its guests), and nothing else of the
+guest's (their other stays, applications or records)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from sqlalchemy import select
 from cnvisa.cases import audit
 from cnvisa.cases.accommodation.base import POLICE, AccommodationBase, area_of
 from cnvisa.cases.accommodation.checks import Stay, check_one, person_and_document
-from cnvisa.cases.accommodation.views import view
+from cnvisa.cases.accommodation.views import named, view, with_who
 from cnvisa.cases.actor import Actor, caseless_event
 from cnvisa.cases.errors import BadInput, Forbidden, NotFound
 from cnvisa.cases.workflow import Role
@@ -26,10 +31,15 @@ class PrivateStays(AccommodationBase):
         """Law Art 39 para 2: the foreigner (or their agent) online, or the police of the place of stay at the desk
         (a police station's officer, or an exit-entry office's), for a stay in their area only.
 
-        At a police desk ``person_id`` may be None: the person is the one the passport's MRZ names, found on
-        record or added from the MRZ (as a hotel's guest is)."""
+        ``person_id`` None: the person is the one the passport's MRZ names, found on record or added from the MRZ
+        (as a hotel's guest is) — at a police desk, or online by the guest's host."""
         if actor.role in (Role.APPLICANT, Role.AGENT):
-            if person_id is None or (person_id != actor.person_id and person_id not in actor.represents):
+            if person_id is None:  # the host registers a guest by the guest's passport
+                if stay.mrz is None:
+                    raise BadInput(
+                        "mrz", "the guest's passport MRZ lines: you register as their host (留宿人)"
+                    )
+            elif person_id != actor.person_id and person_id not in actor.represents:
                 raise NotFound("no such person among those you act for")
             channel: rules.Channel = "online"
             by = "self" if person_id == actor.person_id else "host"
@@ -50,12 +60,12 @@ class PrivateStays(AccommodationBase):
                         f"outside this desk's area ({area.prefix}): a stay is registered with the police of the "
                         "place of stay (Law Art 39 para 2)",
                     )
-                if person_id is None:
-                    if c["number"] is None:
-                        raise BadInput("mrz", "the passport's two MRZ lines, as read at the desk")
-                    person_id, _doc = await person_and_document(s, c, now)
             if person_id is None:
-                raise BadInput("person_id", "the person staying")
+                if c["number"] is None:
+                    raise BadInput("mrz", "the passport's two MRZ lines, as read at the desk")
+                person_id, _doc = await person_and_document(s, c, now)
+                if person_id == actor.person_id:  # a "guest" whose passport is the registrant's own
+                    by = "self"
             if c["number"] is None:  # the person's current passport on record
                 doc = (
                     await s.execute(
@@ -113,7 +123,11 @@ class PrivateStays(AccommodationBase):
             reg = await s.get(Reg, registration_id, with_for_update=True)
             mine = False
             if reg is not None and actor.role in (Role.APPLICANT, Role.AGENT):
-                mine = reg.person_id == actor.person_id or reg.person_id in actor.represents
+                mine = (
+                    reg.person_id == actor.person_id
+                    or reg.person_id in actor.represents
+                    or (reg.registered_by == "host" and reg.recorded_by == actor.account_id)  # their guest's
+                )
             elif reg is not None and actor.role == Role.HOTEL_STAFF:
                 mine = reg.organisation_id is not None and reg.organisation_id == actor.organisation_id
             elif reg is not None and actor.role in POLICE:  # the police of the stay's area
@@ -134,17 +148,19 @@ class PrivateStays(AccommodationBase):
             return {"registration": view(reg)}
 
     async def of_people(self, actor: Actor) -> list[dict[str, Any]]:
-        """The registrations of the foreigner and of those they act for, newest first."""
+        """The registrations of the foreigner and of those they act for, and the stays of the guests they
+        registered as host (with the guest's name and passport, as they gave them), newest first."""
         if actor.role not in (Role.APPLICANT, Role.AGENT):
             raise Forbidden("the foreigner or their agent")
         people = {p for p in (actor.person_id, *actor.represents) if p is not None}
+        hosted = (Reg.registered_by == "host") & (Reg.recorded_by == actor.account_id)
         async with self.sessions() as s:
             rows = (
                 await s.execute(
-                    select(Reg)
-                    .where(Reg.person_id.in_(people))
+                    with_who(select(Reg, hosted.label("hosted")))
+                    .where(Reg.person_id.in_(people) | hosted)
                     .order_by(Reg.registered_from.desc(), Reg.id.desc())
                     .limit(200)
                 )
-            ).scalars()
-            return [view(r) for r in rows]
+            ).all()
+            return [named(r) if r.hosted and r[0].person_id not in people else view(r[0]) for r in rows]

@@ -64,7 +64,15 @@ MESSAGES: Final = {
 
 
 STAY_FIELDS: Final = {**FIELDS, "mrz": FIELDS["person_id"]}
-"""The private-stay form has no MRZ fields: a passport problem is about the person chosen."""
+"""For oneself or a person one acts for the passport on record is used: a passport problem is about the person
+chosen."""
+GUEST: Final = "guest"
+"""The form's choice of a guest, registered by their host from the guest's passport MRZ (Law Art 39 para 2)."""
+GUEST_FIELDS: Final = {
+    **FIELDS,
+    "mrz": ("mrz1", _("Guest's passport MRZ, line 1")),
+    "mrz2": ("mrz2", _("Guest's passport MRZ, line 2")),
+}
 STAY_MESSAGES: Final = {
     **MESSAGES,
     "mrz": _(
@@ -97,6 +105,7 @@ async def _stays_page(
     people += [
         (pid, t(request, "Person %(id)s (you act for them)", id=pid)) for pid in sorted(who.actor.represents)
     ]
+    people.append((GUEST, t(request, "A guest staying with me (I am the host)")))
     return page(
         request,
         "accommodation/stays.html",
@@ -106,7 +115,9 @@ async def _stays_page(
         people=people,
         now=local_now(p),
         values=values,
-        errors=form_errors(request, STAY_FIELDS, *found),
+        errors=form_errors(
+            request, GUEST_FIELDS if values.get("person_id") == GUEST else STAY_FIELDS, *found
+        ),
     )
 
 
@@ -123,11 +134,18 @@ async def register_stay(request: Request, who: Holder, p: PlatformDep) -> Respon
     form = await request.form()
     values = {
         k: str(form.get(k) or "").strip()
-        for k in ("person_id", "address", "division_code", "moved_in_at", "host_name")
+        for k in ("person_id", "address", "division_code", "moved_in_at", "host_name", "mrz1", "mrz2")
     }
+    values["mrz1"], values["mrz2"] = values["mrz1"].upper(), values["mrz2"].upper()
     bad: list[BadInput] = []
+    guest = values["person_id"] == GUEST
     person = int(values["person_id"]) if values["person_id"].isdigit() else None
-    if person is None or (person != who.actor.person_id and person not in who.actor.represents):
+    if guest:  # the host registers a guest from the guest's passport (Law Art 39 para 2: 留宿人)
+        if len(values["mrz1"]) != 44:
+            bad.append(BadInput("mrz", "44 characters"))
+        if len(values["mrz2"]) != 44:
+            bad.append(BadInput("mrz2", "44 characters"))
+    elif person is None or (person != who.actor.person_id and person not in who.actor.represents):
         bad.append(BadInput("person_id", "yourself or a person you act for"))
     moved_in = beijing_local(values["moved_in_at"])
     if moved_in is None:
@@ -136,9 +154,13 @@ async def register_stay(request: Request, who: Holder, p: PlatformDep) -> Respon
         if not values[name]:
             bad.append(BadInput(name, "required"))
     out: dict[str, Any] = {}
-    if not bad and person is not None and moved_in is not None:
+    if not bad and (guest or person is not None) and moved_in is not None:
         stay = Stay(
-            None, values["address"], values["division_code"], moved_in, host_name=values["host_name"] or None
+            (values["mrz1"], values["mrz2"]) if guest else None,
+            values["address"],
+            values["division_code"],
+            moved_in,
+            host_name=values["host_name"] or None,
         )
         try:
             out = await _service(p).register_private_stay(who.actor, person, stay)
@@ -146,7 +168,12 @@ async def register_stay(request: Request, who: Holder, p: PlatformDep) -> Respon
             bad.append(exc)
     if bad:
         return await _stays_page(
-            request, who, p, status=422, found=_found(request, bad, STAY_MESSAGES), **values
+            request,
+            who,
+            p,
+            status=422,
+            found=_found(request, bad, MESSAGES if guest else STAY_MESSAGES),
+            **values,
         )
     rid = out["registration"]["id"]
     return RedirectResponse(f"/stays?registered={rid}#stay-{rid}", status_code=303)
