@@ -101,7 +101,9 @@ async def _stays_page(
     found: tuple[tuple[str, str], ...] = (),
     **values: Any,
 ) -> HTMLResponse:
-    people = [(who.actor.person_id, t(request, "Myself"))] if who.actor.person_id else []
+    people: list[tuple[int | str, str]] = (
+        [(who.actor.person_id, t(request, "Myself"))] if who.actor.person_id else []
+    )
     people += [
         (pid, t(request, "Person %(id)s (you act for them)", id=pid)) for pid in sorted(who.actor.represents)
     ]
