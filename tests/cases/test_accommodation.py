@@ -467,3 +467,70 @@ async def test_a_host_registers_a_guest_from_the_passport_and_sees_only_that_sta
     )
     assert own["registration"]["registered_by"] == "self"
     assert own["registration"]["person_id"] == world.person_id
+
+
+async def _other_hotel(world: World) -> Actor:
+    """A second hotel in the same district, with its own front desk."""
+    async with world.sessions() as s, s.begin():
+        hotel = Organisation(uscc="91310115MA1HOTEL1Y", name="Harbour Inn", kind="hotel", region="310115")
+        s.add(hotel)
+        await s.flush()
+        staff = Account(
+            username="harbour-desk",
+            display_name="Harbour desk",
+            role=str(Role.HOTEL_STAFF),
+            organisation_id=hotel.id,
+        )
+        s.add(staff)
+        await s.flush()
+        return Actor(staff.id, Role.HOTEL_STAFF, organisation_id=hotel.id)
+
+
+async def test_a_hotel_neither_sees_nor_closes_another_hotels_guests(world: World) -> None:
+    """Law Art 39 para 1; issue 11 §3 (a hotel sees only its own guests): the same ``stay_ref`` from two hotels is
+    two separate stays — B sending A's stay (same reference, guest, time and room) with a check-out registers a
+    stay of B's and leaves A's open; B cannot move out A's guest by the registration's id; each hotel's day list
+    holds only its own guests."""
+    a = await _hotel(world)
+    b = await _other_hotel(world)
+    svc = AccommodationService(world.sessions, world.clock)
+    mine = await svc.report_hotel_stays(a, [_stay(MUELLER, world, "R-1")])
+    assert mine["counts"] == {"registered": 1}
+    a_stay = mine["results"][0]["registration"]
+
+    copy = Stay(**{**_stay(MUELLER, world, "R-1").__dict__, "moved_out_at": _at(1, world)})
+    theirs = await svc.report_hotel_stays(b, [copy])
+    assert [(r["outcome"], r.get("field")) for r in theirs["results"]] == [("registered", None)], theirs
+    b_stay = theirs["results"][0]["registration"]
+    assert b_stay["id"] != a_stay["id"] and b_stay["stay_ref"] == a_stay["stay_ref"] == "R-1"
+    assert b_stay["moved_out_at"] is not None
+    # another guest under a reference only A has used: B's own stay too
+    other = await svc.report_hotel_stays(
+        b, [_stay(NEWCOMER, world, "R-7", address="Room 3, 12 Harbour Lane")]
+    )
+    assert other["counts"] == {"registered": 1}
+    async with world.sessions() as s:
+        reg = await s.get(AccommodationRegistration, a_stay["id"])
+        assert reg is not None and reg.moved_out_at is None and reg.registered_until is None
+        rows = (
+            await s.execute(
+                select(AccommodationRegistration.organisation_id, AccommodationRegistration.stay_ref)
+            )
+        ).all()
+    assert sorted(rows) == sorted(
+        [(a.organisation_id, "R-1"), (b.organisation_id, "R-1"), (b.organisation_id, "R-7")]
+    )
+
+    with pytest.raises(NotFound):  # A's guest by the registration's id
+        await svc.move_out(b, a_stay["id"], _at(1, world))
+    today = dt.date.fromisoformat(a_stay["registered_from"])
+    assert [r["id"] for r in await svc.hotel_day(a, today)] == [a_stay["id"]]
+    b_day = await svc.hotel_day(b, today)
+    assert sorted(r["id"] for r in b_day) == sorted([b_stay["id"], other["results"][0]["registration"]["id"]])
+    assert "TANAKA" not in str(await svc.hotel_day(a, today))
+
+    # A's own check-out still closes A's stay (it was not taken by B's report)
+    closed = await svc.report_hotel_stays(a, [copy])
+    assert [(r["outcome"], r["registration"]["id"]) for r in closed["results"]] == [
+        ("moved_out", a_stay["id"])
+    ]

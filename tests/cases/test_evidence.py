@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from case_helpers import MATTERS, ON, World, at, key, pdf
 from sqlalchemy import select
+from test_accommodation import MUELLER, _hotel
 
+from cnvisa.cases.accommodation import AccommodationService, Stay
 from cnvisa.cases.errors import GuardFailed
 from cnvisa.store.register_tables import (
     AccommodationRegistration,
@@ -118,6 +120,43 @@ async def test_found_and_matching_records_waive_the_paper(world: World) -> None:
     assert [(u["material"], u["used_instead_of_paper"]) for u in used] == [(ACC, True), (LIC, True)]
     assert "世纪大道" not in str(used)  # the record is not shown, only what matched
     assert "NIA measures 2024-03-20 seed 001 l.20" in used[0]["citations"]
+
+
+@pytest.mark.parametrize("channel", ["hotel", "private"])
+async def test_a_stay_registered_through_the_register_waives_the_paper(world: World, channel: str) -> None:
+    """Issue 11 §3 (the register is what the waiver reads; seed 001 l.20): a stay registered the way the platform
+    registers stays — a hotel's report from the passport's MRZ, or the foreigner's own registration of a private
+    stay — not a row put in the table, covers the application date: the acceptance waives the paper."""
+    await seed(world, registration=None, licence={})
+    register = AccommodationService(world.sessions, world.clock)
+    hotel = await _hotel(world)  # also puts Mueller's passport on record
+    moved_in = world.clock.now() - dt.timedelta(days=3)
+    if channel == "hotel":
+        out = await register.report_hotel_stays(
+            hotel, [Stay(MUELLER, "Room 1208, 88 Riverside Road, Pudong", "310115", moved_in, stay_ref="R-1")]
+        )
+        assert out["counts"] == {"registered": 1}, out
+        by = "hotel"
+    else:
+        out = await register.register_private_stay(
+            world.applicant, world.person_id, Stay(None, "Flat 3, 5 Lane 100, Xuhui", "310104", moved_in)
+        )
+        by = "self"
+    c = await world.submitted(RP)
+    a = await world.svc.accept(
+        world.officer, c["case_id"], c["version"], key=key(), retention_reason="applicant_request"
+    )
+    assert a["state"] == "accepted"
+    (row,) = [r for r in await lookups(world, c["case_id"]) if r.material_code == ACC]
+    assert (row.register, row.found, row.matched, row.purpose) == ("accommodation", True, True, "acceptance")
+    assert (
+        row.matched_fields == ["person", "dates", "address"] and row.query_key == f"person:{world.person_id}"
+    )
+    async with world.sessions() as s:
+        (reg,) = (await s.execute(select(AccommodationRegistration))).scalars().all()
+    assert (reg.person_id, reg.registered_by, reg.registered_until) == (world.person_id, by, None)
+    used = await world.svc.records_used(world.applicant, c["case_id"])
+    assert {u["material"]: u["used_instead_of_paper"] for u in used} == {ACC: True, LIC: True}
 
 
 async def test_paper_handed_in_needs_no_lookup(world: World) -> None:

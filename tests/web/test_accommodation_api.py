@@ -9,7 +9,11 @@ from typing import Any
 from sqlalchemy import create_engine, select
 from web_support import Web
 
-from cnvisa.store.tables import TravelDocument
+from cnvisa.cases.actor import Actor
+from cnvisa.cases.workflow import Role
+from cnvisa.http.security import hash_off_loop
+from cnvisa.store.register_tables import AccommodationRegistration
+from cnvisa.store.tables import Organisation, TravelDocument
 
 V = "/api/v1"
 
@@ -126,3 +130,77 @@ def test_a_hotel_system_reports_with_a_bearer_token(web: Web) -> None:
         f"{V}/accommodation/hotel-stays", json=body, headers={"Authorization": f"Bearer {token}"}
     )
     assert again.status_code == 401
+
+
+HARBOUR = ("harbour.desk", "harbour-inn-2025")
+
+
+def _second_hotel(web: Web) -> None:
+    """Another hotel in the same district (Harbour Inn) with its front desk's sign-in."""
+    platform = web.client.app.state.platform  # type: ignore[attr-defined]
+
+    async def make() -> None:
+        async with platform.sessions() as s, s.begin():
+            org = Organisation(uscc="91310115MA1HARB0R", name="Harbour Inn", kind="hotel", region="310115")
+            s.add(org)
+            await s.flush()
+            org_id = org.id
+        await platform.registry.create_account(
+            Actor(0, Role.SYSTEM),
+            username=HARBOUR[0],
+            display_name="Front desk of Harbour Inn",
+            role=Role.HOTEL_STAFF,
+            organisation_id=org_id,
+            password_hash=await hash_off_loop(HARBOUR[1]),
+        )
+
+    web.client.portal.call(make)  # type: ignore[attr-defined]
+
+
+def test_a_hotel_sees_and_closes_only_its_own_guests(web: Web) -> None:
+    """Law Art 39 para 1; issue 11 §3: hotel B's page lists only its own guests, B cannot move out A's guest, and
+    A's stay reference sent by B (the same guest and facts, with a check-out) is B's own stay, A's left open."""
+    csrf_a = web.signin("hotel.desk")
+    a_stay = {**_stay(web, 0), "stay_ref": "R-1208"}
+    r = web.client.post(
+        f"{V}/accommodation/hotel-stays", json={"stays": [a_stay]}, headers={"X-CSRF-Token": csrf_a}
+    )
+    assert r.status_code == 200 and r.json()["counts"] == {"registered": 1}, r.text
+    a_id = r.json()["results"][0]["registration"]["id"]
+    a_passport = _mrz(web, web.ids["people"][0])[1][:9].rstrip("<")
+
+    _second_hotel(web)
+    b = web.new_client()
+    signed = b.post(f"{V}/auth/signin", json={"username": HARBOUR[0], "password": HARBOUR[1]})
+    assert signed.status_code == 200, signed.text
+    h = {"X-CSRF-Token": signed.json()["csrf"]}
+    copy = {**a_stay, "moved_out_at": "2025-11-20T08:50:00+08:00"}
+    own = {**_stay(web, 1), "address": "Room 3, Harbour Inn, 12 Harbour Lane", "stay_ref": "H-3"}
+    out = b.post(f"{V}/accommodation/hotel-stays", json={"stays": [copy, own]}, headers=h)
+    assert out.status_code == 200, out.text
+    results = out.json()["results"]
+    assert [x["outcome"] for x in results] == ["registered", "registered"], results
+    assert results[0]["registration"]["id"] != a_id and results[0]["registration"]["stay_ref"] == "R-1208"
+
+    gone = b.post(
+        f"{V}/accommodation/stays/{a_id}/move-out",
+        json={"moved_out_at": "2025-11-20T08:50:00+08:00"},
+        headers=h,
+    )
+    assert gone.status_code == 404, gone.text
+    engine = create_engine(web.db_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
+    with engine.connect() as c:
+        left = c.execute(
+            select(AccommodationRegistration.moved_out_at).where(AccommodationRegistration.id == a_id)
+        ).scalar_one()
+    engine.dispose()
+    assert left is None
+
+    page = b.get("/hotel/stays")
+    assert page.status_code == 200
+    b_ids = [x["registration"]["id"] for x in results]
+    assert all(f'id="stay-{i}"' in page.text for i in b_ids)  # B's own two guests
+    assert f'id="stay-{a_id}"' not in page.text
+    mine = web.client.get("/hotel/stays")
+    assert f'id="stay-{a_id}"' in mine.text and "Harbour Lane" not in mine.text
+    assert a_passport in mine.text

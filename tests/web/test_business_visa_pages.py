@@ -166,3 +166,41 @@ def test_the_apply_form_checks_the_office_chosen(web: Web) -> None:
     beijing = c.get("/apply", params={**answers, "office": office_id(web, "BJ01")})
     assert beijing.status_code == 200 and "✓ Yes" in beijing.text
     assert "area does not cover" not in beijing.text
+
+
+def test_the_case_page_shows_the_multiple_entry_m_ceiling(web: Web) -> None:
+    """Issue 11 §2 (the officer's case page uses the ceiling): a visa replacement into a multiple-entry M visa
+    shows the MPS 2023-08-03 ceiling on the case page, in English and Chinese (case.html, _office_choice.html)."""
+    person = web.ids["people"][0]
+    actor = Actor(web.ids["accounts"]["alice"], Role.APPLICANT, person_id=person)
+    out = call(
+        web,
+        web.client.app.state.platform.cases.apply,  # type: ignore[attr-defined]
+        actor,
+        key=uuid.uuid4().hex,
+        person_id=person,
+        office_id=web.ids["offices"]["SH01"],
+        matter="visa_replacement",
+        inputs={
+            "ground": "entry_facilitation",
+            "entry_date": "2025-11-10",
+            "place_of_stay": "310115",
+            "visa": {"category": "M", "entries": "single", "stay_days": 30},
+            "requested": {"category": "M", "entries": "multiple", "entry_validity_days": 1096},
+        },
+        files=files("passport", "application_form", "photo", "letter_inviting_or_receiving_party"),
+    )
+    case = int(out["case_id"])
+    web.signin("sh01.officer")
+    api = web.client.get(f"/api/v1/office/cases/{case}").json()["assessment"]
+    assert api["business_multiple_entry"]["max_validity_days"] == 1096, api
+    page = web.client.get(f"/office/cases/{case}")
+    assert page.status_code == 200
+    # 2025-11-20 → 2028-11-20: 3 × 365 + 1 (29 Feb 2028) = 1096
+    assert 'id="business-ceiling-h">Multiple-entry business (M) visa by replacement' in page.text
+    assert "Valid for entries for at most 1096 days (3 years, from" in page.text
+    assert "MPS press conference 2023-08-03 seed 003 l.12" in page.text and "Guide VI(III)3" in page.text
+    zh = web.client.get(f"/office/cases/{case}?lang=zh_CN")
+    assert zh.status_code == 200
+    assert "境内换发多次入境有效商务（M字）签证" in zh.text and "入境有效期最长1096日" in zh.text
+    assert "待决问题9" in zh.text  # the unadopted "5 years from 2024", beside it
