@@ -158,6 +158,7 @@ ERROR_PATHS = frozenset(
         "/police/stays",
         "/admin/desks/police",
         "/admin/desks/port-visa",
+        "/port-visas",
         "/org/reports",
         "/org/post-changes",
         "/verify",
@@ -166,7 +167,8 @@ ERROR_PATHS = frozenset(
     }
 )
 """The POST forms whose emptied submission changes nothing and shows errors (an officer's commands are left
-out: several need no field, so an emptied one would run)."""
+out: several need no field, so an emptied one would run — the port desk's approval shares its route with the
+refusal, whose emptied form test_port_visa_browser.py sends)."""
 NOT_PAGES = {
     "/favicon.ico": "an icon",
     "/office": "a redirect to /office/queue",

@@ -80,6 +80,17 @@ MESSAGES: Final = {
     "grounds": _("Choose at least one refusal ground."),
     "category": _("Give the visa category matching the reason for entry."),
 }
+AT_PORT: Final = {
+    "passport_number": _("The passport presented is not the one the request names: the visa is not issued."),
+}
+"""What a refused presentation at the port says (the issue form's number was given, but not the request's); the
+filing form's message for the same field asks for a number of the right shape."""
+CHECK_LABELS: Final = {
+    "passport_number": _("Passport number"),
+    "mrz": _("Passport MRZ"),
+    "face_matches": _("Face check"),
+}
+"""What a check at the port that did not match names (``port_visa_checks.field``), as the page shows it."""
 PURPOSE_LABELS: Final = {
     "negotiation": _("Business negotiation"),
     "trade": _("Trade"),
@@ -118,9 +129,10 @@ def _date(raw: str) -> dt.date | None:
         return None
 
 
-def _found(request: Request, exc: BadInput) -> tuple[tuple[str, str], ...]:
+def _found(request: Request, exc: BadInput, command: str = "") -> tuple[tuple[str, str], ...]:
     key = exc.field if exc.field in FIELDS else "purpose"
-    return ((key, t(request, MESSAGES.get(exc.field, "Check this field."))),)
+    messages = {**MESSAGES, **AT_PORT} if command == "issue" else MESSAGES
+    return ((key, t(request, messages.get(exc.field, "Check this field."))),)
 
 
 # ------------------------------------------------------------------------------------------- the filers
@@ -253,6 +265,7 @@ def _detail(request: Request, who: Principal, r: dict[str, Any], **context: Any)
         who,
         r=r,
         purposes=PURPOSE_LABELS,
+        check_labels=CHECK_LABELS,
         grounds=[
             (g.code, g.en, g.zh)
             for g in refusals.grounds_for("port_visa", on=dt.date.fromisoformat(r["filed_on"]))
@@ -335,7 +348,7 @@ async def desk_command(
     except BadInput as exc:
         r = await _reads(p).read(who.actor, request_id)
         held = await materials(p).of_request(who.actor, request_id)
-        return _with_errors(request, who, r, exc, values, held)
+        return _with_errors(request, who, r, _found(request, exc, command), values, held)
     return RedirectResponse(f"/port-desk/requests/{request_id}?done={command}", status_code=303)
 
 
@@ -343,7 +356,7 @@ def _with_errors(
     request: Request,
     who: Principal,
     r: dict[str, Any],
-    exc: BadInput,
+    found: tuple[tuple[str, str], ...],
     values: dict[str, str],
     held: dict[str, Any],
 ) -> HTMLResponse:
@@ -354,7 +367,7 @@ def _with_errors(
         desk=True,
         values=values,
         materials=held,
-        errors=form_errors(request, FIELDS, *_found(request, exc)),
+        errors=form_errors(request, FIELDS, *found),
     )
     response.status_code = 422
     return response
