@@ -41,23 +41,32 @@ MUELLER = td3("MUELLER", "ANNA", "C01X00T47", "DEU", "610514", "F", "310101")
 NEWCOMER = td3("TANAKA", "YUKI", "TK1234567", "JPN", "900301", "F", "320615")
 
 
-async def _hotel(world: World) -> Actor:
+async def _hotel(
+    world: World,
+    uscc: str = "91310115MA1HOTEL0X",
+    name: str = "Riverside Hotel",
+    username: str = "front-desk",
+    *,
+    guest_passport: bool = True,
+) -> Actor:
+    """A hotel in Pudong and its front desk (with the applicant's passport on record, unless told not to)."""
     async with world.sessions() as s, s.begin():
-        hotel = Organisation(uscc="91310115MA1HOTEL0X", name="Riverside Hotel", kind="hotel", region="310115")
+        hotel = Organisation(uscc=uscc, name=name, kind="hotel", region="310115")
         s.add(hotel)
         await s.flush()
         staff = Account(
-            username="front-desk",
-            display_name="Front desk",
+            username=username,
+            display_name=f"{name} front desk",
             role=str(Role.HOTEL_STAFF),
             organisation_id=hotel.id,
         )
         s.add(staff)
-        s.add(
-            TravelDocument(
-                person_id=world.person_id, number="C01X00T47", issuing_state="DEU", valid_until=None
+        if guest_passport:
+            s.add(
+                TravelDocument(
+                    person_id=world.person_id, number="C01X00T47", issuing_state="DEU", valid_until=None
+                )
             )
-        )
         await s.flush()
         return Actor(staff.id, Role.HOTEL_STAFF, organisation_id=hotel.id)
 
@@ -471,19 +480,7 @@ async def test_a_host_registers_a_guest_from_the_passport_and_sees_only_that_sta
 
 async def _other_hotel(world: World) -> Actor:
     """A second hotel in the same district, with its own front desk."""
-    async with world.sessions() as s, s.begin():
-        hotel = Organisation(uscc="91310115MA1HOTEL1Y", name="Harbour Inn", kind="hotel", region="310115")
-        s.add(hotel)
-        await s.flush()
-        staff = Account(
-            username="harbour-desk",
-            display_name="Harbour desk",
-            role=str(Role.HOTEL_STAFF),
-            organisation_id=hotel.id,
-        )
-        s.add(staff)
-        await s.flush()
-        return Actor(staff.id, Role.HOTEL_STAFF, organisation_id=hotel.id)
+    return await _hotel(world, "91310115MA1HOTEL1Y", "Harbour Inn", "harbour-desk", guest_passport=False)
 
 
 async def test_a_hotel_neither_sees_nor_closes_another_hotels_guests(world: World) -> None:
