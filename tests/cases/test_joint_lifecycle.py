@@ -5,8 +5,10 @@ with nothing half-written."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from case_helpers import ON, World, key, pdf
@@ -457,6 +459,33 @@ async def test_a_repeated_key_replays_and_writes_nothing(jw: JointWorld) -> None
             jw.wp_officer, ref, version, key=k, **{**GRANT, "position": "Other"}
         )
     assert bad.value.field == "idempotency_key"
+
+
+async def test_racing_acceptances_end_in_one_receipt_and_no_error(jw: JointWorld) -> None:
+    """A retry racing its first try (one key, four times) and a second try under another key, at once: one
+    receipt; every answer is that acceptance (replayed) or a 409 — on PostgreSQL the race was a deadlock (500)
+    before the joint application's row was locked at the read (``JointBase._load_joint_at``)."""
+    w, svc = jw.w, jw.svc
+    j = await jw.apply()
+    kept = {"passport_kept": True, "retention_reason": "applicant_request"}
+    k = key()
+
+    async def accept(k: str) -> dict[str, Any] | Conflict:
+        try:
+            return await svc.joint_accept(w.officer, j["joint_id"], j["version"], key=k, **kept)
+        except Conflict as exc:
+            return exc
+
+    answers = await asyncio.wait_for(asyncio.gather(*[accept(k) for _ in range(4)], accept(key())), 60)
+    receipts = {a["receipt"]["number"] for a in answers if isinstance(a, dict)}
+    assert len(receipts) == 1, answers
+    if isinstance(answers[4], dict):  # the other key won: the first key's tries are all 409
+        assert all(isinstance(a, Conflict) for a in answers[:4])
+    else:
+        assert all(isinstance(a, dict) for a in answers[:4])
+    async with w.sessions() as s:
+        numbers = (await s.execute(select(Case.receipt_number).where(Case.receipt_number.is_not(None)))).all()
+    assert len(numbers) == 1
 
 
 async def test_an_unanswered_notice_lapses_the_joint_application_with_its_case(jw: JointWorld) -> None:

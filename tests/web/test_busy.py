@@ -52,3 +52,22 @@ def test_a_held_lock_gives_503_then_the_retry_succeeds(seeded: dict[str, Any], d
         assert "set-cookie" not in r.headers
         r = client.post("/api/v1/auth/signin", json=signin)
         assert r.status_code == 200, r.text
+
+
+class _Orig(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def test_a_deadlock_or_serialisation_victim_is_busy_not_an_internal_error() -> None:
+    """PostgreSQL rolls the victim's transaction back whole: nothing changed, so 503 with Retry-After (a retry
+    may succeed), not 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    from cnvisa.http.problems import as_problem
+
+    for sqlstate in ("40P01", "40001"):
+        p = as_problem(DBAPIError("UPDATE cases …", None, _Orig(sqlstate)))
+        assert (p.status, p.code, p.extra.get("retry_after")) == (503, "busy", 1), sqlstate
+    assert as_problem(DBAPIError("UPDATE cases …", None, _Orig("23505"))).status == 500

@@ -31,8 +31,10 @@ PROBLEM = "application/problem+json"
 log = logging.getLogger("cnvisa.web")
 
 # The database waited too long for a lock (SQLite busy_timeout; PostgreSQL lock_timeout or statement_timeout,
-# SQLSTATE 55P03 / 57014; see cnvisa.store.db): the request changed nothing, so the client may simply retry.
-_BUSY_SQLSTATES = frozenset({"55P03", "57014"})
+# SQLSTATE 55P03 / 57014; see cnvisa.store.db), or PostgreSQL chose this transaction as a deadlock's or a
+# serialisation failure's victim (40P01 / 40001; rolled back whole): the request changed nothing, so the client
+# may simply retry.
+_BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
 
 
 def _busy(exc: Exception) -> bool:

@@ -49,12 +49,19 @@ class JointBase(IntakeCommands, IssuanceCommands):
     ) -> tuple[JointApplication, WorkPermitBranch, Case, Office | None, str | None]:
         """The joint application, its work-permit branch and its residence case in ONE joined read; ``window``:
         the window office too (in the session: a later ``get`` of it reads nothing) and the acting account's name
-        (the receipt names who checked the passport)."""
+        (the receipt names who checked the passport).
+
+        The parent's row is locked here (FOR UPDATE; SQLite serialises writers anyway): two commands on one joint
+        application — a retry racing its first try, two officers — otherwise both read it, then updated the parent,
+        its branch and the case in turn while the other's inserts held the case (its unique receipt number makes
+        the case's update a key update): PostgreSQL ended one with a deadlock, a 500. Now the second waits here,
+        then meets the new version: a replay of the same key, or 409."""
         q = (
             select(JointApplication, WorkPermitBranch, Case)
             .join(WorkPermitBranch, WorkPermitBranch.joint_id == JointApplication.id)
             .join(Case, Case.id == JointApplication.case_id)
             .where(JointApplication.id == joint_id)
+            .with_for_update(of=JointApplication)
         )
         if window:
             q = q.add_columns(Office).join(Office, Office.id == Case.office_id)
