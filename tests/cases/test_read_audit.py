@@ -103,3 +103,31 @@ async def test_a_group_on_the_pool_commits_durably(world: World, monkeypatch: py
         await reads.close()
     assert seen == (["on"] if world.engine.dialect.name == "postgresql" else ["_SessionWriter"])
     assert (await world.actions()).count("read_queue") == 1
+
+
+async def test_the_pool_takes_a_connection_back_without_a_reset_round_trip(world: World) -> None:
+    """The hot-read pool no longer resets each connection it takes back (a round trip after every read): what
+    must not outlive a use still does not — a transaction left open is rolled back, a ``SET LOCAL`` ends with its
+    transaction — and the pool's own settings stay."""
+    reads = await Reads.open(world.engine, world.sessions)
+    if world.engine.dialect.name != "postgresql":
+        assert reads.pool is None  # SQLite: reads run on ORM sessions, which end their own transactions
+        return
+    try:
+        sent: list[str] = []
+        async with reads.pool.acquire() as conn:
+            conn.add_query_logger(lambda q: sent.append(q.query))
+            await conn.execute("BEGIN")
+            await conn.execute("SET LOCAL synchronous_commit TO on")
+        assert sent == ["BEGIN", "SET LOCAL synchronous_commit TO on", "ROLLBACK"]  # no RESET ALL, UNLISTEN…
+        # every connection the pool holds: none is in a transaction, each has the pool's setting
+        held = [await reads.pool.acquire() for _ in range(reads.pool.get_max_size())]
+        try:
+            for c in held:
+                assert not c.is_in_transaction()
+                assert await c.fetchval("SELECT current_setting('synchronous_commit')") == "off"
+        finally:
+            for c in held:
+                await reads.pool.release(c)
+    finally:
+        await reads.close()

@@ -70,6 +70,14 @@ class FastQuery(Compiled):
         self.stmt = stmt
 
 
+async def _no_session_state(conn: Any) -> None:
+    """What the pool does to a connection it takes back, beyond asyncpg's own rollback of a transaction left
+    open: nothing. Its default (``Connection.reset``: advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) was a round
+    trip after every hot read; nothing here leaves session state behind — single statements, and transactions
+    whose settings are ``SET LOCAL`` (``cnvisa.cases.audit.GroupCommit``); the pool's own settings are the
+    connection's startup parameters."""
+
+
 class Reads:
     """Where hot reads run: a plain asyncpg pool on PostgreSQL (``pool``), an ORM session otherwise."""
 
@@ -110,7 +118,9 @@ class Reads:
             bounds["command_timeout"] = t.statement + CLIENT_GRACE_SECONDS
         # min_size 0 (a replica): nothing is connected until the first read, so a replica down at start-up does
         # not stop the platform from starting
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=8, server_settings=server, **bounds)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=8, server_settings=server, reset=_no_session_state, **bounds
+        )
         return cls(sessions, pool, t)
 
     async def close(self) -> None:
