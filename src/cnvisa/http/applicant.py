@@ -28,11 +28,11 @@ from cnvisa.cases.appointments import (
     may_act_for,
     people_for,
 )
-from cnvisa.cases.photo import PhotoRejected, require_photo
+from cnvisa.cases.photo import PhotoRejected, PhotoRules, require_photo
 from cnvisa.cases.queries import applications
 from cnvisa.cases.records import FileIn, sniff
 from cnvisa.cases.service import Actor
-from cnvisa.cases.uploads import UploadRejected, inspect_upload
+from cnvisa.cases.uploads import UploadRejected, UploadRules, inspect_upload
 from cnvisa.cases.workflow import OPEN_FOR_DEADLINE, Role, State
 from cnvisa.http.deps import Platform, Principal, require
 from cnvisa.http.i18n import gettext
@@ -248,7 +248,7 @@ async def read_files(
     the pixel and page limits and kept without metadata (``cnvisa.cases.uploads``); the photo checked against
     the photo rules. Empty file inputs (nothing chosen) are skipped. ``extra``: codes accepted beyond the
     catalogue (a joint application's work-permit materials, ``cnvisa.law.one_stop.WORK_PERMIT_MATERIALS``)."""
-    out: list[FileIn] = []
+    read: list[tuple[str, str, bytes]] = []
     limit = p.settings.max_upload_bytes
     for name, value in form.multi_items():
         if name in skip:
@@ -293,16 +293,27 @@ async def read_files(
                 rule="upload.media_type",
                 code="unsupported_media_type",
             )
+        read.append((name, value.filename or name, content))
+    # decoded and cleaned of metadata off the event loop (CPU-bound), every file in ONE hop to the thread pool
+    # (a hop per file cost more than a small PDF's check)
+    if not read:
+        return []
+    return await run_in_threadpool(_inspect_all, read, p.settings.uploads, p.settings.photo)
+
+
+def _inspect_all(read: list[tuple[str, str, bytes]], uploads: UploadRules, photo: PhotoRules) -> list[FileIn]:
+    """Each file checked by decoding, in the form's order (the first that fails is the one named); the photo
+    rules then judge the image kept, their size rule the file as chosen (cnvisa.cases.photo.check_photo)."""
+    out: list[FileIn] = []
+    for name, filename, content in read:
+        field = f"files.{name}"
         try:
-            # decoded and cleaned of metadata off the event loop (CPU-bound); the photo rules then judge the
-            # image kept, its size rule the file as chosen (cnvisa.cases.photo.check_photo)
-            clean = await run_in_threadpool(inspect_upload, content, p.settings.uploads, field)
+            clean = inspect_upload(content, uploads, field)
             if name == "photo":
-                require_photo(clean.content, p.settings.photo, field, uploaded_bytes=len(content))
+                require_photo(clean.content, photo, field, uploaded_bytes=len(content))
         except (UploadRejected, PhotoRejected) as exc:
             raise problem_of(exc) from None
-        content = clean.content
-        out.append(FileIn(name, value.filename or name, content))
+        out.append(FileIn(name, filename, clean.content))
     return out
 
 
