@@ -21,9 +21,11 @@ import io
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +34,7 @@ from typing import Any
 import httpx
 from PIL import Image
 from pypdf import PdfWriter
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
@@ -232,13 +234,182 @@ def _pg_cpu() -> float:
     return _cpu_seconds(DB) + sum(_cpu_seconds(f"postgres: 15/main: {a}") for a in aux)
 
 
+BOUNDARY = "cnvisa-bench-joint"
+ACCEPTS_PER_S_AT_MOST = 900
+"""Applications stored before the acceptances are measured: this many per second of the measure."""
+
+LUA_APPLY = """
+-- the HR's joint applications: one multipart body per foreigner (read from the files named after --), a key of
+-- their own per thread and request
+local bodies = {}
+init = function(args)
+  for i, path in ipairs(args) do
+    local f = io.open(path, "rb"); bodies[i] = f:read("*a"); f:close()
+  end
+end
+local counter, threads = 0, 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", os.time() .. "-" .. threads)
+end
+request = function()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = "apply-" .. thread_id .. "-" .. counter
+  return wrk.format("POST", "/api/v1/joint-applications", nil, bodies[(counter % #bodies) + 1])
+end
+"""
+
+LUA_ACCEPT = """
+-- the window officer accepts the joint applications just submitted: thread k of T takes ids k, k + T, ...
+local ids = {%s}
+local threads, counter = 0, 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("k", threads)
+end
+request = function()
+  local i = (k - 1) + %d * counter + 1
+  counter = counter + 1
+  if i > #ids then i = ((i - 1) %% #ids) + 1 end  -- (past the list: 409 stale version, counted as an error)
+  wrk.headers["Idempotency-Key"] = "accept-" .. ids[i]
+  return wrk.format("POST", "/api/v1/office/joint-applications/" .. ids[i] .. "/accept", nil,
+    '{"version": 1, "passport_kept": true, "retention_reason": "applicant_request"}')
+end
+"""
+
+
+def multipart(fields: list[tuple[str, str | None, bytes, str | None]]) -> bytes:
+    """A multipart/form-data body: (name, filename, content, content type) per part."""
+    out = b""
+    for name, filename, content, media in fields:
+        out += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"'.encode()
+        if filename:
+            out += f'; filename="{filename}"\r\nContent-Type: {media}'.encode()
+        out += b"\r\n\r\n" + content + b"\r\n"
+    return out + f"--{BOUNDARY}--\r\n".encode()
+
+
+async def run_wrk(seconds: float, clients: int, src: Path = ROOT / "src") -> dict[str, Any]:
+    """Each step end to end through the API, the load from wrk (C, two threads): first the HR's joint
+    submissions for ``seconds``, then the window officer's acceptances of the applications just stored, each
+    step's throughput and latency as wrk counts them (every request answered, 0 non-2xx)."""
+    from web import wrk
+
+    ids = await prepare(clients)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "CNVISA_DATABASE_URL": _url(DB),
+        "CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00+08:00",
+        "PYTHONPATH": str(src),
+    }
+    args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
+    args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w")  # noqa: SIM115 (the server's, closed below)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log)
+    files = [(c, f"{c}.jpg" if c == "photo" else f"{c}.pdf", photo() if c == "photo" else pdf(c),
+              "image/jpeg" if c == "photo" else "application/pdf") for c in CODES]  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="cnvisa-joint-wrk-"))
+    out: dict[str, Any] = {"clients": clients}
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+            for _ in range(300):
+                try:
+                    if (await c.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise SystemExit("the server did not start")
+            who = {}
+            for name in ("bench.hr", "bench.officer"):
+                c.cookies.clear()
+                csrf = (await signin(c, name))["X-CSRF-Token"]
+                who[name] = (csrf, "; ".join(f"{k}={v}" for k, v in c.cookies.items()))
+        paths = []
+        for w in range(clients):
+            app = {"person_id": 1 + w, "office_id": ids["office"], "employer_organisation_id": ids["employer"],
+                   "work_permit": WP, "inputs": RP_INPUTS}  # fmt: skip
+            path = tmp / f"body{w}.bin"
+            path.write_bytes(multipart([("application", None, json.dumps(app).encode(), None), *files]))
+            paths.append(str(path))
+
+        def headers(name: str, media: str) -> str:
+            csrf, cookie = who[name]
+            return (f'wrk.headers["Cookie"] = "{cookie}"\nwrk.headers["X-CSRF-Token"] = "{csrf}"\n'
+                    f'wrk.headers["Content-Type"] = "{media}"\n')  # fmt: skip
+
+        apply_lua = headers("bench.hr", f"multipart/form-data; boundary={BOUNDARY}") + LUA_APPLY
+        cpu_app, cpu_pg = _cpu_seconds(root=proc.pid), _pg_cpu()
+        out["apply"] = await asyncio.to_thread(wrk, base, seconds, clients, apply_lua, paths)
+        cpu_app, cpu_pg = _cpu_seconds(root=proc.pid) - cpu_app, _pg_cpu() - cpu_pg
+        n = await _count_joint("submitted")
+        out["apply"] |= {
+            "platform_cpu_ms": round(cpu_app / n * 1000, 2),
+            "postgresql_cpu_ms": round(cpu_pg / n * 1000, 2),
+        }
+        # enough applications waiting that the acceptances never run out (a key sent again would replay)
+        need = ACCEPTS_PER_S_AT_MOST * seconds
+        if n < need:
+            more = min(180, int((need - n) / max(out["apply"]["rps"], 1)) + 2)
+            await asyncio.to_thread(wrk, base, more, clients, apply_lua, paths)
+        todo = await _joint_ids("submitted")
+        accepted_before = await _count_joint("accepted", zero=True)
+        accept_lua = headers("bench.officer", "application/json") + LUA_ACCEPT % (",".join(map(str, todo)), 2)
+        cpu_app, cpu_pg = _cpu_seconds(root=proc.pid), _pg_cpu()
+        out["accept"] = await asyncio.to_thread(wrk, base, seconds, clients, accept_lua)
+        cpu_app, cpu_pg = _cpu_seconds(root=proc.pid) - cpu_app, _pg_cpu() - cpu_pg
+        m = await _count_joint("accepted") - accepted_before
+        if m < out["accept"]["rps"] * seconds * 0.98:
+            raise SystemExit(
+                f"only {m} accepted for {out['accept']['rps']}/s: the list ran out, replays counted"
+            )
+        out["accept"] |= {
+            "platform_cpu_ms": round(cpu_app / m * 1000, 2),
+            "postgresql_cpu_ms": round(cpu_pg / m * 1000, 2),
+        }
+        out["stored"] = {"submitted_in_measure": n, "waiting_for_acceptance": len(todo), "accepted": m}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+        await drop_pg(DB)
+        shutil.rmtree(tmp, ignore_errors=True)
+    out["loadavg"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return out
+
+
+async def _joint_ids(state: str) -> list[int]:
+    engine = make_engine(_url(DB))
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT id FROM joint_applications WHERE state = :s ORDER BY id"), {"s": state}
+        )
+        found = [r[0] for r in rows]
+    await engine.dispose()
+    return found
+
+
+async def _count_joint(state: str, *, zero: bool = False) -> int:
+    found = len(await _joint_ids(state))
+    return found if zero else max(found, 1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--warm", type=float, default=2, help="seconds of warm-up, not counted")
     p.add_argument("--src", type=Path, default=ROOT / "src", help="the platform's sources to serve (A/B)")
+    p.add_argument(
+        "--wrk", action="store_true", help="each step alone, the load from wrk (not a Python client)"
+    )
     args = p.parse_args()
+    if args.wrk:
+        for k, v in asyncio.run(run_wrk(args.seconds, args.clients, args.src)).items():
+            print(f"{k:10s} {v}")
+        return
     for k, v in asyncio.run(run(args.seconds, args.clients, args.warm, args.src)).items():
         print(f"{k:34s} {v}")
 

@@ -80,17 +80,24 @@ end
 """
 
 
-def wrk(url: str, seconds: float, connections: int, script: str) -> dict[str, float]:
+def wrk(
+    url: str, seconds: float, connections: int, script: str, args: list[str] | None = None
+) -> dict[str, float]:
+    """wrk's figures for the script; ``args``: the script's own arguments (its ``init``), after ``--``."""
     if shutil.which("wrk") is None:
         subprocess.run(["bash", str(ROOT / "scripts/bench-deps.sh")], check=True)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script + REPORT_FIRST_ERROR + REPORT_P95)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, url],
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", fh.name, url]
+        + (["--", *args] if args else []),
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
+    )
+    if "first error" in done.stderr:
+        print(done.stderr.strip(), file=sys.stderr)
+    out = done.stdout
     if os.environ.get("BENCH_RAW"):
         print(out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
