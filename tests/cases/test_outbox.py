@@ -171,10 +171,10 @@ async def test_a_notice_writes_its_rows_in_the_command_transaction(world: World,
 
     real = audit_module.append_many  # a command's events are written as one group (Runner._run)
 
-    async def failing(s: Any, events: Any) -> Any:
+    async def failing(s: Any, events: Any, **kw: Any) -> Any:
         if any(e.get("action") == "issue_notice" for e in events):
             raise RuntimeError("the audit log is full")
-        return await real(s, events)
+        return await real(s, events, **kw)
 
     monkeypatch.setattr(audit_module, "append_many", failing)
     with pytest.raises(RuntimeError):

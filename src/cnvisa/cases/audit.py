@@ -138,14 +138,19 @@ statement; a larger group (the reads' group commit) as executemany and an update
 
 
 @functools.cache
-def _insert_group_moving_head(n: int) -> Any:
-    """PostgreSQL, ``n`` events: one INSERT of ``n`` rows with the head's move (a data-modifying CTE); the
-    parameters are each column's key suffixed with the row's index (built once per ``n``). The rows are a UNION
-    ALL of one-row SELECTs, not a multi-row VALUES: SQLAlchemy caches the compiled form of the one, never of the
-    other (it would compile it again at every command)."""
-    cols = list(_EVENTS.columns)
-    rows = [select(*(bindparam(f"{c.key}_{i}", type_=c.type) for c in cols)) for i in range(n)]
-    return insert(_EVENTS).from_select(cols, union_all(*rows)).add_cte(_MOVE_HEAD.cte("move_head"))
+def _moving_head(n: int, also: Any = None, *, one: bool = False) -> Any:
+    """PostgreSQL, ``n`` events: one INSERT of ``n`` rows with the head's move (a data-modifying CTE) and, when
+    given, ``also``'s row (another CTE); built once per shape. ``one``: the single event's plain INSERT (its
+    parameters the column keys); else the parameters are each column's key suffixed with the row's index and
+    the rows are a UNION ALL of one-row SELECTs, not a multi-row VALUES: SQLAlchemy caches the compiled form of
+    the one, never of the other (it would compile it again at every command)."""
+    if one:
+        stmt = _INSERT_MOVING_HEAD
+    else:
+        cols = list(_EVENTS.columns)
+        rows = [select(*(bindparam(f"{c.key}_{i}", type_=c.type) for c in cols)) for i in range(n)]
+        stmt = insert(_EVENTS).from_select(cols, union_all(*rows)).add_cte(_MOVE_HEAD.cte("move_head"))
+    return stmt if also is None else stmt.add_cte(also.cte("also_row"))
 
 
 class _SessionWriter:
@@ -165,15 +170,24 @@ class _SessionWriter:
         pos, last, hash_ = (await s.execute(_HEAD, {"chain": chain})).one()
         return pos, last, hash_, list(range(first, first + n))
 
-    async def insert(self, rows: list[dict[str, Any]], head: dict[str, Any]) -> None:
-        if self.postgres and len(rows) == 1:
-            await self.session.execute(_INSERT_MOVING_HEAD, {**rows[0], **head})
-        elif self.postgres and len(rows) <= _GROUP_IN_ONE:
-            params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
-            await self.session.execute(_insert_group_moving_head(len(rows)), {**params, **head})
-        else:
-            await self.session.execute(_INSERT, rows)
-            await self.session.execute(_MOVE_HEAD, head)
+    async def insert(
+        self, rows: list[dict[str, Any]], head: dict[str, Any], also: Also | None = None
+    ) -> None:
+        """``also``: a row of another table written in the same statement (PostgreSQL, a group of up to
+        ``_GROUP_IN_ONE``), else just before."""
+        if self.postgres and len(rows) <= _GROUP_IN_ONE:
+            extra = also.params if also is not None else {}
+            stmt = also.statement if also is not None else None
+            if len(rows) == 1:
+                await self.session.execute(_moving_head(1, stmt, one=True), {**rows[0], **head, **extra})
+            else:
+                params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+                await self.session.execute(_moving_head(len(rows), stmt), {**params, **head, **extra})
+            return
+        if also is not None:
+            await self.session.execute(also.statement, also.params)
+        await self.session.execute(_INSERT, rows)
+        await self.session.execute(_MOVE_HEAD, head)
 
 
 class _PoolWriter:
@@ -192,7 +206,10 @@ class _PoolWriter:
         row = await self.conn.fetchrow(self.LOCK.sql, *self.LOCK.args({"chain": chain, "n": n}))
         return row[0], row[1], row[2], sorted(row[3])
 
-    async def insert(self, rows: list[dict[str, Any]], head: dict[str, Any]) -> None:
+    async def insert(
+        self, rows: list[dict[str, Any]], head: dict[str, Any], also: Also | None = None
+    ) -> None:
+        assert also is None  # (the reads' group commit writes nothing else)
         # the driver's json codec takes text: the canonical form the hash was computed over
         rows = [{**r, "detail": canonical(r["detail"]).decode()} for r in rows]
         if len(rows) == 1:
@@ -203,16 +220,31 @@ class _PoolWriter:
             await self.conn.execute(self.MOVE_HEAD.sql, *self.MOVE_HEAD.args(head))
 
 
-async def append_many(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Also:
+    """A row of another table to write with the events: ``statement`` an INSERT built once with its own
+    parameter names (they must not be the events'), ``params`` their values. On PostgreSQL it is a CTE of the
+    statement that inserts the events and moves the head: one round trip less on every command (the runner's
+    idempotency record)."""
+
+    statement: Any
+    params: Mapping[str, Any]
+
+
+async def append_many(
+    session: AsyncSession, events: Sequence[Mapping[str, Any]], *, also: Also | None = None
+) -> list[dict[str, Any]]:
     """Append events inside the caller's transaction: what ``append`` does for one, and a group of events
-    (``GroupCommit``) for several. Inside a request each event's detail names the request (``request_id``)."""
-    return await _append(
-        _SessionWriter(session), [{**e, "detail": context.stamped(e.get("detail"))} for e in events]
-    )
+    (``GroupCommit``) for several. Inside a request each event's detail names the request (``request_id``).
+    ``also``: a row written with them (``Also``); with no events, on its own."""
+    stamped = [{**e, "detail": context.stamped(e.get("detail"))} for e in events]
+    if not stamped and also is not None:
+        await session.execute(also.statement, also.params)
+    return await _append(_SessionWriter(session), stamped, also)
 
 
 async def _append(
-    writer: _SessionWriter | _PoolWriter, events: Sequence[Mapping[str, Any]]
+    writer: _SessionWriter | _PoolWriter, events: Sequence[Mapping[str, Any]], also: Also | None = None
 ) -> list[dict[str, Any]]:
     """Events without a case share one chain drawn at random for the call; each chain's head is locked once, in
     ascending chain order (two writers never wait for each other crosswise), its events numbered in the order
@@ -251,7 +283,8 @@ async def _append(
             rows.append(row)
         written.extend(rows)
         head = {"head_id": chain, "head_seq": head_pos, "head_last": head_last, "head_hash": head_hash}
-        await writer.insert(rows, head)
+        await writer.insert(rows, head, also)
+        also = None  # (written with the first chain's events)
     return written
 
 

@@ -45,7 +45,10 @@ Body = Callable[[AsyncSession], Awaitable[tuple[Case | None, dict[str, Any]]]]
 INSERT_CASE = insert(cast(Table, Case.__table__)).returning(Case.__table__.c.id)
 _INSERT_FILES = insert(cast(Table, CaseFile.__table__))
 _IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
-_INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY)
+_INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY).values(
+    {c.key: bindparam(f"idempotency_{c.key}", type_=c.type) for c in _IDEMPOTENCY.columns if c.key != "id"}
+)
+"""Written with the command's audit events (``audit.Also``): on PostgreSQL in the same statement."""
 _REPLAY = select(
     _IDEMPOTENCY.c.command,
     _IDEMPOTENCY.c.case_id,
@@ -193,23 +196,22 @@ class Runner(Reader):
                     s.info["deferred_audit"] = []
                     case, response = await body(s)
                     await s.flush()
-                    await s.execute(
-                        _INSERT_IDEMPOTENCY,
-                        {
-                            "key": key,
-                            "command": command,
-                            "case_id": case.id if case else None,
-                            "account_id": actor.account_id,
-                            "role": str(actor.role),
-                            "response": response,
-                            "fingerprint": print_,
-                            "created_at": self.now(),
-                        },
-                    )
+                    record = {
+                        "key": key,
+                        "command": command,
+                        "case_id": case.id if case else None,
+                        "account_id": actor.account_id,
+                        "role": str(actor.role),
+                        "response": response,
+                        "fingerprint": print_,
+                        "created_at": self.now(),
+                    }
                     # The audit event goes last: the chain head is locked only from here to the commit.
                     # the command's events in one group (``audit.append_many``): the chain head locked once
-                    # and moved once, numbered in the order the command recorded them
-                    await audit.append_many(s, s.info.pop("deferred_audit"))
+                    # and moved once, numbered in the order the command recorded them; the idempotency record
+                    # in the same statement (PostgreSQL), so a key already stored still ends the transaction
+                    also = audit.Also(_INSERT_IDEMPOTENCY, {f"idempotency_{k}": v for k, v in record.items()})
+                    await audit.append_many(s, s.info.pop("deferred_audit"), also=also)
             except (StaleDataError, Conflict, IntegrityError) as exc:
                 # A concurrent request with the same idempotency key may have won (and moved the case on,
                 # or stored the key first): a retry returns its result rather than a conflict.
