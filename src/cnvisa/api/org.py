@@ -22,7 +22,7 @@ OrgStaff = Annotated[Principal, Depends(require(Role.ORG_STAFF))]
 OfficeStaff = Annotated[Principal, Depends(require(Role.OFFICER, Role.SUPERVISOR))]
 
 
-def service(p: PlatformDep) -> OrgReports:
+async def service(p: PlatformDep) -> OrgReports:  # async: no thread-pool hop (cnvisa.http.deps.platform)
     return OrgReports(p.sessions, p.cases.clock)
 
 

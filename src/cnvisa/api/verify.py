@@ -27,7 +27,7 @@ front desks (their guests' reports, Law Art 39 para 1)."""
 Holder = Annotated[Principal, Depends(require(Role.APPLICANT, Role.AGENT))]
 
 
-def service(p: PlatformDep) -> IdentityChecks:
+async def service(p: PlatformDep) -> IdentityChecks:  # async: no thread-pool hop (cnvisa.http.deps.platform)
     return IdentityChecks(p.sessions, p.cases.clock)
 
 

@@ -86,7 +86,8 @@ class Platform:
         return InboxService(self.sessions, self.cases.clock, self.settings.notify_channels.offered)
 
 
-def platform(request: Request) -> Platform:
+async def platform(request: Request) -> Platform:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request for one attribute
     p: Platform = request.app.state.platform
     return p
 
@@ -196,7 +197,7 @@ async def check_csrf(request: Request, who: Principal) -> None:
         raise Problem(403, "Forbidden", "missing or wrong CSRF token", code="csrf")
 
 
-def locale(request: Request) -> str:
+async def locale(request: Request) -> str:  # async: no thread-pool hop (see ``platform``)
     return negotiate(request)
 
 
