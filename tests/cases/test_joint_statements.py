@@ -18,7 +18,8 @@ from cnvisa.cases import audit
 # statement. SQLite: an INSERT each, and the audit's head read and moved apart. Returned: the first read of the
 # passport also records it (one statement more than the next).
 LIMITS = {
-    "postgresql": {"apply": 5, "kept": 12, "returned": 20},  # the idempotency record rides with the audit (audit.Also)
+    # PostgreSQL: the idempotency record rides with the audit events (audit.Also)
+    "postgresql": {"apply": 5, "kept": 12, "returned": 20},
     "sqlite": {"apply": 12, "kept": 16, "returned": 24},
 }
 
