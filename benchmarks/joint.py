@@ -91,8 +91,11 @@ async def passport_at_window(engine: AsyncEngine, person_id: int, returned: bool
 
 
 def _url(name: str) -> str:
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
+    """The database ``name`` on PG_ADMIN's server (a TCP address, or a socket directory as ``?host=``)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_ADMIN).set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
 
 
 async def fresh_pg(name: str) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cnvisa.cases import audit
@@ -194,15 +194,18 @@ class Papers:
         return {"waived": self.waived, "paper_needed": self.reasons, "lookups": self.lookups}
 
 
+_OFFICE_PAPERS = (
+    select(OfficePaper.material_code, OfficePaper.matters)
+    .where(OfficePaper.office_id == bindparam("office_id"))
+    .order_by(OfficePaper.id)
+)
+"""Built once (every application reads it): nothing is constructed or looked up in the statement cache's keys
+per call."""
+
+
 async def office_papers(s: AsyncSession, case: Case) -> list[str]:
     """Office rule: the papers this office asks for this matter beyond the national checklist."""
-    rows = (
-        await s.execute(
-            select(OfficePaper.material_code, OfficePaper.matters)
-            .where(OfficePaper.office_id == case.office_id)
-            .order_by(OfficePaper.id)
-        )
-    ).all()
+    rows = (await s.execute(_OFFICE_PAPERS, {"office_id": case.office_id})).all()
     return [code for code, matters in rows if not matters or case.matter in matters]
 
 
