@@ -211,18 +211,27 @@ _NOW: Final = bindparam("presence_now", type_=Presence.refreshed_at.type)
 
 @functools.cache
 def _refresh_of(dialect: str) -> tuple[Any, ...]:
-    """The refresh's three statements, built once per dialect with the people and the time as parameters
+    """The refresh's statements (PostgreSQL two, SQLite three), built once per dialect with the people and the time as parameters
     (``_IDS``, ``_NOW``): building the lawful-basis query is most of a refresh's CPU, and every acceptance
     refreshes its applicant's row (compiled once too: SQLAlchemy's statement cache)."""
-    q = last_lawful(None, _IDS).subquery("q")
-    rows = select(q.c.person_id, q.c.entered_on, q.c.last_lawful, _NOW).where(q.c.person_id.is_not(None))
     lock = select(Person.id).where(Person.id.in_(_IDS)).order_by(Person.id)
     if dialect == "postgresql":
-        lock = lock.with_for_update()
+        # after the lock (its own statement, so what follows reads what the lock waited for): the lawful basis
+        # computed ONCE, the rows of the people in China upserted and the others' deleted, in one statement
+        # (data-modifying CTE; the two touch disjoint people, so no row is changed twice)
+        q = last_lawful(None, _IDS).cte("q")
+        rows = select(q.c.person_id, q.c.entered_on, q.c.last_lawful, _NOW).where(q.c.person_id.is_not(None))
+        gone = delete(Presence).where(  # no longer in China (latest movement an exit) or no movement left
+            Presence.person_id.in_(_IDS),
+            Presence.person_id.not_in(select(q.c.person_id).where(q.c.person_id.is_not(None))),
+        )
+        return (lock.with_for_update(), gone.add_cte(_upsert(dialect, rows).cte("upserted")))
+    q = last_lawful(None, _IDS).subquery("q")
+    rows = select(q.c.person_id, q.c.entered_on, q.c.last_lawful, _NOW).where(q.c.person_id.is_not(None))
     return (
         lock,
         _upsert(dialect, rows),
-        delete(Presence).where(  # no longer in China (latest movement an exit) or no movement left
+        delete(Presence).where(
             Presence.person_id.in_(_IDS),
             Presence.person_id.not_in(select(q.c.person_id).where(q.c.person_id.is_not(None))),
         ),
