@@ -635,7 +635,9 @@ def test_a_mandate_counts_only_while_it_is_in_force(web: Web) -> None:
     run(web, lambda: set_mandates(today - dt.timedelta(days=1), today + dt.timedelta(days=1)))
     assert problem(carol.get(f"/api/v1/cases/{case}"), 403)["code"] == "forbidden"
     assert not {person(web, 3), adult} & {x["person_id"] for x in carol.get("/api/v1/cases").json()}
+    assert not {person(web, 3), adult} & set(carol.get("/api/v1/auth/me").json()["represents"])
     run(web, lambda: set_mandates(today, today))  # the last day and the first day are in force
+    assert {person(web, 3), adult} <= set(carol.get("/api/v1/auth/me").json()["represents"])
     assert carol.get(f"/api/v1/cases/{case}").status_code == 200
     people = {d["person"]["id"] for d in carol.get("/api/v1/me/documents").json()["people"]}
     assert people >= {person(web, 3), adult}

@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 import weakref
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from cnvisa.cases.clock import beijing_time
 from cnvisa.store import locks
@@ -198,15 +201,41 @@ _ACCOUNT = tuple(c for c in Account.__table__.columns if c.key != "password_hash
 """What a request needs of its account: everything but the password hash, which stays in the database."""
 
 
+class person_ids(FunctionElement[Any]):
+    """The ids of a group as one value: PostgreSQL ``array_agg`` (a list; NULL for none), SQLite
+    ``json_group_array`` (JSON text)."""
+
+    inherit_cache = True
+    name = "person_ids"
+
+
+@compiles(person_ids, "postgresql")
+def _person_ids_pg(element: person_ids, compiler: Any, **kw: Any) -> str:
+    return f"array_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(person_ids, "sqlite")
+def _person_ids_sqlite(element: person_ids, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+def _ids(value: Any) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    return frozenset(int(i) for i in (json.loads(value) if isinstance(value, str) else value))
+
+
 def _with_mandates(q: Select[Any]) -> Select[Any]:
-    """The account's rows joined to the mandates in force on ``on`` (Regulations Art 19: whom an agent may act
-    for): one row per mandate, or one row with none — so who is asking is one round trip."""
+    """The account's row with the people of its mandates in force on ``on`` (Regulations Art 19: whom an agent
+    may act for) as ONE value, so who is asking is one round trip and one row however many foreigners an
+    employer's staff or an agent acts for (one row per mandate before: 200 mandates cost 0.4 ms a request)."""
     in_force = and_(
         Mandate.agent_account_id == Account.id,
         Mandate.valid_from <= bindparam("on"),
         or_(Mandate.valid_until.is_(None), Mandate.valid_until >= bindparam("on")),
     )
-    return q.outerjoin(Mandate, in_force).add_columns(Mandate.person_id.label("mandate_person_id"))
+    people = select(person_ids(Mandate.person_id)).where(in_force).scalar_subquery()
+    return q.add_columns(people.label("mandate_people"))
 
 
 SESSION_QUERY = FastQuery(
@@ -251,8 +280,7 @@ class SignedIn:
 
 def _signed_in(rows: Sequence[Mapping[str, Any]], csrf: str | None) -> SignedIn:
     account = Account(**{c.key: rows[0][c.name] for c in _ACCOUNT})
-    represents = frozenset(r["mandate_person_id"] for r in rows if r["mandate_person_id"] is not None)
-    return SignedIn(account, represents, csrf)
+    return SignedIn(account, _ids(rows[0]["mandate_people"]), csrf)
 
 
 async def find_session(reads: Reads, token: str, now: dt.datetime, on: dt.date) -> SignedIn | None:
