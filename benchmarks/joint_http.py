@@ -419,7 +419,9 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--warm", type=float, default=2, help="seconds of warm-up, not counted")
     p.add_argument("--src", type=Path, default=ROOT / "src", help="the platform's sources to serve (A/B)")
-    p.add_argument("--people", type=int, help="--wrk: foreigners the HR applies for in turn (default: --clients)")
+    p.add_argument(
+        "--people", type=int, help="--wrk: foreigners the HR applies for in turn (default: --clients)"
+    )
     p.add_argument(
         "--wrk", action="store_true", help="each step alone, the load from wrk (not a Python client)"
     )
