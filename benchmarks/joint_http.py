@@ -8,6 +8,13 @@ default). The latency is the two requests; the platform's and PostgreSQL's CPU a
 
     .venv/bin/python benchmarks/joint_http.py --seconds 10 [--clients 16]
 
+``--wrk``: each step alone, the load from wrk (C, two threads; a Python client spends as much CPU as the platform
+on these multipart bodies): the HR's submissions for ``--seconds`` after ``--warm`` seconds not counted (each
+worker's and connection's first statements are prepared then), for ``--people`` foreigners in turn; then the
+officer's acceptances of applications stored beforehand (never a key sent twice: that would count replays).
+
+    .venv/bin/python benchmarks/joint_http.py --wrk --seconds 10 --warm 3 --clients 8 [--people 200]
+
 Signed in with cookies and the CSRF header, as the API's clients are; the app's clock starts on the benchmarks'
 day (``CNVISA_CLOCK_START``), so the inputs are those of ``joint.py``.
 """
