@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -126,6 +127,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve(db_url: str, src: Path, env: dict[str, str] | None = None, log: Any = None) -> tuple[Any, str]:
+    """``uvicorn`` with 2 workers on a free port serving ``src`` on ``db_url`` (its output to ``log``, else
+    nowhere): the process and its base URL."""
+    port = _free_port()
+    env = {**os.environ, **(env or {}), "CNVISA_DATABASE_URL": db_url, "PYTHONPATH": str(Path(src).resolve())}
+    args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
+    args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    out = log if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def wait_ready(c: httpx.AsyncClient) -> None:
+    """Until the server answers /healthz (30 s at most)."""
+    for _ in range(300):
+        try:
+            if (await c.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
 def _letters(n: int) -> str:
     out = ""
     while True:
@@ -203,22 +227,10 @@ async def hotels(seconds: float, senders: int) -> None:
         _url(HOTEL_DB),
     ]
     subprocess.run(setup, check=True, stdout=subprocess.DEVNULL)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CNVISA_DATABASE_URL": _url(HOTEL_DB), "PYTHONPATH": str(Path(_SRC).resolve())}
-    args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
-    args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, base = serve(_url(HOTEL_DB), Path(_SRC))
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10) as c:
-            for _ in range(300):
-                try:
-                    if (await c.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise SystemExit("the server did not start")
+            await wait_ready(c)
             password = next(d.password for d in DEMO if d.username == "hotel.desk")
             r = await c.post("/api/v1/auth/signin", json={"username": "hotel.desk", "password": password})
             r.raise_for_status()
@@ -286,7 +298,6 @@ async def cpu(batches: int, profile: str | None, concurrent: int = 1) -> None:
     batch."""
     import cProfile
     import json
-    from typing import Any
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine

@@ -30,7 +30,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +45,7 @@ from sqlalchemy import insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
 
-from accommodation import _cpu_seconds, _free_port  # noqa: E402
+from accommodation import _cpu_seconds, serve, wait_ready  # noqa: E402
 from cnvisa.demo import seed  # noqa: E402
 from cnvisa.http.security import hash_password  # noqa: E402
 from cnvisa.store.db import make_engine  # noqa: E402
@@ -55,6 +54,8 @@ from cnvisa.store.tables import Account, Mandate, Office, Organisation  # noqa: 
 from joint import CODES, RP_INPUTS, TODAY, WP, _url, drop_pg, fresh_pg  # noqa: E402
 
 DB = "cnvisa_bench_joint_http"
+CLOCK = {"CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00+08:00"}
+"""The app's clock starts on the benchmarks' day, so the inputs are those of ``joint.py``."""
 PASSWORD = "bench-joint-2025"
 V = "/api/v1"
 
@@ -138,17 +139,7 @@ async def signin(c: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 async def run(seconds: float, clients: int, warm: float, src: Path = ROOT / "src") -> dict[str, Any]:
     ids = await prepare(clients)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "CNVISA_DATABASE_URL": _url(DB),
-        "CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00+08:00",
-        "PYTHONPATH": str(src),
-    }
-    args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
-    args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, base = serve(_url(DB), src, CLOCK)
     files = [(c, ("photo.jpg", photo(), "image/jpeg") if c == "photo" else (f"{c}.pdf", pdf(c), "application/pdf"))
              for c in CODES]  # fmt: skip
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -159,14 +150,7 @@ async def run(seconds: float, clients: int, warm: float, src: Path = ROOT / "src
             httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as hr,
             httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as officer,
         ):
-            for _ in range(300):
-                try:
-                    if (await hr.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise SystemExit("the server did not start")
+            await wait_ready(hr)
             hr_h, officer_h = await signin(hr, "bench.hr"), await signin(officer, "bench.officer")
 
             async def one(person: int) -> None:
@@ -310,32 +294,15 @@ async def run_wrk(
 
     people = people or clients
     ids = await prepare(clients, people)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "CNVISA_DATABASE_URL": _url(DB),
-        "CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00+08:00",
-        "PYTHONPATH": str(src),
-    }
-    args = [sys.executable, "-m", "uvicorn", "cnvisa.app:create_app", "--factory", "--workers", "2"]
-    args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w")  # noqa: SIM115 (the server's, closed below)
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log)
+    proc, base = serve(_url(DB), src, CLOCK, log)
     files = [(c, f"{c}.jpg" if c == "photo" else f"{c}.pdf", photo() if c == "photo" else pdf(c),
               "image/jpeg" if c == "photo" else "application/pdf") for c in CODES]  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix="cnvisa-joint-wrk-"))
     out: dict[str, Any] = {"clients": clients, "foreigners": people}
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-            for _ in range(300):
-                try:
-                    if (await c.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise SystemExit("the server did not start")
+            await wait_ready(c)
             who = {}
             for name in ("bench.hr", "bench.officer"):
                 c.cookies.clear()
