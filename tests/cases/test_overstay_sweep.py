@@ -178,6 +178,41 @@ async def test_the_presence_rows_follow_each_change_and_a_bulk_statement_rebuild
         assert await s.get(Presence, pid) is None
 
 
+async def stale(world: World) -> bool:
+    async with world.sessions() as s:
+        return bool((await s.execute(select(PresenceState.stale))).scalar_one())
+
+
+async def test_a_submission_leaves_the_presence_rows_fresh(world: World) -> None:
+    """A new case has no receipt yet (Regulations Art 13 para 3, 18 para 3: the receipt is the basis, issued at
+    acceptance): its submission — a Core INSERT on the hot path — neither marks the rows stale (the next sweep
+    would rebuild every person's row) nor locks the one state row until its commit (every submission would wait
+    for the one before it). A new case that does carry a receipt still marks them stale."""
+    from cnvisa.cases.runner import INSERT_CASE
+    from cnvisa.store.tables import Case
+
+    await fresh(world)
+    mc = MATTERS["visa_extension"]
+    for _ in range(2):
+        await world.create(mc)
+        assert not await stale(world)
+        await world.svc.apply(
+            world.applicant,
+            key=key(),
+            person_id=world.person_id,
+            office_id=world.office_id,
+            matter=mc.matter,
+            inputs=mc.inputs,
+        )
+        assert not await stale(world)
+    async with world.sessions() as s, s.begin():
+        row = (await s.execute(select(Case).limit(1))).scalar_one()
+        values = {c.key: getattr(row, c.key) for c in Case.__table__.columns if c.key != "id"}
+        values.update(number=values["number"] + "R", receipt_valid_until=ON, state="accepted")
+        await s.execute(INSERT_CASE, values)
+    assert await stale(world)
+
+
 async def test_an_open_receipt_covers_and_a_decided_case_does_not(world: World) -> None:
     """Regulations Art 13 para 3, 18 para 3: the receipt of a case still open is proof of lawful stay."""
     async with world.sessions() as s, s.begin():

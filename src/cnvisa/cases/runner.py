@@ -24,6 +24,7 @@ from cnvisa.cases import audit, outbox
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, Conflict, Forbidden, GuardFailed, InvalidCommand
 from cnvisa.cases.grants import GRANTED_VALIDITY
+from cnvisa.cases.queries import presence
 from cnvisa.cases.queries.case import summary
 from cnvisa.cases.queries.reader import Reader
 from cnvisa.cases.records import FileIn
@@ -42,7 +43,12 @@ Body = Callable[[AsyncSession], Awaitable[tuple[Case | None, dict[str, Any]]]]
 
 # Core inserts with the values as parameters: the statements are built once and never re-compiled (the
 # command path's hottest writes; the ORM's unit of work adds nothing to a new row).
-INSERT_CASE = insert(cast(Table, Case.__table__)).returning(Case.__table__.c.id)
+# NEW_CASES: a new case without a receipt leaves the presence rows as they are (cnvisa.cases.queries.presence)
+INSERT_CASE = (
+    insert(cast(Table, Case.__table__))
+    .returning(Case.__table__.c.id)
+    .execution_options(**{presence.NEW_CASES: True})
+)
 _INSERT_FILES = insert(cast(Table, CaseFile.__table__))
 _IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 _INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY).values(

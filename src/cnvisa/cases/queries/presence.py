@@ -330,12 +330,31 @@ def _refresh_after_flush(session: Session, _context: Any) -> None:
         conn.execute(stmt, params)
 
 
+NEW_CASES: Final = "cnvisa_new_cases"
+"""Execution option of a Core INSERT of cases whose rows are all in its parameters (``runner.INSERT_CASE``)."""
+
+
+def _new_cases_without_receipt(state: Any) -> bool:
+    """New cases none of which holds a receipt change nobody's lawful basis: only an acceptance receipt is one
+    (Regulations Art 13 para 3, Art 18 para 3), and it is issued later, through the ORM, which refreshes that
+    person's row. Marking the table stale instead would lock its one state row until the commit — every
+    submission in turn, and on a cluster across the synchronous standby's flush — and make the next sweep
+    rebuild every person's row."""
+    if not (state.is_insert and state.execution_options.get(NEW_CASES)):
+        return False
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params]
+    return all(row and row.get("receipt_valid_until") is None for row in rows)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_marks_stale(state: Any) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
     if table is not None and getattr(table, "name", None) in _WATCHED:
+        if _new_cases_without_receipt(state):
+            return
         state.session.info["presence_stale"] = True
 
 
