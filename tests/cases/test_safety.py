@@ -277,6 +277,54 @@ async def test_same_idempotency_key_returns_the_first_result(world: World) -> No
     assert (await world.case(first["case_id"])).version == sub["version"]
 
 
+async def test_a_submission_retried_after_its_facts_changed_still_gets_its_first_result(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new application's key is not looked up before the work (``replay_first=False``): a retry is answered
+    from the idempotency record all the same — when the key's unique index ends the transaction, and when the
+    body would now refuse (here the law engine's answer changed) — and writes nothing; two retries at once
+    write once."""
+    svc = world.svc
+    k = key()
+
+    def apply() -> Any:
+        return svc.apply(
+            world.applicant,
+            key=k,
+            person_id=world.person_id,
+            office_id=world.office_id,
+            matter="visa_extension",
+            inputs=VISA_EXTENSION.inputs,
+            files=[pdf("passport")],
+        )
+
+    first = await apply()
+    events = await world.audit_count()
+    assert await apply() == {**first, "replayed": True}
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise BadInput("inputs.requested", "refused now")
+
+    monkeypatch.setattr(type(svc), "_assess", refuse)
+    assert await apply() == {**first, "replayed": True}
+    with pytest.raises(BadInput) as err:  # a fresh key gets the body's refusal
+        await svc.apply(
+            world.applicant,
+            key=key(),
+            person_id=world.person_id,
+            office_id=world.office_id,
+            matter="visa_extension",
+            inputs=VISA_EXTENSION.inputs,
+        )
+    assert err.value.field == "inputs.requested"
+    monkeypatch.undo()
+    results = await asyncio.gather(apply(), apply())
+    assert results == [{**first, "replayed": True}] * 2
+    assert await world.count(Case) == 1 and await world.count(CaseFile) == 1
+    assert await world.audit_count() == events
+    assert await world.count(IdempotencyRecord, IdempotencyRecord.key == k) == 1
+
+
 async def test_concurrent_retries_with_one_key_write_once(world: World) -> None:
     svc = world.svc
     c = await world.submitted()

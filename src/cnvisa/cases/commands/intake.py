@@ -136,6 +136,7 @@ class IntakeCommands(Runner):
                 "submitted_by": submitted_by,
                 "files": files,
             },
+            replay_first=False,  # only new records: a repeated key ends at its unique key
         )
 
     async def apply(
@@ -193,6 +194,7 @@ class IntakeCommands(Runner):
                 # returns the case it made; the API's key names the request, files included
                 "files": () if same_form else files,
             },
+            replay_first=False,  # only new records: a repeated key ends at its unique key
         )
 
     async def submit(

@@ -156,6 +156,7 @@ class JointCommands(JointBase):
                 "submitted_by": submitted_by,
                 "files": files,
             },
+            replay_first=False,  # only new records: a repeated key ends at its unique key
         )
 
     async def _provided(self, s: AsyncSession, case: Case) -> set[str]:
