@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from case_helpers import World, key
+from case_helpers import VISA_EXTENSION, World, key, pdf
 from joint_helpers import RETURNED, JointWorld, joint_world
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from cnvisa.cases import audit
+from cnvisa.store.tables import CaseFile
 
 # PostgreSQL: one INSERT for the case, the joint application, its branch and the files; the audit group in one
 # statement. SQLite: an INSERT each, and the audit's head read and moved apart. Returned: the first read of the
@@ -63,4 +64,42 @@ async def test_a_joint_submission_sends_few_statements(jw: JointWorld) -> None:
     # the first read records the passport; after it, each booking at the office costs what the one before did
     assert returned[1] == returned[2]
     async with jw.w.sessions() as s:
+        assert (await audit.verify(s)).ok
+
+
+# A plain application (``apply``: the online form's one command). PostgreSQL: the case and its files in one
+# statement (cnvisa.cases.new_rows), the audit head's lock, the audit group with the idempotency record; the key
+# not looked up first. SQLite: an INSERT each, BEGIN IMMEDIATE counted.
+PLAIN = {"postgresql": 3, "sqlite": 8}
+
+
+async def test_a_plain_submission_sends_few_statements(world: World) -> None:
+    engine = world.sessions.kw["bind"].sync_engine
+    sent: list[str] = []
+
+    def count(*args: Any) -> None:
+        sent.append(args[2])
+
+    async def apply() -> dict[str, Any]:
+        return await world.svc.apply(
+            world.applicant,
+            key=key(),
+            person_id=world.person_id,
+            office_id=world.office_id,
+            matter=VISA_EXTENSION.matter,
+            inputs=VISA_EXTENSION.inputs,
+            files=[pdf(c) for c in VISA_EXTENSION.materials],
+        )
+
+    await apply()  # warm: the office's code is then known to the service
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        c = await apply()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(sent) <= PLAIN[engine.dialect.name], sent
+    assert len(VISA_EXTENSION.materials) > 1  # the files' rows went with the case
+    async with world.sessions() as s:
+        n = await s.scalar(select(func.count()).where(CaseFile.case_id == c["case_id"]))
+        assert n == len(VISA_EXTENSION.materials)
         assert (await audit.verify(s)).ok

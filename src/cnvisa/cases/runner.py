@@ -49,7 +49,6 @@ INSERT_CASE = (
     .returning(Case.__table__.c.id)
     .execution_options(**{presence.NEW_CASES: True})
 )
-_INSERT_FILES = insert(cast(Table, CaseFile.__table__))
 _IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 _INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY).values(
     {c.key: bindparam(f"idempotency_{c.key}", type_=c.type) for c in _IDEMPOTENCY.columns if c.key != "id"}
@@ -269,14 +268,7 @@ class Runner(Reader):
         rows = await s.execute(select(CaseFile.material_code).where(CaseFile.case_id == case.id))
         return [r[0] for r in rows]
 
-    async def _store_files(
-        self, s: AsyncSession, case: Case, files: Sequence[FileIn], core: bool = False
-    ) -> None:
-        if core:
-            rows = file_rows(case.id, files, self.now())
-            if rows:
-                await s.execute(_INSERT_FILES, rows)
-            return
+    async def _store_files(self, s: AsyncSession, case: Case, files: Sequence[FileIn]) -> None:
         for f in files:
             digest, size, media = f.checked()
             s.add(

@@ -14,10 +14,11 @@ from cnvisa.cases.actor import Actor
 from cnvisa.cases.errors import BadInput, CaseError, Forbidden
 from cnvisa.cases.grants import refuse_officer_inputs
 from cnvisa.cases.joint_link import refuse_if_joint
+from cnvisa.cases.new_rows import insert_case
 from cnvisa.cases.passport_check import CollectionSlot, PassportShown
 from cnvisa.cases.queries.case import receipt, summary
 from cnvisa.cases.records import FileIn, case_number, receipt_number
-from cnvisa.cases.runner import INSERT_CASE, Runner, guard
+from cnvisa.cases.runner import Runner, file_rows, guard
 from cnvisa.cases.workflow import Command, Role, State
 from cnvisa.law import calendar as workdays
 from cnvisa.law.acceptance import receipt_valid_until
@@ -165,10 +166,8 @@ class IntakeCommands(Runner):
             self._authorise(actor, case, Command.SUBMIT)
             case.state = str(State.SUBMITTED)
             case.version = 1
-            # Core INSERTs: a new row needs none of the unit of work's bookkeeping (the hot path).
-            values = {c.key: getattr(case, c.key) for c in Case.__table__.columns if c.key != "id"}
-            case.id = (await s.execute(INSERT_CASE, values)).scalar_one()
-            await self._store_files(s, case, files, core=True)
+            # Core INSERTs, one statement on PostgreSQL: the submission's hot path (cnvisa.cases.new_rows)
+            await insert_case(s, case, file_rows(None, files, self.now()))
             await self._audit(
                 s,
                 actor,
