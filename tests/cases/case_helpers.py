@@ -316,6 +316,26 @@ class World:
             **kw,
         )
 
+    async def applied(
+        self,
+        mc: MatterCase = VISA_EXTENSION,
+        *,
+        files: tuple[str, ...] | None = None,
+        k: str | None = None,
+    ) -> dict[str, Any]:
+        """The online form's one command (``apply``: open and submit), by the applicant, with ``mc``'s materials
+        unless ``files`` names others, under key ``k`` (a fresh one by default)."""
+        codes = mc.materials if files is None else files
+        return await self.svc.apply(
+            self.applicant,
+            key=k or key(),
+            person_id=self.person_id,
+            office_id=self.office_id,
+            matter=mc.matter,
+            inputs=mc.inputs,
+            files=[pdf(c) for c in codes],
+        )
+
     async def submitted(self, mc: MatterCase = VISA_EXTENSION, **kw: Any) -> dict[str, Any]:
         c = await self.create(mc, **kw)
         return await self.svc.submit(self.applicant, c["case_id"], c["version"], key=key())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from case_helpers import VISA_EXTENSION, World, key, pdf
+from case_helpers import VISA_EXTENSION, World, key
 from joint_helpers import RETURNED, JointWorld, joint_world
 from sqlalchemy import event, func, select
 
@@ -80,21 +80,10 @@ async def test_a_plain_submission_sends_few_statements(world: World) -> None:
     def count(*args: Any) -> None:
         sent.append(args[2])
 
-    async def apply() -> dict[str, Any]:
-        return await world.svc.apply(
-            world.applicant,
-            key=key(),
-            person_id=world.person_id,
-            office_id=world.office_id,
-            matter=VISA_EXTENSION.matter,
-            inputs=VISA_EXTENSION.inputs,
-            files=[pdf(c) for c in VISA_EXTENSION.materials],
-        )
-
-    await apply()  # warm: the office's code is then known to the service
+    await world.applied()  # warm: the office's code is then known to the service
     event.listen(engine, "before_cursor_execute", count)
     try:
-        c = await apply()
+        c = await world.applied()
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(sent) <= PLAIN[engine.dialect.name], sent

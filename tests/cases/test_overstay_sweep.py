@@ -196,14 +196,7 @@ async def test_a_submission_leaves_the_presence_rows_fresh(world: World) -> None
     for _ in range(2):
         await world.create(mc)
         assert not await stale(world)
-        await world.svc.apply(
-            world.applicant,
-            key=key(),
-            person_id=world.person_id,
-            office_id=world.office_id,
-            matter=mc.matter,
-            inputs=mc.inputs,
-        )
+        await world.applied(mc, files=())
         assert not await stale(world)
     async with world.sessions() as s, s.begin():
         row = (await s.execute(select(Case).limit(1))).scalar_one()

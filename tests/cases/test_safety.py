@@ -288,15 +288,7 @@ async def test_a_submission_retried_after_its_facts_changed_still_gets_its_first
     k = key()
 
     def apply() -> Any:
-        return svc.apply(
-            world.applicant,
-            key=k,
-            person_id=world.person_id,
-            office_id=world.office_id,
-            matter="visa_extension",
-            inputs=VISA_EXTENSION.inputs,
-            files=[pdf("passport")],
-        )
+        return world.applied(files=("passport",), k=k)
 
     first = await apply()
     events = await world.audit_count()
@@ -308,14 +300,7 @@ async def test_a_submission_retried_after_its_facts_changed_still_gets_its_first
     monkeypatch.setattr(type(svc), "_assess", refuse)
     assert await apply() == {**first, "replayed": True}
     with pytest.raises(BadInput) as err:  # a fresh key gets the body's refusal
-        await svc.apply(
-            world.applicant,
-            key=key(),
-            person_id=world.person_id,
-            office_id=world.office_id,
-            matter="visa_extension",
-            inputs=VISA_EXTENSION.inputs,
-        )
+        await world.applied(files=())
     assert err.value.field == "inputs.requested"
     monkeypatch.undo()
     results = await asyncio.gather(apply(), apply())
