@@ -335,3 +335,73 @@ def test_stripping_a_png_keeps_its_image_chunks_only() -> None:
         assert b.tobytes() == img.tobytes()
     with pytest.raises(ValueError):
         strip_png(clean[:40])
+
+
+# ------------------------------------------------------------------------------ decoding, not guessing
+
+
+class _Rules:
+    max_pixels = 4_000_000
+    max_pdf_pages = 20
+
+
+def _noisy_jpeg(progressive: bool, exif: Image.Exif | None = None) -> bytes:
+    img = Image.effect_noise((240, 320), 40).convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85, progressive=progressive, exif=exif or Image.Exif())
+    return buf.getvalue()
+
+
+def _full_decode_refuses(content: bytes) -> bool:
+    """The reference: Pillow decoding every pixel at full size."""
+    try:
+        with Image.open(io.BytesIO(content), formats=["JPEG"]) as img:
+            img.load()
+    except (OSError, ValueError, SyntaxError):
+        return True
+    return False
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_damaged_jpeg_is_judged_as_a_full_decode_judges_it(progressive: bool) -> None:
+    """An upright JPEG is decoded at libjpeg's 1/8 scale (cnvisa.cases.uploads._image): all of its compressed
+    data is still read, so each damaged file gets the verdict a full-size decode gives it (libjpeg itself
+    passes over some damage inside the data, at either scale) and a cut one is refused."""
+    import random
+
+    from cnvisa.cases.uploads import UploadRejected, inspect_upload
+
+    good = _noisy_jpeg(progressive)
+    assert inspect_upload(good, _Rules(), "photo").media_type == "image/jpeg"
+    start = good.index(b"\xff\xda")  # the first scan
+    damaged = [good[: len(good) * 2 // 3]]
+    for seed in range(24):
+        rng = random.Random(seed)
+        flipped = bytearray(good)
+        for _ in range(60):
+            i = rng.randrange(start + 20, len(good) - 4)
+            flipped[i] = rng.randrange(256) if flipped[i] != 0xFF else 0xFF
+        damaged.append(bytes(flipped))
+    verdicts = []
+    for content in damaged:
+        try:
+            inspect_upload(content, _Rules(), "photo")
+            refused = False
+        except UploadRejected as exc:
+            assert (exc.rule, exc.field) == ("upload.unreadable", "photo")
+            refused = True
+        verdicts.append(refused)
+        assert refused == _full_decode_refuses(content)
+    assert verdicts[0] and 3 <= sum(verdicts) < len(verdicts)  # the cut one, and damage of both kinds
+
+
+def test_a_jpeg_turned_by_its_exif_is_kept_upright_without_it() -> None:
+    from cnvisa.cases.uploads import inspect_upload
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    clean = inspect_upload(_noisy_jpeg(False, exif), _Rules(), "photo")
+    with Image.open(io.BytesIO(clean.content)) as kept:
+        assert kept.size == (320, 240)  # turned: the full-size pixels, not a reduced draft
+        assert kept.getexif().get(0x0112) is None
+    no_metadata(clean.content)
