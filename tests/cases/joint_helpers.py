@@ -64,6 +64,7 @@ class JointWorld:
         files: tuple[str, ...] | None = None,
         actor: Actor | None = None,
         office_id: int | None = None,
+        office_asks: list[str] | None = None,
     ) -> dict[str, Any]:
         codes = all_codes(wp) if files is None else files
         return await self.svc.apply_joint(
@@ -75,6 +76,7 @@ class JointWorld:
             work_permit=dict(wp),
             inputs=RP.inputs,
             files=[pdf(c) for c in codes],
+            office_asks=office_asks,
         )
 
     async def accepted(self, wp: dict[str, Any] = WP_A, *, office_id: int | None = None) -> dict[str, Any]:

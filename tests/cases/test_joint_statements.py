@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from case_helpers import VISA_EXTENSION, World, key
-from joint_helpers import RETURNED, JointWorld, joint_world
+from joint_helpers import RETURNED, WP_A, JointWorld, all_codes, joint_world
 from sqlalchemy import event, func, select
 
 from cnvisa.cases import audit
+from cnvisa.cases.errors import BadInput
 from cnvisa.store.tables import CaseFile
 
 # PostgreSQL: one INSERT for the case, the joint application, its branch and the files; the audit group in one
@@ -65,6 +66,36 @@ async def test_a_joint_submission_sends_few_statements(jw: JointWorld) -> None:
     assert returned[1] == returned[2]
     async with jw.w.sessions() as s:
         assert (await audit.verify(s)).ok
+
+
+async def test_the_office_papers_read_with_the_facts_save_a_statement(jw: JointWorld) -> None:
+    """The HTTP layer reads the window office's own papers with the applicant's facts, before the transaction
+    (``applications.application_facts_and_papers``), and hands them to ``apply_joint``: one statement fewer inside
+    it, and those papers — not the table — decide which extra files are taken."""
+    engine = jw.w.sessions.kw["bind"].sync_engine
+    sent: list[str] = []
+
+    def count(*args: Any) -> None:
+        sent.append(args[2])
+
+    await jw.apply(actor=jw.org_staff)  # warm
+    counts = []
+    for asks in (None, []):
+        sent.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await jw.apply(actor=jw.org_staff, office_asks=asks)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(sent))
+    assert counts[1] == counts[0] - 1, counts
+    assert not any("office_papers" in q for q in sent)
+    extra = (*all_codes(WP_A), "employer_business_licence")  # asked by no OfficePaper row here
+    with pytest.raises(BadInput) as refused:
+        await jw.apply(actor=jw.org_staff, files=extra)
+    assert refused.value.field == "files[employer_business_licence]"
+    j = await jw.apply(actor=jw.org_staff, files=extra, office_asks=["employer_business_licence"])
+    assert j["joint_id"]
 
 
 # A plain application (``apply``: the online form's one command). PostgreSQL: the case and its files in one

@@ -305,3 +305,45 @@ def test_no_one_else_reads_or_acts(web: Web, hr: Any, desk: Any) -> None:
     u, uh = client(web, "university.office")
     r = apply(web, u, uh, employer_organisation_id=j["employer_organisation_id"])
     assert r.status_code == 403, r.text
+
+
+def test_the_window_offices_own_papers_are_taken_for_their_matter_only(web: Web, hr: Any) -> None:
+    """The office's own papers (an office rule, ``OfficePaper``: here SH01 asks the employer's business licence)
+    are read with the applicant's facts before the transaction (``applications.application_facts_and_papers``):
+    a paper the office does not ask is refused naming the file, as is one it asks only for another matter; one it
+    asks for a residence permit, or for every matter (no matters), is taken."""
+    from sqlalchemy import delete
+
+    from cnvisa.store.register_tables import OfficePaper
+
+    c, h = hr
+    office = web.ids["offices"]["SH01"]
+    licence = ("employer_business_licence", ("licence.pdf", titled_pdf("licence"), "application/pdf"))
+
+    def with_licence() -> Any:
+        app = {"person_id": web.ids["people"][0], "office_id": web.ids["offices"]["SH01"], "work_permit": WP,
+               "inputs": INPUTS}  # fmt: skip
+        return c.post(
+            f"{V}/joint-applications",
+            data={"application": json.dumps(app)},
+            files=[*upload(*codes()), licence],
+            headers={**h, "Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    def asked(matters: list[str]) -> None:
+        async def q(s: AsyncSession) -> None:
+            paper = OfficePaper.material_code == "employer_business_licence"
+            await s.execute(delete(OfficePaper).where(paper, OfficePaper.office_id == office))
+            s.add(OfficePaper(office_id=office, material_code=licence[0], source="test", matters=matters))
+
+        db(web, q)
+
+    for matters in (None, ["visa_extension"], ["residence_permit"], []):
+        if matters is not None:
+            asked(matters)
+        r = with_licence()
+        if matters is None or matters == ["visa_extension"]:
+            assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM), r.text
+            assert r.json()["field"] == "files[employer_business_licence]"
+        else:
+            assert r.status_code == 201, (matters, r.text)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,10 +203,22 @@ _OFFICE_PAPERS = (
 per call."""
 
 
+def asked_for(rows: Iterable[tuple[str, Any]], matter: str) -> list[str]:
+    """Office rule: of the office's papers (``(material_code, matters)`` in the order of their ids), those it
+    asks for ``matter`` — an empty ``matters`` means every matter. ``matters`` may come as JSON text (a hot read
+    on the plain asyncpg pool, ``cnvisa.store.fast``)."""
+    out = []
+    for code, matters in rows:
+        listed = json.loads(matters) if isinstance(matters, str) else matters
+        if not listed or matter in listed:
+            out.append(code)
+    return out
+
+
 async def office_papers(s: AsyncSession, case: Case) -> list[str]:
     """Office rule: the papers this office asks for this matter beyond the national checklist."""
     rows = (await s.execute(_OFFICE_PAPERS, {"office_id": case.office_id})).all()
-    return [code for code, matters in rows if not matters or case.matter in matters]
+    return asked_for(rows, case.matter)
 
 
 async def handed_in_and_office_papers(s: AsyncSession, case: Case) -> tuple[set[str], list[str]]:
@@ -223,7 +235,7 @@ async def handed_in_and_office_papers(s: AsyncSession, case: Case) -> tuple[set[
     rows = (await s.execute(q)).all()
     provided = {code for k, _, code, _ in rows if k == 0}
     paper_rows = sorted((i, code, matters) for k, i, code, matters in rows if k == 1)
-    return provided, [code for _, code, matters in paper_rows if not matters or case.matter in matters]
+    return provided, asked_for(((code, matters) for _, code, matters in paper_rows), case.matter)
 
 
 async def papers(

@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cnvisa.cases.evidence import asked_for
 from cnvisa.store.register_tables import AccommodationRegistration, OfficePaper, OrganisationLicence
 from cnvisa.store.tables import Organisation
 
@@ -89,4 +90,4 @@ async def office_papers(engine: AsyncEngine, office_id: int, matter: str) -> lis
                 )
             )
         ).all()
-    return [code for code, matters in rows if not matters or matter in matters]
+    return asked_for(rows, matter)

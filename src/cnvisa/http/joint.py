@@ -60,8 +60,8 @@ async def submit_joint(
             field=f"{field_prefix}inputs.{bad[0]}",
             code="bad_input",
         )
-    inputs = await applications.application_facts(
-        p.reads, p.sessions, person_id, office_id, json.loads(json.dumps(inputs))
+    inputs, office_asks = await applications.application_facts_and_papers(
+        p.reads, p.sessions, person_id, office_id, json.loads(json.dumps(inputs)), "residence_permit"
     )
     if submitted_by is None:
         submitted_by = (
@@ -79,4 +79,5 @@ async def submit_joint(
         inputs=inputs,
         submitted_by=submitted_by,
         files=files,
+        office_asks=office_asks,
     )

@@ -22,7 +22,7 @@ Readings adopted from reforms.md §1 [A] (each beside its rule below):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -76,12 +76,14 @@ class JointCommands(JointBase):
         inputs: dict[str, Any],
         submitted_by: str = "self",
         files: Sequence[FileIn] = (),
+        office_asks: Collection[str] | None = None,
     ) -> dict[str, Any]:
         """Open and submit a joint application (one command, one transaction): the employer's staff or the
         foreigner, or an agent under a mandate (the existing mandate checks, Regulations Art 19). ``inputs``: the
         residence branch's law-contract inputs (``matter`` residence_permit, ``requested.permit_type`` work);
         ``work_permit``: ``check_work_permit_request``; ``files``: the one material set (``cnvisa.law.one_stop``
-        codes), each handed in once."""
+        codes), each handed in once; ``office_asks``: the window office's own papers for a residence permit when
+        the caller has read them already (``applications.application_facts_and_papers``), else read here."""
         self._may_open(actor, person_id, submitted_by)
         if actor.role is Role.ORG_STAFF and actor.organisation_id != employer_organisation_id:
             raise Forbidden("employer staff apply for their own organisation's foreigners")
@@ -97,7 +99,9 @@ class JointCommands(JointBase):
         async def body(s: AsyncSession) -> tuple[Case, dict[str, Any]]:
             code = await self._office_code(s, office_id)
             case = self._draft(code, actor, person_id, office_id, "residence_permit", inputs, submitted_by)
-            asked = known | set(await evidence.office_papers(s, case))  # and the window office's own papers
+            # and the window office's own papers
+            papers = await evidence.office_papers(s, case) if office_asks is None else office_asks
+            asked = known | set(papers)
             for f in files:
                 if f.material_code not in asked:
                     raise BadInput(f"files[{f.material_code}]", "not a material of this joint application")
