@@ -115,21 +115,67 @@ _MOVE_HEAD = (
 )
 _INSERT_MOVING_HEAD = _INSERT.add_cte(_MOVE_HEAD.cte("move_head"))
 """PostgreSQL, one event: the insert and the head's move in one statement (a data-modifying CTE)."""
-_LOCK_HEAD_PG = (
-    select(
-        _HEADS.c.seq,
-        _HEADS.c.last_seq,
-        _HEADS.c.hash,
+
+
+def _draw(n: Any) -> Any:
+    """``n`` numbers of the global sequence, as one array."""
+    return (
         select(func.array_agg(func.nextval("audit_seq")))
-        .select_from(func.generate_series(1, bindparam("n", type_=Integer)))
-        .scalar_subquery(),
+        .select_from(func.generate_series(1, n))
+        .scalar_subquery()
     )
-    .where(_HEADS.c.id == bindparam("chain"))
-    .with_for_update()
+
+
+def _locked_head(chain: Any) -> Any:
+    """The head of ``chain`` locked FOR UPDATE, as a subquery: a query that draws numbers over it draws them only
+    once the lock is held. (Drawn in the same SELECT as the lock, PostgreSQL evaluates the draw — an InitPlan —
+    before it waits for the lock and keeps it after the wait: a command that waited wrote numbers drawn before
+    those of the command it waited for.)"""
+    return (
+        select(_HEADS.c.seq, _HEADS.c.last_seq, _HEADS.c.hash).where(_HEADS.c.id == chain).with_for_update()
+    )
+
+
+_HEAD_LOCKED = _locked_head(bindparam("chain")).subquery("locked")
+_LOCK_HEAD_PG = select(
+    _HEAD_LOCKED.c.seq,
+    _HEAD_LOCKED.c.last_seq,
+    _HEAD_LOCKED.c.hash,
+    _draw(bindparam("n", type_=Integer)),
 )
-"""PostgreSQL: lock the chain's head and draw the group's numbers, in one round trip (drawn under the lock, so
-numbers rise along the chain)."""
+"""PostgreSQL: lock the chain's head and draw the group's numbers, in one round trip (drawn once the lock is held,
+so numbers rise along the chain)."""
 _HEAD = select(_HEADS.c.seq, _HEADS.c.last_seq, _HEADS.c.hash).where(_HEADS.c.id == bindparam("chain"))
+_PRELOCKED = "audit_prelocked"
+PRELOCK_N = "audit_prelock_n"
+
+
+def prelocking(stmt: Any, chain: Any) -> Any:
+    """PostgreSQL: ``stmt`` (a SELECT of one row, e.g. over the CTEs that insert a new case) that also locks the
+    head of ``chain`` (an expression over its CTEs: ``new_case.id % CHAINS``) and, once locked, draws
+    ``PRELOCK_N`` numbers, as ``lock_head`` does — its round trip saved. Pass the row to ``prelocked``; the
+    command's ``append_many`` then takes that head (and draws more numbers, still under the lock, if it writes
+    more events than were drawn)."""
+    locked = _locked_head(select(chain).scalar_subquery()).cte("audit_head_locked")
+    return stmt.add_columns(
+        locked.c.seq.label("audit_head_seq"),
+        locked.c.last_seq.label("audit_head_last"),
+        locked.c.hash.label("audit_head_hash"),
+        _draw(bindparam(PRELOCK_N, type_=Integer)).label("audit_seqs"),
+    )  # (the CTE joins the FROM list by its columns: one row)
+
+
+def prelocked(session: AsyncSession, chain: int, row: Any) -> None:
+    """The head ``prelocking`` locked, kept for this transaction's ``append_many``."""
+    session.info.setdefault(_PRELOCKED, {})[chain] = (
+        row.audit_head_seq,
+        row.audit_head_last,
+        row.audit_head_hash,
+        sorted(row.audit_seqs),
+    )
+
+
+_DRAW = select(_draw(bindparam("n", type_=Integer)))
 
 
 _GROUP_IN_ONE = 8
@@ -162,6 +208,12 @@ class _SessionWriter:
 
     async def lock_head(self, chain: int, n: int) -> tuple[int, int, str, list[int]]:
         s = self.session
+        held = s.info.get(_PRELOCKED, {}).pop(chain, None)
+        if held is not None:  # locked already by the command's own statement (``prelocking``)
+            pos, last, hash_, drawn = held
+            if len(drawn) < n:  # more events than drawn: the rest drawn now, under the same lock
+                drawn = drawn + sorted((await s.execute(_DRAW, {"n": n - len(drawn)})).scalar_one())
+            return pos, last, hash_, drawn[:n]
         if self.postgres:
             pos, last, hash_, drawn = (await s.execute(_LOCK_HEAD_PG, {"chain": chain, "n": n})).one()
             return pos, last, hash_, sorted(drawn)
