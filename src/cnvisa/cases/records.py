@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class FileIn:
     filename: str
     content: bytes
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The content's SHA-256, computed once (the idempotency fingerprint and the stored row both need it)."""
+        return hashlib.sha256(self.content).hexdigest()
+
     def checked(self) -> tuple[str, int, str]:
         """(sha256, size, media type); BadInput when empty, too large or not a document or image."""
         if not self.content:
@@ -53,7 +59,7 @@ class FileIn:
             raise BadInput(
                 f"files[{self.material_code}]", "not a PDF or an image (type sniffed from content)"
             )
-        return hashlib.sha256(self.content).hexdigest(), len(self.content), media
+        return self.sha256, len(self.content), media
 
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone

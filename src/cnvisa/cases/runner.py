@@ -66,7 +66,7 @@ _REPLAY = select(
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, FileIn):  # a file is its code, name and content (by hash)
-        return [value.material_code, value.filename, hashlib.sha256(value.content).hexdigest()]
+        return [value.material_code, value.filename, value.sha256]
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
