@@ -365,8 +365,8 @@ def _full_decode_refuses(content: bytes) -> bool:
 @pytest.mark.parametrize("progressive", [False, True])
 def test_a_damaged_jpeg_is_judged_as_a_full_decode_judges_it(progressive: bool) -> None:
     """An upright JPEG is decoded at libjpeg's 1/8 scale (cnvisa.cases.uploads._image): all of its compressed
-    data is still read, so each damaged file gets the verdict a full-size decode gives it (libjpeg itself
-    passes over some damage inside the data, at either scale) and a cut one is refused."""
+    data is still read, so every damaged file a full-size decode refuses is refused (libjpeg itself passes over
+    some damage inside the data, at either scale; the marker checks may refuse more) and a cut one is refused."""
     import random
 
     from cnvisa.cases.uploads import UploadRejected, inspect_upload
@@ -391,8 +391,9 @@ def test_a_damaged_jpeg_is_judged_as_a_full_decode_judges_it(progressive: bool) 
             assert (exc.rule, exc.field) == ("upload.unreadable", "photo")
             refused = True
         verdicts.append(refused)
-        assert refused == _full_decode_refuses(content)
-    assert verdicts[0] and 3 <= sum(verdicts) < len(verdicts)  # the cut one, and damage of both kinds
+        # nothing a full-size decode refuses gets through (the marker checks of strip_jpeg may refuse more)
+        assert refused or not _full_decode_refuses(content)
+    assert verdicts[0] and sum(verdicts) >= 2  # the cut one, and scrambled ones
 
 
 def test_a_jpeg_turned_by_its_exif_is_kept_upright_without_it() -> None:
