@@ -1,7 +1,7 @@
 """An audit chain's numbers are drawn only once its head is locked (PostgreSQL; SQLite serialises writers from
 BEGIN IMMEDIATE, so nothing races there): a command that waited for another's lock draws numbers after that
 command's, so numbers rise along every chain (``cnvisa.cases.audit``). Drawn in the same SELECT as the lock,
-PostgreSQL evaluated the draw before the wait and kept it — the first test failed so, for both statements."""
+PostgreSQL evaluated the draw before the wait and kept it — the first test failed so."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from case_helpers import World
-from sqlalchemy import Integer, literal_column, select, text
+from sqlalchemy import text
 
 from cnvisa.cases import audit
 
@@ -26,16 +26,7 @@ async def _by_lock_head(s: Any) -> list[int]:
     return (await audit._SessionWriter(s).lock_head(CHAIN, 2))[3]
 
 
-async def _by_prelocking(s: Any) -> list[int]:
-    stmt = audit.prelocking(
-        select(literal_column("1", Integer).label("one")), literal_column(str(CHAIN), Integer)
-    )
-    row = (await s.execute(stmt, {audit.PRELOCK_N: 2})).one()
-    return sorted(row.audit_seqs)
-
-
-@pytest.mark.parametrize("waiter", [_by_lock_head, _by_prelocking], ids=["lock_head", "prelocking"])
-async def test_numbers_are_drawn_once_the_chain_head_is_locked(world: World, waiter: Any) -> None:
+async def test_numbers_are_drawn_once_the_chain_head_is_locked(world: World) -> None:
     if world.sessions.kw["bind"].dialect.name != "postgresql":
         pytest.skip("SQLite: one writer at a time from BEGIN IMMEDIATE; no row lock to wait for")
     async with world.sessions() as holder, holder.begin():
@@ -43,7 +34,7 @@ async def test_numbers_are_drawn_once_the_chain_head_is_locked(world: World, wai
 
         async def wait_then_draw() -> list[int]:
             async with world.sessions() as s, s.begin():
-                return await waiter(s)
+                return await _by_lock_head(s)
 
         waiting = asyncio.create_task(wait_then_draw())
         await asyncio.sleep(0.5)
@@ -55,5 +46,52 @@ async def test_numbers_are_drawn_once_the_chain_head_is_locked(world: World, wai
 
 
 async def _by_lock_head_again(s: Any) -> list[int]:
-    """More numbers drawn by the holder, still under its lock (as ``lock_head`` tops a prelocked head up)."""
-    return sorted((await s.execute(audit._DRAW, {"n": 2})).scalar_one())
+    """More numbers drawn by the holder, still under its lock."""
+    return sorted(
+        (
+            await s.execute(text("SELECT array_agg(nextval('audit_seq')) FROM generate_series(1, 2)"))
+        ).scalar_one()
+    )
+
+
+async def _waiting_backends(world: World) -> int:
+    async with world.sessions() as s:
+        return int(
+            (
+                await s.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+async def test_a_new_case_takes_its_audit_head_after_the_rows_it_refers_to(world: World) -> None:
+    """The head of an audit chain is the last lock a command takes (``audit.append``: call it last). A command
+    that locks a person first and appends an audit event after (booking an appointment: the per-person limit,
+    ``cnvisa.cases.appointments``) must not meet a new application for that person holding the head it needs
+    while waiting for the person's row — a deadlock PostgreSQL breaks by failing one of them. It did so in CI
+    when the new case's insert also locked its chain head (the foreign key's row lock comes at the statement's
+    end, after the head). Here the holder locks the person, the application waits for it, then the holder takes
+    every chain's head and commits: both must succeed."""
+    if world.sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time from BEGIN IMMEDIATE; no row lock to wait for")
+    await (
+        world.applied()
+    )  # warm: the office's code known to the service, so the application's first lock is its insert
+    async with world.sessions() as holder, holder.begin():
+        await holder.execute(text("SELECT id FROM people WHERE id = :p FOR UPDATE"), {"p": world.person_id})
+        applying = asyncio.create_task(world.applied())
+        for _ in range(100):  # until the application waits for the person's row
+            if await _waiting_backends(world):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the application never waited for the locked person")
+        await holder.execute(text("SET LOCAL lock_timeout = '5s'"))
+        await holder.execute(text("SELECT id FROM audit_head ORDER BY id FOR UPDATE"))
+    c = await asyncio.wait_for(applying, 20)
+    assert c["case_id"]
+    async with world.sessions() as s:
+        assert (await audit.verify(s)).ok

@@ -87,8 +87,10 @@ async def append(
     state_after: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Append one event inside the caller's transaction (call it last, to hold the chain lock briefly); the
-    event's row is returned."""
+    """Append one event inside the caller's transaction; the event's row is returned. Call it last: the chain's
+    head is then held briefly, and it is the last lock the command takes — a row locked after it (even a foreign
+    key's share lock on the person of a new case) could deadlock with a command that holds that row and appends
+    to the same chain (tests/cases/test_audit_lock.py)."""
     event = {
         "at": at,
         "actor_account_id": actor_account_id,
@@ -146,36 +148,6 @@ _LOCK_HEAD_PG = select(
 """PostgreSQL: lock the chain's head and draw the group's numbers, in one round trip (drawn once the lock is held,
 so numbers rise along the chain)."""
 _HEAD = select(_HEADS.c.seq, _HEADS.c.last_seq, _HEADS.c.hash).where(_HEADS.c.id == bindparam("chain"))
-_PRELOCKED = "audit_prelocked"
-PRELOCK_N = "audit_prelock_n"
-
-
-def prelocking(stmt: Any, chain: Any) -> Any:
-    """PostgreSQL: ``stmt`` (a SELECT of one row, e.g. over the CTEs that insert a new case) that also locks the
-    head of ``chain`` (an expression over its CTEs: ``new_case.id % CHAINS``) and, once locked, draws
-    ``PRELOCK_N`` numbers, as ``lock_head`` does — its round trip saved. Pass the row to ``prelocked``; the
-    command's ``append_many`` then takes that head (and draws more numbers, still under the lock, if it writes
-    more events than were drawn)."""
-    locked = _locked_head(select(chain).scalar_subquery()).cte("audit_head_locked")
-    return stmt.add_columns(
-        locked.c.seq.label("audit_head_seq"),
-        locked.c.last_seq.label("audit_head_last"),
-        locked.c.hash.label("audit_head_hash"),
-        _draw(bindparam(PRELOCK_N, type_=Integer)).label("audit_seqs"),
-    )  # (the CTE joins the FROM list by its columns: one row)
-
-
-def prelocked(session: AsyncSession, chain: int, row: Any) -> None:
-    """The head ``prelocking`` locked, kept for this transaction's ``append_many``."""
-    session.info.setdefault(_PRELOCKED, {})[chain] = (
-        row.audit_head_seq,
-        row.audit_head_last,
-        row.audit_head_hash,
-        sorted(row.audit_seqs),
-    )
-
-
-_DRAW = select(_draw(bindparam("n", type_=Integer)))
 
 
 _GROUP_IN_ONE = 8
@@ -208,12 +180,6 @@ class _SessionWriter:
 
     async def lock_head(self, chain: int, n: int) -> tuple[int, int, str, list[int]]:
         s = self.session
-        held = s.info.get(_PRELOCKED, {}).pop(chain, None)
-        if held is not None:  # locked already by the command's own statement (``prelocking``)
-            pos, last, hash_, drawn = held
-            if len(drawn) < n:  # more events than drawn: the rest drawn now, under the same lock
-                drawn = drawn + sorted((await s.execute(_DRAW, {"n": n - len(drawn)})).scalar_one())
-            return pos, last, hash_, drawn[:n]
         if self.postgres:
             pos, last, hash_, drawn = (await s.execute(_LOCK_HEAD_PG, {"chain": chain, "n": n})).one()
             return pos, last, hash_, sorted(drawn)

@@ -11,7 +11,6 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases import audit
 from cnvisa.cases.runner import INSERT_CASE
 from cnvisa.store.tables import Case, CaseFile
 
@@ -56,23 +55,17 @@ def params(case: Case, files: list[dict[str, Any]]) -> dict[str, Any]:
 
 @functools.cache
 def _case_and_files(files: int) -> Any:
-    """PostgreSQL: the case and its files as one statement, built once per number of files, which also locks
-    the new case's audit chain head (``audit.prelocking``)."""
+    """PostgreSQL: the case and its files as one statement, built once per number of files."""
     new_case = new_case_cte()
-    stmt = audit.prelocking(select(new_case.c.id.label("case_id")), new_case.c.id % audit.CHAINS)
+    stmt = select(new_case.c.id)
     return stmt.add_cte(files_cte(new_case, files)) if files else stmt
 
 
-async def insert_case(s: AsyncSession, case: Case, files: list[dict[str, Any]], *, audit_events: int) -> None:
-    """Insert a new case (not added to the session) and its files; set ``case.id``. ``audit_events``: how many
-    events the command records on the new case (PostgreSQL: their chain's head locked and their numbers drawn in
-    the same statement, ``audit.prelocking``)."""
+async def insert_case(s: AsyncSession, case: Case, files: list[dict[str, Any]]) -> None:
+    """Insert a new case (not added to the session) and its files; set ``case.id``."""
     conn = await s.connection()
     if conn.dialect.name == "postgresql":
-        values = params(case, files) | {audit.PRELOCK_N: audit_events}
-        row = (await conn.execute(_case_and_files(len(files)), values)).one()
-        case.id = row.case_id
-        audit.prelocked(s, audit.chain_for(case.id), row)
+        case.id = (await conn.execute(_case_and_files(len(files)), params(case, files))).scalar_one()
         return
     case.id = (await conn.execute(INSERT_CASE, row_values(case))).scalar_one()
     if files:

@@ -166,9 +166,8 @@ class IntakeCommands(Runner):
             self._authorise(actor, case, Command.SUBMIT)
             case.state = str(State.SUBMITTED)
             case.version = 1
-            # Core INSERTs, one statement on PostgreSQL: the submission's hot path (cnvisa.cases.new_rows), which
-            # also locks the audit chain of the one event below
-            await insert_case(s, case, file_rows(None, files, self.now()), audit_events=1)
+            # Core INSERTs, one statement on PostgreSQL: the submission's hot path (cnvisa.cases.new_rows)
+            await insert_case(s, case, file_rows(None, files, self.now()))
             await self._audit(
                 s,
                 actor,

@@ -126,8 +126,7 @@ class JointCommands(JointBase):
             branch = WorkPermitBranch(
                 state=str(wf.WState.SUBMITTED), extended=False, grounds=[], version=1, updated_at=now
             )
-            # one statement on PostgreSQL, with the lock of the audit chain the two events below go to
-            await insert_joint(s, case, joint, branch, stored, audit_events=2)
+            await insert_joint(s, case, joint, branch, stored)  # one statement on PostgreSQL
             await self._audit(s, actor, case, "apply", None, {"matter": case.matter, "joint": joint.number})
             await record(
                 s,

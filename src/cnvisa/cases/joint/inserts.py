@@ -12,7 +12,6 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cnvisa.cases import audit
 from cnvisa.cases.new_rows import INSERT_FILES, columns, files_cte, new_case_cte, params, row_values
 from cnvisa.cases.runner import INSERT_CASE
 from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
@@ -43,8 +42,6 @@ def _all_in_one(files: int) -> Any:
     stmt = select(
         new_case.c.id.label("case_id"), new_joint.c.id.label("joint_id"), new_branch.c.id.label("branch_id")
     ).select_from(new_case.join(new_joint, true()).join(new_branch, true()))  # one row each
-    # the new case's audit chain head locked and its numbers drawn here: a round trip less (audit.prelocking)
-    stmt = audit.prelocking(stmt, new_case.c.id % audit.CHAINS)
     return stmt.add_cte(files_cte(new_case, files)) if files else stmt
 
 
@@ -54,23 +51,16 @@ async def insert_joint(
     joint: JointApplication,
     branch: WorkPermitBranch,
     files: list[dict[str, Any]],
-    *,
-    audit_events: int,
 ) -> None:
     """Insert the new rows (``files``: ``cnvisa.cases.runner.file_rows``, their case id filled in here) and set
-    the ids on ``case``, ``joint`` and ``branch`` (none of them is added to the session). ``audit_events``: how
-    many events the command records on the new case (PostgreSQL: their chain's head locked and their numbers
-    drawn in the same statement, ``audit.prelocking``)."""
+    the ids on ``case``, ``joint`` and ``branch`` (none of them is added to the session)."""
     conn = await s.connection()
     if conn.dialect.name == "postgresql":
         values = params(case, files)
         values |= {f"j_{k}": v for k, v in row_values(joint).items() if k != "case_id"}
         values |= {f"b_{k}": v for k, v in row_values(branch).items() if k != "joint_id"}
-        values[audit.PRELOCK_N] = audit_events
-        row = (await conn.execute(_all_in_one(len(files)), values)).one()
-        case.id, joint.id, branch.id = row.case_id, row.joint_id, row.branch_id
+        case.id, joint.id, branch.id = (await conn.execute(_all_in_one(len(files)), values)).one()
         joint.case_id, branch.joint_id = case.id, joint.id
-        audit.prelocked(s, audit.chain_for(case.id), row)
         return
     case.id = (await conn.execute(INSERT_CASE, row_values(case))).scalar_one()
     if files:
