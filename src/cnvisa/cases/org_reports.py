@@ -331,10 +331,11 @@ class OrgReports(Clocked):
             if link.until != on:
                 link.until = on
                 detail = {"person": person_id, "relation": link.relation, "until": on.isoformat()}
-                await audit.append(s, **caseless_event(actor, now, "org_person_ended", detail, None))
                 await s.flush()
                 if on <= today:
                     await obligation_sources.open_reports(s, today, now, days, link_id=link.id)
+                # last: no row is locked after the audit chain's head (cnvisa.cases.audit.append)
+                await audit.append(s, **caseless_event(actor, now, "org_person_ended", detail, None))
             due = None
             if link.relation in obligation_sources.ENDED_EVENTS:
                 due = obligations_law.due(obligation_sources.EMPLOYER_REPORT, on, office_rule_days=days)
