@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from case_helpers import World
+from lock_helpers import hold_then_take_every_head, postgresql_only
 from sqlalchemy import text
 
 from cnvisa.cases import audit
@@ -54,19 +55,6 @@ async def _by_lock_head_again(s: Any) -> list[int]:
     )
 
 
-async def _waiting_backends(world: World) -> int:
-    async with world.sessions() as s:
-        return int(
-            (
-                await s.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                    )
-                )
-            ).scalar_one()
-        )
-
-
 async def test_a_new_case_takes_its_audit_head_after_the_rows_it_refers_to(world: World) -> None:
     """The head of an audit chain is the last lock a command takes (``audit.append``: call it last). A command
     that locks a person first and appends an audit event after (booking an appointment: the per-person limit,
@@ -75,23 +63,16 @@ async def test_a_new_case_takes_its_audit_head_after_the_rows_it_refers_to(world
     when the new case's insert also locked its chain head (the foreign key's row lock comes at the statement's
     end, after the head). Here the holder locks the person, the application waits for it, then the holder takes
     every chain's head and commits: both must succeed."""
-    if world.sessions.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time from BEGIN IMMEDIATE; no row lock to wait for")
+    postgresql_only(world.sessions)
     await (
         world.applied()
     )  # warm: the office's code known to the service, so the application's first lock is its insert
-    async with world.sessions() as holder, holder.begin():
-        await holder.execute(text("SELECT id FROM people WHERE id = :p FOR UPDATE"), {"p": world.person_id})
-        applying = asyncio.create_task(world.applied())
-        for _ in range(100):  # until the application waits for the person's row
-            if await _waiting_backends(world):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail("the application never waited for the locked person")
-        await holder.execute(text("SET LOCAL lock_timeout = '5s'"))
-        await holder.execute(text("SELECT id FROM audit_head ORDER BY id FOR UPDATE"))
-    c = await asyncio.wait_for(applying, 20)
+    c = await hold_then_take_every_head(
+        world.sessions,
+        "SELECT id FROM people WHERE id = :p FOR UPDATE",
+        {"p": world.person_id},
+        world.applied,
+    )
     assert c["case_id"]
     async with world.sessions() as s:
         assert (await audit.verify(s)).ok

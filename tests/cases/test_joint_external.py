@@ -14,6 +14,7 @@ import httpx
 import pytest
 from case_helpers import World, key
 from joint_helpers import GRANT, RETURNED, JointWorld, joint_world
+from lock_helpers import hold_then_take_every_head, postgresql_only
 from sqlalchemy import select
 
 from cnvisa.cases.actor import SYSTEM
@@ -246,3 +247,75 @@ def test_routing_reads_office_codes_jurisdictions_or_every_office() -> None:
     assert r.route("GZ01", "guangdong") == "desk"
     assert WorkPermitRouting.from_env({}).route("SH01", "shanghai") == "desk"
     assert WorkPermitRouting.from_env({"CNVISA_WORK_PERMIT_EXTERNAL": "*"}).route("X", None) == "external"
+
+
+# -- the audit chain's head is the last lock (cnvisa.cases.audit.append) --------------------------------------
+
+
+async def test_a_polled_refusal_takes_no_head_before_the_residence_case(
+    jw: JointWorld, stub: WorkPermitAuthorityStub, client: WorkPermitClient
+) -> None:
+    """The authority's refusal ends the residence case as not issuable in the poll's transaction (its handler
+    records the branch's decision, tells the applicant, then moves the case). The decision's audit event was
+    written at once, so the poll held its chain's head while it waited for the case's row: a command holding
+    the case and appending after (an officer's step) deadlocked with it. Now every event of the message goes
+    last, in one group with its receipt."""
+    postgresql_only(jw.w.sessions)
+    j = await jw.accepted()
+    ref, case_id = j["work_permit_branch"]["reference"], j["residence_branch"]["case_id"]
+    stub.decide(ref, "refused", {"grounds": ["the degree certificate is not authenticated"]})
+    receipts = await hold_then_take_every_head(
+        jw.w.sessions,
+        "SELECT id FROM cases WHERE id = :c FOR UPDATE",
+        {"c": case_id},
+        lambda: _poll(jw, client),
+    )
+    assert [r.outcome for r in receipts] == ["applied"]
+    assert (await jw.w.case(case_id)).state == "not_issuable"
+    async with jw.w.sessions() as s:
+        actions = (
+            (
+                await s.execute(
+                    select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    # in the order the message's transaction did them, its receipt last
+    assert actions.index("work_permit_refused") < actions.index("end_not_issuable") < len(actions) - 1
+    assert actions[-1] == "agency_message_applied"
+    assert (await jw.w.verify()).ok
+
+
+async def test_a_withdrawal_notified_to_the_authority_takes_no_head_before_the_work_permit(
+    jw: JointWorld, stub: WorkPermitAuthorityStub, client: WorkPermitClient
+) -> None:
+    """A withdrawal after the authority granted the permit puts the notice in the outbox, then cancels the
+    permit. The outgoing message's audit event was written at once (a head of a chain drawn at random), so the
+    withdrawal held it while it waited for the permit's row, then took its case's head too, in no set order.
+    Now the outbox's event joins the command's group, written last."""
+    postgresql_only(jw.w.sessions)
+    w, svc = jw.w, jw.svc
+    j = await jw.accepted()
+    ref = j["work_permit_branch"]["reference"]
+    stub.decide(ref, "granted", {**GRANT, "number": "310000202500002"})
+    assert [r.outcome for r in await _poll(jw, client)] == ["applied"]
+    permit_id = (await jw.branch(j["joint_id"])).work_permit_id
+    version = (await jw.joint(j["joint_id"])).version
+    out = await hold_then_take_every_head(
+        w.sessions,
+        "SELECT id FROM work_permits WHERE id = :p FOR UPDATE",
+        {"p": permit_id},
+        lambda: svc.joint_withdraw(w.applicant, j["joint_id"], version, key=key()),
+    )
+    assert out["state"] == "withdrawn" and out["work_permit_withdrawal_notice"]["outcome"] == "delivered"
+    assert stub.branches[ref]["withdrawn"] is True
+    async with w.sessions() as s:
+        sent = (
+            (await s.execute(select(AuditEvent.detail).where(AuditEvent.action.like("agency_message_%"))))
+            .scalars()
+            .all()
+        )
+    assert any(d.get("kind") == "withdrawal" for d in sent)
+    assert (await w.verify()).ok

@@ -125,7 +125,13 @@ async def receive(
     for attempt in range(3):
         try:
             async with s.begin():
-                return await _receive(s, message, handler, actor, now=now, via=via, kinds=kinds)
+                # the handler's audit events wait and go last, in one group with the receipt's: the chain's
+                # head is the last lock the message takes (audit.append), after the rows the handler moves
+                s.info["deferred_audit"] = []
+                try:
+                    return await _receive(s, message, handler, actor, now=now, via=via, kinds=kinds)
+                finally:
+                    s.info.pop("deferred_audit", None)
         except IntegrityError:
             # another worker settled the same message between our look and our write: look again (duplicate)
             if attempt == 2:
@@ -213,6 +219,7 @@ async def _receive(
         return await _record(
             s, m, actor, now, REFUSED, UNKNOWN_KIND, f"one of {sorted(kinds)}", final=True, corr=corr
         )
+    deferred: list[dict[str, Any]] = s.info["deferred_audit"]
     try:
         async with s.begin_nested():  # the handler's writes are undone if it refuses
             result = await handler(
@@ -225,6 +232,7 @@ async def _receive(
                 now=now,
             )
     except CaseError as exc:
+        deferred.clear()  # what the refused handler recorded was undone with its writes
         final = not isinstance(exc, Conflict)
         if final:
             corr.last_sequence_in = m.sequence
@@ -255,7 +263,8 @@ async def _record(
     duplicate_of: int | None = None,
     corr: AgencyCorrelation | None = None,
 ) -> Receipt:
-    """Record the receipt and its audit event (last: the chain head is locked until the commit)."""
+    """Record the receipt and its audit event, with the handler's events before it (last: the chain head is
+    locked until the commit)."""
     if response is None:
         response = {"message_id": m.message_id, "outcome": outcome, "reason": reason, "detail": detail}
         response.update(extra or {})
@@ -281,8 +290,7 @@ async def _record(
     await s.flush()
     result = response.get("result")
     case_id = result.get("case_id") if isinstance(result, dict) else None
-    await audit.append(
-        s,
+    receipt_event: dict[str, Any] = dict(
         at=now,
         actor_account_id=actor.account_id,
         role=str(actor.role),
@@ -303,4 +311,7 @@ async def _record(
             "next_sequence": (corr.last_sequence_in + 1) if corr is not None else None,
         },
     )
+    deferred = s.info.get("deferred_audit") or []
+    await audit.append_many(s, [*deferred, receipt_event])  # the handler's events, then the receipt's
+    deferred.clear()
     return Receipt(outcome, reason, row.id, response)
