@@ -27,7 +27,7 @@ async def waiting_backends(sessions: async_sessionmaker[AsyncSession]) -> int:
                 await s.execute(
                     text(
                         "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                        " WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND datname = current_database()"
                     )
                 )
             ).scalar_one()

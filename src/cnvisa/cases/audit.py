@@ -19,12 +19,13 @@ parallel while each case's history stays one unbroken chain.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
@@ -259,6 +260,28 @@ async def append_many(
     if not stamped and also is not None:
         await session.execute(also.statement, also.params)
     return await _append(_SessionWriter(session), stamped, also)
+
+
+DEFERRED = "deferred_audit"
+"""``session.info`` key of the events a command has recorded and writes last (``Runner._run``, ``last``)."""
+
+
+@contextlib.asynccontextmanager
+async def last(session: AsyncSession) -> AsyncIterator[list[dict[str, Any]]]:
+    """The events recorded inside (``session.info[DEFERRED]``) are appended when the block ends without an
+    error, in one group: the head is the last lock (``append``), whatever the block moves after recording an
+    event. Inside a command that already collects them (``Runner._run``) its list is used and it writes them."""
+    outer = session.info.get(DEFERRED)
+    if outer is not None:
+        yield outer
+        return
+    events: list[dict[str, Any]] = []
+    session.info[DEFERRED] = events
+    try:
+        yield events
+        await append_many(session, events)
+    finally:
+        session.info.pop(DEFERRED, None)
 
 
 async def _append(

@@ -205,7 +205,7 @@ class Runner(Reader):
                         replay = await self._replay(s, key, command, actor, case_id, print_)
                         if replay is not None:
                             return replay
-                    s.info["deferred_audit"] = []
+                    s.info[audit.DEFERRED] = []
                     case, response = await body(s)
                     await s.flush()
                     record = {
@@ -223,7 +223,7 @@ class Runner(Reader):
                     # and moved once, numbered in the order the command recorded them; the idempotency record
                     # in the same statement (PostgreSQL), so a key already stored still ends the transaction
                     also = audit.Also(_INSERT_IDEMPOTENCY, {f"idempotency_{k}": v for k, v in record.items()})
-                    await audit.append_many(s, s.info.pop("deferred_audit"), also=also)
+                    await audit.append_many(s, s.info.pop(audit.DEFERRED), also=also)
             except (StaleDataError, Conflict, IntegrityError) as exc:
                 # A concurrent request with the same idempotency key may have won (and moved the case on,
                 # or stored the key first): a retry returns its result rather than a conflict.
@@ -307,7 +307,7 @@ class Runner(Reader):
             "state_after": case.state if case else None,
             "detail": detail,
         }
-        deferred = s.info.get("deferred_audit")
+        deferred = s.info.get(audit.DEFERRED)
         if deferred is not None:
             deferred.append(event)
         else:

@@ -127,11 +127,11 @@ async def receive(
             async with s.begin():
                 # the handler's audit events wait and go last, in one group with the receipt's: the chain's
                 # head is the last lock the message takes (audit.append), after the rows the handler moves
-                s.info["deferred_audit"] = []
+                s.info[audit.DEFERRED] = []
                 try:
                     return await _receive(s, message, handler, actor, now=now, via=via, kinds=kinds)
                 finally:
-                    s.info.pop("deferred_audit", None)
+                    s.info.pop(audit.DEFERRED, None)
         except IntegrityError:
             # another worker settled the same message between our look and our write: look again (duplicate)
             if attempt == 2:
@@ -219,7 +219,7 @@ async def _receive(
         return await _record(
             s, m, actor, now, REFUSED, UNKNOWN_KIND, f"one of {sorted(kinds)}", final=True, corr=corr
         )
-    deferred: list[dict[str, Any]] = s.info["deferred_audit"]
+    deferred: list[dict[str, Any]] = s.info[audit.DEFERRED]
     try:
         async with s.begin_nested():  # the handler's writes are undone if it refuses
             result = await handler(
@@ -311,7 +311,7 @@ async def _record(
             "next_sequence": (corr.last_sequence_in + 1) if corr is not None else None,
         },
     )
-    deferred = s.info.get("deferred_audit") or []
+    deferred = s.info.get(audit.DEFERRED) or []
     await audit.append_many(s, [*deferred, receipt_event])  # the handler's events, then the receipt's
     deferred.clear()
     return Receipt(outcome, reason, row.id, response)

@@ -154,7 +154,7 @@ async def _audit(s: AsyncSession, actor: Actor, now: dt.datetime, row: InterAgen
             "reason": row.reason,
         },
     )
-    deferred = s.info.get("deferred_audit")
+    deferred = s.info.get(audit.DEFERRED)
     if deferred is not None:
         deferred.append(event)
     else:

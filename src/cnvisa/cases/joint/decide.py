@@ -65,7 +65,7 @@ async def record(
         "state_after": after,
         "detail": detail,
     }
-    deferred = s.info.get("deferred_audit")
+    deferred = s.info.get(audit.DEFERRED)
     if deferred is not None:
         deferred.append(event)
     else:
@@ -332,6 +332,22 @@ async def decide_work_permit_branch(
     window office) or ``external`` (actor ``system``). Optional payload ``version``: the branch version acted
     on. Raises BadInput naming the field, Forbidden, NotFound, Conflict (a transition the branch's state does
     not allow, a stale version, an application no longer open) and GuardFailed (a guard, with its article)."""
+    async with audit.last(s):  # its events last, whoever calls it (the desk's command, a message, a test)
+        return await _decide(
+            s, correlation_id=correlation_id, kind=kind, payload=payload, actor=actor, via=via, now=now
+        )
+
+
+async def _decide(
+    s: AsyncSession,
+    *,
+    correlation_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    actor: Actor,
+    via: str,
+    now: datetime,
+) -> dict[str, Any]:
     if via not in VIA:
         raise BadInput("via", "desk or external")
     if kind not in {str(k) for k in wf.KINDS}:
