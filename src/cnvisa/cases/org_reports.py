@@ -126,10 +126,16 @@ async def add_report(
     event: ReportEvent,
     occurred_on: dt.date,
     note: str | None,
+    events: list[dict[str, Any]] | None = None,
 ) -> tuple[OrgReport, Office | None]:
     """Record an Art 26 report inside the caller's transaction (routed to ``responsible_office``) with its
     audit event; ``event`` was checked by ``check_event``. Used by ``OrgReports.file`` and by the commands that
-    file a report as part of their own work (a post change: ``cnvisa.cases.post_change``)."""
+    file a report as part of their own work (a post change: ``cnvisa.cases.post_change``).
+
+    ``events``: the caller's list of audit events, written by the caller in one ``audit.append_many`` once
+    its other writes are done; the report's event is added to it instead of being written here — the chain's
+    head must be the last lock a command takes (``audit.append``), and a caller that writes after the report
+    would otherwise hold a head while it waits for a row (tests/cases/test_audit_lock_order.py)."""
     office = await responsible_office(s, org.region if org else None)
     report = OrgReport(
         organisation_id=org_id,
@@ -143,23 +149,24 @@ async def add_report(
     )
     s.add(report)
     await s.flush()
-    await audit.append(
-        s,
-        **caseless_event(
-            actor,
-            now,
-            "org_report",
-            {
-                "report": report.id,
-                "organisation": org_id,
-                "person": person_id,
-                "event": event.code,
-                "occurred_on": occurred_on.isoformat(),
-                "office": report.office_id,
-            },
-            report.office_id,
-        ),
+    audited = caseless_event(
+        actor,
+        now,
+        "org_report",
+        {
+            "report": report.id,
+            "organisation": org_id,
+            "person": person_id,
+            "event": event.code,
+            "occurred_on": occurred_on.isoformat(),
+            "office": report.office_id,
+        },
+        report.office_id,
     )
+    if events is not None:
+        events.append(audited)
+    else:  # the caller writes nothing after the report (OrgReports.file)
+        await audit.append(s, **audited)
     return report, office
 
 

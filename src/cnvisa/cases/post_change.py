@@ -255,6 +255,7 @@ class PostChanges(Clocked):
                         event=ev,
                         occurred_on=effective_on,
                         note=f"post change {record.id}: {position}, {work_location}",
+                        events=events,  # written last with the others: the work permit is locked after it
                     )
                     record.org_report_id = report_id = report.id
                 if kind == "post_change":
@@ -327,6 +328,7 @@ class PostChanges(Clocked):
                 )
             )
             await s.flush()
+            # last, in one call: no row is locked after an audit chain's head (cnvisa.cases.audit.append)
             await audit.append_many(s, events)
         return response
 

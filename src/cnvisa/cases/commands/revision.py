@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from cnvisa.cases import audit
 from cnvisa.cases.actor import SYSTEM, Actor
 from cnvisa.cases.errors import Conflict, Forbidden, InvalidCommand
 from cnvisa.cases.queries.case import summary
@@ -62,9 +63,10 @@ class RevisionCommands(Runner):
     async def recompute_deadlines(self, attempts: int = 5) -> list[dict[str, Any]]:
         """After holiday data changes: recompute every open deadline; each change is written to the audit log.
 
-        All case rows are updated (in id order) before the audit chain's head is locked — the order every
-        command takes them in — so a command running at the same time cannot deadlock with the sweep; a
-        case changed under the sweep makes it start again."""
+        All case rows are updated (in id order), then the calendar's row, before any audit chain's head is
+        locked — the heads last, in one ``audit.append_many`` (ascending chain order), as every command takes
+        them — so a command running at the same time cannot deadlock with the sweep; a case changed under the
+        sweep makes it start again."""
         for _ in range(attempts):
             try:
                 return await self._recompute_deadlines()
@@ -106,11 +108,18 @@ class RevisionCommands(Runner):
                         "calendar_version": version,
                     }
                     changes.append((case, change))
-            await s.flush()  # every case row first (StaleDataError: changed meanwhile), then the chain head
-            for case, change in changes:
-                await self._audit(s, SYSTEM, case, "recompute_deadline", case.state, change)
+            await s.flush()  # every case row first (StaleDataError: changed meanwhile), then the chain heads
             if state is None:
                 s.add(CalendarState(id=1, version=version))
             else:
                 state.version = version
+            await s.flush()  # the calendar's row too: no row is locked after a chain's head
+            # the events collected (``_audit``) and written in one group: each head locked once, in chain order
+            s.info["deferred_audit"] = []
+            try:
+                for case, change in changes:
+                    await self._audit(s, SYSTEM, case, "recompute_deadline", case.state, change)
+                await audit.append_many(s, s.info["deferred_audit"])
+            finally:
+                s.info.pop("deferred_audit", None)
         return [change for _, change in changes]
