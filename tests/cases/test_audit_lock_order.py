@@ -6,15 +6,15 @@ would fail one of them (``DeadlockDetectedError``)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
 
 import pytest
 from case_helpers import World
+from lock_helpers import hold_then_take_every_head, postgresql_only
 from post_change_helpers import _args, _seed
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from cnvisa.cases.post_change import PostChanges
 from cnvisa.law import calendar as workdays
@@ -22,47 +22,6 @@ from cnvisa.store.joint_tables import WorkPermit
 from cnvisa.store.tables import AuditEvent, CalendarState
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def _postgres_only(world: World) -> None:
-    if world.sessions.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time from BEGIN IMMEDIATE; no row lock to wait for")
-
-
-async def _waiting_for_a_lock(world: World) -> int:
-    """Backends of this test's database waiting for a lock (other tests may run beside it: ``-n``)."""
-    async with world.sessions() as s:
-        return int(
-            (
-                await s.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                )
-            ).scalar_one()
-        )
-
-
-async def _hold_then_take_every_head(
-    world: World, lock_row: str, params: dict[str, Any], command: Any
-) -> Any:
-    """Lock a row, start ``command``, wait until it waits for that row, then take every chain's head and
-    commit; the command's result (it must not have died in a deadlock)."""
-    async with world.sessions() as holder, holder.begin():
-        await holder.execute(text(lock_row), params)
-        running: asyncio.Task[Any] = asyncio.create_task(command())
-        for _ in range(200):
-            if await _waiting_for_a_lock(world):
-                break
-            if running.done():
-                pytest.fail(f"the command never waited for the held row: {running.result()!r}")
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail("the command never waited for the held row")
-        await holder.execute(text("SET LOCAL lock_timeout = '5s'"))
-        await holder.execute(text("SELECT id FROM audit_head ORDER BY id FOR UPDATE"))
-    return await asyncio.wait_for(running, 20)
 
 
 async def _work_permit(world: World, org_id: int) -> int:
@@ -89,7 +48,7 @@ async def test_a_post_change_takes_its_audit_head_after_the_work_permit(world: W
     and opens the Law Art 33 duty (its foreign key share-locks the person). The report's audit event used to be
     written at once (``org_reports.add_report``): the command held a chain head while it waited for the work
     permit's row."""
-    _postgres_only(world)
+    postgresql_only(world.sessions)
     seed = await _seed(world)
     permit_id = await _work_permit(world, seed["org"])
     svc = PostChanges(world.sessions, world.clock)
@@ -97,8 +56,8 @@ async def test_a_post_change_takes_its_audit_head_after_the_work_permit(world: W
     def file() -> Awaitable[dict[str, Any]]:
         return svc.file(seed["hr"], **_args(seed, world, printed_changes=["other_printed"]))
 
-    out = await _hold_then_take_every_head(
-        world, "SELECT id FROM work_permits WHERE id = :p FOR UPDATE", {"p": permit_id}, file
+    out = await hold_then_take_every_head(
+        world.sessions, "SELECT id FROM work_permits WHERE id = :p FOR UPDATE", {"p": permit_id}, file
     )
     assert out["state"] == "acknowledged" and out["org_report_id"] and out["work_permit_change"]
     async with world.sessions() as s:
@@ -124,7 +83,7 @@ async def test_recomputed_deadlines_take_their_audit_heads_after_the_calendar_ro
 ) -> None:
     """The sweep recorded each changed case's event at once (a head per case, in case order) and wrote the
     calendar's row after them: it held heads while it waited for that row."""
-    _postgres_only(world)
+    postgresql_only(world.sessions)
     svc = world.svc
     cases = [await world.accepted() for _ in range(3)]
     assert await svc.recompute_deadlines() == []  # the calendar's row written (the same calendar)
@@ -133,8 +92,8 @@ async def test_recomputed_deadlines_take_their_audit_heads_after_the_calendar_ro
     monkeypatch.setattr(workdays, "calendar_version", lambda: "test-holidays-changed")
     monkeypatch.setattr(workdays, "add_working_days", lambda start, n: real_add(start, n + 1))
 
-    changes = await _hold_then_take_every_head(
-        world, "SELECT id FROM calendar_state WHERE id = 1 FOR UPDATE", {}, svc.recompute_deadlines
+    changes = await hold_then_take_every_head(
+        world.sessions, "SELECT id FROM calendar_state WHERE id = 1 FOR UPDATE", {}, svc.recompute_deadlines
     )
     assert sorted(ch["case"] for ch in changes) == sorted(c["number"] for c in cases)
     async with world.sessions() as s:

@@ -115,11 +115,7 @@ class RevisionCommands(Runner):
                 state.version = version
             await s.flush()  # the calendar's row too: no row is locked after a chain's head
             # the events collected (``_audit``) and written in one group: each head locked once, in chain order
-            s.info["deferred_audit"] = []
-            try:
+            async with audit.last(s):
                 for case, change in changes:
                     await self._audit(s, SYSTEM, case, "recompute_deadline", case.state, change)
-                await audit.append_many(s, s.info["deferred_audit"])
-            finally:
-                s.info.pop("deferred_audit", None)
         return [change for _, change in changes]
