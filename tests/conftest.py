@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.store import migrate
 from cnvisa.store.db import make_engine
+from lock_order import _audit_head_is_the_last_lock  # noqa: F401  (autouse, every test)
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 

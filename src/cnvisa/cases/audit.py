@@ -91,7 +91,8 @@ async def append(
     """Append one event inside the caller's transaction; the event's row is returned. Call it last: the chain's
     head is then held briefly, and it is the last lock the command takes — a row locked after it (even a foreign
     key's share lock on the person of a new case) could deadlock with a command that holds that row and appends
-    to the same chain (tests/cases/test_audit_lock.py)."""
+    to the same chain (tests/cases/test_audit_lock.py). Work that moves rows after recording an event records
+    it inside ``last``. Every test on PostgreSQL is held to this (tests/lock_order.py names the statement)."""
     event = {
         "at": at,
         "actor_account_id": actor_account_id,
