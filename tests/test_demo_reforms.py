@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +17,7 @@ from cnvisa.cases.workflow import Role
 from cnvisa.demo.reforms import EARLIER_PERMIT
 from cnvisa.demo.setup import setup
 from cnvisa.store.db import sessionmaker
+from cnvisa.store.joint_tables import WorkPermitBranch
 from cnvisa.store.tables import Case, Holding
 
 TODAY = dt.date(2025, 11, 20)
@@ -48,3 +50,16 @@ async def test_demo_shows_a_five_year_answer_and_two_post_changes(engine: AsyncE
     assert sorted(r["state"] for r in mine) == ["acknowledged", "referred"]
     referred = next(r for r in mine if r["state"] == "referred")
     assert {i["code"] for i in referred["instead"]} >= {"work_permit_for_new_employer"}
+
+
+async def test_demo_setup_decides_its_branches_at_the_desk_whatever_the_sites_routing(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site whose work-permit branches go to the authority's system (CNVISA_WORK_PERMIT_EXTERNAL) can still
+    seed the demo: its stories are played by the platform's own work-permit officers, at the desk. Before, the
+    setup stopped at the first desk decision (Forbidden: decided by the authority's own system)."""
+    monkeypatch.setenv("CNVISA_WORK_PERMIT_EXTERNAL", "*")
+    ids = await setup(engine, TODAY, cases=4)
+    async with sessionmaker(engine)() as s:
+        via = set((await s.execute(select(WorkPermitBranch.decided_via))).scalars()) - {None}
+    assert via == {"desk"} and ids["joint"]

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.clock import SHANGHAI, ManualClock
+from cnvisa.cases.joint.external import WorkPermitRouting
 from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.passport_check import PassportShown, on_record
 from cnvisa.cases.records import FileIn
@@ -264,7 +265,9 @@ class _Player:
         self.engine = engine
         self.sessions = sessionmaker(engine)
         self.clock = ManualClock(today)
-        self.joint = JointService(self.sessions, self.clock)
+        # the demo's branches are decided at the desk by its work-permit officers, whatever the site's routing
+        # (CNVISA_WORK_PERMIT_EXTERNAL sends a real site's branches to the authority's system)
+        self.joint = JointService(self.sessions, self.clock, routing=WorkPermitRouting())
         self.cases = CaseService(self.sessions, self.clock)
         self.today = today
         offices, accounts = ids["offices"], ids["accounts"]
