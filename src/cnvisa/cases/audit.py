@@ -25,10 +25,10 @@ import functools
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -283,6 +283,20 @@ async def last(session: AsyncSession) -> AsyncIterator[list[dict[str, Any]]]:
         await append_many(session, events)
     finally:
         session.info.pop(DEFERRED, None)
+
+
+_Fn = TypeVar("_Fn", bound=Callable[..., Awaitable[Any]])
+
+
+def events_last(fn: _Fn) -> _Fn:
+    """``fn(session, …)`` run inside ``last(session)``: its events written last, whoever calls it."""
+
+    @functools.wraps(fn)
+    async def run(session: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+        async with last(session):
+            return await fn(session, *args, **kwargs)
+
+    return cast(_Fn, run)
 
 
 async def _append(

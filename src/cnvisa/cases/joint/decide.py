@@ -312,6 +312,7 @@ async def _move_parent(
     )
 
 
+@audit.events_last  # its events last, whoever calls it (the desk's command, a message, a test)
 async def decide_work_permit_branch(
     s: AsyncSession,
     *,
@@ -332,22 +333,6 @@ async def decide_work_permit_branch(
     window office) or ``external`` (actor ``system``). Optional payload ``version``: the branch version acted
     on. Raises BadInput naming the field, Forbidden, NotFound, Conflict (a transition the branch's state does
     not allow, a stale version, an application no longer open) and GuardFailed (a guard, with its article)."""
-    async with audit.last(s):  # its events last, whoever calls it (the desk's command, a message, a test)
-        return await _decide(
-            s, correlation_id=correlation_id, kind=kind, payload=payload, actor=actor, via=via, now=now
-        )
-
-
-async def _decide(
-    s: AsyncSession,
-    *,
-    correlation_id: str,
-    kind: str,
-    payload: dict[str, Any],
-    actor: Actor,
-    via: str,
-    now: datetime,
-) -> dict[str, Any]:
     if via not in VIA:
         raise BadInput("via", "desk or external")
     if kind not in {str(k) for k in wf.KINDS}:
