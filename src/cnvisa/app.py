@@ -25,7 +25,7 @@ from cnvisa.cases.joint.service import JointService
 from cnvisa.cases.queries.outbox_backlog import outbox_backlog as backlog_query
 from cnvisa.cases.registry import Registry
 from cnvisa.cases.service import CaseService
-from cnvisa.http import logs, observe, outage, problems
+from cnvisa.http import logs, observe, outage, problems, route_index
 from cnvisa.http.deps import Platform, page_principal
 from cnvisa.http.headers import SecurityHeaders
 from cnvisa.http.i18n import negotiate
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router, prefix="/api/v1")
     for router in pages.ROUTERS:
         app.include_router(router)
+    route_index.install(app)  # last: each router then passed over at once when none of its routes can match
     return app
 
 
