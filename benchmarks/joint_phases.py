@@ -3,7 +3,7 @@
 times, one at a time, straight to the ASGI application in this process (no sockets, no HTTP parser; on uvloop,
 the loop uvicorn runs the platform on), on a fresh PostgreSQL database (dropped afterwards).
 
-    .venv/bin/python benchmarks/joint_phases.py [--requests 400] [--by-package]
+    .venv/bin/python benchmarks/joint_phases.py [--requests 400] [--by-package] [--src path/to/other/src]
 
 Prints the process's CPU per request (``time.process_time``: all threads) and, per phase, the CPU of the thread
 that ran it (``time.thread_time``), measured by wrapping the platform's own functions for the run:
@@ -38,7 +38,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
+_early = argparse.ArgumentParser(add_help=False)
+_early.add_argument("--src", type=Path, default=ROOT / "src")
+SRC = _early.parse_known_args()[0].src
+"""The platform's sources measured (``--src``: another checkout's, e.g. a ``git worktree``, for an A/B)."""
+sys.path[:0] = [str(SRC.resolve()), str(ROOT / "benchmarks")]
 
 import joint_http as J  # noqa: E402
 from joint import _url, drop_pg  # noqa: E402
@@ -166,6 +170,7 @@ async def run(requests: int, by_package: bool) -> None:
             for i in range(40, 40 + requests):
                 await call(i)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            print(f"sources             {SRC}")
             print(f"requests            {requests}")
             print(f"cpu per request     {cpu / requests * 1000:.2f} ms (process, all threads)")
             print(f"wall per request    {wall / requests * 1000:.2f} ms")
@@ -205,6 +210,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--requests", type=int, default=400)
     p.add_argument("--by-package", action="store_true", help="also a cProfile, own time grouped by package")
+    p.add_argument("--src", type=Path, default=ROOT / "src", help="the platform's sources to measure (A/B)")
     args = p.parse_args()
     instrument()
     import uvloop
