@@ -112,6 +112,7 @@ def test_a_route_added_after_the_index_is_found() -> None:
     app.include_router(first, prefix="/x")
     app.include_router(second)
     assert route_index.install(app) == 2
+    assert route_index.install(app) == 0  # indexed once
     client = TestClient(app)
     assert client.get("/x/a").json() == {"at": "a"}  # the index has read both routers
     assert client.get("/x/c").status_code == 404

@@ -85,8 +85,11 @@ def install(app: FastAPI) -> int:
         return 0  # pragma: no cover
     n = 0
     for route in app.router.routes:
-        if not isinstance(route, _IncludedRouter) or "matches" in vars(route):
-            continue
+        own = getattr(route, "__dict__", None)  # (None: slots, no method can be set on it)
+        if not isinstance(route, _IncludedRouter) or own is None or "matches" in own:
+            continue  # not an included router, or indexed already
+        if not isinstance(getattr(route.original_router, "_routes_version", None), int):
+            continue  # a FastAPI that counts its routes' changes otherwise
         if any(isinstance(r, _IncludedRouter) for r in route.original_router.routes):
             continue  # its version would not show a change below it
         if paths(route) is None:
