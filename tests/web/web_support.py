@@ -95,12 +95,7 @@ def _up(url: str) -> bool:
         return False
 
 
-@contextmanager
-def served(db_url: str, log: Path, **env: str) -> Iterator[str]:
-    """The platform served by ``cnvisa serve`` (uvicorn in a subprocess) over ``db_url``, on a free port of
-    127.0.0.1; yields its base address. The server's output goes to ``log`` (a pipe nobody reads would fill up
-    and block it); its tail is printed when the server is stopped, so a failed test shows it."""
-    port = _free_port()
+def _start(db_url: str, log: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     environ = {
         **os.environ,
         "CNVISA_DATABASE_URL": db_url,
@@ -109,29 +104,63 @@ def served(db_url: str, log: Path, **env: str) -> Iterator[str]:
         **env,
     }
     with log.open("wb") as out:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "cnvisa.cli", "serve", "--port", str(port)],
             cwd=ROOT,
             env=environ,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
+
+
+def _started(proc: subprocess.Popen[bytes], log: Path, base: str) -> bool:
+    """True once THIS server listens on ``base`` and answers; False when it could not bind the port (another
+    test's server took it between ``_free_port`` and the bind — then the address answers, but not for us)."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while True:
+        text = log.read_text(errors="replace")
+        if proc.poll() is not None:
+            if "address already in use" in text:
+                return False
+            pytest.fail(f"the server stopped before it answered:\n{text[-3000:]}")
+        if f"running on {base}" in text and _up(base + "/api/openapi.json"):
+            return True
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server did not start within {SERVER_START_SECONDS} s:\n{text[-3000:]}")
+        time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _up(base + "/api/openapi.json"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"the server did not start within {SERVER_START_SECONDS} s:\n"
-                    f"{log.read_text(errors='replace')[-3000:]}"
-                )
-            time.sleep(0.1)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def served(db_url: str, log: Path, **env: str) -> Iterator[str]:
+    """The platform served by ``cnvisa serve`` (uvicorn in a subprocess) over ``db_url``, on a free port of
+    127.0.0.1; yields its base address. The server's output goes to ``log`` (a pipe nobody reads would fill up
+    and block it); its tail is printed when the server is stopped, so a failed test shows it. A port another
+    process took before the server bound it is given up for another (three tries)."""
+    for _ in range(3):
+        port = _free_port()
+        proc = _start(db_url, log, port, env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if _started(proc, log, base):
+                break
+        except BaseException:
+            _stop(proc)
+            print(f"--- server log (tail) ---\n{log.read_text(errors='replace')[-4000:]}")
+            raise
+        _stop(proc)
+    else:
+        pytest.fail("three free ports were each taken before the server could bind them")
+    try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop(proc)
         print(f"--- server log (tail) ---\n{log.read_text(errors='replace')[-4000:]}")
