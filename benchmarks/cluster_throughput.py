@@ -93,7 +93,8 @@ async def seed_cluster(cases: int) -> None:
 def cpu_by_group(single_app: int) -> dict[str, float]:
     """CPU seconds (user + system) so far of every live process on the machine, grouped by what it belongs to: a
     process counts for the first ancestor (itself included) that is one of the setups' parts. Read before and after
-    each run, the difference per request says where each setup's CPU goes (the price's parts, not its total)."""
+    each run, the difference per request says where each setup's CPU goes (the price's parts, not its total).
+    wrk, the load, has ended by the second reading: its CPU is in no part."""
     tick = os.sysconf("SC_CLK_TCK")
     procs: dict[int, tuple[int, float, str]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -127,8 +128,6 @@ def cpu_by_group(single_app: int) -> dict[str, float]:
                 return "cluster: app servers (3)"
             if cmd.startswith("bash -c while true") and " worker" in cmd:
                 return "cluster: job workers"
-            if first.endswith("wrk"):
-                return "wrk (the load)"
             pid, seen = parent, seen + 1
         return "other"
 
