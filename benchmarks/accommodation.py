@@ -94,9 +94,8 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------------ hotels
-def _cpu_seconds(name: str = "", root: int | None = None) -> float:
-    """CPU time (user + system) from /proc of the processes whose command line holds ``name``, or of ``root`` and
-    its descendants (uvicorn's workers are spawned: their command lines do not name the application)."""
+def processes() -> dict[int, tuple[int, float, str]]:
+    """Every live process from /proc: its parent's pid, its CPU seconds so far (user + system), its command line."""
     tick = os.sysconf("SC_CLK_TCK")
     stats: dict[int, tuple[int, float, str]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -106,6 +105,13 @@ def _cpu_seconds(name: str = "", root: int | None = None) -> float:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         stats[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    return stats
+
+
+def _cpu_seconds(name: str = "", root: int | None = None) -> float:
+    """CPU time (user + system) from /proc of the processes whose command line holds ``name``, or of ``root`` and
+    its descendants (uvicorn's workers are spawned: their command lines do not name the application)."""
+    stats = processes()
     if root is None:
         return sum(cpu for _parent, cpu, cmd in stats.values() if name in cmd)
     tree, grew = {root}, True

@@ -41,6 +41,7 @@ from pathlib import Path
 import asyncpg
 
 import web  # benchmarks/web.py: wrk, the Lua scripts, sign-in
+from accommodation import processes  # every process's parent, CPU and command line
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -95,15 +96,7 @@ def cpu_by_group(single_app: int) -> dict[str, float]:
     process counts for the first ancestor (itself included) that is one of the setups' parts. Read before and after
     each run, the difference per request says where each setup's CPU goes (the price's parts, not its total).
     wrk, the load, has ended by the second reading: its CPU is in no part."""
-    tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, float, str]] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        procs[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    procs = processes()
     data = f"{C['CLUSTER_DIR']}/data/"
     app_ports = C["APP_PORTS"].split()
 
