@@ -31,7 +31,14 @@ REQUESTS = (
 
 
 def _scope(method: str, path: str) -> dict[str, Any]:
-    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], "query_string": b""}
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": "",
+        "headers": [],
+        "query_string": b"",
+    }
 
 
 def main() -> None:
@@ -64,9 +71,10 @@ def main() -> None:
     for _ in range(5):
         app = create_app()
     built = (time.process_time() - t) / 5
-    print(f"create_app          {built * 1000:.1f} ms CPU, of it the index's reading {reading[0] / 5 * 1000:.1f} ms")
+    print(
+        f"create_app          {built * 1000:.1f} ms CPU, of it the index's reading {reading[0] / 5 * 1000:.1f} ms"
+    )
     for method, path in REQUESTS:
-
         scope = _scope(method, path)
 
         def choose(scope: dict[str, Any] = scope) -> None:
