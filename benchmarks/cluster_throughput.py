@@ -40,6 +40,7 @@ from pathlib import Path
 
 import asyncpg
 
+import machine  # benchmarks/machine.py: this machine's speed, printed beside the figures
 import web  # benchmarks/web.py: wrk, the Lua scripts, sign-in
 from accommodation import processes  # every process's parent, CPU and command line
 
@@ -369,6 +370,7 @@ def main() -> None:
     ap.add_argument("--db-path", action="store_true", help="one app server against three database paths")
     ap.add_argument("--app-path", action="store_true", help="the app tier's part, on the single database")
     args = ap.parse_args()
+    print(f"machine: {machine.line()}")
     if args.app_path:
         app_path(args.seconds, args.repeat)
         return
@@ -442,7 +444,9 @@ def main() -> None:
     finally:
         app.terminate()
         app.wait(10)
-    print(f"\nload average (1 min) during the runs: {min(load):.1f}–{max(load):.1f}")
+    print(
+        f"\nload average (1 min) during the runs: {min(load):.1f}–{max(load):.1f}; machine: {machine.line()}"
+    )
     print("measure     single/s  cluster/s  cluster÷single (median of per-round ratios; rounds)")
     for measure in ("progress", "submission", "both"):
         a, b = runs[(measure, "single")], runs[(measure, "cluster")]

@@ -45,6 +45,7 @@ from sqlalchemy import insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
 
+import machine  # noqa: E402
 from accommodation import _cpu_seconds, serve, wait_ready  # noqa: E402
 from cnvisa.demo import seed  # noqa: E402
 from cnvisa.http.security import hash_password  # noqa: E402
@@ -400,14 +401,17 @@ def main() -> None:
         "--wrk", action="store_true", help="each step alone, the load from wrk (not a Python client)"
     )
     args = p.parse_args()
+    print(f"machine    {machine.line()}")
     if args.wrk:
         for k, v in asyncio.run(
             run_wrk(args.seconds, args.clients, args.warm, args.src, args.people)
         ).items():
             print(f"{k:10s} {v}")
+        print(f"machine    {machine.line()}")
         return
     for k, v in asyncio.run(run(args.seconds, args.clients, args.warm, args.src)).items():
         print(f"{k:34s} {v}")
+    print(f"machine    {machine.line()}")
 
 
 if __name__ == "__main__":
