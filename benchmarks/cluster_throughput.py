@@ -22,7 +22,8 @@ through HAProxy's write port (as the cluster's app servers reach it). The cluste
 
 ``--app-path``: the app tier's part. Submissions, all on the single PostgreSQL, in turn: to one app server of two
 workers directly; to it through an HAProxy frontend like the cluster's (the HTTP hop); through that frontend to
-three servers of one worker each (the cluster's app tier, on these two cores).
+two servers of one worker each (as many processes as cores) and to three (the cluster's app tier, on these two
+cores): two against three tells the third process on two cores from one worker per server.
 """
 
 from __future__ import annotations
@@ -257,6 +258,12 @@ frontend to_one
     default_backend one
 backend one
     server a 127.0.0.1:{two_workers}
+frontend to_two
+    bind 127.0.0.1:{two_port}
+    default_backend two
+backend two
+    balance roundrobin
+{two}
 frontend to_three
     bind 127.0.0.1:{three_port}
     default_backend three
@@ -265,7 +272,8 @@ backend three
 {three}
 """
 """The HAProxy of ``--app-path``: the cluster's app frontend (deploy/haproxy/haproxy.cfg.tmpl) without its
-health checks, once before one server and once before three."""
+health checks, before one server of two workers, before two servers of one (as many processes as cores) and
+before three (the cluster's)."""
 
 
 def _wait_up(url: str, seconds: float = 20) -> None:
@@ -308,23 +316,31 @@ def app_path(seconds: float, repeat: int) -> None:
             two, two_port = serve(2)
             ones = [serve(1) for _ in range(3)]
             procs += [two, *(p for p, _ in ones)]
-            one_port, three_port = web.free_port(), web.free_port()
+            one_port, two_port_, three_port = web.free_port(), web.free_port(), web.free_port()
             cfg = Path(tmp) / "haproxy.cfg"
             cfg.write_text(
                 APP_PATH_HAPROXY.format(
                     one_port=one_port,
+                    two_port=two_port_,
                     three_port=three_port,
                     two_workers=two_port,
+                    two="\n".join(
+                        f"    server a{i} 127.0.0.1:{port}" for i, (_, port) in enumerate(ones[:2])
+                    ),
                     three="\n".join(f"    server a{i} 127.0.0.1:{port}" for i, (_, port) in enumerate(ones)),
                 )
             )
             hap = subprocess.Popen(["haproxy", "-f", str(cfg)])
             procs.append(hap)
-            for port in (one_port, three_port):
+            for port in (one_port, two_port_, three_port):
                 _wait_up(f"http://127.0.0.1:{port}/readyz")
             tiers = {
                 "one server (2 workers), directly": (two_port, [two.pid]),
                 "one server (2 workers), through HAProxy": (one_port, [two.pid, hap.pid]),
+                "two servers (1 worker each), through HAProxy": (
+                    two_port_,
+                    [p.pid for p, _ in ones[:2]] + [hap.pid],
+                ),
                 "three servers (1 worker each), through HAProxy": (
                     three_port,
                     [p.pid for p, _ in ones] + [hap.pid],
