@@ -11,10 +11,12 @@ same two cores, measured side by side in one run (the runs alternate, so both se
     make cluster-down
 
 Measures, each with wrk from this machine: the progress inquiry (a lag-tolerant read: the cluster serves it from
-a replica), the submission of an application (a write: on the cluster it waits for the synchronous standby), and
-both at once (the mix a national service sees). The single server is `cnvisa serve --workers 2` (one worker per
-core, as `make run`); the cluster's three app servers run one worker each, as scripts/cluster.sh starts them.
-After the rates, the CPU each part of each setup spent per request (read from /proc around every run).
+a replica), the submission of an application (a write: on the cluster it waits for the synchronous standby), both
+at once as two streams (``both``, as earlier runs measured it), and ``mix``: one submission in every ten requests
+on every connection (``web.lua_mix``: the same work on both setups, which ``both`` is not). The single server
+is `cnvisa serve --workers 2` (one worker per core, as `make run`); the cluster's three app servers run one worker
+each, as scripts/cluster.sh starts them. After the rates, the CPU each part of each setup spent per request
+(read from /proc around every run).
 
 ``--db-path``: where a submission's price lies. The same app server (``--workers 2``) against three databases in
 turn: the single PostgreSQL; the cluster's leader directly (synchronous replication, no HAProxy); the cluster
@@ -160,6 +162,12 @@ async def vacuumed(dsn: str) -> str:
         return str(await conn.fetchval("SHOW autovacuum"))
     finally:
         await conn.close()
+
+
+MEASURES = ("progress", "submission", "both", "mix")
+"""``both``: two streams side by side, inquiries and submissions, their rates summed (kept for comparison with
+earlier runs; it flatters the setup whose submissions wait longer, web.lua_mix says why); ``mix``: one submission
+in every ten requests on every connection, the same work on both setups."""
 
 
 def both(base: str, seconds: float, progress: str, submit: str) -> dict[str, float]:
@@ -419,9 +427,11 @@ def main() -> None:
     scripts: dict[str, dict[str, str]] = {}
     for name, (base, pairs) in setups.items():
         who = web.signin(base, "alice")
+        mine = web.ids(base, who)
         scripts[name] = {
             "progress": web.lua_pairs(pairs, "/api/v1/progress"),
-            "submit": web.lua_submit(who, web.ids(base, who)),
+            "submit": web.lua_submit(who, mine),
+            "mix": web.lua_mix(pairs, who, mine),
         }
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     cpu: dict[tuple[str, str], list[dict[str, float]]] = {}  # ms of CPU per request, by part
@@ -431,7 +441,7 @@ def main() -> None:
             web.wrk(base, 3, 32, scripts[name]["progress"])
             web.wrk(base + "/api/v1/cases", 3, 8, scripts[name]["submit"])
         for _ in range(args.repeat):
-            for measure in ("progress", "submission", "both"):
+            for measure in MEASURES:
                 for name, (base, _) in setups.items():
                     s = scripts[name]
                     before, t0 = cpu_by_group(app.pid), time.perf_counter()
@@ -439,6 +449,8 @@ def main() -> None:
                         r = web.wrk(base, args.seconds, 32, s["progress"])
                     elif measure == "submission":
                         r = web.wrk(base + "/api/v1/cases", args.seconds, 16, s["submit"])
+                    elif measure == "mix":
+                        r = web.wrk(base, args.seconds, 32, s["mix"])
                     else:
                         r = both(base, args.seconds, s["progress"], s["submit"])
                     if r["errors"]:
@@ -453,9 +465,14 @@ def main() -> None:
                     r["cpu_cores"] = sum(after[g] - before.get(g, 0.0) for g in after) / elapsed
                     runs.setdefault((measure, name), []).append(r)
                     load.append(os.getloadavg()[0])
+                    split = (
+                        f" ({r['progress_rps']:.1f} inquiries + {r['submission_rps']:.1f} submissions)"
+                        if measure == "both"
+                        else ""
+                    )
                     print(
                         f"{measure:10s} {name:7s} {r['rps']:8.1f}/s p99 {r['p99_ms']:7.1f} ms errors {r['errors']:.0f}"
-                        f" cores busy {r['cpu_cores']:.2f}"
+                        f" cores busy {r['cpu_cores']:.2f}{split}"
                     )
     finally:
         app.terminate()
@@ -464,7 +481,7 @@ def main() -> None:
         f"\nload average (1 min) during the runs: {min(load):.1f}–{max(load):.1f}; machine: {machine.line()}"
     )
     print("measure     single/s  cluster/s  cluster÷single (median of per-round ratios; rounds)")
-    for measure in ("progress", "submission", "both"):
+    for measure in MEASURES:
         a, b = runs[(measure, "single")], runs[(measure, "cluster")]
         ratios = [y["rps"] / x["rps"] for x, y in zip(a, b, strict=True)]
         print(
@@ -475,7 +492,7 @@ def main() -> None:
             f"{statistics.median(r['p99_ms'] for r in b):.1f} ms; errors {sum(r['errors'] for r in a + b):.0f}"
         )
     print("\nCPU per request (ms, median of the runs), by part; 'other' is whatever else ran on the machine")
-    for measure in ("progress", "submission", "both"):
+    for measure in MEASURES:
         for name in ("single", "cluster"):
             per = cpu[(measure, name)]
             parts = sorted({g for d in per for g in d})

@@ -256,6 +256,42 @@ end
 """
 
 
+def lua_mix(pairs: list[tuple[str, str]], who: dict[str, str], ids: dict[str, int], every: int = 10) -> str:
+    """Inquiries and submissions in a fixed proportion on every connection: each ``every``-th request is a
+    submission (``lua_submit``'s), the others are progress inquiries (``lua_pairs``'s). The rate then counts
+    the same work on any setup. Two streams side by side (``cluster_throughput.both``) do not: a setup whose
+    submissions wait longer (a synchronous standby) sends fewer of them and more of the cheap inquiries in the
+    same CPU, and its summed rate looks better than its capacity is."""
+    bodies = ",".join(f'\'{{"number":"{n}","passport":"{p}"}}\'' for n, p in pairs)
+    body = submission_body(ids["person_id"], ids["office_id"])
+    literal = body.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
+    return f"""
+local bodies = {{{bodies}}}
+local inquiry = {{["Content-Type"] = "application/json"}}
+local submission = {{
+  ["Cookie"] = "{who["cookie"]}",
+  ["X-CSRF-Token"] = "{who["csrf"]}",
+  ["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}",
+}}
+local application = "{literal}"
+local counter = 0
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", os.time() .. "-" .. threads)
+end
+request = function()
+  counter = counter + 1
+  if counter % {every} == 0 then
+    submission["Idempotency-Key"] = "mix-" .. thread_id .. "-" .. counter
+    return wrk.format("POST", "/api/v1/cases", submission, application)
+  end
+  inquiry["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+  return wrk.format("POST", "/api/v1/progress", inquiry, bodies[(counter % #bodies) + 1])
+end
+"""
+
+
 def rss_mb(parent: int) -> list[float]:
     """Resident memory of each worker (children of uvicorn's supervisor, but for multiprocessing's tracker)."""
     out = subprocess.run(
