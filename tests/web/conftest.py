@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
-from web_support import TODAY, Web
+from web_support import TODAY, Web, cheap_password_hashes
 
 from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, ManualClock
@@ -25,8 +25,9 @@ from cnvisa.http.settings import Settings
 
 async def _seed_demo(engine: AsyncEngine) -> dict[str, Any]:
     await seed(engine, cases=60, seed_value=3, today=TODAY)
-    ids = await seed_web(engine, TODAY)
-    joint = await seed_joint(engine, TODAY, ids)  # joint applications in every state (issue 10 §1)
+    with cheap_password_hashes():  # the tests sign in thousands of times
+        ids = await seed_web(engine, TODAY)
+        joint = await seed_joint(engine, TODAY, ids)  # joint applications in every state (issue 10 §1)
     return {**ids, "port_visas": await seed_port_visas(engine, TODAY), "joint": joint}
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import create_engine, select
-from web_support import Web
+from web_support import CHEAP_HASHER, Web
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.workflow import Role
-from cnvisa.http.security import hash_off_loop
 from cnvisa.store.register_tables import AccommodationRegistration
 from cnvisa.store.tables import Organisation, TravelDocument
 
@@ -151,7 +150,7 @@ def _second_hotel(web: Web) -> None:
             display_name="Front desk of Harbour Inn",
             role=Role.HOTEL_STAFF,
             organisation_id=org_id,
-            password_hash=await hash_off_loop(HARBOUR[1]),
+            password_hash=CHEAP_HASHER.hash(HARBOUR[1]),
         )
 
     web.client.portal.call(make)  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import extract_parameters
 from fastapi import FastAPI
 from sqlalchemy import text
 from web_support import PASSWORDS, TODAY
@@ -75,6 +76,34 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Counting:
     c = Counting(security._hasher)
     monkeypatch.setattr(security, "_hasher", c)
     return c
+
+
+REAL_COST = ("alice", "employer.hr", "bank.teller")
+"""The accounts these tests sign in to: they measure and count real verifications, so these get hashes of the
+product's cost back (the demo template's are cheap: web_support.cheap_password_hashes)."""
+_real_hashes: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+async def real_cost_hashes(seeded: dict[str, Any], db_url: str) -> None:
+    for name in REAL_COST:  # hashed once per worker, like the template itself
+        if name not in _real_hashes:
+            _real_hashes[name] = security.hash_password(PASSWORDS[name])
+    engine = make_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            for name in REAL_COST:
+                await conn.execute(
+                    text("UPDATE accounts SET password_hash = :h WHERE username = :u"),
+                    {"h": _real_hashes[name], "u": name},
+                )
+            stored = (
+                await conn.execute(text("SELECT password_hash FROM accounts WHERE username = 'alice'"))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    # the known name costs what the unknown one does (its dummy's parameters)
+    assert extract_parameters(stored) == extract_parameters(security._DUMMY)
 
 
 async def _switch_off(db_url: str, username: str) -> None:

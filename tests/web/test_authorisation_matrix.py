@@ -22,13 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from test_applicant import EXTENSION
 from test_office import apply, command
 from test_org import db, separate_organisations
+from web_support import CHEAP_HASHER, Web
 from web_support import PASSWORDS as DEMO_PASSWORDS
-from web_support import Web
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.workflow import Role
 from cnvisa.demo import DEMO
-from cnvisa.http.security import hash_off_loop
 from cnvisa.law.documents.mrz import icao_check_digit
 from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
 from cnvisa.store.outbox_tables import Notification
@@ -157,7 +156,7 @@ def _work_permit_desk(web: Web) -> None:
             display_name="Work-permit officer (test)",
             role=Role.WORK_PERMIT_OFFICER,
             office_id=web.ids["offices"]["SH01"],
-            password_hash=await hash_off_loop(password),
+            password_hash=CHEAP_HASHER.hash(password),
         )
 
     web.client.portal.call(make)  # type: ignore[attr-defined]
