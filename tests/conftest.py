@@ -65,8 +65,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name == "test_e2e_browser.py":
             item.add_marker(pytest.mark.xdist_group("browser"))
-        elif item.path.name == "test_accessibility.py":  # its own browser and folder: may run beside them
-            item.add_marker(pytest.mark.xdist_group("browser-a11y"))
+        elif item.path.name == "test_accessibility.py":  # a browser and folder per language: side by side
+            lang = item.callspec.params["lang"] if isinstance(item, pytest.Function) else ""
+            item.add_marker(pytest.mark.xdist_group(f"browser-a11y-{lang}"))
     # The longest tests first (stable sort: the rest keep their order): the browser group starts on one worker
     # while the other takes the rest, instead of running alone at the end.
     first = ("test_e2e_browser.py", "test_accessibility.py", "test_schemathesis.py")
