@@ -40,6 +40,7 @@ import compiled_cache
 from cnvisa.store import migrate
 from cnvisa.store.db import make_engine
 from lock_order import _audit_head_is_the_last_lock  # noqa: F401  (autouse, every test)
+from password_hashing import cheap_password_hashes
 
 compiled_cache.install()
 
@@ -273,6 +274,13 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
         yield eng
     finally:
         await eng.dispose()
+
+
+@pytest.fixture
+def cheap_demo_passwords() -> Iterator[None]:
+    """The demo accounts a test seeds are hashed cheaply (password_hashing.py): the test does not sign in."""
+    with cheap_password_hashes():
+        yield
 
 
 @pytest.fixture

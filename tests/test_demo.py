@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -27,6 +28,8 @@ from cnvisa.store.tables import (
     Person,
     Verification,
 )
+
+pytestmark = pytest.mark.usefixtures("cheap_demo_passwords")  # they seed the demo, never sign in
 
 TODAY = dt.date(2025, 11, 20)
 ACCEPTED = {

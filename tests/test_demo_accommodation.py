@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +19,8 @@ from cnvisa.cases.workflow import Role
 from cnvisa.demo.setup import setup
 from cnvisa.store.db import sessionmaker
 from cnvisa.store.tables import Account
+
+pytestmark = pytest.mark.usefixtures("cheap_demo_passwords")  # they seed the demo, never sign in
 
 TODAY = dt.date(2025, 11, 20)
 

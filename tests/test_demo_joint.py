@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +23,8 @@ from cnvisa.law import calendar
 from cnvisa.store.db import sessionmaker
 from cnvisa.store.joint_tables import JointApplication, WorkPermit, WorkPermitBranch
 from cnvisa.store.tables import Account, AuditEvent, Case, Mandate, Notice
+
+pytestmark = pytest.mark.usefixtures("cheap_demo_passwords")  # they seed the demo, never sign in
 
 TODAY = dt.date(2025, 11, 20)
 DAY_BEGINS = dt.datetime(2025, 11, 20, 1, tzinfo=dt.UTC)  # 09:00 in Beijing

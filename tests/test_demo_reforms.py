@@ -20,6 +20,8 @@ from cnvisa.store.db import sessionmaker
 from cnvisa.store.joint_tables import WorkPermitBranch
 from cnvisa.store.tables import Case, Holding
 
+pytestmark = pytest.mark.usefixtures("cheap_demo_passwords")  # they seed the demo, never sign in
+
 TODAY = dt.date(2025, 11, 20)
 
 

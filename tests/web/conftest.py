@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
-from web_support import TODAY, Web, cheap_password_hashes
+from web_support import TODAY, Web
 
 from cnvisa.app import create_app
 from cnvisa.cases.clock import SHANGHAI, ManualClock
@@ -21,6 +21,7 @@ from cnvisa.demo import seed, seed_web
 from cnvisa.demo.joint_story import seed_joint
 from cnvisa.demo.port_visa_story import seed_port_visas
 from cnvisa.http.settings import Settings
+from password_hashing import cheap_password_hashes
 
 
 async def _seed_demo(engine: AsyncEngine) -> dict[str, Any]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import create_engine, select
-from web_support import CHEAP_HASHER, Web
+from web_support import Web
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.workflow import Role
 from cnvisa.store.register_tables import AccommodationRegistration
 from cnvisa.store.tables import Organisation, TravelDocument
+from password_hashing import CHEAP_HASHER
 
 V = "/api/v1"
 

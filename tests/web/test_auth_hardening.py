@@ -80,7 +80,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Counting:
 
 REAL_COST = ("alice", "employer.hr", "bank.teller")
 """The accounts these tests sign in to: they measure and count real verifications, so these get hashes of the
-product's cost back (the demo template's are cheap: web_support.cheap_password_hashes)."""
+product's cost back (the demo template's are cheap: password_hashing.py)."""
 _real_hashes: dict[str, str] = {}
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from test_applicant import EXTENSION
 from test_office import apply, command
 from test_org import db, separate_organisations
-from web_support import CHEAP_HASHER, Web
 from web_support import PASSWORDS as DEMO_PASSWORDS
+from web_support import Web
 
 from cnvisa.cases.actor import Actor
 from cnvisa.cases.workflow import Role
@@ -32,6 +32,7 @@ from cnvisa.law.documents.mrz import icao_check_digit
 from cnvisa.store.joint_tables import JointApplication, WorkPermitBranch
 from cnvisa.store.outbox_tables import Notification
 from cnvisa.store.tables import Account, Holding, TravelDocument
+from password_hashing import CHEAP_HASHER
 
 ROLES = [
     "anonymous",

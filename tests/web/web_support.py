@@ -21,37 +21,17 @@ from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 
 from cnvisa.cases.clock import ManualClock
 from cnvisa.demo import DEMO
 from cnvisa.demo.joint_story import DESK, FOREIGNERS
-from cnvisa.http import security
 
 ROOT = Path(__file__).parents[2]
 TODAY = dt.date(2025, 11, 20)
 PASSWORDS = {d.username: d.password for d in DEMO} | {u: pw for u, pw, *_ in (*DESK, *FOREIGNERS)}
 """The demo's sign-ins, and those the joint story makes: the work-permit desk's, a foreigner's
 (cnvisa.demo.joint_story.DESK, FOREIGNERS)."""
-
-
-CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
-"""argon2-cffi's profile for tests: argon2 verifies with the stored hash's own parameters, so a sign-in to an
-account hashed with it costs microseconds instead of ≈ 0.2 s of CPU (the tests sign in thousands of times)."""
-
-
-@contextmanager
-def cheap_password_hashes() -> Iterator[None]:
-    """The accounts made meanwhile (the demo seeding) are hashed with ``CHEAP_HASHER``. The product's hasher is
-    unchanged otherwise, and so is the dummy hash an unknown name is checked against; test_auth_hardening
-    gives its accounts real-cost hashes back."""
-    real = security._hasher
-    security._hasher = CHEAP_HASHER
-    try:
-        yield
-    finally:
-        security._hasher = real
 
 
 @dataclass
