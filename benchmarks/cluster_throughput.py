@@ -159,6 +159,16 @@ async def vacuumed(dsn: str) -> str:
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("VACUUM ANALYZE")
+        # The standbys replay the vacuum's WAL before the runs: until the synchronous one has, every commit
+        # waits for it, and the sign-ins that follow answered 503 (the database's bound) on 2026-12-06.
+        lsn = await conn.fetchval("SELECT pg_current_wal_lsn()")
+        for _ in range(600):
+            behind = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_replication WHERE replay_lsn IS NULL OR replay_lsn < $1", lsn
+            )
+            if not behind:
+                break
+            await asyncio.sleep(0.2)
         return str(await conn.fetchval("SHOW autovacuum"))
     finally:
         await conn.close()
