@@ -435,18 +435,18 @@ def main() -> None:
     single = f"http://127.0.0.1:{port}"
     setups = {"single": (single, single_pairs), "cluster": (CLUSTER_APP, cluster_pairs)}
     scripts: dict[str, dict[str, str]] = {}
-    for name, (base, pairs) in setups.items():
-        who = web.signin(base, "alice")
-        mine = web.ids(base, who)
-        scripts[name] = {
-            "progress": web.lua_pairs(pairs, "/api/v1/progress"),
-            "submit": web.lua_submit(who, mine),
-            "mix": web.lua_mix(pairs, who, mine),
-        }
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     cpu: dict[tuple[str, str], list[dict[str, float]]] = {}  # ms of CPU per request, by part
     load: list[float] = []
-    try:
+    try:  # the single server is stopped whatever fails, the sign-ins included
+        for name, (base, pairs) in setups.items():
+            who = web.signin(base, "alice")
+            mine = web.ids(base, who)
+            scripts[name] = {
+                "progress": web.lua_pairs(pairs, "/api/v1/progress"),
+                "submit": web.lua_submit(who, mine),
+                "mix": web.lua_mix(pairs, who, mine),
+            }
         for name, (base, _) in setups.items():  # warm-up: every worker's caches and connections
             web.wrk(base, 3, 32, scripts[name]["progress"])
             web.wrk(base + "/api/v1/cases", 3, 8, scripts[name]["submit"])
