@@ -53,6 +53,7 @@ from cnvisa.store.db import make_engine  # noqa: E402
 from cnvisa.store.migrate import upgrade  # noqa: E402
 from cnvisa.store.tables import Account, Mandate, Office, Organisation  # noqa: E402
 from joint import CODES, RP_INPUTS, TODAY, WP, _url, drop_pg, fresh_pg  # noqa: E402
+from web import LUA_THREAD_ID  # noqa: E402
 
 DB = "cnvisa_bench_joint_http"
 CLOCK = {"CNVISA_CLOCK_START": f"{TODAY.isoformat()}T09:00+08:00"}
@@ -233,7 +234,8 @@ BOUNDARY = "cnvisa-bench-joint"
 ACCEPTS_PER_S_AT_MOST = 900
 """Applications stored before the acceptances are measured: this many per second of the measure."""
 
-LUA_APPLY = """
+LUA_APPLY = (
+    """
 -- the HR's joint applications: one multipart body per foreigner (read from the files named after --), a key of
 -- their own per thread and request
 local bodies = {}
@@ -242,17 +244,17 @@ init = function(args)
     local f = io.open(path, "rb"); bodies[i] = f:read("*a"); f:close()
   end
 end
-local counter, threads = 0, 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("thread_id", os.time() .. "-" .. threads)
-end
+local counter = 0
+"""
+    + LUA_THREAD_ID
+    + """
 request = function()
   counter = counter + 1
   wrk.headers["Idempotency-Key"] = "apply-" .. thread_id .. "-" .. counter
   return wrk.format("POST", "/api/v1/joint-applications", nil, bodies[(counter % #bodies) + 1])
 end
 """
+)
 
 LUA_ACCEPT = """
 -- the window officer accepts the joint applications just submitted: thread k of T takes ids k, k + T, ...

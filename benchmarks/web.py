@@ -229,11 +229,25 @@ def submission_body(person_id: int, office_id: int) -> str:
     )
 
 
+LUA_THREAD_ID = """-- a key per thread and run: math.random is unseeded, so every thread of every run drew the same "random" id,
+-- and their keys collided (replays and 409s counted as submissions before 2026-12-04)
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", os.time() .. "-" .. threads)
+end"""
+"""wrk's ``setup``: each thread's ``thread_id``, for idempotency keys no other thread or run sends."""
+
+
+def lua_literal(text: str) -> str:
+    """``text`` as the inside of a Lua string literal: backslashes, quotes and CR/LF written as escapes."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
+
+
 def lua_submit(who: dict[str, str], ids: dict[str, int]) -> str:
     body = submission_body(ids["person_id"], ids["office_id"])
     boundary = BOUNDARY
-    # a Lua string literal: backslashes, quotes and CR/LF written as escapes
-    literal = body.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
+    literal = lua_literal(body)
     return f"""
 wrk.method = "POST"
 wrk.headers["Cookie"] = "{who["cookie"]}"
@@ -241,13 +255,7 @@ wrk.headers["X-CSRF-Token"] = "{who["csrf"]}"
 wrk.headers["Content-Type"] = "multipart/form-data; boundary={boundary}"
 wrk.body = "{literal}"
 local counter = 0
--- a key per thread and run: math.random is unseeded, so every thread of every run drew the same "random" id,
--- and their keys collided (replays and 409s counted as submissions before 2026-12-04)
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("thread_id", os.time() .. "-" .. threads)
-end
+{LUA_THREAD_ID}
 request = function()
   counter = counter + 1
   wrk.headers["Idempotency-Key"] = "bench-" .. thread_id .. "-" .. counter
@@ -264,7 +272,7 @@ def lua_mix(pairs: list[tuple[str, str]], who: dict[str, str], ids: dict[str, in
     same CPU, and its summed rate looks better than its capacity is."""
     bodies = ",".join(f'\'{{"number":"{n}","passport":"{p}"}}\'' for n, p in pairs)
     body = submission_body(ids["person_id"], ids["office_id"])
-    literal = body.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
+    literal = lua_literal(body)
     return f"""
 local bodies = {{{bodies}}}
 local inquiry = {{["Content-Type"] = "application/json"}}
@@ -275,11 +283,7 @@ local submission = {{
 }}
 local application = "{literal}"
 local counter = 0
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("thread_id", os.time() .. "-" .. threads)
-end
+{LUA_THREAD_ID}
 request = function()
   counter = counter + 1
   if counter % {every} == 0 then
